@@ -1,0 +1,91 @@
+//! The command line (DESIGN.md section 2), declared with clap.
+//!
+//! Parsing only: each subcommand's behaviour lives in `commands`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kos",
+    version,
+    about = "Kubernetes Object Status: apply manifests and watch every object and its children \
+             until the rollout succeeds, fails or times out",
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 failed, 2 timeout, 3 bad input, 4 cluster or API error, \
+                  130 interrupted."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute the status of the objects in manifests offline, as the live view would
+    /// (objects carry their own .status); no cluster
+    Status(StatusArgs),
+    /// Print a shell completion script
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout
+    Man,
+}
+
+/// Where manifests come from: `-f` (repeatable) and `-R`.
+#[derive(Debug, Args, Clone)]
+pub struct FileArgs {
+    /// A manifest file, a directory (its *.yaml, *.yml and *.json, sorted by name), or - for
+    /// stdin; may repeat
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Read directories recursively
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = StatusOutput::Plain)]
+    pub output: StatusOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusOutput {
+    /// One line per object
+    Plain,
+    /// A JSON array of `{kind, api_version, namespace, name, status, message}`
+    Json,
+}
+
+/// A duration flag's value parser: `90s`, `5m`, `1h30m` or a bare number of seconds.
+pub fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::duration::parse(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn status_takes_repeated_files() {
+        let cli = Cli::try_parse_from(["kos", "status", "-f", "a.yaml", "-f", "dir", "-o", "json"])
+            .unwrap();
+        let Command::Status(args) = cli.command else {
+            panic!("not status")
+        };
+        assert_eq!(args.files.files.len(), 2);
+        assert_eq!(args.output, StatusOutput::Json);
+    }
+}

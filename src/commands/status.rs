@@ -1,0 +1,65 @@
+//! `kos status`: the offline status of the objects in manifests.
+
+use crate::cli::{StatusArgs, StatusOutput};
+use crate::exit::{BadInput, ExitCode};
+use crate::manifest::{self, LoadOptions};
+use crate::status;
+use color_eyre::Result;
+use serde::Serialize;
+use std::io::Write;
+
+/// One line of `kos status --output json`.
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    kind: &'a str,
+    api_version: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+    status: status::Status,
+    message: String,
+}
+
+pub fn run(args: &StatusArgs) -> Result<ExitCode> {
+    let options = LoadOptions {
+        recursive: args.files.recursive,
+        namespace: None,
+    };
+    let manifests = manifest::load(&args.files.files, &options)
+        .map_err(|errors| BadInput(errors.to_string()))?;
+    let rows: Vec<Row> = manifests
+        .iter()
+        .map(|m| {
+            let assessment = status::of(&m.object);
+            let field = |path: &str| m.object.pointer(path).and_then(|v| v.as_str());
+            Row {
+                kind: field("/kind").unwrap_or_default(),
+                api_version: field("/apiVersion").unwrap_or_default(),
+                namespace: field("/metadata/namespace"),
+                name: field("/metadata/name").unwrap_or_default(),
+                status: assessment.status,
+                message: assessment.message,
+            }
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match args.output {
+        StatusOutput::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        StatusOutput::Plain => {
+            for row in &rows {
+                let name = match row.namespace {
+                    Some(ns) => format!("{}/{}", ns, row.name),
+                    None => row.name.to_owned(),
+                };
+                writeln!(
+                    out,
+                    "{} {}  {}  {}",
+                    row.kind, name, row.status, row.message
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::Success)
+}

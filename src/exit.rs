@@ -1,0 +1,58 @@
+//! Exit codes (DESIGN.md section 4) and the error kinds that select them.
+//!
+//! Errors travel as `eyre::Report`; the two user-facing kinds below are attached as the
+//! report's root so that `main` can pick the exit code with a downcast.
+
+use std::fmt;
+
+/// The process exit code of every kos command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Success = 0,
+    Failed = 1,
+    Timeout = 2,
+    BadInput = 3,
+    Cluster = 4,
+    /// 128 + SIGINT.
+    Interrupted = 130,
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+/// Bad input: a manifest, a flag, a path. Nothing was sent to the cluster. Exit 3.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// The cluster refused or could not be reached. Exit 4.
+#[derive(Debug)]
+pub struct ClusterError(pub String);
+
+impl fmt::Display for ClusterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ClusterError {}
+
+/// The exit code an error ends the process with: 3 for bad input, 4 for everything else
+/// (a cluster, network or local I/O problem).
+pub fn code_for(error: &color_eyre::Report) -> ExitCode {
+    if error.chain().any(<dyn std::error::Error>::is::<BadInput>) {
+        ExitCode::BadInput
+    } else {
+        ExitCode::Cluster
+    }
+}

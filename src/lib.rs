@@ -1,0 +1,19 @@
+//! kos — Kubernetes Object Status.
+//!
+//! Applies Kubernetes manifests and follows every applied object and its children until the
+//! rollout has succeeded, failed or run out of time. The library holds everything; `main.rs`
+//! only parses the command line and maps outcomes to exit codes.
+//!
+//! Data flows one way (see `DESIGN.md` section 7):
+//! `manifest` → `apply` → `watch` (cluster → [`model::World`]) → `tracker` (verdict) →
+//! front ends (`ui`, plain, json). `status` is the pure rule engine they all share, and
+//! `sim` is the simulated cluster, reached only over HTTP.
+
+pub mod cli;
+pub mod commands;
+pub mod duration;
+pub mod exit;
+pub mod manifest;
+pub mod model;
+pub mod sim;
+pub mod status;

@@ -1,0 +1,257 @@
+//! The tracked world: what the front ends (ui, plain, json) read.
+//!
+//! The watch actor owns the cluster side and sends [`Diff`]s; whoever drives a front end
+//! owns one [`World`] and applies them. Rows are small summaries, never whole Kubernetes
+//! objects, so that 5 000 pods stay cheap and Secret data can never reach a view.
+
+use crate::status::{Counts, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Identity of an object: kind, namespace (none when cluster-scoped) and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ObjectKey {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectKey {
+    pub fn new(kind: &str, namespace: Option<&str>, name: &str) -> Self {
+        ObjectKey {
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
+        }
+    }
+
+    /// `Kind/name`, the form of the JSON report's `owner` field and of `kos watch` args.
+    pub fn kind_name(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+}
+
+/// `Kind namespace/name`, or `Kind name` when cluster-scoped.
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// One condition of an object's `.status.conditions`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Condition {
+    pub type_: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// The state of one container of a pod, for the details pane and the digest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContainerRow {
+    pub name: String,
+    pub init: bool,
+    pub image: String,
+    pub ready: bool,
+    pub restarts: u32,
+    /// `running`, `waiting` or `terminated`.
+    pub state: String,
+    /// Waiting or terminated reason (`ImagePullBackOff`, `Error`, `Completed`).
+    pub reason: String,
+    pub message: String,
+    pub exit_code: Option<i32>,
+    /// The previous instance, when it terminated: `Error (exit 1)`.
+    pub last_state: Option<String>,
+}
+
+/// One Kubernetes Event about an object.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EventRow {
+    /// `Normal` or `Warning`.
+    pub type_: String,
+    pub reason: String,
+    pub message: String,
+    pub count: u32,
+    /// RFC 3339 time of the last occurrence, as the API gave it.
+    pub last_seen: String,
+}
+
+/// One tracked object: a root the user applied or named, or a descendant of one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackedObject {
+    pub key: ObjectKey,
+    pub api_version: String,
+    pub uid: String,
+    pub status: Status,
+    pub message: String,
+    pub counts: Option<Counts>,
+    /// The controlling owner, when it is tracked too.
+    pub owner: Option<ObjectKey>,
+    /// Applied (or named) by the user: a root of the tree.
+    pub applied: bool,
+    /// Counts toward the verdict. False for old revisions (older `ReplicaSets` and their pods).
+    pub counted: bool,
+    pub conditions: Vec<Condition>,
+    pub containers: Vec<ContainerRow>,
+}
+
+/// A change to the world, as the watch actor sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Diff {
+    /// The object is new or changed.
+    Upsert(Box<TrackedObject>),
+    /// A root was expected but is not in the cluster (status `missing`), or a descendant
+    /// is gone.
+    Remove(ObjectKey),
+    /// The latest Events of an object, newest last.
+    Events(ObjectKey, Vec<EventRow>),
+}
+
+/// The whole tracked state, keyed by object, with the roots in input order.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub objects: BTreeMap<ObjectKey, TrackedObject>,
+    pub events: BTreeMap<ObjectKey, Vec<EventRow>>,
+    /// The roots, in the order the user gave them. A root absent from `objects` is missing.
+    pub roots: Vec<ObjectKey>,
+}
+
+impl World {
+    /// A world that expects `roots`, in this order.
+    pub fn new(roots: Vec<ObjectKey>) -> Self {
+        World {
+            roots,
+            ..World::default()
+        }
+    }
+
+    /// Applies one diff; returns whether anything changed.
+    pub fn apply(&mut self, diff: Diff) -> bool {
+        match diff {
+            Diff::Upsert(object) => {
+                let object = *object;
+                if self.objects.get(&object.key) == Some(&object) {
+                    return false;
+                }
+                self.objects.insert(object.key.clone(), object);
+                true
+            }
+            Diff::Remove(key) => {
+                self.events.remove(&key);
+                self.objects.remove(&key).is_some()
+            }
+            Diff::Events(key, events) => {
+                if self.events.get(&key) == Some(&events) {
+                    return false;
+                }
+                self.events.insert(key, events);
+                true
+            }
+        }
+    }
+
+    /// The tracked children of `key`, ordered by kind and name.
+    pub fn children<'a>(&'a self, key: &'a ObjectKey) -> impl Iterator<Item = &'a TrackedObject> {
+        self.objects
+            .values()
+            .filter(move |o| o.owner.as_ref() == Some(key))
+    }
+
+    /// The raw state of DESIGN.md section 4: `failed` if any counted object failed,
+    /// `success` if every root succeeded and no counted descendant is failed or in progress,
+    /// else `in_progress`.
+    pub fn raw_state(&self) -> Status {
+        let counted = || self.objects.values().filter(|o| o.counted);
+        if counted().any(|o| o.status == Status::Failed) {
+            return Status::Failed;
+        }
+        let roots_done = self.roots.iter().all(|root| {
+            self.objects
+                .get(root)
+                .is_some_and(|o| o.status == Status::Success)
+        });
+        let descendants_busy = counted().any(|o| !o.applied && o.status == Status::InProgress);
+        if roots_done && !descendants_busy {
+            Status::Success
+        } else {
+            Status::InProgress
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(kind: &str, name: &str, status: Status, owner: Option<&ObjectKey>) -> TrackedObject {
+        TrackedObject {
+            key: ObjectKey::new(kind, Some("ns"), name),
+            api_version: "v1".into(),
+            uid: name.into(),
+            status,
+            message: String::new(),
+            counts: None,
+            owner: owner.cloned(),
+            applied: owner.is_none(),
+            counted: true,
+            conditions: Vec::new(),
+            containers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn raw_state_follows_design_section_4() {
+        let root = ObjectKey::new("Deployment", Some("ns"), "web");
+        let mut world = World::new(vec![root.clone()]);
+        assert_eq!(
+            world.raw_state(),
+            Status::InProgress,
+            "a missing root is not success"
+        );
+
+        world.apply(Diff::Upsert(Box::new(object(
+            "Deployment",
+            "web",
+            Status::Success,
+            None,
+        ))));
+        assert_eq!(world.raw_state(), Status::Success);
+
+        let mut pod = object("Pod", "web-1", Status::InProgress, Some(&root));
+        world.apply(Diff::Upsert(Box::new(pod.clone())));
+        assert_eq!(
+            world.raw_state(),
+            Status::InProgress,
+            "a busy counted child holds success"
+        );
+
+        pod.counted = false;
+        world.apply(Diff::Upsert(Box::new(pod.clone())));
+        assert_eq!(
+            world.raw_state(),
+            Status::Success,
+            "old revisions do not count"
+        );
+
+        pod.counted = true;
+        pod.status = Status::Failed;
+        world.apply(Diff::Upsert(Box::new(pod)));
+        assert_eq!(world.raw_state(), Status::Failed);
+        assert_eq!(world.children(&root).count(), 1);
+    }
+
+    #[test]
+    fn apply_reports_whether_anything_changed() {
+        let mut world = World::default();
+        let pod = object("Pod", "p", Status::Success, None);
+        assert!(world.apply(Diff::Upsert(Box::new(pod.clone()))));
+        assert!(!world.apply(Diff::Upsert(Box::new(pod.clone()))));
+        assert!(world.apply(Diff::Remove(pod.key.clone())));
+        assert!(!world.apply(Diff::Remove(pod.key)));
+    }
+}
