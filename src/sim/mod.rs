@@ -8,5 +8,6 @@
 //! time; [`logs`] keeps container logs.
 
 pub mod clock;
+pub mod errors;
 pub mod logs;
 pub mod store;
