@@ -7,11 +7,12 @@
 //!
 //! Submodules: [`objects`] (get/list/create/update/delete), [`watch`], [`patch`] (merge,
 //! JSON and strategic merge patches), [`apply`] (server-side apply and managedFields),
-//! [`validate`], [`selector`] (label and field selectors), [`discovery`], [`openapi`],
+//! [`validate`], [`defaults`], [`selector`] (label and field selectors), [`discovery`], [`openapi`],
 //! [`crds`] (`CustomResourceDefinitions`) and [`namespaces`].
 
 pub mod apply;
 pub mod crds;
+pub mod defaults;
 pub mod discovery;
 pub mod namespaces;
 pub mod objects;

@@ -7,7 +7,8 @@
 //! ([`validate`]), CRDs ([`crds`]) and namespaces ([`namespaces`]).
 
 use super::{
-    Api, Call, Target, apply, crds, json, list_response, namespaces, patch, validate, wants_table,
+    Api, Call, Target, apply, crds, defaults, json, list_response, namespaces, patch, validate,
+    wants_table,
 };
 use crate::sim::errors::ApiError;
 use crate::sim::store::{Object, StoreError, now};
@@ -146,7 +147,11 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         metadata["remainingItemCount"] = json!(remaining);
     }
     if wants_table(&call.headers) {
-        let mut table = table(&target.resource.key(), &items, &call.params);
+        let mut table = table(
+            &target.resource.key(),
+            &items,
+            call.params.get("includeObject"),
+        );
         table["metadata"] = metadata;
         return Ok(json(StatusCode::OK, &table));
     }
@@ -160,11 +165,11 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
 
 /// A `meta.k8s.io/v1` Table of objects: the columns a real server gives a resource it
 /// knows nothing about (name and age), with each row's object as `includeObject` asks.
-pub fn table(_resource: &str, objects: &[Object], params: &super::Params) -> Value {
+pub fn table(_resource: &str, objects: &[Object], include: Option<&str>) -> Value {
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
-            let object = match params.get("includeObject") {
+            let object = match include {
                 Some("Object") => (**o).clone(),
                 Some("None") => Value::Null,
                 _ => json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
@@ -209,6 +214,7 @@ pub fn admit(
     validate::body_matches(target, object)?;
     stamp_type(target, object);
     validate::object(target, object)?;
+    defaults::apply(&target.resource.group, &target.resource.kind, object);
     if target.resource.namespaced {
         namespaces::check_writable(api, &target.namespace, creating)?;
     }

@@ -39,6 +39,8 @@ struct Plan {
     bookmarks: bool,
     initial_events_end: bool,
     timeout: Duration,
+    /// Events carry one-row Tables (`kubectl get -w`), with rows' objects as `includeObject`.
+    table: Option<Option<String>>,
 }
 
 impl Plan {
@@ -49,6 +51,17 @@ impl Plan {
                 .as_ref()
                 .is_none_or(|ns| *ns == event.namespace)
             && self.selectors.matches(&event.object)
+    }
+
+    /// The line of one change.
+    fn event(&self, type_: &str, object: &Object) -> Bytes {
+        match &self.table {
+            Some(include) => line(
+                type_,
+                &super::objects::table(&self.key, std::slice::from_ref(object), include.as_deref()),
+            ),
+            None => line(type_, object),
+        }
     }
 
     fn bookmark(&self, revision: u64, initial_end: bool) -> Bytes {
@@ -95,6 +108,8 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
             .get("timeoutSeconds")
             .and_then(|t| t.parse().ok())
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        table: super::wants_table(&call.headers)
+            .then(|| params.get("includeObject").map(str::to_owned)),
     };
     let namespace = plan.namespace.as_deref();
     let (start, receiver) = match params.get("resourceVersion") {
@@ -146,7 +161,7 @@ async fn run(
         Start::Gone(error) => return send(sender, line("ERROR", &error.status())).await,
         Start::Snapshot(objects, revision) => {
             for object in objects.iter().filter(|o| plan.selectors.matches(o)) {
-                send(sender, line("ADDED", object)).await?;
+                send(sender, plan.event("ADDED", object)).await?;
             }
             if plan.initial_events_end {
                 send(sender, plan.bookmark(revision, true)).await?;
@@ -158,7 +173,7 @@ async fn run(
             for event in missed {
                 last = last.max(event.revision);
                 if plan.selectors.matches(&event.object) {
-                    send(sender, line(event.type_.as_str(), &event.object)).await?;
+                    send(sender, plan.event(event.type_.as_str(), &event.object)).await?;
                 }
             }
             last
@@ -181,7 +196,7 @@ async fn run(
                 Ok(event) if event.revision > last => {
                     last = event.revision;
                     if plan.wants(&event) {
-                        send(sender, line(event.type_.as_str(), &event.object)).await?;
+                        send(sender, plan.event(event.type_.as_str(), &event.object)).await?;
                     }
                 }
                 Ok(_) => {}
