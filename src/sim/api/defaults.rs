@@ -57,7 +57,7 @@ fn template(object: &mut Value, restart_policy: &str) {
     }
 }
 
-fn rolling(max_surge: Value, max_unavailable: Value) -> Value {
+fn rolling(max_surge: &Value, max_unavailable: &Value) -> Value {
     json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable}})
 }
 
@@ -108,7 +108,7 @@ pub fn apply(group: &str, kind: &str, object: &mut Value) {
         ("apps", "Deployment") => {
             let spec = &mut object["spec"];
             default(spec, "replicas", json!(1));
-            default(spec, "strategy", rolling(json!("25%"), json!("25%")));
+            default(spec, "strategy", rolling(&json!("25%"), &json!("25%")));
             default(spec, "revisionHistoryLimit", json!(10));
             default(spec, "progressDeadlineSeconds", json!(600));
             template(object, "Always");
@@ -131,7 +131,7 @@ pub fn apply(group: &str, kind: &str, object: &mut Value) {
         }
         ("apps", "DaemonSet") => {
             let spec = &mut object["spec"];
-            default(spec, "updateStrategy", rolling(json!(0), json!(1)));
+            default(spec, "updateStrategy", rolling(&json!(0), &json!(1)));
             default(spec, "revisionHistoryLimit", json!(10));
             template(object, "Always");
         }

@@ -57,7 +57,7 @@ pub fn delete(api: &Arc<Api>, name: &str) -> Result<Object, ApiError> {
     let marked = api
         .store
         .mutate("namespaces", "", name, |ns| {
-            ns["status"]["phase"] = json!("Terminating")
+            ns["status"]["phase"] = json!("Terminating");
         })
         .unwrap_or(marked);
     let (api, name) = (api.clone(), name.to_owned());

@@ -39,8 +39,10 @@ struct Plan {
     bookmarks: bool,
     initial_events_end: bool,
     timeout: Duration,
-    /// Events carry one-row Tables (`kubectl get -w`), with rows' objects as `includeObject`.
-    table: Option<Option<String>>,
+    /// Events carry one-row Tables (`kubectl get -w`)...
+    table: bool,
+    /// ... with rows' objects as `includeObject` asks.
+    include_object: Option<String>,
 }
 
 impl Plan {
@@ -55,12 +57,14 @@ impl Plan {
 
     /// The line of one change.
     fn event(&self, type_: &str, object: &Object) -> Bytes {
-        match &self.table {
-            Some(include) => line(
+        if self.table {
+            let one = std::slice::from_ref(object);
+            line(
                 type_,
-                &super::objects::table(&self.key, std::slice::from_ref(object), include.as_deref()),
-            ),
-            None => line(type_, object),
+                &super::objects::table(&self.key, one, self.include_object.as_deref()),
+            )
+        } else {
+            line(type_, object)
         }
     }
 
@@ -108,8 +112,8 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
             .get("timeoutSeconds")
             .and_then(|t| t.parse().ok())
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
-        table: super::wants_table(&call.headers)
-            .then(|| params.get("includeObject").map(str::to_owned)),
+        table: super::wants_table(&call.headers),
+        include_object: params.get("includeObject").map(str::to_owned),
     };
     let namespace = plan.namespace.as_deref();
     let (start, receiver) = match params.get("resourceVersion") {
