@@ -1,0 +1,285 @@
+//! The rules of the replicated workloads: Deployment, `ReplicaSet`, `StatefulSet`, `DaemonSet`.
+//!
+//! Success waits for what a person running a rollout waits for: every replica of the new
+//! revision updated, ready and available, no old replica left, the controller caught up
+//! with the latest generation, and (for Deployments) the controller's own conditions
+//! agreeing. That is the union of kstatus's and `kubectl rollout status`'s checks. Failure
+//! shows as soon as the controller reports it (`ProgressDeadlineExceeded`,
+//! `ReplicaFailure`). These rules read only the object itself, never its pods.
+
+use super::conditions::{self, detail, find, named, unobserved};
+use super::fields::{count, flag, int, int_or, plural, text};
+use super::{Assessment, Counts, Status};
+use crate::model::Condition;
+use serde_json::Value;
+
+/// The replica numbers of a Deployment, `ReplicaSet` or `StatefulSet`.
+struct Replicas {
+    /// `spec.replicas`, 1 when absent as the API defaults it.
+    spec: i64,
+    /// `status.replicas`: every pod, of any revision.
+    total: i64,
+    updated: i64,
+    ready: i64,
+    available: i64,
+}
+
+impl Replicas {
+    fn read(object: &Value) -> Self {
+        let status = |field: &str| int_or(object, &format!("/status/{field}"), 0);
+        Replicas {
+            spec: int_or(object, "/spec/replicas", 1),
+            total: status("replicas"),
+            updated: status("updatedReplicas"),
+            ready: status("readyReplicas"),
+            available: status("availableReplicas"),
+        }
+    }
+
+    fn counts(&self, ready: i64) -> Counts {
+        Counts {
+            desired: count(self.spec),
+            ready: count(ready),
+        }
+    }
+}
+
+/// The first check that fails, as an in-progress assessment.
+fn first_unmet(checks: Vec<(bool, String)>) -> Option<Assessment> {
+    checks
+        .into_iter()
+        .find(|(unmet, _)| *unmet)
+        .map(|(_, message)| Assessment::new(Status::InProgress, message))
+}
+
+fn of_total(n: i64, total: i64, what: &str) -> String {
+    format!("{n}/{total} {what}")
+}
+
+fn failure(condition: &Condition) -> Assessment {
+    Assessment::new(Status::Failed, named(condition))
+}
+
+pub(crate) fn deployment(object: &Value) -> Assessment {
+    let r = Replicas::read(object);
+    let conditions = conditions::read(object);
+    let mut assessment = deployment_state(object, &conditions, &r);
+    assessment.counts = Some(r.counts(r.available));
+    assessment
+}
+
+fn deployment_state(object: &Value, conditions: &[Condition], r: &Replicas) -> Assessment {
+    if flag(object, "/spec/paused") {
+        return Assessment::new(Status::Suspended, "Paused");
+    }
+    let progressing = find(conditions, "Progressing");
+    if let Some(deadline) = progressing.filter(|c| c.reason == "ProgressDeadlineExceeded") {
+        // The condition's status is not looked at: the controller sets False, but the
+        // reason alone is the verdict (as kstatus and kubectl read it).
+        return Assessment::new(Status::Failed, detail(deadline));
+    }
+    if let Some(replica_failure) = find(conditions, "ReplicaFailure").filter(|c| c.status == "True")
+    {
+        return failure(replica_failure);
+    }
+    if let Some(pending) = unobserved(object) {
+        return pending;
+    }
+    let replicas_message = of_total(r.available, r.spec, "replicas available");
+    let rollout = first_unmet(vec![
+        (
+            r.updated < r.spec,
+            of_total(r.updated, r.spec, "replicas updated"),
+        ),
+        (
+            r.total > r.updated,
+            format!(
+                "Waiting for {} to terminate",
+                plural(r.total - r.updated, "old replica")
+            ),
+        ),
+        (
+            r.available < r.updated || r.available < r.spec,
+            replicas_message.clone(),
+        ),
+        (
+            r.ready < r.spec,
+            of_total(r.ready, r.spec, "replicas ready"),
+        ),
+    ]);
+    if let Some(rollout) = rollout {
+        return rollout;
+    }
+    if let Some(waiting) = controller_disagrees(object, progressing, find(conditions, "Available"))
+    {
+        return waiting;
+    }
+    Assessment::new(Status::Success, replicas_message)
+}
+
+/// kstatus's last word: the counts say done, but the controller has not yet marked the
+/// rollout complete (`Progressing=True/NewReplicaSetAvailable`, required when a progress
+/// deadline is set) or the Deployment `Available`.
+fn controller_disagrees(
+    object: &Value,
+    progressing: Option<&Condition>,
+    available: Option<&Condition>,
+) -> Option<Assessment> {
+    let deadline = int(object, "/spec/progressDeadlineSeconds")
+        .is_some_and(|seconds| seconds != i64::from(i32::MAX));
+    let complete =
+        progressing.is_some_and(|c| c.status == "True" && c.reason == "NewReplicaSetAvailable");
+    if deadline && !complete {
+        let message = progressing.map_or_else(
+            || "Waiting for the rollout to be marked complete".to_owned(),
+            named,
+        );
+        return Some(Assessment::new(Status::InProgress, message));
+    }
+    match available {
+        Some(c) if c.status == "True" => None,
+        Some(c) => Some(Assessment::new(
+            Status::InProgress,
+            format!("Not available: {}", detail(c)),
+        )),
+        None => Some(Assessment::new(
+            Status::InProgress,
+            "Waiting for the Available condition",
+        )),
+    }
+}
+
+pub(crate) fn replica_set(object: &Value) -> Assessment {
+    let r = Replicas::read(object);
+    let conditions = conditions::read(object);
+    let mut assessment = replica_set_state(object, &conditions, &r);
+    assessment.counts = Some(r.counts(r.available));
+    assessment
+}
+
+fn replica_set_state(object: &Value, conditions: &[Condition], r: &Replicas) -> Assessment {
+    // Pods the controller cannot create (quota, admission webhook, PodSecurity) need a
+    // person; kstatus keeps waiting, Argo CD calls it Degraded.
+    if let Some(replica_failure) = find(conditions, "ReplicaFailure").filter(|c| c.status == "True")
+    {
+        return failure(replica_failure);
+    }
+    if let Some(pending) = unobserved(object) {
+        return pending;
+    }
+    let labeled = int_or(object, "/status/fullyLabeledReplicas", 0);
+    let available = of_total(r.available, r.spec, "replicas available");
+    first_unmet(vec![
+        (r.available < r.spec, available.clone()),
+        (
+            r.ready < r.spec,
+            of_total(r.ready, r.spec, "replicas ready"),
+        ),
+        (
+            labeled < r.spec,
+            of_total(labeled, r.spec, "replicas fully labeled"),
+        ),
+        (
+            r.total > r.spec,
+            format!(
+                "Waiting for {} to terminate",
+                plural(r.total - r.spec, "extra replica")
+            ),
+        ),
+    ])
+    .unwrap_or_else(|| Assessment::new(Status::Success, available))
+}
+
+pub(crate) fn stateful_set(object: &Value) -> Assessment {
+    let r = Replicas::read(object);
+    let mut assessment = stateful_set_state(object, &r);
+    assessment.counts = Some(r.counts(r.ready));
+    assessment
+}
+
+fn stateful_set_state(object: &Value, r: &Replicas) -> Assessment {
+    if let Some(pending) = unobserved(object) {
+        return pending;
+    }
+    let ready = of_total(r.ready, r.spec, "replicas ready");
+    if let Some(waiting) = first_unmet(vec![
+        (
+            r.total < r.spec,
+            of_total(r.total, r.spec, "replicas created"),
+        ),
+        (r.ready < r.spec, ready.clone()),
+        (
+            r.total > r.spec,
+            format!(
+                "Waiting for {} to terminate",
+                plural(r.total - r.spec, "extra replica")
+            ),
+        ),
+    ]) {
+        return waiting;
+    }
+    if text(object, "/spec/updateStrategy/type") == Some("OnDelete") {
+        // Pods take the new revision only when someone deletes them: nothing to wait for.
+        return Assessment::new(Status::Success, ready);
+    }
+    if let Some(partition) = int(object, "/spec/updateStrategy/rollingUpdate/partition") {
+        let target = (r.spec - partition).max(0);
+        return first_unmet(vec![(
+            r.updated < target,
+            of_total(r.updated, target, "replicas updated"),
+        )])
+        .unwrap_or_else(|| Assessment::new(Status::Success, ready));
+    }
+    let current = int_or(object, "/status/currentReplicas", 0);
+    let update_revision = text(object, "/status/updateRevision").unwrap_or_default();
+    first_unmet(vec![
+        (
+            current < r.spec,
+            of_total(current, r.spec, "replicas at the current revision"),
+        ),
+        (
+            text(object, "/status/currentRevision").unwrap_or_default() != update_revision,
+            format!("Waiting for every replica to reach revision {update_revision}"),
+        ),
+    ])
+    .unwrap_or_else(|| Assessment::new(Status::Success, ready))
+}
+
+pub(crate) fn daemon_set(object: &Value) -> Assessment {
+    if let Some(pending) = unobserved(object) {
+        return pending;
+    }
+    let Some(desired) = int(object, "/status/desiredNumberScheduled") else {
+        return Assessment::new(
+            Status::InProgress,
+            "Waiting for the controller to schedule pods",
+        );
+    };
+    let status = |field: &str| int_or(object, &format!("/status/{field}"), 0);
+    let (current, updated) = (
+        status("currentNumberScheduled"),
+        status("updatedNumberScheduled"),
+    );
+    let (available, ready) = (status("numberAvailable"), status("numberReady"));
+    // With OnDelete, pods take the new template only when someone deletes them.
+    let on_delete = text(object, "/spec/updateStrategy/type") == Some("OnDelete");
+    let available_message = of_total(available, desired, "pods available");
+    let mut assessment = first_unmet(vec![
+        (
+            current < desired,
+            of_total(current, desired, "pods scheduled"),
+        ),
+        (
+            !on_delete && updated < desired,
+            of_total(updated, desired, "pods updated"),
+        ),
+        (available < desired, available_message.clone()),
+        (ready < desired, of_total(ready, desired, "pods ready")),
+    ])
+    .unwrap_or_else(|| Assessment::new(Status::Success, available_message));
+    assessment.counts = Some(Counts {
+        desired: count(desired),
+        ready: count(available),
+    });
+    assessment
+}
