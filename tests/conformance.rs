@@ -167,3 +167,257 @@ mod corpus {
         );
     }
 }
+
+mod never_panics {
+    use kos::status;
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+
+    /// Every kind with a rule of its own, in the groups that select it and some that do not.
+    const KINDS: &[(&str, &str)] = &[
+        ("v1", "Pod"),
+        ("apps/v1", "Deployment"),
+        ("extensions/v1beta1", "Deployment"),
+        ("apps/v1", "ReplicaSet"),
+        ("apps/v1", "StatefulSet"),
+        ("apps/v1", "DaemonSet"),
+        ("batch/v1", "Job"),
+        ("batch/v1", "CronJob"),
+        ("v1", "Service"),
+        ("networking.k8s.io/v1", "Ingress"),
+        ("v1", "PersistentVolumeClaim"),
+        ("policy/v1", "PodDisruptionBudget"),
+        ("autoscaling/v1", "HorizontalPodAutoscaler"),
+        ("autoscaling/v2", "HorizontalPodAutoscaler"),
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        ("apiregistration.k8s.io/v1", "APIService"),
+        ("v1", "Namespace"),
+        ("v1", "ConfigMap"),
+        ("v1", "Secret"),
+        ("argoproj.io/v1alpha1", "Workflow"),
+        ("serving.knative.dev/v1", "Service"),
+        ("example.com/v1", "Widget"),
+        ("", ""),
+    ];
+
+    /// Field names the rules read, so that random trees reach them.
+    const KEYS: &[&str] = &[
+        "conditions",
+        "type",
+        "status",
+        "reason",
+        "message",
+        "phase",
+        "replicas",
+        "readyReplicas",
+        "availableReplicas",
+        "updatedReplicas",
+        "fullyLabeledReplicas",
+        "currentReplicas",
+        "observedGeneration",
+        "generation",
+        "deletionTimestamp",
+        "finalizers",
+        "annotations",
+        "autoscaling.alpha.kubernetes.io/conditions",
+        "containers",
+        "initContainers",
+        "containerStatuses",
+        "initContainerStatuses",
+        "name",
+        "image",
+        "state",
+        "lastState",
+        "waiting",
+        "running",
+        "terminated",
+        "exitCode",
+        "restartCount",
+        "ready",
+        "restartPolicy",
+        "loadBalancer",
+        "ingress",
+        "ip",
+        "hostname",
+        "clusterIP",
+        "externalName",
+        "desiredNumberScheduled",
+        "currentNumberScheduled",
+        "updatedNumberScheduled",
+        "numberAvailable",
+        "numberReady",
+        "updateStrategy",
+        "rollingUpdate",
+        "partition",
+        "currentRevision",
+        "updateRevision",
+        "paused",
+        "progressDeadlineSeconds",
+        "suspend",
+        "active",
+        "startTime",
+        "succeeded",
+        "failed",
+        "completions",
+        "lastScheduleTime",
+        "lastSuccessfulTime",
+        "disruptionsAllowed",
+        "volumeName",
+        "data",
+    ];
+
+    /// Values the rules compare against, so that random trees take their branches.
+    const WORDS: &[&str] = &[
+        "",
+        "True",
+        "False",
+        "Unknown",
+        "Pending",
+        "Running",
+        "Succeeded",
+        "Failed",
+        "Error",
+        "Ready",
+        "Available",
+        "Progressing",
+        "ProgressDeadlineExceeded",
+        "NewReplicaSetAvailable",
+        "ReplicaFailure",
+        "Complete",
+        "FailureTarget",
+        "Suspended",
+        "Reconciling",
+        "Stalled",
+        "PodScheduled",
+        "Unschedulable",
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "OOMKilled",
+        "LoadBalancer",
+        "ExternalName",
+        "OnDelete",
+        "Always",
+        "Never",
+        "Bound",
+        "Lost",
+        "Terminating",
+        "Established",
+        "NamesAccepted",
+        "NonStructuralSchema",
+        "Installing",
+        "AbleToScale",
+        "ScalingActive",
+        "FailedGetScale",
+        "InsufficientPods",
+        "2025-07-30T13:46:00Z",
+        "not a time",
+        r#"[{"type":"AbleToScale","status":"True","reason":"FailedGetScale"}]"#,
+        "[{",
+        "line\nbreak",
+    ];
+
+    const SECRET: &str = "hunter2-sentinel";
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (-3_i64..6).prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop::sample::select(WORDS).prop_map(Value::from),
+            ".{0,8}".prop_map(Value::from),
+        ]
+    }
+
+    fn tree() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(
+                    |pairs| {
+                        Value::Object(
+                            pairs
+                                .into_iter()
+                                .map(|(key, value)| (key.to_owned(), value))
+                                .collect(),
+                        )
+                    }
+                ),
+            ]
+        })
+    }
+
+    /// A map whose fields are drawn from `keys`, each holding a word or any tree.
+    fn shaped(keys: &'static [&'static str]) -> impl Strategy<Value = Value> {
+        let value = prop_oneof![prop::sample::select(WORDS).prop_map(Value::from), tree()];
+        prop::collection::vec((prop::sample::select(keys), value), 0..keys.len()).prop_map(
+            |pairs| {
+                Value::Object(
+                    pairs
+                        .into_iter()
+                        .map(|(key, value)| (key.to_owned(), value))
+                        .collect::<Map<_, _>>(),
+                )
+            },
+        )
+    }
+
+    /// A `.status`: a random tree, often an object with condition-like and
+    /// container-status-like lists, sometimes of the wrong type altogether.
+    fn status() -> impl Strategy<Value = Value> {
+        let condition = shaped(&["type", "status", "reason", "message"]);
+        let container = shaped(&[
+            "name",
+            "ready",
+            "restartCount",
+            "state",
+            "lastState",
+            "image",
+        ]);
+        (
+            tree(),
+            prop::collection::vec(condition, 0..4),
+            prop::collection::vec(container, 0..3),
+        )
+            .prop_map(|(mut status, conditions, containers)| {
+                if let Some(fields) = status.as_object_mut() {
+                    fields.insert("conditions".into(), Value::Array(conditions));
+                    fields.insert("containerStatuses".into(), Value::Array(containers));
+                }
+                status
+            })
+    }
+
+    fn object() -> impl Strategy<Value = Value> {
+        (prop::sample::select(KINDS), tree(), tree(), status()).prop_map(
+            |((api_version, kind), metadata, spec, status)| {
+                json!({"apiVersion": api_version, "kind": kind, "metadata": metadata,
+                       "spec": spec, "status": status,
+                       "data": {"password": SECRET}, "stringData": {"token": SECRET}})
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn kubernetes_shaped_objects(object in object()) {
+            let assessment = status::of(&object);
+            prop_assert!(!assessment.message.is_empty());
+            prop_assert!(!assessment.message.contains('\n'), "{}", assessment.message);
+            prop_assert!(!assessment.message.contains(SECRET));
+            let rows = format!("{:?}{:?}", status::conditions(&object), status::containers(&object));
+            prop_assert!(!rows.contains(SECRET));
+        }
+
+        #[test]
+        fn any_json(value in tree()) {
+            let assessment = status::of(&value);
+            prop_assert!(!assessment.message.is_empty());
+            status::conditions(&value);
+            status::containers(&value);
+        }
+    }
+}

@@ -283,3 +283,334 @@ pub(crate) fn daemon_set(object: &Value) -> Assessment {
     });
     assessment
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::of;
+    use super::*;
+    use serde_json::json;
+
+    fn deployment(spec: &Value, status: &Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "web", "generation": 2},
+               "spec": spec, "status": status})
+    }
+
+    fn done_conditions() -> Value {
+        json!([
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}
+        ])
+    }
+
+    fn rollout(total: i64, updated: i64, ready: i64, available: i64) -> Value {
+        deployment(
+            &json!({"replicas": 3, "progressDeadlineSeconds": 600}),
+            &json!({"observedGeneration": 2, "replicas": total, "updatedReplicas": updated,
+                    "readyReplicas": ready, "availableReplicas": available,
+                    "conditions": done_conditions()}),
+        )
+    }
+
+    #[test]
+    fn rolling_update_in_progress_says_what_it_waits_for() {
+        let a = of(&rollout(4, 1, 3, 3));
+        assert_eq!(a.status, Status::InProgress);
+        assert_eq!(a.message, "1/3 replicas updated");
+        assert_eq!(
+            a.counts,
+            Some(Counts {
+                desired: 3,
+                ready: 3
+            })
+        );
+
+        assert_eq!(
+            of(&rollout(4, 3, 3, 3)).message,
+            "Waiting for 1 old replica to terminate"
+        );
+        assert_eq!(
+            of(&rollout(5, 3, 3, 3)).message,
+            "Waiting for 2 old replicas to terminate"
+        );
+        let a = of(&rollout(3, 3, 3, 2));
+        assert_eq!(a.message, "2/3 replicas available");
+        assert_eq!(
+            a.counts,
+            Some(Counts {
+                desired: 3,
+                ready: 2
+            })
+        );
+        assert_eq!(of(&rollout(3, 3, 2, 3)).message, "2/3 replicas ready");
+    }
+
+    #[test]
+    fn complete_rollout_succeeds() {
+        let a = of(&rollout(3, 3, 3, 3));
+        assert_eq!(a.status, Status::Success);
+        assert_eq!(a.message, "3/3 replicas available");
+        assert_eq!(
+            a.counts,
+            Some(Counts {
+                desired: 3,
+                ready: 3
+            })
+        );
+    }
+
+    #[test]
+    fn success_waits_for_the_controller() {
+        let unobserved = deployment(
+            &json!({"replicas": 1}),
+            &json!({"replicas": 1,
+            "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1,
+            "conditions": done_conditions()}),
+        );
+        let a = of(&unobserved);
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (
+                Status::InProgress,
+                "Waiting for generation 2 to be observed"
+            )
+        );
+
+        let counts_done = json!({"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1,
+            "readyReplicas": 1, "availableReplicas": 1, "conditions": [
+                {"type": "Available", "status": "True"},
+                {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
+                 "message": "ReplicaSet \"web-1\" is progressing."}]});
+        let a = of(&deployment(
+            &json!({"replicas": 1, "progressDeadlineSeconds": 600}),
+            &counts_done,
+        ));
+        assert_eq!(a.status, Status::InProgress);
+        assert_eq!(
+            a.message,
+            "Progressing: ReplicaSetUpdated: ReplicaSet \"web-1\" is progressing."
+        );
+        // Without a deadline the Progressing reason is not required (kstatus).
+        assert_eq!(
+            of(&deployment(&json!({"replicas": 1}), &counts_done)).status,
+            Status::Success
+        );
+
+        let unavailable = json!({"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1,
+            "readyReplicas": 1, "availableReplicas": 1, "conditions": [
+                {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable"}]});
+        assert_eq!(
+            of(&deployment(&json!({"replicas": 1}), &unavailable)).message,
+            "Not available: MinimumReplicasUnavailable"
+        );
+    }
+
+    #[test]
+    fn progress_deadline_exceeded_fails() {
+        let object = deployment(
+            &json!({"replicas": 1}),
+            &json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1,
+                "conditions": [{"type": "Progressing", "status": "False",
+                    "reason": "ProgressDeadlineExceeded",
+                    "message": "ReplicaSet \"web-2\" has timed out progressing."}]}),
+        );
+        let a = of(&object);
+        assert_eq!(a.status, Status::Failed);
+        assert_eq!(
+            a.message,
+            "ProgressDeadlineExceeded: ReplicaSet \"web-2\" has timed out progressing."
+        );
+    }
+
+    #[test]
+    fn stale_deadline_of_an_older_generation_is_not_a_failure() {
+        let object = deployment(
+            &json!({"replicas": 1}),
+            &json!({"observedGeneration": 1, "conditions": [{"type": "Progressing",
+                "status": "False", "reason": "ProgressDeadlineExceeded"}]}),
+        );
+        assert_eq!(of(&object).status, Status::InProgress);
+    }
+
+    #[test]
+    fn paused_deployment_is_suspended() {
+        let object = deployment(
+            &json!({"replicas": 1, "paused": true}),
+            &json!({"observedGeneration": 2}),
+        );
+        let a = of(&object);
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::Suspended, "Paused")
+        );
+    }
+
+    #[test]
+    fn replica_failure_fails_deployments_and_replica_sets() {
+        let failure = json!([{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+            "message": "pods \"web-1\" is forbidden: exceeded quota"}]);
+        let a = of(&deployment(
+            &json!({}),
+            &json!({"observedGeneration": 2, "conditions": failure}),
+        ));
+        assert_eq!(a.status, Status::Failed);
+        assert_eq!(
+            a.message,
+            "ReplicaFailure: FailedCreate: pods \"web-1\" is forbidden: exceeded quota"
+        );
+        let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1, "conditions": failure}});
+        assert_eq!(of(&rs).status, Status::Failed);
+    }
+
+    fn replica_set(spec: i64, status: &Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"generation": 1},
+               "spec": {"replicas": spec}, "status": status})
+    }
+
+    #[test]
+    fn replica_set_counts_and_messages() {
+        let status = |total: i64, ready: i64, available: i64| {
+            json!({"observedGeneration": 1, "replicas": total, "readyReplicas": ready,
+                   "availableReplicas": available, "fullyLabeledReplicas": total})
+        };
+        let a = of(&replica_set(3, &status(3, 3, 1)));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::InProgress, "1/3 replicas available")
+        );
+        assert_eq!(
+            a.counts,
+            Some(Counts {
+                desired: 3,
+                ready: 1
+            })
+        );
+        assert_eq!(
+            of(&replica_set(2, &status(3, 2, 2))).message,
+            "Waiting for 1 extra replica to terminate"
+        );
+        let a = of(&replica_set(3, &status(3, 3, 3)));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::Success, "3/3 replicas available")
+        );
+        let old = of(&replica_set(
+            0,
+            &json!({"observedGeneration": 1, "replicas": 0}),
+        ));
+        assert_eq!(
+            (old.status, old.message.as_str()),
+            (Status::Success, "0/0 replicas available")
+        );
+    }
+
+    fn stateful_set(strategy: &Value, status: &Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"generation": 1},
+               "spec": {"replicas": 3, "updateStrategy": strategy}, "status": status})
+    }
+
+    #[test]
+    fn stateful_set_rolling_update_with_partition() {
+        let strategy = json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 1}});
+        let status = |updated: i64| {
+            json!({"observedGeneration": 1, "replicas": 3, "readyReplicas": 3,
+                   "currentReplicas": 3 - updated, "updatedReplicas": updated,
+                   "currentRevision": "web-1", "updateRevision": "web-2"})
+        };
+        let a = of(&stateful_set(&strategy, &status(1)));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::InProgress, "1/2 replicas updated")
+        );
+        let a = of(&stateful_set(&strategy, &status(2)));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::Success, "3/3 replicas ready")
+        );
+        assert_eq!(
+            a.counts,
+            Some(Counts {
+                desired: 3,
+                ready: 3
+            })
+        );
+    }
+
+    #[test]
+    fn stateful_set_without_partition_waits_for_the_revision() {
+        let status = json!({"observedGeneration": 1, "replicas": 3, "readyReplicas": 3,
+            "currentReplicas": 3, "updatedReplicas": 3,
+            "currentRevision": "web-1", "updateRevision": "web-2"});
+        let a = of(&stateful_set(&json!({"type": "RollingUpdate"}), &status));
+        assert_eq!(
+            a.message,
+            "Waiting for every replica to reach revision web-2"
+        );
+        // OnDelete: pods change revision only when deleted, so nothing more to wait for.
+        assert_eq!(
+            of(&stateful_set(&json!({"type": "OnDelete"}), &status)).status,
+            Status::Success
+        );
+        let not_ready = json!({"observedGeneration": 1, "replicas": 3, "readyReplicas": 1});
+        assert_eq!(
+            of(&stateful_set(&json!({"type": "OnDelete"}), &not_ready)).message,
+            "1/3 replicas ready"
+        );
+        let unobserved = json!({"observedGeneration": 0, "replicas": 3, "readyReplicas": 3});
+        assert_eq!(
+            of(&stateful_set(&json!({}), &unobserved)).message,
+            "Waiting for generation 1 to be observed (at 0)"
+        );
+        let never_observed = json!({"replicas": 3, "readyReplicas": 3});
+        assert_eq!(
+            of(&stateful_set(&json!({}), &never_observed)).message,
+            "Waiting for generation 1 to be observed"
+        );
+    }
+
+    fn daemon_set(strategy: &str, status: &Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"generation": 1},
+               "spec": {"updateStrategy": {"type": strategy}}, "status": status})
+    }
+
+    #[test]
+    fn daemon_set_rules() {
+        let status = |updated: i64, available: i64| {
+            json!({"observedGeneration": 1, "desiredNumberScheduled": 4,
+                   "currentNumberScheduled": 4, "updatedNumberScheduled": updated,
+                   "numberAvailable": available, "numberReady": available})
+        };
+        let a = of(&daemon_set("RollingUpdate", &status(2, 4)));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::InProgress, "2/4 pods updated")
+        );
+        assert_eq!(
+            of(&daemon_set("OnDelete", &status(2, 4))).status,
+            Status::Success
+        );
+        let a = of(&daemon_set("RollingUpdate", &status(4, 3)));
+        assert_eq!(a.message, "3/4 pods available");
+        assert_eq!(
+            a.counts,
+            Some(Counts {
+                desired: 4,
+                ready: 3
+            })
+        );
+        let a = of(&daemon_set("RollingUpdate", &status(4, 4)));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::Success, "4/4 pods available")
+        );
+        let unscheduled = of(&daemon_set(
+            "RollingUpdate",
+            &json!({"observedGeneration": 1}),
+        ));
+        assert_eq!(
+            unscheduled.message,
+            "Waiting for the controller to schedule pods"
+        );
+    }
+}
