@@ -58,20 +58,30 @@ pub(crate) fn is_true(conditions: &[Condition], type_: &str) -> bool {
     find(conditions, type_).is_some_and(|c| c.status == "True")
 }
 
-/// `Reason: message`, or whichever of the two exists, or `Type=Status`.
+/// `Reason: message`, or whichever of the two exists, or nothing.
 pub(crate) fn detail(condition: &Condition) -> String {
     match (condition.reason.is_empty(), condition.message.is_empty()) {
         (false, false) => format!("{}: {}", condition.reason, condition.message),
         (false, true) => condition.reason.clone(),
         (true, false) => condition.message.clone(),
-        (true, true) => format!("{}={}", condition.type_, condition.status),
+        (true, true) => String::new(),
+    }
+}
+
+/// `prefix: Reason: message`, or just `prefix` when the condition says no more.
+pub(crate) fn explain(prefix: &str, condition: &Condition) -> String {
+    let detail = detail(condition);
+    if detail.is_empty() {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}: {detail}")
     }
 }
 
 /// `Type: Reason: message`: a condition named, for messages about a condition that is not
 /// obvious from the kind.
 pub(crate) fn named(condition: &Condition) -> String {
-    format!("{}: {}", condition.type_, detail(condition))
+    explain(&condition.type_, condition)
 }
 
 /// The checks kstatus makes before any per-kind rule: a generation the controller has not
@@ -123,7 +133,7 @@ pub(crate) fn by_ready(conditions: &[Condition]) -> Assessment {
             };
             Assessment::new(Status::Success, message)
         }
-        Some(ready) => Assessment::new(Status::InProgress, format!("Not ready: {}", detail(ready))),
+        Some(ready) => Assessment::new(Status::InProgress, explain("Not ready", ready)),
         None => Assessment::new(Status::Success, "Exists (no readiness condition)"),
     }
 }
@@ -173,7 +183,7 @@ mod tests {
         let reconciling = conditions(&json!([{"type": "Reconciling", "status": "True"}]));
         let a = preamble(&object, &reconciling).expect("decided");
         assert_eq!(a.status, Status::InProgress);
-        assert_eq!(a.message, "Reconciling: Reconciling=True");
+        assert_eq!(a.message, "Reconciling");
         let normal = conditions(&json!([{"type": "Stalled", "status": "False"}]));
         assert_eq!(preamble(&object, &normal), None);
     }

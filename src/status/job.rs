@@ -5,7 +5,7 @@
 //! suspended one is `suspended`. A `CronJob` is done once it exists: nobody waits for its
 //! schedule; it fails when its last run did not succeed and is `suspended` when suspended.
 
-use super::conditions::{self, detail, find, is_true};
+use super::conditions::{self, find, is_true, named};
 use super::fields::{count, flag, int_or, list, plural, text};
 use super::{Assessment, Counts, Status};
 use chrono::DateTime;
@@ -35,7 +35,7 @@ fn job_state(object: &Value, completions: i64, succeeded: i64) -> Assessment {
         .iter()
         .find_map(|type_| find(&conditions, type_).filter(|c| c.status == "True"))
     {
-        return Assessment::new(Status::Failed, detail(failed));
+        return Assessment::new(Status::Failed, named(failed));
     }
     let suspend = flag(object, "/spec/suspend");
     let suspended = find(&conditions, "Suspended").filter(|c| c.status == "True");
@@ -157,7 +157,9 @@ mod tests {
             assert_eq!(a.status, Status::Failed);
             assert_eq!(
                 a.message,
-                "BackoffLimitExceeded: Job has reached the specified backoff limit"
+                format!(
+                    "{type_}: BackoffLimitExceeded: Job has reached the specified backoff limit"
+                )
             );
         }
     }

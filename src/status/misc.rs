@@ -6,7 +6,7 @@
 //! Each reads only its own status. `ConfigMap` and Secret are never read beyond the number
 //! of their keys: their data must not reach a message.
 
-use super::conditions::{self, detail, find, named};
+use super::conditions::{self, explain, find, named};
 use super::fields::{int, plural, text, text_or_empty};
 use super::{Assessment, Status};
 use crate::model::Condition;
@@ -85,7 +85,7 @@ pub(crate) fn horizontal_pod_autoscaler(object: &Value) -> Assessment {
         c.status == "True" && matches!(c.type_.as_str(), "AbleToScale" | "ScalingLimited")
     });
     match healthy {
-        Some(c) => Assessment::new(Status::Success, detail(c)),
+        Some(c) => Assessment::new(Status::Success, named(c)),
         None => Assessment::new(
             Status::InProgress,
             "Waiting for the autoscaler to be able to scale",
@@ -116,7 +116,7 @@ pub(crate) fn api_service(object: &Value) -> Assessment {
     match find(&conditions, "Available") {
         Some(c) if c.status == "True" => Assessment::new(Status::Success, "Available"),
         // Missing endpoints usually mean the serving pods are still starting.
-        Some(c) => Assessment::new(Status::InProgress, format!("Not available: {}", detail(c))),
+        Some(c) => Assessment::new(Status::InProgress, explain("Not available", c)),
         None => Assessment::new(Status::InProgress, "Waiting for the Available condition"),
     }
 }

@@ -7,7 +7,7 @@
 //! shows as soon as the controller reports it (`ProgressDeadlineExceeded`,
 //! `ReplicaFailure`). These rules read only the object itself, never its pods.
 
-use super::conditions::{self, detail, find, named, unobserved};
+use super::conditions::{self, detail, explain, find, named, unobserved};
 use super::fields::{count, flag, int, int_or, plural, text};
 use super::{Assessment, Counts, Status};
 use crate::model::Condition;
@@ -117,9 +117,10 @@ fn deployment_state(object: &Value, conditions: &[Condition], r: &Replicas) -> A
     Assessment::new(Status::Success, replicas_message)
 }
 
-/// kstatus's last word: the counts say done, but the controller has not yet marked the
-/// rollout complete (`Progressing=True/NewReplicaSetAvailable`, required when a progress
-/// deadline is set) or the Deployment `Available`.
+/// kstatus's last word: the counts say done, but the controller's own conditions do not
+/// yet: `Progressing` is not `True/NewReplicaSetAvailable` (checked when a progress deadline
+/// is set, as kstatus does) or `Available` is not `True`. A controller that writes no such
+/// condition at all is judged by the counts alone.
 fn controller_disagrees(
     object: &Value,
     progressing: Option<&Condition>,
@@ -127,26 +128,14 @@ fn controller_disagrees(
 ) -> Option<Assessment> {
     let deadline = int(object, "/spec/progressDeadlineSeconds")
         .is_some_and(|seconds| seconds != i64::from(i32::MAX));
-    let complete =
-        progressing.is_some_and(|c| c.status == "True" && c.reason == "NewReplicaSetAvailable");
-    if deadline && !complete {
-        let message = progressing.map_or_else(
-            || "Waiting for the rollout to be marked complete".to_owned(),
-            named,
-        );
-        return Some(Assessment::new(Status::InProgress, message));
+    if let Some(progressing) = progressing.filter(|_| deadline)
+        && !(progressing.status == "True" && progressing.reason == "NewReplicaSetAvailable")
+    {
+        return Some(Assessment::new(Status::InProgress, named(progressing)));
     }
-    match available {
-        Some(c) if c.status == "True" => None,
-        Some(c) => Some(Assessment::new(
-            Status::InProgress,
-            format!("Not available: {}", detail(c)),
-        )),
-        None => Some(Assessment::new(
-            Status::InProgress,
-            "Waiting for the Available condition",
-        )),
-    }
+    available
+        .filter(|c| c.status != "True")
+        .map(|c| Assessment::new(Status::InProgress, explain("Not available", c)))
 }
 
 pub(crate) fn replica_set(object: &Value) -> Assessment {
@@ -167,7 +156,9 @@ fn replica_set_state(object: &Value, conditions: &[Condition], r: &Replicas) -> 
     if let Some(pending) = unobserved(object) {
         return pending;
     }
-    let labeled = int_or(object, "/status/fullyLabeledReplicas", 0);
+    // Checked only when written: the controller omits it at 0, when nothing is available
+    // either, and controllers that never write it are judged by the other counts.
+    let labeled = int(object, "/status/fullyLabeledReplicas").unwrap_or(r.spec);
     let available = of_total(r.available, r.spec, "replicas available");
     first_unmet(vec![
         (r.available < r.spec, available.clone()),
@@ -230,7 +221,8 @@ fn stateful_set_state(object: &Value, r: &Replicas) -> Assessment {
         )])
         .unwrap_or_else(|| Assessment::new(Status::Success, ready));
     }
-    let current = int_or(object, "/status/currentReplicas", 0);
+    // Checked only when written (the controller omits it at 0); the revisions still decide.
+    let current = int(object, "/status/currentReplicas").unwrap_or(r.spec);
     let update_revision = text(object, "/status/updateRevision").unwrap_or_default();
     first_unmet(vec![
         (
@@ -403,6 +395,28 @@ mod tests {
             of(&deployment(&json!({"replicas": 1}), &unavailable)).message,
             "Not available: MinimumReplicasUnavailable"
         );
+    }
+
+    #[test]
+    fn a_controller_without_conditions_is_judged_by_the_counts() {
+        let object = deployment(
+            &json!({"replicas": 2, "progressDeadlineSeconds": 600}),
+            &json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2,
+                    "readyReplicas": 2, "availableReplicas": 2}),
+        );
+        assert_eq!(of(&object).status, Status::Success);
+        let rs = replica_set(
+            2,
+            &json!({"observedGeneration": 1, "replicas": 2,
+            "readyReplicas": 2, "availableReplicas": 2}),
+        );
+        assert_eq!(of(&rs).status, Status::Success);
+        let sts = stateful_set(
+            &json!({}),
+            &json!({"observedGeneration": 1, "replicas": 3,
+            "readyReplicas": 3}),
+        );
+        assert_eq!(of(&sts).status, Status::Success);
     }
 
     #[test]
