@@ -96,7 +96,11 @@ mod corpus {
     #[test]
     fn every_row_matches_expected_or_its_deviation() {
         let rows = rows();
-        assert!(rows.len() >= 140, "the corpus has 140 rows, found {}", rows.len());
+        assert!(
+            rows.len() >= 140,
+            "the corpus has 140 rows, found {}",
+            rows.len()
+        );
         let deviations = deviations();
         let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
         let mut wrong = Vec::new();
