@@ -8,6 +8,8 @@
 //! time; [`logs`] keeps container logs.
 
 pub mod clock;
+pub mod controllers;
 pub mod errors;
+pub mod kubelet;
 pub mod logs;
 pub mod store;
