@@ -10,7 +10,9 @@
 
 pub mod api;
 pub mod clock;
+pub mod controllers;
 pub mod errors;
+pub mod kubelet;
 pub mod logs;
 pub mod resources;
 pub mod store;
