@@ -11,3 +11,4 @@ pub mod clock;
 pub mod errors;
 pub mod logs;
 pub mod store;
+pub mod table;
