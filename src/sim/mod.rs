@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod errors;
+pub mod faults;
 pub mod logs;
 pub mod store;
 pub mod table;
