@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod errors;
 pub mod faults;
+pub mod log_api;
 pub mod logs;
 pub mod store;
 pub mod table;
