@@ -11,7 +11,7 @@
 use super::selector::Selectors;
 use super::{Api, Call};
 use crate::sim::errors::ApiError;
-use crate::sim::store::{Event, Object};
+use crate::sim::store::{Event, Object, StoreError};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -43,6 +43,10 @@ struct Plan {
     table: bool,
     /// ... with rows' objects as `includeObject` asks.
     include_object: Option<String>,
+    target: super::Target,
+    api: Arc<Api>,
+    /// `--faults drop-watch`: the stream is cut after this long.
+    cut_after: Option<Duration>,
 }
 
 impl Plan {
@@ -59,9 +63,10 @@ impl Plan {
     fn event(&self, type_: &str, object: &Object) -> Bytes {
         if self.table {
             let one = std::slice::from_ref(object);
+            let include = self.include_object.as_deref();
             line(
                 type_,
-                &super::objects::table(&self.key, one, self.include_object.as_deref()),
+                &super::objects::table(&self.api, &self.target, one, include),
             )
         } else {
             line(type_, object)
@@ -114,6 +119,9 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         table: super::wants_table(&call.headers),
         include_object: params.get("includeObject").map(str::to_owned),
+        target: target.clone(),
+        api: api.clone(),
+        cut_after: api.faults.watch_cut_after(),
     };
     let namespace = plan.namespace.as_deref();
     let (start, receiver) = match params.get("resourceVersion") {
@@ -122,6 +130,13 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
                 .parse()
                 .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?;
             match api.store.watch_from(&plan.key, namespace, revision) {
+                Ok(_) if api.faults.gone_on_rewatch() => {
+                    let error = StoreError::Gone {
+                        requested: revision,
+                        oldest: api.store.revision(),
+                    };
+                    (Start::Gone(error.into()), None)
+                }
                 Ok((missed, receiver)) => (Start::Resume(missed, revision), Some(receiver)),
                 Err(error) => (Start::Gone(error.into()), None),
             }
@@ -186,7 +201,10 @@ async fn run(
     let Some(mut receiver) = receiver else {
         return Ok(());
     };
-    let deadline = tokio::time::sleep(plan.timeout);
+    let deadline = tokio::time::sleep(
+        plan.cut_after
+            .map_or(plan.timeout, |cut| cut.min(plan.timeout)),
+    );
     tokio::pin!(deadline);
     let mut ticker = tokio::time::interval(BOOKMARK_EVERY);
     ticker.tick().await;
