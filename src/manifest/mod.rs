@@ -119,14 +119,18 @@ pub fn load_with_stdin(
 ) -> Result<Vec<Manifest>, LoadErrors> {
     let inputs = input::read_all(paths, options.recursive, stdin);
     let mut loaded = Loaded::default();
+    let mut texts = Vec::new();
     for input in &inputs {
         match &input.text {
-            Ok(text) => loaded.add(parse::parse(&input.name, text)),
+            Ok(text) => texts.push((input.name.as_str(), text.as_str())),
             Err(error) => loaded.problems.push(Problem {
                 source: Source::whole(&input.name),
                 message: error.to_string(),
             }),
         }
+    }
+    for parsed in parse::parse_all(&texts) {
+        loaded.add(parsed);
     }
     let names: Vec<&str> = inputs.iter().map(|input| input.name.as_str()).collect();
     loaded.finish(&names, options)
@@ -139,7 +143,9 @@ pub fn load_str(
     options: &LoadOptions,
 ) -> Result<Vec<Manifest>, LoadErrors> {
     let mut loaded = Loaded::default();
-    loaded.add(parse::parse(name, text));
+    for parsed in parse::parse_all(&[(name, text)]) {
+        loaded.add(parsed);
+    }
     loaded.finish(&[name], options)
 }
 

@@ -82,13 +82,12 @@ impl std::fmt::Display for Identity {
 fn check_object(object: &Map<String, Value>, namespace: Option<&str>) -> Vec<String> {
     let mut problems = Vec::new();
     let api_version = required_string(object, "apiVersion", "apiVersion", &mut problems);
-    if let Some(api_version) = api_version {
-        if api_version.split('/').count() > 2 || api_version.split('/').any(str::is_empty) {
-            problems.push(format!(
-                "apiVersion: Invalid value: {}: must be VERSION or GROUP/VERSION",
-                quote(api_version)
-            ));
-        }
+    let malformed = |version: &&str| version.split('/').count() > 2 || version.contains("//");
+    if let Some(api_version) = api_version.filter(malformed) {
+        problems.push(format!(
+            "apiVersion: Invalid value: {}: must be VERSION or GROUP/VERSION",
+            quote(api_version)
+        ));
     }
     let kind = required_string(object, "kind", "kind", &mut problems);
     match object.get("metadata") {
@@ -133,17 +132,17 @@ fn check_name(
     }
 }
 
-/// A CustomResourceDefinition must be named `<spec.names.plural>.<spec.group>`.
+/// A `CustomResourceDefinition` must be named `<spec.names.plural>.<spec.group>`.
 fn check_crd_name(object: &Map<String, Value>, name: &str, problems: &mut Vec<String>) {
     let plural = object
         .get("spec")
         .and_then(|spec| spec.pointer("/names/plural"));
     let group = object.get("spec").and_then(|spec| spec.get("group"));
-    if let (Some(Value::String(plural)), Some(Value::String(group))) = (plural, group) {
-        if name != format!("{plural}.{group}") {
-            let reason = "must be spec.names.plural+\".\"+spec.group";
-            problems.push(invalid("metadata.name", name, reason));
-        }
+    if let (Some(Value::String(plural)), Some(Value::String(group))) = (plural, group)
+        && name != format!("{plural}.{group}")
+    {
+        let reason = "must be spec.names.plural+\".\"+spec.group";
+        problems.push(invalid("metadata.name", name, reason));
     }
 }
 
