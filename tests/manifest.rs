@@ -630,6 +630,24 @@ mod hostile {
     }
 
     #[test]
+    fn a_duplicate_key_is_a_clean_problem_at_its_line() {
+        let text = format!("{}data:\n  a: one\n  a: two\n", config_map("x"));
+        let shown = refused(&text);
+        assert!(shown.starts_with("in.yaml: document 1, line 7:"), "{shown}");
+        assert!(!shown.contains("two"), "{shown}");
+    }
+
+    #[test]
+    fn windows_line_endings_and_a_byte_order_mark_load() {
+        let text =
+            format!("\u{feff}{}---\n{}", config_map("a"), config_map("b")).replace('\n', "\r\n");
+        let manifests =
+            kos::manifest::load_bytes("crlf.yaml", text.as_bytes(), &options()).unwrap();
+        assert_eq!(names(&manifests), ["a", "b"]);
+        assert_eq!(manifests[1].source.line, 6);
+    }
+
+    #[test]
     fn a_few_aliases_are_fine() {
         let text = format!("{}data:\n  a: &v shared\n  b: *v\n", config_map("x"));
         assert_eq!(load_ok(&text)[0].object["data"]["b"], "shared");

@@ -204,3 +204,50 @@ impl Loaded {
         Err(LoadErrors(self.problems))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_show_what_is_known() {
+        let mut source = Source::whole("a.yaml");
+        assert_eq!(source.to_string(), "a.yaml");
+        source.line = 3;
+        source.column = 2;
+        assert_eq!(source.to_string(), "a.yaml: line 3:2");
+        source.document = 2;
+        assert_eq!(source.to_string(), "a.yaml: document 2, line 3:2");
+        source.line = 0;
+        assert_eq!(source.to_string(), "a.yaml: document 2");
+    }
+
+    #[test]
+    fn problems_are_sorted_by_input_then_place() {
+        let mut loaded = Loaded::default();
+        let at = |file: &str, document| Source {
+            document,
+            line: document,
+            column: 1,
+            ..Source::whole(file)
+        };
+        for (file, document) in [("b", 2), ("a", 1), ("b", 1)] {
+            loaded.problems.push(Problem {
+                source: at(file, document),
+                message: String::new(),
+            });
+        }
+        let errors = loaded
+            .finish(&["b", "a"], &LoadOptions::default())
+            .unwrap_err();
+        let order: Vec<String> = errors.0.iter().map(|p| p.source.to_string()).collect();
+        assert_eq!(
+            order,
+            [
+                "b: document 1, line 1:1",
+                "b: document 2, line 2:1",
+                "a: document 1, line 1:1"
+            ]
+        );
+    }
+}

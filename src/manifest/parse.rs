@@ -82,6 +82,15 @@ struct Root {
 }
 
 fn parse_yaml(file: &str, text: &str, parsed: &mut Parsed) {
+    // YAML also breaks lines at a lone CR (old Mac files); the splitter and the line numbers
+    // count LFs only, so such breaks become LFs first, which YAML reads the same.
+    let normalized;
+    let text = if text.contains('\r') {
+        normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+        normalized.as_str()
+    } else {
+        text
+    };
     let documents = match documents::split(text, MAX_DOCUMENTS) {
         Ok(documents) => documents,
         Err(limit) => {
@@ -372,6 +381,14 @@ mod tests {
         let parsed = parse_one("f.yaml", text);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         assert_eq!(positions(&parsed), vec![(1, 3, 1), (2, 6, 3), (4, 8, 5)]);
+    }
+
+    #[test]
+    fn lone_carriage_returns_break_lines_as_in_yaml() {
+        let parsed = parse_one("f.yaml", "kind: A\r---\rkind: B\r\n\r\nbad: [");
+        assert_eq!(positions(&parsed), vec![(1, 1, 1)]);
+        assert_eq!(parsed.problems[0].source.document, 2);
+        assert_eq!(parsed.problems[0].source.line, 5);
     }
 
     #[test]
