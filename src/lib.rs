@@ -17,3 +17,4 @@ pub mod manifest;
 pub mod model;
 pub mod sim;
 pub mod status;
+pub mod tracker;
