@@ -260,13 +260,13 @@ mod tests {
             .collect()
     }
 
-    fn config_map(metadata: Value) -> Value {
+    fn config_map(metadata: &Value) -> Value {
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata})
     }
 
     #[test]
     fn a_valid_object_has_no_problems() {
-        let object = config_map(json!({"name": "a", "namespace": "team-1"}));
+        let object = config_map(&json!({"name": "a", "namespace": "team-1"}));
         assert!(messages(vec![object], Some("team-1")).is_empty());
     }
 
@@ -300,21 +300,24 @@ mod tests {
     fn an_empty_namespace_is_no_namespace_and_a_non_string_one_is_refused() {
         assert!(
             messages(
-                vec![config_map(json!({"name": "a", "namespace": ""}))],
+                vec![config_map(&json!({"name": "a", "namespace": ""}))],
                 Some("b")
             )
             .is_empty()
         );
         assert_eq!(
-            messages(vec![config_map(json!({"name": "a", "namespace": 7}))], None),
+            messages(
+                vec![config_map(&json!({"name": "a", "namespace": 7}))],
+                None
+            ),
             ["metadata.namespace must be a string"]
         );
     }
 
     #[test]
     fn dash_n_is_the_namespace_of_objects_without_one_when_looking_for_duplicates() {
-        let unset = config_map(json!({"name": "a"}));
-        let explicit = config_map(json!({"name": "a", "namespace": "b"}));
+        let unset = config_map(&json!({"name": "a"}));
+        let explicit = config_map(&json!({"name": "a", "namespace": "b"}));
         assert_eq!(
             messages(vec![unset.clone(), explicit.clone()], Some("b")),
             [
@@ -338,7 +341,7 @@ mod tests {
     #[test]
     fn long_values_are_cut_when_quoted() {
         let name = format!("{}_", "a".repeat(300));
-        let shown = &messages(vec![config_map(json!({ "name": name }))], None)[0];
+        let shown = &messages(vec![config_map(&json!({ "name": name }))], None)[0];
         assert!(shown.starts_with(&format!(
             "metadata.name: Invalid value: \"{}\"…",
             "a".repeat(80)
