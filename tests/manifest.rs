@@ -192,6 +192,17 @@ items:
     }
 
     #[test]
+    fn a_directory_without_manifests_is_a_problem_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("readme.md"), "# not a manifest").unwrap();
+        let errors = load_paths(&[dir.path().to_path_buf()], true).unwrap_err();
+        assert_eq!(
+            errors.to_string(),
+            format!("{}: no objects found", dir.path().display())
+        );
+    }
+
+    #[test]
     fn a_missing_path_is_a_problem_naming_it() {
         let dir = tree();
         let missing = dir.path().join("nope.yaml");

@@ -6,12 +6,15 @@
 //! makes an object valid `validate`'s (with `names`).
 //!
 //! Limits (each ends in a clean problem, exit code 3):
-//! - an input larger than 64 MiB is refused ([`input::MAX_INPUT_BYTES`]);
-//! - at most 100 000 documents per input ([`parse::MAX_DOCUMENTS`]);
-//! - at most 128 levels of nesting, YAML or JSON ([`parse::MAX_DEPTH`]);
+//! - an input larger than 64 MiB is refused (`input::MAX_INPUT_BYTES`);
+//! - at most 100 000 documents per input (`parse::MAX_DOCUMENTS`);
+//! - at most 128 levels of nesting, YAML or JSON (`parse::MAX_DEPTH`);
 //! - YAML aliases may expand to at most 100 000 events per document
-//!   ([`parse::MAX_ALIAS_EVENTS`]), and a document may hold at most 4 million nodes
-//!   ([`parse::MAX_NODES`]).
+//!   (`parse::MAX_ALIAS_EVENTS`), and a document may hold at most 4 million nodes
+//!   (`parse::MAX_NODES`).
+//!
+//! Parsing runs on a thread of its own with a large stack (`parse::PARSER_STACK`), so the
+//! caller's stack never decides whether deep nesting loads or overflows.
 
 mod documents;
 mod input;
@@ -133,7 +136,11 @@ pub fn load_with_stdin(
         loaded.add(parsed);
     }
     let names: Vec<&str> = inputs.iter().map(|input| input.name.as_str()).collect();
-    loaded.finish(&names, options)
+    let given: Vec<String> = paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    loaded.finish(&names, &given.join(", "), options)
 }
 
 /// Loads and validates the objects of one text, named `name` in problems.
@@ -146,7 +153,7 @@ pub fn load_str(
     for parsed in parse::parse_all(&[(name, text)]) {
         loaded.add(parsed);
     }
-    loaded.finish(&[name], options)
+    loaded.finish(&[name], name, options)
 }
 
 /// Loads and validates the objects of raw bytes, which must be UTF-8, named `name`.
@@ -178,10 +185,11 @@ impl Loaded {
     }
 
     /// Validates the objects of all inputs together (`names`, in order) and reports every
-    /// problem, in input order.
+    /// problem, in input order; `given` names the input as a whole, in case it has no object.
     fn finish(
         mut self,
         names: &[&str],
+        given: &str,
         options: &LoadOptions,
     ) -> Result<Vec<Manifest>, LoadErrors> {
         let namespace = options.namespace.as_deref();
@@ -189,8 +197,8 @@ impl Loaded {
             .extend(validate::check(&self.objects, namespace));
         if self.objects.is_empty() && self.problems.is_empty() {
             self.problems.push(Problem {
-                source: Source::whole(&names.join(", ")),
-                message: "no objects found (every document is empty)".to_owned(),
+                source: Source::whole(given),
+                message: "no objects found".to_owned(),
             });
         }
         if self.problems.is_empty() {
@@ -238,7 +246,7 @@ mod tests {
             });
         }
         let errors = loaded
-            .finish(&["b", "a"], &LoadOptions::default())
+            .finish(&["b", "a"], "b, a", &LoadOptions::default())
             .unwrap_err();
         let order: Vec<String> = errors.0.iter().map(|p| p.source.to_string()).collect();
         assert_eq!(
