@@ -773,21 +773,29 @@ mod workloads {
                 }),
             ),
         );
-        let job = sim
-            .wait_for("a Job", |s| s.list("jobs.batch").into_iter().next())
+        let (job, cj) = sim
+            .wait_for("a Job and its schedule time", |s| {
+                let cj = s.get("cronjobs.batch", "tick");
+                let job = s.list("jobs.batch").into_iter().next()?;
+                cj["status"]["lastScheduleTime"]
+                    .is_string()
+                    .then_some((job, cj))
+            })
             .await;
         let name = job["metadata"]["name"].as_str().unwrap();
         let minutes: i64 = name.strip_prefix("tick-").unwrap().parse().unwrap();
-        let cj = sim.get("cronjobs.batch", "tick");
         assert_eq!(
             job["metadata"]["ownerReferences"][0]["uid"],
             cj["metadata"]["uid"]
         );
         let scheduled = chrono::DateTime::parse_from_rfc3339(
-            cj["status"]["lastScheduleTime"].as_str().unwrap(),
+            job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+                .as_str()
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(scheduled.timestamp() / 60, minutes);
+        assert_eq!(scheduled.timestamp() % 60, 0, "runs on the minute");
         sim.wait_for("a successful run recorded", |s| {
             s.get("cronjobs.batch", "tick")["status"]["lastSuccessfulTime"]
                 .as_str()
