@@ -882,3 +882,58 @@ mod garbage_collection {
         .await;
     }
 }
+
+mod robustness {
+    use super::*;
+
+    /// Objects no API server should let through must not stop a controller: after them, a
+    /// sound Deployment still rolls out.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn malformed_objects_do_not_stop_the_controllers() {
+        let sim = sim(50.0);
+        let broken = |kind: &str, name: &str| {
+            json!({"apiVersion": "apps/v1", "kind": kind,
+                   "metadata": {"name": name, "namespace": "ns", "annotations": "x"},
+                   "spec": {"replicas": "two", "selector": 5, "template": {"metadata": "m",
+                            "spec": {"containers": "c"}}, "strategy": 3,
+                            "schedule": "61 * *", "jobTemplate": "j",
+                            "ports": ["p"], "type": "LoadBalancer",
+                            "volumeClaimTemplates": ["v"]}})
+        };
+        for (resource, kind) in [
+            ("deployments.apps", "Deployment"),
+            ("replicasets.apps", "ReplicaSet"),
+            ("statefulsets.apps", "StatefulSet"),
+            ("daemonsets.apps", "DaemonSet"),
+            ("jobs.batch", "Job"),
+            ("cronjobs.batch", "CronJob"),
+            ("services", "Service"),
+            ("persistentvolumeclaims", "PersistentVolumeClaim"),
+            ("pods", "Pod"),
+        ] {
+            sim.create(resource, broken(kind, "broken"));
+        }
+        sim.create(
+            "deployments.apps",
+            deployment("web", 2, "nginx:1.25", &json!({})),
+        );
+        sim.wait_for("the sound one rolled out", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        let statuses = [
+            "deployments.apps",
+            "statefulsets.apps",
+            "daemonsets.apps",
+            "jobs.batch",
+        ];
+        for resource in statuses {
+            sim.wait_for("the broken one has a status", |s| {
+                s.get(resource, "broken")["status"]
+                    .is_object()
+                    .then_some(())
+            })
+            .await;
+        }
+    }
+}

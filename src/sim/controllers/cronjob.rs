@@ -7,7 +7,7 @@
 use crate::sim::controllers::cron;
 use crate::sim::controllers::events::{Note, Source};
 use crate::sim::controllers::objects::{
-    condition_true, controller_ref, int_at, name, namespace, str_at, terminating, uid,
+    condition_true, controller_ref, int_at, name, namespace, put, str_at, terminating, uid,
 };
 use crate::sim::controllers::runner::{Controller, Ctx, Outcome};
 use crate::sim::store::Object;
@@ -211,8 +211,9 @@ fn create_job(ctx: &Ctx, cj: &Value, due: DateTime<Utc>) -> Option<Object> {
     metadata["name"] = json!(job_name);
     metadata["namespace"] = json!(namespace(cj));
     metadata["ownerReferences"] = json!([controller_ref(cj)]);
-    metadata["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] =
-        json!(due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let scheduled = due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let key = "batch.kubernetes.io/cronjob-scheduled-timestamp";
+    put(&mut metadata, &["annotations", key], json!(scheduled));
     let job = json!({
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -6,8 +6,8 @@
 use crate::sim::controllers::events::{Note, Source};
 use crate::sim::controllers::nodes::NODES;
 use crate::sim::controllers::objects::{
-    generation, name, namespace, pod_active, pod_from_template, pod_ready, str_at, template_hash,
-    terminating,
+    generation, name, namespace, pod_active, pod_from_template, pod_ready, put, str_at,
+    template_hash, terminating,
 };
 use crate::sim::controllers::rolling::int_or_percent;
 use crate::sim::controllers::runner::{Controller, Ctx, Outcome};
@@ -92,7 +92,7 @@ fn create_pod(ctx: &Ctx, ds: &Value, node: &str, revision: &str) -> Option<Objec
     pod["metadata"]["generateName"] = json!(format!("{}-", name(ds)));
     pod["metadata"]["labels"][REVISION] = json!(revision);
     pod["metadata"]["labels"]["pod-template-generation"] = json!(generation(ds).to_string());
-    pod["spec"]["nodeName"] = json!(node);
+    put(&mut pod, &["spec", "nodeName"], json!(node));
     let pod = ctx.store.create("pods", pod).ok()?;
     let message = format!("Created pod: {}", name(&pod));
     ctx.events

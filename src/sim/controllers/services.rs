@@ -4,7 +4,7 @@
 //! them; Namespaces are `Active`.
 
 use crate::sim::controllers::events::{Note, Source};
-use crate::sim::controllers::objects::{name, namespace, str_at, terminating, uid};
+use crate::sim::controllers::objects::{name, namespace, put, str_at, terminating, uid};
 use crate::sim::controllers::runner::{Controller, Ctx, Outcome};
 use crate::sim::store::Object;
 use serde_json::{Value, json};
@@ -123,21 +123,21 @@ impl Controller for Services {
             .store
             .mutate(Self::PRIMARY, namespace(service), name(service), |s| {
                 if let Some(ip) = &ip {
-                    s["spec"]["clusterIP"] = json!(ip);
-                    s["spec"]["clusterIPs"] = json!([ip]);
-                    s["spec"]["ipFamilies"] = json!(["IPv4"]);
-                    s["spec"]["ipFamilyPolicy"] = json!("SingleStack");
+                    put(s, &["spec", "clusterIP"], json!(ip));
+                    put(s, &["spec", "clusterIPs"], json!([ip]));
+                    put(s, &["spec", "ipFamilies"], json!(["IPv4"]));
+                    put(s, &["spec", "ipFamilyPolicy"], json!("SingleStack"));
                 }
                 if let Some(list) = s["spec"]["ports"].as_array_mut() {
                     for (port, node_port) in list.iter_mut().zip(&ports) {
                         if let Some(node_port) = node_port {
-                            port["nodePort"] = json!(node_port);
+                            put(port, &["nodePort"], json!(node_port));
                         }
                     }
                 }
                 if let Some(address) = &ingress {
-                    s["status"]["loadBalancer"] =
-                        json!({"ingress": [{"ip": address, "ipMode": "VIP"}]});
+                    let ingress = json!({"ingress": [{"ip": address, "ipMode": "VIP"}]});
+                    put(s, &["status", "loadBalancer"], ingress);
                 }
             });
         if ingress.is_some() {
@@ -219,10 +219,14 @@ impl Controller for Claims {
         let _ = ctx
             .store
             .mutate(Self::PRIMARY, namespace(claim), name(claim), |c| {
-                c["spec"]["volumeName"] = json!(volume);
-                c["spec"]["storageClassName"] = json!(class);
-                c["metadata"]["annotations"]["pv.kubernetes.io/bind-completed"] = json!("yes");
-                c["metadata"]["annotations"]["pv.kubernetes.io/bound-by-controller"] = json!("yes");
+                put(c, &["spec", "volumeName"], json!(volume));
+                put(c, &["spec", "storageClassName"], json!(class));
+                for done in [
+                    "pv.kubernetes.io/bind-completed",
+                    "pv.kubernetes.io/bound-by-controller",
+                ] {
+                    put(c, &["metadata", "annotations", done], json!("yes"));
+                }
                 c["status"] =
                     json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}});
             });
@@ -251,7 +255,7 @@ impl Controller for Namespaces {
     fn reconcile(&mut self, ctx: &Ctx, ns: &Object, _: &[Object]) -> Outcome {
         if !terminating(ns) && str_at(ns, "/status/phase").is_empty() {
             let _ = ctx.store.mutate(Self::PRIMARY, "", name(ns), |n| {
-                n["status"]["phase"] = json!("Active");
+                put(n, &["status", "phase"], json!("Active"));
             });
         }
         Outcome::default()

@@ -8,7 +8,7 @@
 
 use crate::sim::controllers::events::{Note, Source};
 use crate::sim::controllers::objects::{
-    generation, int_at, name, namespace, pod_from_template, pod_ready, str_at, template_hash,
+    generation, int_at, name, namespace, pod_from_template, pod_ready, put, str_at, template_hash,
     terminating,
 };
 use crate::sim::controllers::runner::{Controller, Ctx, Outcome};
@@ -128,11 +128,12 @@ fn create_pod(ctx: &Ctx, sts: &Value, i: usize, revision: &str) -> Option<Object
             .is_none()
         {
             let mut pvc = claim.clone();
-            pvc["apiVersion"] = json!("v1");
-            pvc["kind"] = json!("PersistentVolumeClaim");
-            pvc["metadata"]["name"] = json!(claim_name);
-            pvc["metadata"]["namespace"] = json!(namespace(sts));
-            pvc["metadata"]["labels"] = sts["spec"]["selector"]["matchLabels"].clone();
+            put(&mut pvc, &["apiVersion"], json!("v1"));
+            put(&mut pvc, &["kind"], json!("PersistentVolumeClaim"));
+            put(&mut pvc, &["metadata", "name"], json!(claim_name));
+            put(&mut pvc, &["metadata", "namespace"], json!(namespace(sts)));
+            let labels = sts["spec"]["selector"]["matchLabels"].clone();
+            put(&mut pvc, &["metadata", "labels"], labels);
             if ctx.store.create("persistentvolumeclaims", pvc).is_ok() {
                 let message = format!(
                     "create Claim {claim_name} Pod {pod_name} in StatefulSet {} success",
@@ -144,14 +145,14 @@ fn create_pod(ctx: &Ctx, sts: &Value, i: usize, revision: &str) -> Option<Object
         }
     }
     let mut pod = pod_from_template(sts, &sts["spec"]["template"]);
-    pod["metadata"]["name"] = json!(pod_name);
+    put(&mut pod, &["metadata", "name"], json!(pod_name));
     let labels = &mut pod["metadata"]["labels"];
     labels[REVISION] = json!(revision);
     labels["statefulset.kubernetes.io/pod-name"] = json!(pod_name);
     labels["apps.kubernetes.io/pod-index"] = json!(i.to_string());
-    pod["spec"]["hostname"] = json!(pod_name);
+    put(&mut pod, &["spec", "hostname"], json!(pod_name));
     if let Some(service) = sts["spec"]["serviceName"].as_str() {
-        pod["spec"]["subdomain"] = json!(service);
+        put(&mut pod, &["spec", "subdomain"], json!(service));
     }
     match ctx.store.create("pods", pod) {
         Ok(pod) => {
