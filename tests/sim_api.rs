@@ -26,7 +26,7 @@ async fn cluster() -> (Sim, Client) {
     (sim, client)
 }
 
-fn configmap(name: &str, labels: Value) -> ConfigMap {
+fn configmap(name: &str, labels: &Value) -> ConfigMap {
     serde_json::from_value(json!({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": name, "labels": labels}, "data": {"k": "v"},
@@ -82,7 +82,7 @@ mod crud {
         let (sim, client) = cluster().await;
         let api: Api<ConfigMap> = Api::namespaced(client, "default");
         let created = api
-            .create(&PostParams::default(), &configmap("a", json!({})))
+            .create(&PostParams::default(), &configmap("a", &json!({})))
             .await
             .unwrap();
         assert!(created.metadata.uid.is_some());
@@ -108,11 +108,11 @@ mod crud {
         let (sim, client) = cluster().await;
         let api: Api<ConfigMap> = Api::namespaced(client, "default");
         let first = api
-            .create(&PostParams::default(), &configmap("a", json!({})))
+            .create(&PostParams::default(), &configmap("a", &json!({})))
             .await
             .unwrap();
         let again = status(
-            api.create(&PostParams::default(), &configmap("a", json!({})))
+            api.create(&PostParams::default(), &configmap("a", &json!({})))
                 .await,
         );
         assert_eq!((again.code, again.reason.as_str()), (409, "AlreadyExists"));
@@ -153,7 +153,7 @@ mod crud {
         let elsewhere: Api<ConfigMap> = Api::namespaced(client.clone(), "nowhere");
         let error = status(
             elsewhere
-                .create(&PostParams::default(), &configmap("a", json!({})))
+                .create(&PostParams::default(), &configmap("a", &json!({})))
                 .await,
         );
         assert_eq!(
@@ -209,7 +209,7 @@ mod crud {
             ..PostParams::default()
         };
         let preview = api
-            .create(&params, &configmap("a", json!({})))
+            .create(&params, &configmap("a", &json!({})))
             .await
             .unwrap();
         assert_eq!(preview.metadata.name.as_deref(), Some("a"));
@@ -218,7 +218,7 @@ mod crud {
             .patch(
                 "b",
                 &PatchParams::apply("kos").dry_run(),
-                &Patch::Apply(configmap("b", json!({}))),
+                &Patch::Apply(configmap("b", &json!({}))),
             )
             .await
             .unwrap();
@@ -238,7 +238,7 @@ mod crud {
             .await
             .unwrap();
         let api: Api<ConfigMap> = Api::namespaced(client, "doomed");
-        api.create(&PostParams::default(), &configmap("a", json!({})))
+        api.create(&PostParams::default(), &configmap("a", &json!({})))
             .await
             .unwrap();
         let deleted = namespaces
@@ -436,7 +436,7 @@ mod watching {
             .await
             .unwrap()
             .boxed();
-        api.create(&PostParams::default(), &configmap("a", json!({})))
+        api.create(&PostParams::default(), &configmap("a", &json!({})))
             .await
             .unwrap();
         api.patch(
@@ -479,7 +479,7 @@ mod watching {
         let (sim, client) = cluster().await;
         let api: Api<ConfigMap> = Api::namespaced(client, "default");
         let start = sim.store.revision();
-        api.create(&PostParams::default(), &configmap("a", json!({})))
+        api.create(&PostParams::default(), &configmap("a", &json!({})))
             .await
             .unwrap();
         for i in 0..10_001 {
@@ -525,13 +525,13 @@ mod watching {
         let mut events = api.watch(&params, "0").await.unwrap().boxed();
         api.create(
             &PostParams::default(),
-            &configmap("other", json!({"app": "db"})),
+            &configmap("other", &json!({"app": "db"})),
         )
         .await
         .unwrap();
         api.create(
             &PostParams::default(),
-            &configmap("web", json!({"app": "web"})),
+            &configmap("web", &json!({"app": "web"})),
         )
         .await
         .unwrap();
@@ -546,7 +546,7 @@ mod watching {
     async fn the_kube_rs_watcher_and_reflector_see_objects() {
         let (sim, client) = cluster().await;
         let api: Api<ConfigMap> = Api::namespaced(client, "default");
-        api.create(&PostParams::default(), &configmap("before", json!({})))
+        api.create(&PostParams::default(), &configmap("before", &json!({})))
             .await
             .unwrap();
         let (reader, writer) = reflector::store();
@@ -560,7 +560,7 @@ mod watching {
                 .unwrap();
             seen.push(next.unwrap().unwrap().metadata.name.unwrap());
             if seen == ["before"] {
-                api.create(&PostParams::default(), &configmap("after", json!({})))
+                api.create(&PostParams::default(), &configmap("after", &json!({})))
                     .await
                     .unwrap();
             }
@@ -592,7 +592,7 @@ mod listing {
         ] {
             api.create(
                 &PostParams::default(),
-                &configmap(name, json!({"app": app})),
+                &configmap(name, &json!({"app": app})),
             )
             .await
             .unwrap();
