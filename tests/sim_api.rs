@@ -785,3 +785,108 @@ mod process {
         }
     }
 }
+
+mod faults {
+    use super::*;
+    use kos::sim::faults::Faults;
+    use std::sync::Arc;
+
+    async fn faulty(spec: &str) -> (Sim, Client) {
+        let faults: Faults = spec.parse().unwrap();
+        let config = SimConfig {
+            faults: Arc::new(faults),
+            ..SimConfig::default()
+        };
+        let sim = sim::start(config).await.unwrap();
+        let client = Client::try_from(Config::new(sim.url().parse().unwrap())).unwrap();
+        (sim, client)
+    }
+
+    /// Reads a watch until it ends; panics past the deadline.
+    async fn until_the_end(
+        events: &mut (impl futures::Stream<Item = kube::Result<WatchEvent<ConfigMap>>> + Unpin),
+    ) -> Vec<WatchEvent<ConfigMap>> {
+        let mut seen = Vec::new();
+        while let Some(event) = tokio::time::timeout(DEADLINE, events.next()).await.unwrap() {
+            if let Ok(event) = event {
+                seen.push(event);
+            }
+        }
+        seen
+    }
+
+    #[tokio::test]
+    async fn forbidden_verbs_are_403() {
+        let (sim, client) = faulty("forbid=create:configmaps").await;
+        let api: Api<ConfigMap> = Api::namespaced(client, "default");
+        let error = status(
+            api.create(&PostParams::default(), &configmap("a", &json!({})))
+                .await,
+        );
+        assert_eq!((error.code, error.reason.as_str()), (403, "Forbidden"));
+        api.list(&ListParams::default()).await.unwrap();
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn watches_are_cut_and_resumes_get_410() {
+        let (sim, client) = faulty("drop-watch=200ms,gone-on-rewatch=1").await;
+        let api: Api<ConfigMap> = Api::namespaced(client, "default");
+        let mut fresh = api
+            .watch(&WatchParams::default(), "0")
+            .await
+            .unwrap()
+            .boxed();
+        // Ends by itself, long before its 290 s timeout.
+        until_the_end(&mut fresh).await;
+        let version = sim.store.revision().to_string();
+        let mut resumed = api
+            .watch(&WatchParams::default(), &version)
+            .await
+            .unwrap()
+            .boxed();
+        let events = until_the_end(&mut resumed).await;
+        assert!(
+            matches!(events.as_slice(), [WatchEvent::Error(e)] if e.code == 410),
+            "{events:?}"
+        );
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn restarts_drop_connections_and_come_back_with_the_objects() {
+        let (sim, client) = faulty("restart-every=500ms").await;
+        let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+        api.create(&PostParams::default(), &configmap("kept", &json!({})))
+            .await
+            .unwrap();
+        let mut events = api
+            .watch(&WatchParams::default(), "0")
+            .await
+            .unwrap()
+            .boxed();
+        until_the_end(&mut events).await;
+        // The port is closed for a while...
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        while tokio::net::TcpStream::connect(sim.addr).await.is_ok() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the port never closed"
+            );
+            tokio::task::yield_now().await;
+        }
+        // ... then serves again, with what was stored before.
+        loop {
+            if let Ok(kept) = api.get("kept").await {
+                assert_eq!(kept.metadata.name.as_deref(), Some("kept"));
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server never came back"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sim.shutdown().await;
+    }
+}
