@@ -539,6 +539,22 @@ mod watching {
             panic!("not added")
         };
         assert_eq!(added.metadata.name.as_deref(), Some("web"));
+        // Leaving the selector reads as DELETED, entering it as ADDED.
+        let relabel = |app: &str| Patch::Merge(json!({"metadata": {"labels": {"app": app}}}));
+        api.patch("web", &PatchParams::default(), &relabel("db"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            next_event(&mut events).await,
+            WatchEvent::Deleted(_)
+        ));
+        api.patch("other", &PatchParams::default(), &relabel("web"))
+            .await
+            .unwrap();
+        let WatchEvent::Added(entered) = next_event(&mut events).await else {
+            panic!("not added")
+        };
+        assert_eq!(entered.metadata.name.as_deref(), Some("other"));
         sim.shutdown().await;
     }
 
