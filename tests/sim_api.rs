@@ -401,6 +401,78 @@ mod patches {
     }
 }
 
+mod subresources {
+    use super::*;
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    #[tokio::test]
+    async fn status_and_scale_write_only_their_part() {
+        let (sim, client) = cluster().await;
+        // No controller writes a PodDisruptionBudget's status: only this test does.
+        let budgets: Api<PodDisruptionBudget> = Api::namespaced(client.clone(), "default");
+        let budget = json!({"metadata": {"name": "pdb"}, "spec": {"minAvailable": 1}});
+        budgets
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(budget).unwrap(),
+            )
+            .await
+            .unwrap();
+        let healthy = |n: i32| {
+            json!({"status": {"currentHealthy": n, "desiredHealthy": 1, "disruptionsAllowed": 0,
+                              "expectedPods": n}, "spec": {"minAvailable": n}})
+        };
+        let params = PatchParams::default();
+        let patched = budgets
+            .patch_status("pdb", &params, &Patch::Merge(healthy(3)))
+            .await
+            .unwrap();
+        assert_eq!(patched.status.as_ref().unwrap().current_healthy, Some(3));
+        let min_available =
+            |b: &PodDisruptionBudget| b.spec.as_ref().unwrap().min_available.clone();
+        assert_eq!(
+            min_available(&patched),
+            Some(IntOrString::Int(1)),
+            "status keeps the spec"
+        );
+        let patched = budgets
+            .patch("pdb", &params, &Patch::Merge(healthy(2)))
+            .await
+            .unwrap();
+        assert_eq!(min_available(&patched), Some(IntOrString::Int(2)));
+        assert_eq!(
+            patched.status.unwrap().current_healthy,
+            Some(3),
+            "the main resource keeps the status"
+        );
+
+        let api: Api<Deployment> = Api::namespaced(client, "default");
+        let object: Deployment = serde_json::from_value(deployment("web", "app:1")).unwrap();
+        api.create(&PostParams::default(), &object).await.unwrap();
+        api.patch(
+            "web",
+            &params,
+            &Patch::Merge(json!({"spec": {"replicas": 2}})),
+        )
+        .await
+        .unwrap();
+        let scale = api.get_scale("web").await.unwrap();
+        assert_eq!(scale.spec.unwrap().replicas, Some(2));
+        let scaled = api
+            .patch_scale(
+                "web",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"replicas": 4}})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(scaled.spec.unwrap().replicas, Some(4));
+        assert_eq!(api.get("web").await.unwrap().spec.replicas, Some(4));
+        sim.shutdown().await;
+    }
+}
+
 mod watching {
     use super::*;
     use kube::runtime::{WatchStreamExt, reflector, watcher};
