@@ -360,7 +360,7 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
     let (output, took) = apply(&deployment("dry", 1, "nginx:1.27", ""), &["--dry-run"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     assert!(
-        stdout(&output).contains("Deployment dry/web created (server dry run)"),
+        stdout(&output).contains("Deployment dry/web created (dry run"),
         "{}",
         said(&output)
     );

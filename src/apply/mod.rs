@@ -56,6 +56,9 @@ pub struct Applied {
     pub api_version: String,
     pub served: Served,
     pub action: Action,
+    /// False for dry-run objects the server could not check: their Namespace or CRD would
+    /// be created by the same batch.
+    pub checked: bool,
 }
 
 /// Why a batch could not be applied.
@@ -106,17 +109,63 @@ pub async fn apply(
         .map(|p| (p.kind.as_str(), p.served.is_none()))
         .collect();
     let mut applied: Vec<Option<Applied>> = vec![None; plans.len()];
+    // Namespaces a dry run would create: the server cannot check objects inside them.
+    let mut new_namespaces = Vec::new();
     for index in order::apply_order(&items) {
         let plan = &plans[index];
-        let served = if let Some(served) = &plan.served {
-            served.clone()
-        } else {
-            resolver.forget(&plan.api_version);
-            resolve_deferred(cluster, &mut resolver, plan, options.dry_run).await?
+        let done = match &plan.served {
+            Some(served) => {
+                let key = key_of(
+                    &plan.manifest.object,
+                    &plan.kind,
+                    served,
+                    &cluster.namespace,
+                );
+                if options.dry_run
+                    && key
+                        .namespace
+                        .as_ref()
+                        .is_some_and(|ns| new_namespaces.contains(ns))
+                {
+                    unchecked(plan, key, served.clone())
+                } else {
+                    apply_one(cluster, plan, served.clone(), options).await?
+                }
+            }
+            // In a dry run the CRD was not created: its custom resources cannot be checked.
+            None if options.dry_run => {
+                let served = crd_served(manifests, &plan.api_version, &plan.kind);
+                let key = key_of(
+                    &plan.manifest.object,
+                    &plan.kind,
+                    &served,
+                    &cluster.namespace,
+                );
+                unchecked(plan, key, served)
+            }
+            None => {
+                resolver.forget(&plan.api_version);
+                let served = resolve_deferred(cluster, &mut resolver, plan).await?;
+                apply_one(cluster, plan, served, options).await?
+            }
         };
-        applied[index] = Some(apply_one(cluster, plan, served, options).await?);
+        if done.key.kind == "Namespace" && done.action == Action::Created {
+            new_namespaces.push(done.key.name.clone());
+        }
+        applied[index] = Some(done);
     }
     Ok(applied.into_iter().flatten().collect())
+}
+
+/// A dry-run object the server could not check (its Namespace or CRD is new).
+fn unchecked(plan: &Planned<'_>, key: ObjectKey, served: Served) -> Applied {
+    Applied {
+        key,
+        api_version: plan.api_version.clone(),
+        served,
+        action: Action::Created,
+        checked: false,
+    }
 }
 
 /// Resolves every manifest; a kind nobody serves (and no CRD of the batch defines) is an
@@ -140,8 +189,7 @@ async fn plan<'a>(
                     ApiError::from_kube(&error, &cluster.server, "discover", &api_version, false);
                 ApplyError::Discovery(error)
             })?;
-        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
-        if served.is_none() && !defined.iter().any(|(g, k)| g == group && *k == kind) {
+        if served.is_none() && !defined.iter().any(|d| d.serves(&api_version, &kind)) {
             unserved.push(format!("{}: {kind} in {api_version}", manifest.source));
         }
         plans.push(Planned {
@@ -158,27 +206,57 @@ async fn plan<'a>(
     }
 }
 
-/// (group, kind) of every CRD in the batch.
-fn crd_kinds(manifests: &[Manifest]) -> Vec<(String, String)> {
+/// A kind a CRD of the batch defines.
+struct Defined {
+    group: String,
+    kind: String,
+    plural: String,
+    namespaced: bool,
+}
+
+impl Defined {
+    fn serves(&self, api_version: &str, kind: &str) -> bool {
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        self.group == group && self.kind == kind
+    }
+}
+
+/// The kinds the CRDs of the batch define.
+fn crd_kinds(manifests: &[Manifest]) -> Vec<Defined> {
     manifests
         .iter()
         .filter(|m| text(&m.object, "/kind") == "CustomResourceDefinition")
-        .map(|m| {
-            (
-                text(&m.object, "/spec/group").to_owned(),
-                text(&m.object, "/spec/names/kind").to_owned(),
-            )
+        .map(|m| Defined {
+            group: text(&m.object, "/spec/group").to_owned(),
+            kind: text(&m.object, "/spec/names/kind").to_owned(),
+            plural: text(&m.object, "/spec/names/plural").to_owned(),
+            namespaced: text(&m.object, "/spec/scope") != "Cluster",
         })
         .collect()
 }
 
-/// The resource of a custom resource whose CRD was applied earlier in this batch. In a dry
-/// run the CRD does not exist, so the kind is assumed namespaced as the CRD declares.
+/// The resource a CRD of the batch would serve `kind` of `api_version` as.
+fn crd_served(manifests: &[Manifest], api_version: &str, kind: &str) -> Served {
+    let defined = crd_kinds(manifests)
+        .into_iter()
+        .find(|d| d.serves(api_version, kind));
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let gvk = kube::core::GroupVersionKind::gvk(group, version, kind);
+    Served {
+        resource: match &defined {
+            Some(d) => kube::discovery::ApiResource::from_gvk_with_plural(&gvk, &d.plural),
+            None => kube::discovery::ApiResource::from_gvk(&gvk),
+        },
+        namespaced: defined.is_none_or(|d| d.namespaced),
+    }
+}
+
+/// The resource of a custom resource whose CRD was applied (and Established) earlier in
+/// this batch.
 async fn resolve_deferred(
     cluster: &Cluster,
     resolver: &mut Resolver,
     plan: &Planned<'_>,
-    dry_run: bool,
 ) -> Result<Served, ApplyError> {
     let resolved = resolver
         .resolve(&plan.api_version, &plan.kind)
@@ -192,26 +270,12 @@ async fn resolve_deferred(
                 false,
             ))
         })?;
-    match resolved {
-        Some(served) => Ok(served),
-        None if dry_run => Ok(Served {
-            resource: kube::discovery::ApiResource::from_gvk(&gvk(&plan.api_version, &plan.kind)),
-            namespaced: plan
-                .manifest
-                .object
-                .pointer("/metadata/namespace")
-                .is_some(),
-        }),
-        None => Err(ApplyError::Unserved(vec![format!(
+    resolved.ok_or_else(|| {
+        ApplyError::Unserved(vec![format!(
             "{}: {} in {} (its CustomResourceDefinition is Established but does not serve it)",
             plan.manifest.source, plan.kind, plan.api_version
-        )])),
-    }
-}
-
-fn gvk(api_version: &str, kind: &str) -> kube::core::GroupVersionKind {
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    kube::core::GroupVersionKind::gvk(group, version, kind)
+        )])
+    })
 }
 
 /// Server-side applies (or dry-runs) one object and tells what it did.
@@ -269,6 +333,7 @@ async fn apply_one(
         api_version: plan.api_version.clone(),
         served,
         action,
+        checked: true,
     })
 }
 
@@ -425,7 +490,8 @@ mod tests {
         let manifest = Manifest {
             object: json!({"apiVersion": "apiextensions.k8s.io/v1",
                 "kind": "CustomResourceDefinition",
-                "spec": {"group": "kos.dev", "names": {"kind": "Widget"}}}),
+                "spec": {"group": "kos.dev", "scope": "Namespaced",
+                         "names": {"kind": "Widget", "plural": "widgets"}}}),
             source: Source {
                 file: "a.yaml".into(),
                 document: 1,
@@ -433,9 +499,9 @@ mod tests {
                 column: 1,
             },
         };
-        assert_eq!(
-            crd_kinds(&[manifest]),
-            [("kos.dev".to_owned(), "Widget".to_owned())]
-        );
+        let served = crd_served(&[manifest], "kos.dev/v1", "Widget");
+        assert_eq!(served.resource.plural, "widgets");
+        assert_eq!(served.resource.group, "kos.dev");
+        assert!(served.namespaced);
     }
 }

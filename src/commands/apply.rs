@@ -46,6 +46,7 @@ struct AppliedRow<'a> {
     namespace: Option<&'a str>,
     name: &'a str,
     action: apply::Action,
+    checked: bool,
 }
 
 /// Says what was applied: lines (on stderr when stdout is for the JSON report), or the
@@ -60,14 +61,19 @@ fn report_applied(applied: &[Applied], dry_run: bool, format: Format, last: bool
                 namespace: a.key.namespace.as_deref(),
                 name: &a.key.name,
                 action: a.action,
+                checked: a.checked,
             })
             .collect();
         let document = serde_json::json!({"dry_run": dry_run, "applied": rows});
         println!("{}", serde_json::to_string_pretty(&document)?);
         return Ok(());
     }
-    let suffix = if dry_run { " (server dry run)" } else { "" };
     for object in applied {
+        let suffix = match (dry_run, object.checked) {
+            (false, _) => "",
+            (true, true) => " (server dry run)",
+            (true, false) => " (dry run; not checked by the server: its Namespace or CRD is new)",
+        };
         let line = format!("{} {}{suffix}", object.key, object.action);
         match format {
             Format::Plain => println!("{line}"),

@@ -173,7 +173,8 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
             match item {
                 Ok(event) => fold(&mut graph, index, spec.events, event),
                 Err(error) => {
-                    if let Some(fatal) = fatal(&error, &server, spec) {
+                    // Events only explain; a forbidden Events watch must not stop tracking.
+                    if let Some(fatal) = fatal(&error, &server, spec).filter(|_| !spec.events) {
                         let _ = sender.send(Update::Error(fatal)).await;
                         return;
                     }
