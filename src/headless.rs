@@ -19,6 +19,7 @@ use kube::api::{Api, LogParams};
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// How long reading one container's log for the digest may take.
@@ -69,12 +70,56 @@ impl Options {
 /// Tracks `roots` until the verdict and prints it; returns the exit code.
 pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Result<ExitCode> {
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
+    let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
+    let ctrl_c = async {
+        // Without a signal handler there is no Ctrl-C to wait for.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let (verdict, elapsed) =
+        follow(
+            &mut world,
+            &mut watch.updates,
+            options,
+            ctrl_c,
+            |line| match line {
+                Line::Out(text) => println!("{text}"),
+                Line::Err(text) => eprintln!("{text}"),
+            },
+        )
+        .await?;
+    drop(watch);
+    let entries = if matches!(verdict, Verdict::Failed | Verdict::Timeout) {
+        digest_with_logs(cluster, &world).await
+    } else {
+        Vec::new()
+    };
+    finish(&world, verdict, elapsed, entries, options)?;
+    Ok(verdict.exit_code())
+}
+
+/// A line for stdout or stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    Out(String),
+    Err(String),
+}
+
+/// The loop: applies updates to `world`, feeds the tracker on every change and at its
+/// deadlines, emits change lines, until the verdict (or, with `follow`, until
+/// `interrupt`). Returns the verdict and when it was reached.
+pub async fn follow(
+    world: &mut World,
+    updates: &mut mpsc::Receiver<Update>,
+    options: &Options,
+    interrupt: impl Future<Output = ()>,
+    mut emit: impl FnMut(Line),
+) -> Result<(Verdict, Duration)> {
     let mut tracker = Tracker::new(options.timeout, options.stabilize);
     let mut printer = Printer::new(options);
-    let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
     let start = Instant::now();
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    tokio::pin!(interrupt);
     loop {
         let verdict = tracker.update(world.raw_state(), start.elapsed());
         if verdict.is_some() && !options.follow {
@@ -82,11 +127,11 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
         }
         let deadline = tracker.next_deadline().map(|d| start + d);
         tokio::select! {
-            update = watch.updates.recv() => match update {
+            update = updates.recv() => match update {
                 Some(Update::Diff(diff)) => {
                     let key = diff_key(&diff).clone();
                     if world.apply(diff) {
-                        printer.changed(&world, &key, start.elapsed());
+                        printer.changed(world, &key, start.elapsed()).into_iter().for_each(&mut emit);
                     }
                 }
                 Some(Update::Error(error)) => {
@@ -97,22 +142,15 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
                 ))),
             },
             () = sleep_until(deadline), if deadline.is_some() => {}
-            _ = &mut ctrl_c => {
+            () = &mut interrupt => {
                 tracker.interrupt(start.elapsed());
                 break;
             }
         }
     }
-    drop(watch);
     let verdict = tracker.verdict().unwrap_or(Verdict::Interrupted);
     let elapsed = tracker.decided_at().unwrap_or_else(|| start.elapsed());
-    let entries = if matches!(verdict, Verdict::Failed | Verdict::Timeout) {
-        digest_with_logs(cluster, &world).await
-    } else {
-        Vec::new()
-    };
-    finish(&world, verdict, elapsed, entries, options)?;
-    Ok(verdict.exit_code())
+    Ok((verdict, elapsed))
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -146,7 +184,9 @@ impl Printer {
         }
     }
 
-    fn changed(&mut self, world: &World, key: &ObjectKey, elapsed: Duration) {
+    /// The lines to print after `key` changed in `world`: none unless its status or message
+    /// changed.
+    fn changed(&mut self, world: &World, key: &ObjectKey, elapsed: Duration) -> Vec<Line> {
         let (status, message) = match world.objects.get(key) {
             Some(object) => (object.status, object.message.clone()),
             // A root that went away is missing; a descendant that went away is not news.
@@ -155,27 +195,27 @@ impl Printer {
             }
             None => {
                 self.shown.remove(key);
-                return;
+                return Vec::new();
             }
         };
         if self.shown.get(key) == Some(&(status, message.clone())) {
-            return;
+            return Vec::new();
         }
+        let mut lines = Vec::new();
         if self.format == Format::Plain {
-            println!(
-                "{}",
-                plain::change_line(elapsed, key, status, &message, self.colour)
-            );
+            let line = plain::change_line(elapsed, key, status, &message, self.colour);
+            lines.push(Line::Out(line));
         }
         if self.github && status == Status::Failed {
             let line = plain::github_error(key, &message);
             // stdout holds only the report in JSON mode; the runner reads stderr too.
-            match self.format {
-                Format::Plain => println!("{line}"),
-                Format::Json => eprintln!("{line}"),
-            }
+            lines.push(match self.format {
+                Format::Plain => Line::Out(line),
+                Format::Json => Line::Err(line),
+            });
         }
         self.shown.insert(key.clone(), (status, message));
+        lines
     }
 }
 
@@ -250,4 +290,107 @@ fn finish(
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TrackedObject;
+
+    fn options(format: Format, timeout: u64, stabilize: u64) -> Options {
+        Options {
+            format,
+            timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
+            stabilize: Duration::from_secs(stabilize),
+            follow: false,
+            colour: false,
+            github: true,
+        }
+    }
+
+    fn pod(status: Status, message: &str) -> Update {
+        Update::Diff(Diff::Upsert(Box::new(TrackedObject {
+            key: ObjectKey::new("Pod", Some("ns"), "p"),
+            api_version: "v1".into(),
+            uid: "u".into(),
+            status,
+            message: message.into(),
+            counts: None,
+            owner: None,
+            applied: true,
+            counted: true,
+            conditions: Vec::new(),
+            containers: Vec::new(),
+        })))
+    }
+
+    async fn run(options: &Options, script: Vec<(u64, Update)>) -> (Verdict, Duration, Vec<Line>) {
+        let (sender, mut updates) = mpsc::channel(16);
+        tokio::spawn(async move {
+            for (at, update) in script {
+                tokio::time::sleep(Duration::from_millis(at)).await;
+                if sender.send(update).await.is_err() {
+                    return;
+                }
+            }
+            // Keep the channel open: a closed watch is an error.
+            std::future::pending::<()>().await;
+        });
+        let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
+        let mut lines = Vec::new();
+        let never = std::future::pending::<()>();
+        let (verdict, at) = follow(&mut world, &mut updates, options, never, |l| lines.push(l))
+            .await
+            .unwrap();
+        (verdict, at, lines)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_that_clears_inside_the_window_is_forgiven() {
+        let script = vec![
+            (100, pod(Status::Failed, "ErrImagePull")),
+            (2000, pod(Status::InProgress, "pulling")),
+            (1000, pod(Status::Success, "ready")),
+        ];
+        let (verdict, at, lines) = run(&options(Format::Plain, 60, 5), script).await;
+        assert_eq!(verdict, Verdict::Success);
+        let at = at.as_millis();
+        assert!(
+            (8100..8200).contains(&at),
+            "success decided after its 5s window: {at}"
+        );
+        let texts: Vec<String> = lines
+            .iter()
+            .map(|l| match l {
+                Line::Out(t) | Line::Err(t) => t.clone(),
+            })
+            .collect();
+        assert_eq!(
+            texts.len(),
+            4,
+            "three changes and one ::error:: line: {texts:?}"
+        );
+        assert!(
+            texts[0].ends_with("Pod ns/p  failed  ErrImagePull"),
+            "{texts:?}"
+        );
+        assert!(texts[1].starts_with("::error title=kos::Pod ns/p failed"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_window_the_first_failure_is_final() {
+        let script = vec![(100, pod(Status::Failed, "ErrImagePull"))];
+        let (verdict, at, _) = run(&options(Format::Json, 60, 0), script).await;
+        assert_eq!(verdict, Verdict::Failed);
+        assert!(at < Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_settling_ends_at_the_timeout_through_the_tick() {
+        let script = vec![(100, pod(Status::InProgress, "Pending"))];
+        let (verdict, at, lines) = run(&options(Format::Json, 3, 0), script).await;
+        assert_eq!(verdict, Verdict::Timeout);
+        assert_eq!(at.as_secs(), 3);
+        assert!(lines.is_empty(), "JSON mode prints no change lines");
+    }
 }
