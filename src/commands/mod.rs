@@ -2,6 +2,7 @@
 //! process exit code. Errors come back as `eyre::Report`s that `main` maps to exit codes.
 
 mod apply;
+mod sim;
 mod status;
 mod watch;
 
@@ -21,6 +22,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             clap_complete::generate(shell, &mut command, "kos", &mut std::io::stdout());
             Ok(ExitCode::Success)
         }
+        Command::Sim(command) => sim::run(command).await,
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(ExitCode::Success)

@@ -58,8 +58,8 @@ pub fn node(object: &Value) -> Option<Node> {
             owner: None,
             applied: false,
             counted: true,
-            conditions: pending::conditions(object),
-            containers: pending::containers(object),
+            conditions: status::conditions(object),
+            containers: status::containers(object),
         },
         owner_uid: owner_uid(object),
         revision: revision.map(str::to_owned),
@@ -69,18 +69,6 @@ pub fn node(object: &Value) -> Option<Node> {
             .unwrap_or_default()
             .to_owned(),
     })
-}
-
-// TEMPORARY: replaced by status::conditions/containers when the status engine lands.
-mod pending {
-    use crate::model::{Condition, ContainerRow};
-    use serde_json::Value;
-    pub fn conditions(_: &Value) -> Vec<Condition> {
-        Vec::new()
-    }
-    pub fn containers(_: &Value) -> Vec<ContainerRow> {
-        Vec::new()
-    }
 }
 
 fn owner_uid(object: &Value) -> Option<String> {
