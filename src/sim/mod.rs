@@ -12,10 +12,13 @@ pub mod api;
 pub mod clock;
 pub mod controllers;
 pub mod errors;
+pub mod faults;
 pub mod kubelet;
+pub mod log_api;
 pub mod logs;
 pub mod resources;
 pub mod store;
+pub mod table;
 
 use crate::sim::api::Api;
 use crate::sim::clock::Clock;
