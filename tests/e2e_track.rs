@@ -521,18 +521,19 @@ spec:
         x-kubernetes-preserve-unknown-fields: true
 ";
     let widget = |ready: &str| {
+        let ns = ready.to_ascii_lowercase();
         format!(
             "{crd}---
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: crd-{ready}
+  name: crd-{ns}
 ---
 apiVersion: e2e.kos.dev/v1
 kind: Widget
 metadata:
   name: gadget
-  namespace: crd-{ready}
+  namespace: crd-{ns}
 status:
   conditions:
   - type: Ready
