@@ -320,6 +320,21 @@ mod never_panics {
         "line\nbreak",
     ];
 
+    /// Container waiting and terminated reasons, failures and not.
+    const REASONS: &[&str] = &[
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "CreateContainerConfigError",
+        "InvalidImageName",
+        "OOMKilled",
+        "Error",
+        "Completed",
+        "ContainerCreating",
+        "PodInitializing",
+        "",
+    ];
+
     const SECRET: &str = "hunter2-sentinel";
 
     fn leaf() -> impl Strategy<Value = Value> {
@@ -334,73 +349,167 @@ mod never_panics {
         ]
     }
 
+    /// Any JSON, with object keys the rules read.
     fn tree() -> impl Strategy<Value = Value> {
         leaf().prop_recursive(4, 64, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(
-                    |pairs| {
-                        Value::Object(
-                            pairs
-                                .into_iter()
-                                .map(|(key, value)| (key.to_owned(), value))
-                                .collect(),
-                        )
-                    }
-                ),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..6)
+                    .prop_map(|pairs| object_of(pairs.into_iter())),
             ]
         })
     }
 
-    /// A map whose fields are drawn from `keys`, each holding a word or any tree.
-    fn shaped(keys: &'static [&'static str]) -> impl Strategy<Value = Value> {
-        let value = prop_oneof![prop::sample::select(WORDS).prop_map(Value::from), tree()];
-        prop::collection::vec((prop::sample::select(keys), value), 0..keys.len()).prop_map(
-            |pairs| {
-                Value::Object(
-                    pairs
-                        .into_iter()
-                        .map(|(key, value)| (key.to_owned(), value))
-                        .collect::<Map<_, _>>(),
-                )
-            },
+    fn object_of<'a>(pairs: impl Iterator<Item = (&'a str, Value)>) -> Value {
+        Value::Object(
+            pairs
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect::<Map<_, _>>(),
         )
     }
 
-    /// A `.status`: a random tree, often an object with condition-like and
-    /// container-status-like lists, sometimes of the wrong type altogether.
-    fn status() -> impl Strategy<Value = Value> {
-        let condition = shaped(&["type", "status", "reason", "message"]);
-        let container = shaped(&[
-            "name",
-            "ready",
-            "restartCount",
-            "state",
-            "lastState",
-            "image",
-        ]);
-        (
+    /// A field's value: mostly what the rules expect (a word, a small count, a flag),
+    /// sometimes anything at all.
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            3 => prop::sample::select(WORDS).prop_map(Value::from),
+            3 => (-1_i64..5).prop_map(Value::from),
+            1 => any::<bool>().prop_map(Value::from),
+            1 => tree(),
+        ]
+    }
+
+    /// A map holding some of `keys`, each with a [`value`].
+    fn shaped(keys: &'static [&'static str]) -> impl Strategy<Value = Value> {
+        prop::collection::vec((prop::sample::select(keys), value()), 0..=keys.len())
+            .prop_map(|pairs| object_of(pairs.into_iter()))
+    }
+
+    fn container_state() -> impl Strategy<Value = Value> {
+        let reason = prop_oneof![
+            3 => prop::sample::select(REASONS).prop_map(Value::from),
+            1 => value(),
+        ];
+        prop_oneof![
+            (reason.clone(), value()).prop_map(|(reason, message)| json!({"waiting":
+                {"reason": reason, "message": message}})),
+            (reason, value()).prop_map(|(reason, exit_code)| json!({"terminated":
+                {"reason": reason, "exitCode": exit_code}})),
+            Just(json!({"running": {}})),
             tree(),
-            prop::collection::vec(condition, 0..4),
-            prop::collection::vec(container, 0..3),
+        ]
+    }
+
+    fn container_status() -> impl Strategy<Value = Value> {
+        (
+            value(),
+            value(),
+            value(),
+            container_state(),
+            container_state(),
         )
-            .prop_map(|(mut status, conditions, containers)| {
-                if let Some(fields) = status.as_object_mut() {
-                    fields.insert("conditions".into(), Value::Array(conditions));
-                    fields.insert("containerStatuses".into(), Value::Array(containers));
-                }
-                status
+            .prop_map(|(name, ready, restarts, state, last)| {
+                json!({"name": name, "ready": ready, "restartCount": restarts,
+                       "state": state, "lastState": last})
             })
     }
 
+    /// A `.status`: mostly fields the rules read, with condition-like and
+    /// container-status-like lists; sometimes of the wrong type altogether.
+    fn status() -> impl Strategy<Value = Value> {
+        let shaped_status = (
+            shaped(KEYS),
+            prop::collection::vec(shaped(&["type", "status", "reason", "message"]), 0..4),
+            prop::collection::vec(container_status(), 0..3),
+            prop::collection::vec(container_status(), 0..2),
+        )
+            .prop_map(|(mut status, conditions, containers, init)| {
+                if let Some(fields) = status.as_object_mut() {
+                    fields.insert("conditions".into(), Value::Array(conditions));
+                    fields.insert("containerStatuses".into(), Value::Array(containers));
+                    fields.insert("initContainerStatuses".into(), Value::Array(init));
+                }
+                status
+            });
+        prop_oneof![6 => shaped_status, 1 => tree()]
+    }
+
+    fn metadata() -> impl Strategy<Value = Value> {
+        (value(), prop::option::weighted(0.1, value()), value()).prop_map(
+            |(generation, deletion, hpa_conditions)| {
+                let mut metadata = json!({"name": "x", "generation": generation,
+                    "annotations": {"autoscaling.alpha.kubernetes.io/conditions": hpa_conditions}});
+                if let Some(stamp) = deletion {
+                    metadata["deletionTimestamp"] = stamp;
+                }
+                metadata
+            },
+        )
+    }
+
+    /// Count fields of the workloads' `.status`.
+    const COUNTS: &[&str] = &[
+        "replicas",
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+        "currentReplicas",
+        "desiredNumberScheduled",
+        "currentNumberScheduled",
+        "updatedNumberScheduled",
+        "numberAvailable",
+        "numberReady",
+        "succeeded",
+        "active",
+    ];
+
+    /// Objects of `kinds` shaped the way their rules read them: generation usually
+    /// observed, a pod phase and restart policy, small counts; the rest stays random.
+    fn object_of_kinds(
+        kinds: &'static [(&'static str, &'static str)],
+    ) -> impl Strategy<Value = Value> {
+        (
+            object_from(kinds),
+            (1_i64..3, prop::bool::weighted(0.8)),
+            prop::sample::select(&["Pending", "Running", "Succeeded", "Failed", ""][..]),
+            prop::sample::select(&["Always", "Never", "OnFailure"][..]),
+            prop::collection::vec((prop::sample::select(COUNTS), 0_i64..4), 0..10),
+            0_i64..4,
+        )
+            .prop_map(
+                |(mut object, (generation, observed), phase, policy, counts, replicas)| {
+                    object["metadata"]["generation"] = generation.into();
+                    object["spec"] = json!({"replicas": replicas, "restartPolicy": policy});
+                    if let Some(status) = object["status"].as_object_mut() {
+                        status.insert("phase".into(), phase.into());
+                        if observed {
+                            status.insert("observedGeneration".into(), generation.into());
+                        }
+                        for (key, n) in counts {
+                            status.insert(key.into(), n.into());
+                        }
+                    }
+                    object
+                },
+            )
+    }
+
     fn object() -> impl Strategy<Value = Value> {
-        (prop::sample::select(KINDS), tree(), tree(), status()).prop_map(
-            |((api_version, kind), metadata, spec, status)| {
+        object_from(KINDS)
+    }
+
+    fn object_from(kinds: &'static [(&'static str, &'static str)]) -> impl Strategy<Value = Value> {
+        (
+            prop::sample::select(kinds),
+            metadata(),
+            prop_oneof![3 => shaped(KEYS), 1 => tree()],
+            status(),
+        )
+            .prop_map(|((api_version, kind), metadata, spec, status)| {
                 json!({"apiVersion": api_version, "kind": kind, "metadata": metadata,
                        "spec": spec, "status": status,
                        "data": {"password": SECRET}, "stringData": {"token": SECRET}})
-            },
-        )
+            })
     }
 
     proptest! {
@@ -414,6 +523,21 @@ mod never_panics {
             prop_assert!(!assessment.message.contains(SECRET));
             let rows = format!("{:?}{:?}", status::conditions(&object), status::containers(&object));
             prop_assert!(!rows.contains(SECRET));
+        }
+
+        #[test]
+        fn pods_and_workloads(object in object_of_kinds(&[
+            ("v1", "Pod"),
+            ("apps/v1", "Deployment"),
+            ("apps/v1", "ReplicaSet"),
+            ("apps/v1", "StatefulSet"),
+            ("apps/v1", "DaemonSet"),
+            ("batch/v1", "Job"),
+        ])) {
+            let assessment = status::of(&object);
+            prop_assert!(!assessment.message.is_empty());
+            prop_assert!(!assessment.message.contains('\n'), "{}", assessment.message);
+            status::containers(&object);
         }
 
         #[test]
