@@ -18,3 +18,4 @@ pub mod model;
 pub mod sim;
 pub mod status;
 pub mod tracker;
+pub mod ui;

@@ -1,0 +1,677 @@
+//! The state of the full-screen view and the one function that changes it.
+//!
+//! [`App::update`] is the only code that mutates the view: keys (as [`Action`]s), world
+//! diffs, log lines, ticks and signals all arrive as [`Message`]s. It owns the tracked
+//! [`World`], the [`Tracker`] and everything the user opened, selected or typed. It must not
+//! do I/O, read a clock or know about the terminal: time comes in with each message.
+
+use crate::exit::ExitCode;
+use crate::model::{Diff, ObjectKey, World};
+use crate::status::Status;
+use crate::tracker::{Tracker, Verdict};
+use crate::ui::tree::{NodeId, TreeModel};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+use tui_tree_widget::TreeState;
+
+/// Log lines kept for the logs view; older ones are dropped.
+const LOG_CAPACITY: usize = 10_000;
+
+/// What the header names: where the objects live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    pub context: String,
+    pub namespace: String,
+}
+
+/// Something that happened, for [`App::update`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// A key, already turned into what it does (see `keys`).
+    Key(Action),
+    /// The watch actor's news about the world.
+    Diff(Diff),
+    /// Time passed: a countdown's second turned or a tracker deadline came.
+    Tick,
+    /// The terminal's size, in cells.
+    Resize { width: u16, height: u16 },
+    /// One line of the followed container log.
+    LogLine(String),
+    /// The log stream ended or failed; the reason is shown under the lines.
+    LogEnded(String),
+    /// SIGINT, SIGTERM or SIGHUP: leave now with this code.
+    Signal(ExitCode),
+}
+
+/// What a key does, in the pane it was pressed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Home in the tree, `g` in logs and events.
+    Top,
+    /// End in the tree, `G` in logs and events.
+    Bottom,
+    Collapse,
+    Expand,
+    Toggle,
+    Details,
+    NextFailure,
+    StartFilter,
+    FilterChar(char),
+    FilterBackspace,
+    FilterKeep,
+    Logs,
+    Events,
+    Follow,
+    NextContainer,
+    Previous,
+    Wrap,
+    Help,
+    Back,
+    Quit,
+}
+
+/// The main pane under the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Tree,
+    Logs,
+    Events,
+}
+
+/// Where keys go right now (see `keys::action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyContext {
+    Tree,
+    Filter,
+    Logs,
+    Events,
+    Help,
+}
+
+/// The filter of the tree: rows whose name or status contains `text`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    /// The user is typing it.
+    pub editing: bool,
+}
+
+/// Which container log to stream; the event loop opens one stream per distinct request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRequest {
+    pub namespace: String,
+    pub pod: String,
+    /// `None`: the pod's only container, as the API picks it.
+    pub container: Option<String>,
+    pub previous: bool,
+}
+
+/// The logs pane: one pod's container log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogView {
+    pub pod: ObjectKey,
+    pub containers: Vec<String>,
+    pub container: usize,
+    pub previous: bool,
+    pub follow: bool,
+    pub wrap: bool,
+    /// First line shown when not following.
+    pub top: usize,
+    pub lines: VecDeque<String>,
+    /// Why the stream ended, or why there is none.
+    pub note: Option<String>,
+}
+
+impl LogView {
+    fn new(pod: ObjectKey, containers: Vec<String>) -> Self {
+        LogView {
+            pod,
+            containers,
+            container: 0,
+            previous: false,
+            follow: true,
+            wrap: false,
+            top: 0,
+            lines: VecDeque::new(),
+            note: None,
+        }
+    }
+
+    pub fn container_name(&self) -> Option<&str> {
+        self.containers.get(self.container).map(String::as_str)
+    }
+
+    /// A new stream starts from its first line.
+    fn restart(&mut self) {
+        self.lines.clear();
+        self.top = 0;
+        self.note = None;
+    }
+}
+
+/// The events pane: one object's latest Events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsView {
+    pub key: ObjectKey,
+    pub top: usize,
+}
+
+/// The whole state of the view.
+#[derive(Debug)]
+pub struct App {
+    pub world: World,
+    pub tracker: Tracker,
+    pub header: Header,
+    /// Elapsed time since tracking started, as of the last message.
+    pub now: Duration,
+    pub tree: TreeModel,
+    pub tree_state: TreeState<NodeId>,
+    pub pane: Pane,
+    pub details: bool,
+    pub help: bool,
+    pub filter: Filter,
+    pub logs: Option<LogView>,
+    pub events: Option<EventsView>,
+    /// The terminal's size, for paging and layout decisions.
+    pub size: (u16, u16),
+    exit: Option<ExitCode>,
+    tree_stale: bool,
+    /// Paths that were ever shown: a path seen for the first time opens.
+    known: HashSet<Vec<NodeId>>,
+    /// The status each node had at the last rebuild, to spot new failures.
+    last_status: HashMap<NodeId, Status>,
+}
+
+impl App {
+    pub fn new(world: World, tracker: Tracker, header: Header) -> Self {
+        let mut app = App {
+            world,
+            tracker,
+            header,
+            now: Duration::ZERO,
+            tree: TreeModel::default(),
+            tree_state: TreeState::default(),
+            pane: Pane::Tree,
+            details: false,
+            help: false,
+            filter: Filter::default(),
+            logs: None,
+            events: None,
+            size: (80, 24),
+            exit: None,
+            tree_stale: true,
+            known: HashSet::new(),
+            last_status: HashMap::new(),
+        };
+        app.sync();
+        app
+    }
+
+    /// The exit code, once the user (or a signal) asked to leave.
+    pub fn exit_code(&self) -> Option<ExitCode> {
+        self.exit
+    }
+
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.tracker.verdict()
+    }
+
+    /// Where keys go right now.
+    pub fn key_context(&self) -> KeyContext {
+        if self.help {
+            KeyContext::Help
+        } else if self.filter.editing {
+            KeyContext::Filter
+        } else {
+            match self.pane {
+                Pane::Tree => KeyContext::Tree,
+                Pane::Logs => KeyContext::Logs,
+                Pane::Events => KeyContext::Events,
+            }
+        }
+    }
+
+    /// The log stream the view wants open, if any.
+    pub fn log_request(&self) -> Option<LogRequest> {
+        let logs = self.logs.as_ref().filter(|_| self.pane == Pane::Logs)?;
+        Some(LogRequest {
+            namespace: logs.pod.namespace.clone().unwrap_or_default(),
+            pod: logs.pod.name.clone(),
+            container: logs.container_name().map(str::to_owned),
+            previous: logs.previous,
+        })
+    }
+
+    /// The object under the selection.
+    pub fn selected_key(&self) -> Option<&ObjectKey> {
+        let id = self.tree_state.selected().last()?;
+        self.tree.node(id).map(|node| &node.key)
+    }
+
+    /// Rows a page holds: the tree or log area is the screen minus header, borders, footer.
+    fn page(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(4)).max(1)
+    }
+
+    /// Applies `message` at elapsed time `now`; returns whether the screen must be redrawn.
+    pub fn update(&mut self, message: Message, now: Duration) -> bool {
+        self.now = self.now.max(now);
+        let changed = match message {
+            Message::Key(action) => {
+                self.sync();
+                self.act(action)
+            }
+            Message::Diff(diff) => {
+                let changed = self.world.apply(diff);
+                self.tree_stale |= changed;
+                changed
+            }
+            Message::Tick => true,
+            Message::Resize { width, height } => {
+                self.size = (width, height);
+                true
+            }
+            Message::LogLine(line) => self.push_log(line),
+            Message::LogEnded(reason) => match self.logs.as_mut() {
+                Some(logs) => {
+                    logs.note = Some(reason);
+                    true
+                }
+                None => false,
+            },
+            Message::Signal(code) => {
+                self.tracker.interrupt(self.now);
+                self.exit = Some(code);
+                true
+            }
+        };
+        let verdict_before = self.tracker.verdict();
+        self.sync();
+        changed || self.tracker.verdict() != verdict_before
+    }
+
+    /// Brings the tree and the verdict up to date with the world (once per batch of diffs).
+    fn sync(&mut self) {
+        if self.tree_stale {
+            self.tree_stale = false;
+            self.rebuild();
+        }
+        self.tracker.update(self.world.raw_state(), self.now);
+    }
+
+    fn rebuild(&mut self) {
+        self.tree = TreeModel::build(&self.world, &self.filter.text);
+        let mut open = Vec::new();
+        for node in &self.tree.nodes {
+            let id = node.path.last().cloned().unwrap_or_default();
+            let was = self.last_status.insert(id, node.status);
+            if !self.known.contains(&node.path) {
+                self.known.insert(node.path.clone());
+                open.push(node.path.clone());
+            }
+            // A new failure is never hidden: every ancestor opens.
+            if node.status == Status::Failed && was != Some(Status::Failed) {
+                for depth in 1..node.path.len() {
+                    open.push(node.path[..depth].to_vec());
+                }
+            }
+        }
+        for path in open {
+            self.tree_state.open(path);
+        }
+        self.fix_selection();
+    }
+
+    /// Keeps the selection on the same object when it moved, else on its nearest shown
+    /// ancestor, else on the first row.
+    fn fix_selection(&mut self) {
+        let visible = self.visible();
+        let selected = self.tree_state.selected().to_vec();
+        if visible.contains(&selected) {
+            return;
+        }
+        let mut candidate = selected
+            .last()
+            .and_then(|id| self.tree.node(id))
+            .map_or(selected, |node| node.path.clone());
+        while !candidate.is_empty() && !visible.contains(&candidate) {
+            candidate.pop();
+        }
+        if candidate.is_empty() {
+            candidate = visible.first().cloned().unwrap_or_default();
+        }
+        self.tree_state.select(candidate);
+    }
+
+    /// The paths of the rows the tree shows (open parents only), top to bottom.
+    pub fn visible(&self) -> Vec<Vec<NodeId>> {
+        self.tree_state
+            .flatten(&self.tree.items)
+            .into_iter()
+            .map(|row| row.identifier)
+            .collect()
+    }
+
+    fn act(&mut self, action: Action) -> bool {
+        match self.key_context() {
+            KeyContext::Help => match action {
+                Action::Help | Action::Back => {
+                    self.help = false;
+                    true
+                }
+                Action::Quit => self.quit(),
+                _ => false,
+            },
+            KeyContext::Filter => self.act_filter(action),
+            KeyContext::Tree => self.act_tree(action),
+            KeyContext::Logs => self.act_logs(action),
+            KeyContext::Events => self.act_events(action),
+        }
+    }
+
+    fn quit(&mut self) -> bool {
+        self.tracker.interrupt(self.now);
+        self.exit = Some(
+            self.tracker
+                .verdict()
+                .map_or(ExitCode::Interrupted, Verdict::exit_code),
+        );
+        true
+    }
+
+    fn act_filter(&mut self, action: Action) -> bool {
+        match action {
+            Action::FilterChar(c) => self.filter.text.push(c),
+            Action::FilterBackspace => {
+                self.filter.text.pop();
+            }
+            Action::FilterKeep => self.filter.editing = false,
+            Action::Back => {
+                self.filter = Filter::default();
+            }
+            Action::Quit => return self.quit(),
+            _ => return false,
+        }
+        self.refilter();
+        true
+    }
+
+    /// Rebuilds after the filter changed, opening the way to every match.
+    fn refilter(&mut self) {
+        self.rebuild();
+        if !self.filter.text.is_empty() {
+            for node in &self.tree.nodes {
+                for depth in 1..node.path.len() {
+                    self.tree_state.open(node.path[..depth].to_vec());
+                }
+            }
+            self.fix_selection();
+        }
+    }
+
+    fn act_tree(&mut self, action: Action) -> bool {
+        match action {
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-(self.page() as isize)),
+            Action::PageDown => self.move_selection(self.page() as isize),
+            Action::Top => self.move_selection(isize::MIN),
+            Action::Bottom => self.move_selection(isize::MAX),
+            Action::Collapse => self.collapse(),
+            Action::Expand => {
+                let selected = self.tree_state.selected().to_vec();
+                self.tree_state.open(selected)
+            }
+            Action::Toggle => self.tree_state.toggle_selected(),
+            Action::Details => {
+                self.details = !self.details;
+                true
+            }
+            Action::NextFailure => self.next_failure(),
+            Action::StartFilter => {
+                self.filter.editing = true;
+                true
+            }
+            Action::Logs => self.open_logs(),
+            Action::Events => self.open_events(),
+            Action::Help => {
+                self.help = true;
+                true
+            }
+            Action::Back => self.back_in_tree(),
+            Action::Quit => self.quit(),
+            _ => false,
+        }
+    }
+
+    fn back_in_tree(&mut self) -> bool {
+        if self.details {
+            self.details = false;
+            true
+        } else if !self.filter.text.is_empty() {
+            self.filter = Filter::default();
+            self.refilter();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Closes the selected node, or, when it is closed already, selects its parent.
+    fn collapse(&mut self) -> bool {
+        let selected = self.tree_state.selected().to_vec();
+        if self.tree_state.close(&selected) {
+            return true;
+        }
+        if selected.len() > 1 {
+            return self
+                .tree_state
+                .select(selected[..selected.len() - 1].to_vec());
+        }
+        false
+    }
+
+    /// Moves the selection by `delta` visible rows, clamped to the first and last row.
+    fn move_selection(&mut self, delta: isize) -> bool {
+        let visible = self.visible();
+        if visible.is_empty() {
+            return false;
+        }
+        let current = visible
+            .iter()
+            .position(|path| path.as_slice() == self.tree_state.selected())
+            .unwrap_or(0);
+        let last = visible.len() - 1;
+        let target = current.saturating_add_signed(delta).min(last);
+        self.tree_state.select(visible[target].clone())
+    }
+
+    /// Selects the next failed object after the selection (wrapping), opening its path.
+    fn next_failure(&mut self) -> bool {
+        let start = self
+            .tree_state
+            .selected()
+            .last()
+            .and_then(|id| self.tree.position(id))
+            .map_or(0, |i| i + 1);
+        let count = self.tree.nodes.len();
+        let found = (0..count)
+            .map(|offset| (start + offset) % count)
+            .find(|&i| self.tree.nodes[i].status == Status::Failed);
+        let Some(index) = found else {
+            return false;
+        };
+        let path = self.tree.nodes[index].path.clone();
+        for depth in 1..path.len() {
+            self.tree_state.open(path[..depth].to_vec());
+        }
+        self.tree_state.select(path);
+        true
+    }
+
+    /// The selected pod, or the first pod under the selected object.
+    fn pod_for_logs(&self) -> Option<ObjectKey> {
+        let selected = self.tree_state.selected();
+        let start = self.tree.position(selected.last()?)?;
+        let root = &self.tree.nodes[start].path;
+        self.tree.nodes[start..]
+            .iter()
+            .take_while(|node| node.path.starts_with(root))
+            .find(|node| node.key.kind == "Pod")
+            .map(|node| node.key.clone())
+    }
+
+    fn open_logs(&mut self) -> bool {
+        let Some(pod) = self.pod_for_logs() else {
+            return false;
+        };
+        let containers = self
+            .world
+            .objects
+            .get(&pod)
+            .map(|o| {
+                // Regular containers first: they are what a person usually wants to read.
+                let mut rows: Vec<_> = o.containers.iter().collect();
+                rows.sort_by_key(|c| c.init);
+                rows.into_iter().map(|c| c.name.clone()).collect()
+            })
+            .unwrap_or_default();
+        let keep = self.logs.as_ref().is_some_and(|logs| logs.pod == pod);
+        if !keep {
+            self.logs = Some(LogView::new(pod, containers));
+        }
+        self.pane = Pane::Logs;
+        true
+    }
+
+    fn open_events(&mut self) -> bool {
+        let Some(key) = self.selected_key().cloned() else {
+            return false;
+        };
+        self.events = Some(EventsView { key, top: 0 });
+        self.pane = Pane::Events;
+        true
+    }
+
+    fn act_logs(&mut self, action: Action) -> bool {
+        let page = self.page();
+        let Some(logs) = self.logs.as_mut() else {
+            self.pane = Pane::Tree;
+            return true;
+        };
+        let last = logs.lines.len().saturating_sub(page);
+        match action {
+            Action::Follow => {
+                logs.follow = !logs.follow;
+                logs.top = last;
+            }
+            Action::NextContainer if logs.containers.len() > 1 => {
+                logs.container = (logs.container + 1) % logs.containers.len();
+                logs.restart();
+            }
+            Action::Previous => {
+                logs.previous = !logs.previous;
+                logs.restart();
+            }
+            Action::Wrap => logs.wrap = !logs.wrap,
+            Action::Top | Action::PageUp | Action::Up => {
+                let from = if logs.follow { last } else { logs.top };
+                logs.follow = false;
+                logs.top = match action {
+                    Action::Top => 0,
+                    Action::PageUp => from.saturating_sub(page),
+                    _ => from.saturating_sub(1),
+                };
+            }
+            Action::Bottom => {
+                logs.top = last;
+                logs.follow = true;
+            }
+            Action::PageDown | Action::Down => {
+                let step = if action == Action::Down { 1 } else { page };
+                logs.top = (logs.top + step).min(last);
+            }
+            Action::Back => self.pane = Pane::Tree,
+            Action::Help => self.help = true,
+            Action::Quit => return self.quit(),
+            _ => return false,
+        }
+        true
+    }
+
+    fn act_events(&mut self, action: Action) -> bool {
+        let page = self.page();
+        let total = self
+            .events
+            .as_ref()
+            .and_then(|view| self.world.events.get(&view.key))
+            .map_or(0, Vec::len);
+        let last = total.saturating_sub(page);
+        let Some(view) = self.events.as_mut() else {
+            self.pane = Pane::Tree;
+            return true;
+        };
+        match action {
+            Action::Top => view.top = 0,
+            Action::Bottom => view.top = last,
+            Action::PageUp => view.top = view.top.saturating_sub(page),
+            Action::PageDown => view.top = (view.top + page).min(last),
+            Action::Up => view.top = view.top.saturating_sub(1),
+            Action::Down => view.top = (view.top + 1).min(last),
+            Action::Back => self.pane = Pane::Tree,
+            Action::Help => self.help = true,
+            Action::Quit => return self.quit(),
+            _ => return false,
+        }
+        true
+    }
+
+    fn push_log(&mut self, line: String) -> bool {
+        let Some(logs) = self.logs.as_mut() else {
+            return false;
+        };
+        if logs.lines.len() == LOG_CAPACITY {
+            logs.lines.pop_front();
+            logs.top = logs.top.saturating_sub(1);
+        }
+        logs.lines.push_back(line);
+        self.pane == Pane::Logs
+    }
+
+    /// The elapsed time at which the screen next changes by itself: a countdown's or the
+    /// elapsed clock's second turns, or the tracker must decide. `None` after the verdict.
+    pub fn next_wake(&self) -> Option<Duration> {
+        if self.tracker.verdict().is_some() {
+            return None;
+        }
+        let now = self.now;
+        let mut wake = now + until_second_turns(now);
+        if let Some(left) = self.tracker.timeout_remaining(now) {
+            wake = wake.min(now + until_countdown_turns(left));
+        }
+        if let Some((_, left)) = self.tracker.window_remaining(now) {
+            wake = wake.min(now + until_countdown_turns(left));
+        }
+        if let Some(deadline) = self.tracker.next_deadline() {
+            wake = wake.min(deadline.max(now));
+        }
+        Some(wake)
+    }
+}
+
+/// Time until a clock counting up, shown in whole seconds, shows the next second.
+fn until_second_turns(elapsed: Duration) -> Duration {
+    Duration::from_nanos(1_000_000_000 - u64::from(elapsed.subsec_nanos()))
+}
+
+/// Time until a countdown, shown in whole seconds rounded up, shows the next lower second.
+fn until_countdown_turns(left: Duration) -> Duration {
+    match left.subsec_nanos() {
+        0 => Duration::from_secs(1),
+        nanos => Duration::from_nanos(u64::from(nanos)),
+    }
+}
