@@ -93,7 +93,7 @@ fn filter(code: KeyCode) -> Option<Action> {
 pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
     const QUIT: (&str, &str) = (
         "q, Ctrl-C",
-        "quit (after the verdict: its exit code; before: interrupted)",
+        "quit: the verdict's exit code, or 130 before it",
     );
     match context {
         KeyContext::Tree | KeyContext::Help => &[

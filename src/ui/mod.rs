@@ -14,6 +14,8 @@ pub mod terminal;
 pub mod tree;
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod tests;
 
 use crate::exit::ExitCode;

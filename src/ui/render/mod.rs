@@ -47,10 +47,12 @@ const SIDE_BY_SIDE: u16 = 110;
 
 /// Draws the whole screen.
 pub fn render(app: &mut App, frame: &mut Frame) {
+    // On a screen of one or two rows the header is what matters most.
+    let footer_rows = u16::from(frame.area().height >= 3);
     let [header_area, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(footer_rows),
     ])
     .areas(frame.area());
     header::render(app, frame, header_area);
@@ -98,6 +100,7 @@ fn render_tree_pane(app: &mut App, frame: &mut Frame, area: Rect) {
         let tree = tree
             .block(block)
             .highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+            .highlight_symbol("›")
             .node_closed_symbol("▸ ")
             .node_open_symbol("▾ ");
         frame.render_stateful_widget(tree, tree_area, &mut app.tree_state);
