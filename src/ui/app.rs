@@ -1056,7 +1056,7 @@ mod tests {
         // A window opened at a fractional time turns its countdown in between.
         let mut app2 = App::new(
             World::new(vec![key("Service", "s")]),
-            Tracker::new(Some(Duration::from_secs(300)), Duration::from_secs(10)),
+            Tracker::new(Some(Duration::from_mins(5)), Duration::from_secs(10)),
             Header::default(),
         );
         let svc = fixtures::object("Service", "s", Status::Success, None);
@@ -1069,7 +1069,7 @@ mod tests {
         app2.update(Message::Tick, Duration::from_millis(50_300));
         assert_eq!(app2.verdict(), Some(Verdict::Success));
         assert_eq!(app2.next_wake(), None, "nothing moves after the verdict");
-        app.update(Message::Tick, Duration::from_secs(60));
+        app.update(Message::Tick, Duration::from_mins(1));
         assert_eq!(app.next_wake(), None);
     }
 }

@@ -173,3 +173,191 @@ impl LogStream {
         Some(message)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::World;
+    use crate::status::Status;
+    use crate::tracker::Tracker;
+    use crate::ui::app::Header;
+    use crate::ui::fixtures;
+    use futures::stream;
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    enum Step {
+        Key(KeyCode),
+        Wait(u64),
+    }
+
+    /// A keyboard that types `steps`, waiting (real milliseconds) where told.
+    fn script(steps: Vec<Step>) -> impl Stream<Item = io::Result<Event>> + Unpin {
+        Box::pin(
+            stream::iter(steps)
+                .then(|step| async move {
+                    match step {
+                        Step::Key(code) => {
+                            Some(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))
+                        }
+                        Step::Wait(ms) => {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                            None
+                        }
+                    }
+                })
+                .filter_map(|event| async move { event }),
+        )
+    }
+
+    /// Log lines per container name, recording every request opened.
+    #[derive(Default)]
+    struct FakeLogs {
+        opened: Arc<Mutex<Vec<LogRequest>>>,
+    }
+
+    impl LogSource for FakeLogs {
+        fn open(&self, request: &LogRequest) -> BoxStream<'static, LogEvent> {
+            self.opened.lock().unwrap().push(request.clone());
+            let container = request.container.clone().unwrap_or_default();
+            stream::iter([
+                LogEvent::Line(format!("{container}: hello")),
+                LogEvent::Line(format!("{container}: world")),
+            ])
+            .boxed()
+        }
+    }
+
+    async fn run_script(
+        app: &mut App,
+        steps: Vec<Step>,
+        diffs: Vec<Diff>,
+        logs: &FakeLogs,
+    ) -> (Outcome, Terminal<TestBackend>) {
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        let inputs = Inputs {
+            keys: script(steps),
+            diffs: stream::iter(diffs).chain(stream::pending()),
+            signals: stream::pending(),
+            started: Instant::now(),
+        };
+        let outcome = run(&mut terminal, app, inputs, logs).await.unwrap();
+        (outcome, terminal)
+    }
+
+    fn settled_app() -> App {
+        let root = fixtures::key("Service", "web");
+        let mut app = App::new(
+            World::new(vec![root]),
+            Tracker::new(Some(Duration::from_mins(5)), Duration::ZERO),
+            Header::default(),
+        );
+        let svc = fixtures::object("Service", "web", Status::Success, None);
+        app.update(Message::Diff(Diff::Upsert(Box::new(svc))), Duration::ZERO);
+        app
+    }
+
+    #[tokio::test]
+    async fn an_idle_view_after_the_verdict_never_redraws() {
+        let mut app = settled_app();
+        assert!(app.verdict().is_some());
+        let steps = vec![Step::Wait(1_300), Step::Key(KeyCode::Char('q'))];
+        let (outcome, _) = run_script(&mut app, steps, Vec::new(), &FakeLogs::default()).await;
+        assert_eq!(outcome.code, ExitCode::Success);
+        assert_eq!(
+            outcome.redraws, 2,
+            "the first frame and the one after q, nothing between"
+        );
+    }
+
+    #[tokio::test]
+    async fn before_the_verdict_it_redraws_once_per_second() {
+        let root = fixtures::key("Service", "web");
+        let mut app = App::new(
+            World::new(vec![root]),
+            Tracker::new(Some(Duration::from_mins(5)), Duration::ZERO),
+            Header::default(),
+        );
+        let steps = vec![Step::Wait(2_500), Step::Key(KeyCode::Char('q'))];
+        let (outcome, terminal) =
+            run_script(&mut app, steps, Vec::new(), &FakeLogs::default()).await;
+        assert_eq!(outcome.code, ExitCode::Interrupted);
+        // First frame, the seconds 1 and 2 turning, the frame after q.
+        assert_eq!(outcome.redraws, 4);
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("done in 0:02"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_diffs_costs_one_frame() {
+        let mut app = settled_app();
+        let service = fixtures::key("Service", "web");
+        let diffs: Vec<Diff> = (0..100)
+            .map(|i| {
+                let mut pod = fixtures::pod(&format!("web-{i:03}"), &service, Status::Success);
+                pod.counted = false;
+                Diff::Upsert(Box::new(pod))
+            })
+            .collect();
+        let steps = vec![Step::Wait(200), Step::Key(KeyCode::Char('q'))];
+        let (outcome, terminal) = run_script(&mut app, steps, diffs, &FakeLogs::default()).await;
+        assert_eq!(app.world.objects.len(), 101);
+        assert_eq!(
+            outcome.redraws, 3,
+            "first frame, the burst, the frame after q"
+        );
+        assert!(terminal.backend().to_string().contains("Pod web-010"));
+    }
+
+    #[tokio::test]
+    async fn logs_stream_while_the_pane_is_open_and_restart_on_a_container_switch() {
+        let mut app = fixtures::app();
+        let logs = FakeLogs::default();
+        let steps = vec![
+            Step::Key(KeyCode::Char('f')),
+            Step::Key(KeyCode::Char('l')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('c')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let (outcome, terminal) = run_script(&mut app, steps, Vec::new(), &logs).await;
+        assert_eq!(outcome.code, ExitCode::Interrupted);
+        let opened = logs.opened.lock().unwrap().clone();
+        let containers: Vec<_> = opened.iter().map(|r| r.container.clone()).collect();
+        assert_eq!(
+            containers,
+            [Some("nginx".to_owned()), Some("init-config".to_owned())]
+        );
+        let view = app.logs.as_ref().unwrap();
+        assert_eq!(view.lines, ["init-config: hello", "init-config: world"]);
+        assert_eq!(view.note.as_deref(), Some("end of log"));
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("init-config: world"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn a_signal_ends_the_loop_with_its_code() {
+        let mut app = fixtures::app();
+        let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
+        let inputs = Inputs {
+            keys: stream::pending(),
+            diffs: stream::pending(),
+            signals: stream::iter([ExitCode::Terminated]),
+            started: Instant::now(),
+        };
+        let outcome = run(&mut terminal, &mut app, inputs, &FakeLogs::default())
+            .await
+            .unwrap();
+        assert_eq!(outcome.code, ExitCode::Terminated);
+    }
+
+    #[tokio::test]
+    async fn the_end_of_the_keyboard_is_a_hang_up() {
+        let mut app = fixtures::app();
+        let (outcome, _) = run_script(&mut app, Vec::new(), Vec::new(), &FakeLogs::default()).await;
+        assert_eq!(outcome.code, ExitCode::HungUp);
+    }
+}

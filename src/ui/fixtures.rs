@@ -1,5 +1,5 @@
 //! A small tracked world for the view's tests: a failing nginx rollout in namespace
-//! `octopus` (Deployment → new and old ReplicaSet → pods), a Service, a Namespace and a Job.
+//! `octopus` (Deployment → new and old `ReplicaSet` → pods), a Service, a Namespace and a Job.
 
 use crate::model::{Condition, ContainerRow, Diff, EventRow, ObjectKey, TrackedObject, World};
 use crate::status::{Counts, Status};
@@ -222,7 +222,7 @@ pub fn app() -> App {
     let (roots, diffs) = rollout();
     let mut app = App::new(
         World::new(roots),
-        Tracker::new(Some(Duration::from_secs(300)), Duration::from_secs(10)),
+        Tracker::new(Some(Duration::from_mins(5)), Duration::from_secs(10)),
         Header {
             context: "kos-sim".into(),
             namespace: "octopus".into(),
