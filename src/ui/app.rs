@@ -29,8 +29,9 @@ pub struct Header {
 pub enum Message {
     /// A key, already turned into what it does (see `keys`).
     Key(Action),
-    /// The watch actor's news about the world.
-    Diff(Diff),
+    /// The watch actor's news about the world, as many diffs as were waiting (the tree is
+    /// rebuilt once per message).
+    Diffs(Vec<Diff>),
     /// Time passed: a countdown's second turned or a tracker deadline came.
     Tick,
     /// The terminal's size, in cells.
@@ -265,8 +266,11 @@ impl App {
                 self.sync();
                 self.act(action)
             }
-            Message::Diff(diff) => {
-                let changed = self.world.apply(diff);
+            Message::Diffs(diffs) => {
+                let mut changed = false;
+                for diff in diffs {
+                    changed |= self.world.apply(diff);
+                }
                 self.tree_stale |= changed;
                 changed
             }
@@ -797,10 +801,10 @@ mod tests {
         // Another object changes, a new pod appears under the collapsed Job.
         let mut svc = fixtures::object("Service", "nginx", Status::Success, None);
         svc.message = "LoadBalancer 203.0.113.7".into();
-        app.update(Message::Diff(Diff::Upsert(Box::new(svc))), app.now);
+        app.update(Message::Diffs(vec![Diff::Upsert(Box::new(svc))]), app.now);
         let job = key("Job", "migrate");
         let pod = fixtures::pod("migrate-second", &job, Status::InProgress);
-        app.update(Message::Diff(Diff::Upsert(Box::new(pod))), app.now);
+        app.update(Message::Diffs(vec![Diff::Upsert(Box::new(pod))]), app.now);
         assert_eq!(selected_name(&app), FAILING);
         assert_eq!(
             visible_names(&app),
@@ -809,7 +813,10 @@ mod tests {
         );
 
         // The selected pod goes away: the selection falls back to its parent.
-        app.update(Message::Diff(Diff::Remove(key("Pod", FAILING))), app.now);
+        app.update(
+            Message::Diffs(vec![Diff::Remove(key("Pod", FAILING))]),
+            app.now,
+        );
         assert_eq!(selected_name(&app), "nginx-7c5ddbdf54");
     }
 
@@ -820,7 +827,10 @@ mod tests {
         assert!(!visible_names(&app).contains(&"nginx-7c5ddbdf54-a1b2c".to_owned()));
         let rs = key("ReplicaSet", "nginx-7c5ddbdf54");
         let crashed = fixtures::pod("nginx-7c5ddbdf54-a1b2c", &rs, Status::Failed);
-        app.update(Message::Diff(Diff::Upsert(Box::new(crashed))), app.now);
+        app.update(
+            Message::Diffs(vec![Diff::Upsert(Box::new(crashed))]),
+            app.now,
+        );
         assert!(visible_names(&app).contains(&"nginx-7c5ddbdf54-a1b2c".to_owned()));
         assert_eq!(selected_name(&app), "nginx", "the selection does not jump");
     }
@@ -830,7 +840,10 @@ mod tests {
         let mut app = fixtures::app();
         let rs = key("ReplicaSet", "nginx-7c5ddbdf54");
         let crashed = fixtures::pod("nginx-7c5ddbdf54-a1b2c", &rs, Status::Failed);
-        app.update(Message::Diff(Diff::Upsert(Box::new(crashed))), app.now);
+        app.update(
+            Message::Diffs(vec![Diff::Upsert(Box::new(crashed))]),
+            app.now,
+        );
         type_keys(&mut app, &[KeyCode::Char('f')]);
         assert_eq!(selected_name(&app), "nginx-7c5ddbdf54-a1b2c");
         type_keys(&mut app, &[KeyCode::Char('f')]);
@@ -846,7 +859,10 @@ mod tests {
     #[test]
     fn f_without_failures_changes_nothing() {
         let mut app = fixtures::app();
-        app.update(Message::Diff(Diff::Remove(key("Pod", FAILING))), app.now);
+        app.update(
+            Message::Diffs(vec![Diff::Remove(key("Pod", FAILING))]),
+            app.now,
+        );
         let before = app.tree_state.selected().to_vec();
         assert!(!app.update(Message::Key(Action::NextFailure), app.now));
         assert_eq!(app.tree_state.selected(), before);
@@ -1061,7 +1077,7 @@ mod tests {
         );
         let svc = fixtures::object("Service", "s", Status::Success, None);
         app2.update(
-            Message::Diff(Diff::Upsert(Box::new(svc))),
+            Message::Diffs(vec![Diff::Upsert(Box::new(svc))]),
             Duration::from_millis(40_300),
         );
         app2.update(Message::Tick, Duration::from_secs(42));

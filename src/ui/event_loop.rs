@@ -107,20 +107,25 @@ where
                 Some(Err(error)) => return Err(LoopError::Input(error)),
                 None => Some(Message::Signal(ExitCode::HungUp)),
             },
-            Some(diff) = diffs.next() => Some(Message::Diff(diff)),
+            Some(diff) = diffs.next() => Some(Message::Diffs(batch(diff, &mut diffs))),
             Some(event) = logs.next() => Some(event),
             Some(code) = signals.next() => Some(Message::Signal(code)),
             () = sleep_until(wake) => Some(Message::Tick),
         };
         changed = message.is_some_and(|m| app.update(m, started.elapsed()));
-        // Whatever else the watch actor already sent joins this frame.
-        for _ in 0..DIFF_BATCH {
-            match futures::FutureExt::now_or_never(diffs.next()) {
-                Some(Some(diff)) => changed |= app.update(Message::Diff(diff), started.elapsed()),
-                _ => break,
-            }
+    }
+}
+
+/// `first` and whatever else the watch actor already sent, up to [`DIFF_BATCH`].
+fn batch<D: Stream<Item = Diff> + Unpin>(first: Diff, diffs: &mut D) -> Vec<Diff> {
+    let mut batch = vec![first];
+    while batch.len() < DIFF_BATCH {
+        match futures::FutureExt::now_or_never(diffs.next()) {
+            Some(Some(diff)) => batch.push(diff),
+            _ => break,
         }
     }
+    batch
 }
 
 /// A key (as the current pane reads it) or a resize; other terminal events change nothing.
@@ -255,7 +260,10 @@ mod tests {
             Header::default(),
         );
         let svc = fixtures::object("Service", "web", Status::Success, None);
-        app.update(Message::Diff(Diff::Upsert(Box::new(svc))), Duration::ZERO);
+        app.update(
+            Message::Diffs(vec![Diff::Upsert(Box::new(svc))]),
+            Duration::ZERO,
+        );
         app
     }
 

@@ -228,9 +228,10 @@ pub fn app() -> App {
             namespace: "octopus".into(),
         },
     );
-    for diff in diffs {
-        app.update(crate::ui::app::Message::Diff(diff), Duration::from_secs(40));
-    }
+    app.update(
+        crate::ui::app::Message::Diffs(diffs),
+        Duration::from_secs(40),
+    );
     app.update(crate::ui::app::Message::Tick, Duration::from_secs(42));
     app
 }
