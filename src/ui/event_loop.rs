@@ -32,6 +32,8 @@ pub enum LoopError {
     Input(#[from] io::Error),
     #[error("cannot draw on the terminal: {0}")]
     Draw(String),
+    #[error("the watch stopped: {0}")]
+    Watch(String),
 }
 
 /// How the loop ended.
@@ -47,7 +49,8 @@ pub struct Inputs<K, D, S> {
     /// Terminal events: `EventStream` in production, a script in tests. Its end means the
     /// terminal is gone.
     pub keys: K,
-    /// The watch actor's diffs. Its end leaves the view open on the last state.
+    /// The watch actor's diffs, or the error that stopped it. Its end leaves the view open
+    /// on the last state.
     pub diffs: D,
     /// SIGINT, SIGTERM, SIGHUP as the exit code each one means.
     pub signals: S,
@@ -56,7 +59,7 @@ pub struct Inputs<K, D, S> {
 }
 
 /// Runs the view until the user quits, a signal comes or the terminal goes away.
-pub async fn run<B, K, D, S>(
+pub async fn run<B, K, D, E, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     inputs: Inputs<K, D, S>,
@@ -66,7 +69,8 @@ where
     B: Backend,
     B::Error: std::fmt::Display,
     K: Stream<Item = io::Result<Event>> + Unpin,
-    D: Stream<Item = Diff> + Unpin,
+    D: Stream<Item = Result<Diff, E>> + Unpin,
+    E: std::fmt::Display,
     S: Stream<Item = ExitCode> + Unpin,
 {
     let Inputs {
@@ -107,7 +111,7 @@ where
                 Some(Err(error)) => return Err(LoopError::Input(error)),
                 None => Some(Message::Signal(ExitCode::HungUp)),
             },
-            Some(diff) = diffs.next() => Some(Message::Diffs(batch(diff, &mut diffs))),
+            Some(diff) = diffs.next() => Some(Message::Diffs(batch(diff, &mut diffs)?)),
             Some(event) = logs.next() => Some(event),
             Some(code) = signals.next() => Some(Message::Signal(code)),
             () = sleep_until(wake) => Some(Message::Tick),
@@ -116,16 +120,22 @@ where
     }
 }
 
-/// `first` and whatever else the watch actor already sent, up to [`DIFF_BATCH`].
-fn batch<D: Stream<Item = Diff> + Unpin>(first: Diff, diffs: &mut D) -> Vec<Diff> {
-    let mut batch = vec![first];
+/// `first` and whatever else the watch actor already sent, up to [`DIFF_BATCH`]; or the
+/// error that stopped it.
+fn batch<D, E>(first: Result<Diff, E>, diffs: &mut D) -> Result<Vec<Diff>, LoopError>
+where
+    D: Stream<Item = Result<Diff, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let watch_error = |e: E| LoopError::Watch(e.to_string());
+    let mut batch = vec![first.map_err(watch_error)?];
     while batch.len() < DIFF_BATCH {
         match futures::FutureExt::now_or_never(diffs.next()) {
-            Some(Some(diff)) => batch.push(diff),
+            Some(Some(diff)) => batch.push(diff.map_err(watch_error)?),
             _ => break,
         }
     }
-    batch
+    Ok(batch)
 }
 
 /// A key (as the current pane reads it) or a resize; other terminal events change nothing.
@@ -244,7 +254,7 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let inputs = Inputs {
             keys: script(steps),
-            diffs: stream::iter(diffs).chain(stream::pending()),
+            diffs: stream::iter(diffs.into_iter().map(Ok::<_, String>)).chain(stream::pending()),
             signals: stream::pending(),
             started: Instant::now(),
         };
@@ -352,7 +362,7 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
         let inputs = Inputs {
             keys: stream::pending(),
-            diffs: stream::pending(),
+            diffs: stream::pending::<Result<Diff, String>>(),
             signals: stream::iter([ExitCode::Terminated]),
             started: Instant::now(),
         };
@@ -360,6 +370,22 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(outcome.code, ExitCode::Terminated);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_watch_ends_the_view_with_its_reason() {
+        let mut app = fixtures::app();
+        let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
+        let inputs = Inputs {
+            keys: stream::pending(),
+            diffs: stream::iter([Err("pods is forbidden")]),
+            signals: stream::pending(),
+            started: Instant::now(),
+        };
+        let error = run(&mut terminal, &mut app, inputs, &FakeLogs::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(&error, LoopError::Watch(reason) if reason == "pods is forbidden"));
     }
 
     #[tokio::test]

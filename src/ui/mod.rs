@@ -18,11 +18,11 @@ mod fixtures;
 #[cfg(test)]
 mod tests;
 
-use crate::exit::ExitCode;
+use crate::exit::{ClusterError, ExitCode};
 use crate::model::{Diff, World};
 use crate::tracker::Tracker;
 use app::{App, Header};
-use event_loop::Inputs;
+use event_loop::{Inputs, LoopError};
 use futures::Stream;
 use logs::LogSource;
 use ratatui::crossterm::event::EventStream;
@@ -36,15 +36,17 @@ pub struct Session<D> {
     pub header: Header,
     /// When tracking started (the tracker's zero).
     pub started: Instant,
+    /// The watch actor's diffs, or the error that stopped it (exit 4).
     pub diffs: D,
     pub logs: Box<dyn LogSource + Send>,
 }
 
 /// Opens the view on this terminal and runs it until the user quits; returns the exit code
 /// (the verdict's after a verdict, 130 before it, 143/129 on SIGTERM/SIGHUP).
-pub async fn run<D>(session: Session<D>) -> color_eyre::Result<ExitCode>
+pub async fn run<D, E>(session: Session<D>) -> color_eyre::Result<ExitCode>
 where
-    D: Stream<Item = Diff> + Unpin,
+    D: Stream<Item = Result<Diff, E>> + Unpin,
+    E: std::fmt::Display,
 {
     let signals = terminal::signals()?;
     let mut app = App::new(session.world, session.tracker, session.header);
@@ -56,6 +58,10 @@ where
         signals,
         started: session.started,
     };
-    let outcome = event_loop::run(&mut terminal, &mut app, inputs, session.logs.as_ref()).await?;
-    Ok(outcome.code)
+    let outcome = event_loop::run(&mut terminal, &mut app, inputs, session.logs.as_ref()).await;
+    match outcome {
+        Ok(outcome) => Ok(outcome.code),
+        Err(error @ LoopError::Watch(_)) => Err(ClusterError(error.to_string()).into()),
+        Err(error) => Err(error.into()),
+    }
 }
