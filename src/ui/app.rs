@@ -9,7 +9,7 @@ use crate::exit::ExitCode;
 use crate::model::{Diff, ObjectKey, World};
 use crate::status::Status;
 use crate::tracker::{Tracker, Verdict};
-use crate::ui::tree::{NodeId, TreeModel};
+use crate::ui::tree::{Ids, NodeId, TreeModel};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use tui_tree_widget::TreeState;
@@ -170,6 +170,7 @@ pub struct App {
     /// Elapsed time since tracking started, as of the last message.
     pub now: Duration,
     pub tree: TreeModel,
+    ids: Ids,
     pub tree_state: TreeState<NodeId>,
     pub pane: Pane,
     pub details: bool,
@@ -195,6 +196,7 @@ impl App {
             header,
             now: Duration::ZERO,
             tree: TreeModel::default(),
+            ids: Ids::default(),
             tree_state: TreeState::default(),
             pane: Pane::Tree,
             details: false,
@@ -250,7 +252,7 @@ impl App {
     /// The object under the selection.
     pub fn selected_key(&self) -> Option<&ObjectKey> {
         let id = self.tree_state.selected().last()?;
-        self.tree.node(id).map(|node| &node.key)
+        self.tree.node(*id).map(|node| &node.key)
     }
 
     /// Rows a page holds: the tree or log area is the screen minus header, borders, footer.
@@ -308,7 +310,7 @@ impl App {
     }
 
     fn rebuild(&mut self) {
-        self.tree = TreeModel::build(&self.world, &self.filter.text);
+        self.tree = TreeModel::build(&self.world, &self.filter.text, &mut self.ids);
         let mut open = Vec::new();
         for node in &self.tree.nodes {
             let id = node.path.last().cloned().unwrap_or_default();
@@ -333,22 +335,37 @@ impl App {
     /// Keeps the selection on the same object when it moved, else on its nearest shown
     /// ancestor, else on the first row.
     fn fix_selection(&mut self) {
-        let visible = self.visible();
         let selected = self.tree_state.selected().to_vec();
-        if visible.contains(&selected) {
+        if self.is_shown(&selected) {
             return;
         }
         let mut candidate = selected
             .last()
-            .and_then(|id| self.tree.node(id))
+            .and_then(|id| self.tree.node(*id))
             .map_or(selected, |node| node.path.clone());
-        while !candidate.is_empty() && !visible.contains(&candidate) {
+        while !candidate.is_empty() && !self.is_shown(&candidate) {
             candidate.pop();
         }
         if candidate.is_empty() {
-            candidate = visible.first().cloned().unwrap_or_default();
+            candidate = self
+                .tree
+                .nodes
+                .first()
+                .map(|node| node.path.clone())
+                .unwrap_or_default();
         }
         self.tree_state.select(candidate);
+    }
+
+    /// Whether `path` is a row on screen (scrolling aside): it is in the tree and every
+    /// ancestor is open. Cheaper than flattening the tree.
+    fn is_shown(&self, path: &[NodeId]) -> bool {
+        let Some(&id) = path.last() else {
+            return false;
+        };
+        let in_tree = self.tree.node(id).is_some_and(|node| node.path == path);
+        let opened = self.tree_state.opened();
+        in_tree && (1..path.len()).all(|depth| opened.contains(&path[..depth]))
     }
 
     /// The paths of the rows the tree shows (open parents only), top to bottom.
@@ -482,7 +499,7 @@ impl App {
     /// Whether the node at `path` shows any child (open or not).
     fn has_children(&self, path: &[NodeId]) -> bool {
         path.last()
-            .and_then(|id| self.tree.position(id))
+            .and_then(|id| self.tree.position(*id))
             .and_then(|i| self.tree.nodes.get(i + 1))
             .is_some_and(|next| next.path.len() > path.len() && next.path.starts_with(path))
     }
@@ -508,7 +525,7 @@ impl App {
             .tree_state
             .selected()
             .last()
-            .and_then(|id| self.tree.position(id))
+            .and_then(|id| self.tree.position(*id))
             .map_or(0, |i| i + 1);
         let count = self.tree.nodes.len();
         let found = (0..count)
@@ -528,7 +545,7 @@ impl App {
     /// The selected pod, or the first pod under the selected object.
     fn pod_for_logs(&self) -> Option<ObjectKey> {
         let selected = self.tree_state.selected();
-        let start = self.tree.position(selected.last()?)?;
+        let start = self.tree.position(*selected.last()?)?;
         let root = &self.tree.nodes[start].path;
         self.tree.nodes[start..]
             .iter()
@@ -715,7 +732,7 @@ mod tests {
         app.visible()
             .iter()
             .filter_map(|path| path.last())
-            .filter_map(|id| app.tree.node(id))
+            .filter_map(|id| app.tree.node(*id))
             .map(|node| node.key.name.clone())
             .collect()
     }

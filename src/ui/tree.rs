@@ -12,17 +12,25 @@ use ratatui::text::{Line, Span};
 use std::collections::{HashMap, HashSet};
 use tui_tree_widget::TreeItem;
 
-/// A node's identifier: `Kind/namespace/name`, stable across rebuilds.
-pub type NodeId = String;
+/// A node's identifier, the same for an object across rebuilds (see [`Ids`]). A number
+/// rather than the key itself: the tree widget clones and hashes paths of them every frame.
+pub type NodeId = u64;
 
-/// The identifier of the node that shows `key`.
-pub fn node_id(key: &ObjectKey) -> NodeId {
-    format!(
-        "{}/{}/{}",
-        key.kind,
-        key.namespace.as_deref().unwrap_or(""),
-        key.name
-    )
+/// Hands out one [`NodeId`] per object for the life of the view.
+#[derive(Debug, Default)]
+pub struct Ids {
+    by_key: HashMap<ObjectKey, NodeId>,
+}
+
+impl Ids {
+    pub fn of(&mut self, key: &ObjectKey) -> NodeId {
+        if let Some(&id) = self.by_key.get(key) {
+            return id;
+        }
+        let id = self.by_key.len() as NodeId;
+        self.by_key.insert(key.clone(), id);
+        id
+    }
 }
 
 /// One shown node, in display order (depth first), whether or not its parent is open.
@@ -46,10 +54,11 @@ pub struct TreeModel {
 impl TreeModel {
     /// Builds the tree of `world`, keeping only rows that match `filter` (case-insensitive,
     /// on name or status word) and their ancestors. An empty filter keeps everything.
-    pub fn build(world: &World, filter: &str) -> Self {
+    pub fn build(world: &World, filter: &str, ids: &mut Ids) -> Self {
         let children = ChildIndex::new(world);
         let filter = filter.to_lowercase();
         let mut builder = Builder {
+            ids,
             world,
             children: &children,
             filter: &filter,
@@ -66,7 +75,7 @@ impl TreeModel {
             .nodes
             .iter()
             .enumerate()
-            .filter_map(|(i, node)| node.path.last().map(|id| (id.clone(), i)))
+            .filter_map(|(i, node)| node.path.last().map(|&id| (id, i)))
             .collect();
         TreeModel {
             items,
@@ -76,13 +85,13 @@ impl TreeModel {
     }
 
     /// The shown node whose path ends in `id`.
-    pub fn node(&self, id: &str) -> Option<&Node> {
-        self.index.get(id).and_then(|&i| self.nodes.get(i))
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.index.get(&id).and_then(|&i| self.nodes.get(i))
     }
 
     /// Position of the node `id` in display order.
-    pub fn position(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+    pub fn position(&self, id: NodeId) -> Option<usize> {
+        self.index.get(&id).copied()
     }
 }
 
@@ -122,6 +131,7 @@ impl<'w> ChildIndex<'w> {
 }
 
 struct Builder<'a> {
+    ids: &'a mut Ids,
     world: &'a World,
     children: &'a ChildIndex<'a>,
     filter: &'a str,
@@ -138,8 +148,9 @@ impl<'a> Builder<'a> {
         }
         let object = self.world.objects.get(key);
         let status = object.map_or(Status::Missing, |o| o.status);
+        let id = self.ids.of(key);
         let mut path = parent.to_vec();
-        path.push(node_id(key));
+        path.push(id);
         let slot = self.nodes.len();
         self.nodes.push(Node {
             path: path.clone(),
@@ -163,7 +174,7 @@ impl<'a> Builder<'a> {
         }
         let line = row(key, object);
         // Identifiers are unique among siblings by construction (one node per object).
-        TreeItem::new(node_id(key), line, kids).ok()
+        TreeItem::new(id, line, kids).ok()
     }
 }
 
