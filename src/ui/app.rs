@@ -313,7 +313,7 @@ impl App {
         self.tree = TreeModel::build(&self.world, &self.filter.text, &mut self.ids);
         let mut open = Vec::new();
         for node in &self.tree.nodes {
-            let id = node.path.last().cloned().unwrap_or_default();
+            let id = node.path.last().copied().unwrap_or_default();
             let was = self.last_status.insert(id, node.status);
             if !self.known.contains(&node.path) {
                 self.known.insert(node.path.clone());
