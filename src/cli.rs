@@ -32,6 +32,36 @@ pub enum Command {
     },
     /// Print the manual page (roff) to stdout
     Man,
+    /// The simulated cluster (DESIGN.md section 6)
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve the simulated cluster over HTTP until Ctrl-C or SIGTERM
+    Serve(SimServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    /// The address to listen on; port 0 picks a free port
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Write a kubeconfig (context kos-sim) for this cluster to FILE
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Run the simulated clock X times faster
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = speed_arg)]
+    pub speed: f64,
+}
+
+/// A `--speed` value: a positive number.
+fn speed_arg(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
+        _ => Err(format!("{text:?} is not a positive number")),
+    }
 }
 
 /// Where manifests come from: `-f` (repeatable) and `-R`.

@@ -1,0 +1,244 @@
+//! Small read helpers over JSON objects that every controller and the kubelet share:
+//! metadata fields, owner references, pod readiness. Pure functions; no store access.
+
+use serde_json::{Value, json};
+
+/// A string field at a JSON pointer, or `""`.
+pub fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// An integer field at a JSON pointer, or `default`.
+pub fn int_at(object: &Value, pointer: &str, default: i64) -> i64 {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_i64)
+        .unwrap_or(default)
+}
+
+pub fn name(object: &Value) -> &str {
+    str_at(object, "/metadata/name")
+}
+
+pub fn namespace(object: &Value) -> &str {
+    str_at(object, "/metadata/namespace")
+}
+
+pub fn uid(object: &Value) -> &str {
+    str_at(object, "/metadata/uid")
+}
+
+pub fn generation(object: &Value) -> i64 {
+    int_at(object, "/metadata/generation", 0)
+}
+
+/// Whether the object is being deleted.
+pub fn terminating(object: &Value) -> bool {
+    object
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
+}
+
+/// The uid of the object's controlling owner, if any.
+pub fn controller_uid(object: &Value) -> Option<&str> {
+    object
+        .pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|r| r["controller"].as_bool() == Some(true))
+        .and_then(|r| r["uid"].as_str())
+}
+
+/// The uids of every owner of the object.
+pub fn owner_uids(object: &Value) -> impl Iterator<Item = &str> {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["uid"].as_str())
+}
+
+/// The ownerReference a controller puts on what it creates.
+pub fn controller_ref(owner: &Value) -> Value {
+    json!({
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": name(owner),
+        "uid": uid(owner),
+        "controller": true,
+        "blockOwnerDeletion": true,
+    })
+}
+
+/// A pod from a pod template, owned by `owner` and in its namespace. The caller names it
+/// (`metadata.name` or `generateName`) and adds labels.
+pub fn pod_from_template(owner: &Value, template: &Value) -> Value {
+    let mut metadata = template
+        .get("metadata")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    if !metadata.is_object() {
+        metadata = json!({});
+    }
+    metadata["namespace"] = json!(namespace(owner));
+    metadata["ownerReferences"] = json!([controller_ref(owner)]);
+    if !metadata["labels"].is_object() {
+        metadata["labels"] = json!({});
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": template.get("spec").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+/// The `status` of a pod's condition of `type_` is `"True"`.
+pub fn condition_true(object: &Value, type_: &str) -> bool {
+    condition(object, type_).is_some_and(|c| c["status"] == "True")
+}
+
+/// The condition of `type_` in `.status.conditions`.
+pub fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {
+    object
+        .pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+}
+
+/// The pod's phase.
+pub fn phase(pod: &Value) -> &str {
+    str_at(pod, "/status/phase")
+}
+
+/// A pod that counts toward its controller's replicas: neither terminating nor finished.
+pub fn pod_active(pod: &Value) -> bool {
+    !terminating(pod) && !matches!(phase(pod), "Succeeded" | "Failed")
+}
+
+pub fn pod_ready(pod: &Value) -> bool {
+    pod_active(pod) && condition_true(pod, "Ready")
+}
+
+/// Ready for at least `min_ready_seconds` of real time; `None` means it will be available
+/// after that many more seconds (so the caller can look again then).
+pub fn pod_available(pod: &Value, min_ready_seconds: i64) -> Result<bool, i64> {
+    if !pod_ready(pod) {
+        return Ok(false);
+    }
+    if min_ready_seconds <= 0 {
+        return Ok(true);
+    }
+    let since = condition(pod, "Ready")
+        .and_then(|c| c["lastTransitionTime"].as_str())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let Some(since) = since else {
+        return Ok(true);
+    };
+    let ready_for = chrono::Utc::now()
+        .signed_duration_since(since)
+        .num_seconds();
+    if ready_for >= min_ready_seconds {
+        Ok(true)
+    } else {
+        Err(min_ready_seconds - ready_for)
+    }
+}
+
+/// Sets (or replaces) a condition, keeping `lastTransitionTime` when the status is unchanged.
+pub fn set_condition(conditions: &mut Vec<Value>, mut condition: Value, now: &str) {
+    let type_ = condition["type"].clone();
+    if let Some(existing) = conditions.iter_mut().find(|c| c["type"] == type_) {
+        let transition = if existing["status"] == condition["status"] {
+            existing["lastTransitionTime"].clone()
+        } else {
+            json!(now)
+        };
+        condition["lastTransitionTime"] = transition;
+        *existing = condition;
+    } else {
+        condition["lastTransitionTime"] = json!(now);
+        conditions.push(condition);
+    }
+}
+
+/// The object's `.status.conditions` as an owned list.
+pub fn conditions_of(object: &Value) -> Vec<Value> {
+    object
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// FNV-1a, 32 bits: the hash Kubernetes names pod templates with.
+pub fn fnv32a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5_u32, |hash, b| {
+        (hash ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// A hash of a pod template as a short name-safe string, like `7c5ddbdf54`: the decimal
+/// FNV hash of its JSON (keys sorted, so stable), each digit mapped into the alphabet
+/// Kubernetes uses for generated names.
+pub fn template_hash(template: &Value) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let hash = fnv32a(template.to_string().as_bytes());
+    hash.to_string()
+        .bytes()
+        .map(|b| ALPHABET[usize::from(b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_the_reference_vectors() {
+        assert_eq!(fnv32a(b""), 0x811c_9dc5);
+        assert_eq!(fnv32a(b"a"), 0xe40c_292c);
+        assert_eq!(fnv32a(b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn template_hash_is_stable_and_changes_with_the_template() {
+        let a = json!({"spec": {"containers": [{"name": "c", "image": "nginx:1"}]}});
+        let b = json!({"spec": {"containers": [{"name": "c", "image": "nginx:2"}]}});
+        assert_eq!(template_hash(&a), template_hash(&a.clone()));
+        assert_ne!(template_hash(&a), template_hash(&b));
+        assert!(
+            template_hash(&a)
+                .chars()
+                .all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c))
+        );
+    }
+
+    #[test]
+    fn set_condition_keeps_transition_time_when_status_holds() {
+        let mut conditions = Vec::new();
+        set_condition(
+            &mut conditions,
+            json!({"type": "Ready", "status": "False"}),
+            "t1",
+        );
+        set_condition(
+            &mut conditions,
+            json!({"type": "Ready", "status": "False"}),
+            "t2",
+        );
+        assert_eq!(conditions[0]["lastTransitionTime"], "t1");
+        set_condition(
+            &mut conditions,
+            json!({"type": "Ready", "status": "True"}),
+            "t3",
+        );
+        assert_eq!(conditions[0]["lastTransitionTime"], "t3");
+        assert_eq!(conditions.len(), 1);
+    }
+}

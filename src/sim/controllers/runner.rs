@@ -1,0 +1,320 @@
+//! The loop every controller runs: keep its objects and their children (indexed by the
+//! controlling owner's uid) in memory from the store's change feed, and reconcile each
+//! object that changed, or whose children changed, or whose requested re-check came due.
+//!
+//! Per change the work is small: one map update and one reconcile of the owner, never a
+//! relist. Changes that arrive together are batched, so an object is reconciled once per
+//! batch. A lagged feed is recovered from a fresh list. The runner knows nothing of what
+//! a controller does; controllers know nothing of the feed.
+
+use crate::sim::clock::Clock;
+use crate::sim::controllers::events::Recorder;
+use crate::sim::controllers::objects::{controller_uid, name, namespace, uid};
+use crate::sim::store::{Event, EventType, Object, Store};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+
+/// Namespace and name.
+pub type Key = (String, String);
+
+/// What every controller works with.
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Arc<Store>,
+    pub clock: Clock,
+    pub events: Recorder,
+    /// When the simulation started, in real and in wall-clock time.
+    started: (Instant, chrono::DateTime<chrono::Utc>),
+}
+
+impl Ctx {
+    pub fn new(store: Arc<Store>, clock: Clock) -> Self {
+        Ctx {
+            events: Recorder::new(store.clone()),
+            store,
+            clock,
+            started: (Instant::now(), chrono::Utc::now()),
+        }
+    }
+
+    /// Simulated time: the wall-clock time at the start, plus the real time since then
+    /// scaled by the clock's speed. Schedules (CronJob) run on it.
+    pub fn sim_now(&self) -> chrono::DateTime<chrono::Utc> {
+        let elapsed = self.started.0.elapsed().mul_f64(self.clock.speed());
+        self.started.1 + chrono::Duration::from_std(elapsed).unwrap_or_default()
+    }
+}
+
+/// What a reconcile wrote (so the in-memory view does not lag behind its own writes) and
+/// when it wants to look again.
+#[derive(Default)]
+pub struct Outcome {
+    /// Children created or changed, as the store returned them.
+    pub written: Vec<Object>,
+    /// Children removed for good, as the store returned them.
+    pub removed: Vec<Object>,
+    /// Reconcile again after this much simulated time, even if nothing changes.
+    pub requeue: Option<Duration>,
+}
+
+impl Outcome {
+    /// Asks for a re-check after `after`, keeping the earliest of several requests.
+    pub fn requeue(&mut self, after: Duration) {
+        self.requeue = Some(self.requeue.map_or(after, |d| d.min(after)));
+    }
+}
+
+/// One controller: the resource it reconciles and the one it owns.
+pub trait Controller: Send + 'static {
+    /// The resource reconciled, e.g. `replicasets.apps`.
+    const PRIMARY: &'static str;
+    /// The resource of the children, indexed by their controller's uid.
+    const CHILD: Option<&'static str>;
+
+    /// Brings the world toward `object`'s spec and writes its status. `children` are the
+    /// objects of [`Controller::CHILD`] it controls, ordered by name.
+    fn reconcile(&mut self, ctx: &Ctx, object: &Object, children: &[Object]) -> Outcome;
+
+    /// The object is gone: forget whatever was kept about it.
+    fn forget(&mut self, _object: &Object) {}
+}
+
+/// The in-memory view: primaries by key, children by owner uid.
+#[derive(Default)]
+struct View {
+    primaries: HashMap<Key, Object>,
+    by_uid: HashMap<String, Key>,
+    children: HashMap<String, BTreeMap<String, Object>>,
+    /// Child (namespace, name) → owner uid, to move or drop it.
+    owner_of: HashMap<Key, String>,
+    dirty: HashSet<Key>,
+}
+
+fn revision(object: &Object) -> u64 {
+    object["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+}
+
+fn key_of(object: &Object) -> Key {
+    (namespace(object).to_owned(), name(object).to_owned())
+}
+
+impl View {
+    fn upsert_primary(&mut self, object: Object) {
+        let key = key_of(&object);
+        if self
+            .primaries
+            .get(&key)
+            .is_some_and(|old| revision(old) >= revision(&object))
+        {
+            return;
+        }
+        self.by_uid.insert(uid(&object).to_owned(), key.clone());
+        self.primaries.insert(key.clone(), object);
+        self.dirty.insert(key);
+    }
+
+    fn remove_primary(&mut self, object: &Object) -> bool {
+        let key = key_of(object);
+        let current = self.primaries.get(&key).map(|o| uid(o) == uid(object));
+        if current != Some(true) {
+            return false;
+        }
+        self.primaries.remove(&key);
+        self.by_uid.remove(uid(object));
+        self.dirty.remove(&key);
+        true
+    }
+
+    fn upsert_child(&mut self, object: Object) {
+        let key = key_of(&object);
+        let owner = controller_uid(&object).map(str::to_owned);
+        if let Some(previous) = self.owner_of.get(&key).cloned() {
+            let stale = self
+                .children
+                .get(&previous)
+                .and_then(|c| c.get(&key.1))
+                .is_some_and(|old| uid(old) == uid(&object) && revision(old) >= revision(&object));
+            if stale {
+                return;
+            }
+            if owner.as_deref() != Some(previous.as_str()) {
+                self.drop_child(&key, &previous);
+            }
+        }
+        if let Some(owner) = owner {
+            self.mark_owner(&owner);
+            self.children
+                .entry(owner.clone())
+                .or_default()
+                .insert(key.1.clone(), object);
+            self.owner_of.insert(key, owner);
+        }
+    }
+
+    fn remove_child(&mut self, object: &Object) {
+        let key = key_of(object);
+        let Some(owner) = self.owner_of.get(&key).cloned() else {
+            return;
+        };
+        let newer = self
+            .children
+            .get(&owner)
+            .and_then(|c| c.get(&key.1))
+            .is_some_and(|current| revision(current) > revision(object));
+        if !newer {
+            self.drop_child(&key, &owner);
+            self.mark_owner(&owner);
+        }
+    }
+
+    fn drop_child(&mut self, key: &Key, owner: &str) {
+        self.owner_of.remove(key);
+        if let Some(children) = self.children.get_mut(owner) {
+            children.remove(&key.1);
+            if children.is_empty() {
+                self.children.remove(owner);
+            }
+        }
+        self.mark_owner(owner);
+    }
+
+    fn mark_owner(&mut self, owner: &str) {
+        if let Some(key) = self.by_uid.get(owner) {
+            self.dirty.insert(key.clone());
+        }
+    }
+
+    fn children_of(&self, owner: &str) -> Vec<Object> {
+        self.children
+            .get(owner)
+            .map(|c| c.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Runs `controller` until the task is aborted.
+pub async fn run<C: Controller>(ctx: Ctx, mut controller: C) {
+    let mut view = View::default();
+    let mut feed = resync::<C>(&ctx, &mut view, &mut controller);
+    let mut due: HashMap<Key, Instant> = HashMap::new();
+    loop {
+        reconcile_dirty(&ctx, &mut view, &mut controller, &mut due);
+        let next = due.values().min().copied();
+        let sleep = async {
+            match next {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            received = feed.recv() => {
+                let lagged = match received {
+                    Ok(event) => { apply::<C>(&mut view, &mut controller, &event); false }
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return,
+                };
+                if lagged || !drain::<C>(&mut feed, &mut view, &mut controller) {
+                    feed = resync::<C>(&ctx, &mut view, &mut controller);
+                }
+            }
+            () = sleep => {
+                let now = Instant::now();
+                due.retain(|key, at| {
+                    if *at <= now { view.dirty.insert(key.clone()); false } else { true }
+                });
+            }
+        }
+    }
+}
+
+/// Applies every change already waiting; false when the feed lagged.
+fn drain<C: Controller>(
+    feed: &mut broadcast::Receiver<Arc<Event>>,
+    view: &mut View,
+    controller: &mut C,
+) -> bool {
+    loop {
+        match feed.try_recv() {
+            Ok(event) => apply::<C>(view, controller, &event),
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return true,
+            Err(TryRecvError::Lagged(_)) => return false,
+        }
+    }
+}
+
+fn apply<C: Controller>(view: &mut View, controller: &mut C, event: &Event) {
+    if event.resource == C::PRIMARY {
+        if event.type_ == EventType::Deleted {
+            if view.remove_primary(&event.object) {
+                controller.forget(&event.object);
+            }
+        } else {
+            view.upsert_primary(event.object.clone());
+        }
+    } else if Some(event.resource.as_str()) == C::CHILD {
+        if event.type_ == EventType::Deleted {
+            view.remove_child(&event.object);
+        } else {
+            view.upsert_child(event.object.clone());
+        }
+    }
+}
+
+/// A fresh view from the store, every object marked for reconcile.
+fn resync<C: Controller>(
+    ctx: &Ctx,
+    view: &mut View,
+    controller: &mut C,
+) -> broadcast::Receiver<Arc<Event>> {
+    let (primaries, _, feed) = ctx.store.list_and_watch(C::PRIMARY, None);
+    let children = C::CHILD.map(|c| ctx.store.list(c, None).0);
+    let live: HashSet<&str> = primaries.iter().map(|p| uid(p)).collect();
+    for gone in view.primaries.values() {
+        if !live.contains(uid(gone)) {
+            controller.forget(gone);
+        }
+    }
+    *view = View::default();
+    for primary in primaries {
+        view.upsert_primary(primary);
+    }
+    for child in children.into_iter().flatten() {
+        view.upsert_child(child);
+    }
+    feed
+}
+
+fn reconcile_dirty<C: Controller>(
+    ctx: &Ctx,
+    view: &mut View,
+    controller: &mut C,
+    due: &mut HashMap<Key, Instant>,
+) {
+    // Reconciling may mark more keys dirty (through its own writes); those wait a turn.
+    let keys: Vec<Key> = view.dirty.drain().collect();
+    for key in keys {
+        let Some(object) = view.primaries.get(&key).cloned() else {
+            continue;
+        };
+        let children = view.children_of(uid(&object));
+        let outcome = controller.reconcile(ctx, &object, &children);
+        for child in outcome.written {
+            view.upsert_child(child);
+        }
+        for child in &outcome.removed {
+            view.remove_child(child);
+        }
+        // Its own writes need no second look.
+        view.dirty.remove(&key);
+        if let Some(after) = outcome.requeue {
+            let at = Instant::now() + ctx.clock.real(after);
+            let entry = due.entry(key).or_insert(at);
+            *entry = (*entry).min(at);
+        }
+    }
+}

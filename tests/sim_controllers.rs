@@ -1,0 +1,590 @@
+//! The simulated cluster's controllers and kubelet, driven through the in-process store:
+//! objects are created directly in a `Store` with `controllers::spawn` running on a fast
+//! clock, and every test waits — on the store's change feed, with a deadline — for what a
+//! real cluster would show.
+
+// The helpers below are test code too: a failed lookup is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use kos::sim::clock::Clock;
+use kos::sim::controllers;
+use kos::sim::logs::{LogKey, Logs};
+use kos::sim::store::{Event, Object, Store};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinSet;
+
+/// Real time a test may wait for one condition.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+struct Sim {
+    store: Arc<Store>,
+    logs: Logs,
+    _tasks: JoinSet<()>,
+}
+
+fn sim(speed: f64) -> Sim {
+    let store = Arc::new(Store::default());
+    let logs = Logs::default();
+    let tasks = controllers::spawn(store.clone(), logs.clone(), Clock::new(speed));
+    Sim {
+        store,
+        logs,
+        _tasks: tasks,
+    }
+}
+
+impl Sim {
+    fn create(&self, resource: &str, object: Value) -> Object {
+        self.store.create(resource, object).unwrap()
+    }
+
+    fn get(&self, resource: &str, name: &str) -> Object {
+        self.store.get(resource, "ns", name).unwrap()
+    }
+
+    fn list(&self, resource: &str) -> Vec<Object> {
+        self.store.list(resource, Some("ns")).0
+    }
+
+    /// Waits until `check` finds what it looks for in the store, re-checking on every change.
+    async fn wait_for<T>(&self, what: &str, mut check: impl FnMut(&Sim) -> Option<T>) -> T {
+        let (_, _, mut feed) = self.store.list_and_watch("pods", None);
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            if let Some(found) = check(self) {
+                return found;
+            }
+            match tokio::time::timeout_at(deadline, feed.recv()).await {
+                Ok(Ok(_) | Err(RecvError::Lagged(_))) => {}
+                Ok(Err(RecvError::Closed)) => panic!("the store closed while waiting for {what}"),
+                Err(elapsed) => panic!("{elapsed} waiting for {what}"),
+            }
+        }
+    }
+
+    /// Waits until a change for which `check` is true, and returns it.
+    async fn wait_event(&self, what: &str, mut check: impl FnMut(&Event) -> bool) -> Arc<Event> {
+        let (_, _, mut feed) = self.store.list_and_watch("pods", None);
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            match tokio::time::timeout_at(deadline, feed.recv()).await {
+                Ok(Ok(event)) if check(&event) => return event,
+                Ok(Ok(_) | Err(RecvError::Lagged(_))) => {}
+                Ok(Err(RecvError::Closed)) => panic!("the store closed while waiting for {what}"),
+                Err(elapsed) => panic!("{elapsed} waiting for {what}"),
+            }
+        }
+    }
+
+    fn events_about(&self, name: &str) -> Vec<Object> {
+        self.list("events")
+            .into_iter()
+            .filter(|e| e["involvedObject"]["name"] == name)
+            .collect()
+    }
+
+    fn reasons_about(&self, name: &str) -> Vec<String> {
+        self.events_about(name)
+            .iter()
+            .map(|e| e["reason"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn pods_of(&self, owner_uid: &str) -> Vec<Object> {
+        self.list("pods")
+            .into_iter()
+            .filter(|p| {
+                p["metadata"]["ownerReferences"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r["uid"] == owner_uid))
+            })
+            .collect()
+    }
+}
+
+fn template(app: &str, image: &str, annotations: &Value) -> Value {
+    json!({
+        "metadata": {"labels": {"app": app}, "annotations": annotations},
+        "spec": {"containers": [{"name": "app", "image": image}]},
+    })
+}
+
+fn deployment(name: &str, replicas: i64, image: &str, annotations: &Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "ns"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": template(name, image, annotations),
+        },
+    })
+}
+
+fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {
+    object["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+}
+
+fn ready(pod: &Value) -> bool {
+    condition(pod, "Ready").is_some_and(|c| c["status"] == "True")
+}
+
+fn container(pod: &Value) -> &Value {
+    &pod["status"]["containerStatuses"][0]
+}
+
+/// A rollout is done the way `kubectl rollout status` decides it.
+fn rolled_out(d: &Value) -> bool {
+    let spec = d["spec"]["replicas"].as_i64().unwrap_or(1);
+    let status = |f: &str| d["status"][f].as_i64().unwrap_or(0);
+    d["metadata"]["generation"] == d["status"]["observedGeneration"]
+        && status("updatedReplicas") == spec
+        && status("replicas") == spec
+        && status("availableReplicas") == spec
+}
+
+mod deployments {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_deployment_becomes_available_with_one_replica_set_and_ready_pods() {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("web", 3, "nginx:1.25", &json!({})),
+        );
+        sim.wait_for("3/3 available", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        let d = sim.get("deployments.apps", "web");
+        let available = condition(&d, "Available").unwrap();
+        assert_eq!(available["reason"], "MinimumReplicasAvailable");
+        let progressing = condition(&d, "Progressing").unwrap();
+        assert_eq!(progressing["reason"], "NewReplicaSetAvailable");
+        assert_eq!(
+            d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "1"
+        );
+        let sets = sim.list("replicasets.apps");
+        assert_eq!(sets.len(), 1);
+        let rs = &sets[0];
+        let hash = rs["metadata"]["labels"]["pod-template-hash"]
+            .as_str()
+            .unwrap();
+        assert_eq!(rs["metadata"]["name"], format!("web-{hash}"));
+        assert_eq!(
+            rs["metadata"]["ownerReferences"][0]["uid"],
+            d["metadata"]["uid"]
+        );
+        assert_eq!(rs["status"]["readyReplicas"], 3);
+        let pods = sim.pods_of(rs["metadata"]["uid"].as_str().unwrap());
+        assert_eq!(pods.len(), 3);
+        for pod in &pods {
+            assert!(ready(pod), "{pod}");
+            assert_eq!(pod["status"]["phase"], "Running");
+            assert_eq!(pod["metadata"]["labels"]["pod-template-hash"], hash);
+            assert!(
+                pod["spec"]["nodeName"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("sim-node-")
+            );
+            assert!(pod["status"]["podIP"].is_string());
+            assert!(container(pod)["state"]["running"]["startedAt"].is_string());
+            assert!(
+                container(pod)["containerID"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("containerd://")
+            );
+            let reasons = sim.reasons_about(pod["metadata"]["name"].as_str().unwrap());
+            for reason in ["Scheduled", "Pulled", "Created", "Started"] {
+                assert!(
+                    reasons.iter().any(|r| r == reason),
+                    "{reason} in {reasons:?}"
+                );
+            }
+        }
+        assert!(
+            sim.reasons_about("web")
+                .iter()
+                .any(|r| r == "ScalingReplicaSet")
+        );
+        let rs_name = rs["metadata"]["name"].as_str().unwrap();
+        assert!(
+            sim.reasons_about(rs_name)
+                .iter()
+                .any(|r| r == "SuccessfulCreate")
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_template_change_rolls_to_a_new_replica_set() {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("web", 3, "nginx:1.25", &json!({})),
+        );
+        sim.wait_for("first rollout", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        sim.store
+            .mutate("deployments.apps", "ns", "web", |d| {
+                d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.26");
+            })
+            .unwrap();
+        sim.wait_for("second rollout", |s| {
+            let d = s.get("deployments.apps", "web");
+            (rolled_out(&d)
+                && d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2")
+                .then_some(())
+        })
+        .await;
+        let sets = sim.list("replicasets.apps");
+        assert_eq!(sets.len(), 2);
+        let old = sets
+            .iter()
+            .find(|rs| rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "1")
+            .unwrap();
+        let new = sets
+            .iter()
+            .find(|rs| rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2")
+            .unwrap();
+        assert_eq!(old["spec"]["replicas"], 0);
+        assert_eq!(new["spec"]["replicas"], 3);
+        // The old pods go away; every remaining pod runs the new image.
+        sim.wait_for("old pods gone", |s| {
+            s.pods_of(old["metadata"]["uid"].as_str().unwrap())
+                .is_empty()
+                .then_some(())
+        })
+        .await;
+        let scaled: Vec<String> = sim
+            .events_about("web")
+            .iter()
+            .map(|e| e["message"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            scaled
+                .iter()
+                .any(|m| m.starts_with("Scaled down replica set")),
+            "{scaled:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn recreate_stops_every_old_pod_before_starting_new_ones() {
+        let sim = sim(50.0);
+        let mut d = deployment("web", 2, "nginx:1.25", &json!({}));
+        d["spec"]["strategy"] = json!({"type": "Recreate"});
+        sim.create("deployments.apps", d);
+        sim.wait_for("first rollout", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        sim.store
+            .mutate("deployments.apps", "ns", "web", |d| {
+                d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.26");
+            })
+            .unwrap();
+        // Never an old and a new pod alive at once.
+        let mut mixed = false;
+        sim.wait_for("recreated", |s| {
+            let images: Vec<String> = s
+                .list("pods")
+                .iter()
+                .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+                .map(|p| {
+                    p["spec"]["containers"][0]["image"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            mixed |= images.iter().any(|i| i == "nginx:1.25")
+                && images.iter().any(|i| i == "nginx:1.26");
+            let d = s.get("deployments.apps", "web");
+            (rolled_out(&d)
+                && d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2")
+                .then_some(())
+        })
+        .await;
+        assert!(!mixed, "Recreate ran old and new pods together");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_paused_deployment_does_not_roll_until_resumed() {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("web", 2, "nginx:1.25", &json!({})),
+        );
+        sim.wait_for("first rollout", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        sim.store
+            .mutate("deployments.apps", "ns", "web", |d| {
+                d["spec"]["paused"] = json!(true);
+                d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.26");
+            })
+            .unwrap();
+        sim.wait_for("paused condition", |s| {
+            let d = s.get("deployments.apps", "web");
+            condition(&d, "Progressing")
+                .is_some_and(|c| c["reason"] == "DeploymentPaused" && c["status"] == "Unknown")
+                .then_some(())
+        })
+        .await;
+        assert_eq!(
+            sim.list("replicasets.apps").len(),
+            1,
+            "no new ReplicaSet while paused"
+        );
+        sim.store
+            .mutate("deployments.apps", "ns", "web", |d| {
+                d["spec"]["paused"] = json!(false);
+            })
+            .unwrap();
+        sim.wait_for("rolled after resume", |s| {
+            let d = s.get("deployments.apps", "web");
+            (rolled_out(&d) && s.list("replicasets.apps").len() == 2).then_some(())
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_missing_image_exceeds_the_progress_deadline() {
+        let sim = sim(50.0);
+        let mut d = deployment("web", 1, "nginx:doesnotexist", &json!({}));
+        d["spec"]["progressDeadlineSeconds"] = json!(20);
+        sim.create("deployments.apps", d);
+        sim.wait_event("ErrImagePull", |e| {
+            e.resource == "pods"
+                && container(&e.object)["state"]["waiting"]["reason"] == "ErrImagePull"
+        })
+        .await;
+        let pod = sim
+            .wait_for("ImagePullBackOff", |s| {
+                s.list("pods")
+                    .into_iter()
+                    .find(|p| container(p)["state"]["waiting"]["reason"] == "ImagePullBackOff")
+            })
+            .await;
+        assert_eq!(
+            container(&pod)["state"]["waiting"]["message"],
+            "Back-off pulling image \"nginx:doesnotexist\""
+        );
+        let d = sim
+            .wait_for("ProgressDeadlineExceeded", |s| {
+                let d = s.get("deployments.apps", "web");
+                condition(&d, "Progressing")
+                    .is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded")
+                    .then_some(d)
+            })
+            .await;
+        assert_eq!(condition(&d, "Progressing").unwrap()["status"], "False");
+        assert_eq!(condition(&d, "Available").unwrap()["status"], "False");
+        let events = sim.events_about(pod["metadata"]["name"].as_str().unwrap());
+        assert!(
+            events
+                .iter()
+                .any(|e| e["reason"] == "Failed" && e["type"] == "Warning")
+        );
+        assert!(events.iter().any(|e| e["reason"] == "BackOff"));
+    }
+}
+
+mod pods {
+    use super::*;
+
+    fn single(sim: &Sim, annotations: &Value) -> Object {
+        sim.create(
+            "deployments.apps",
+            deployment("app", 1, "nginx:1.25", annotations),
+        )
+    }
+
+    fn first_pod(sim: &Sim) -> Option<Object> {
+        sim.list("pods")
+            .into_iter()
+            .find(|p| p["metadata"]["deletionTimestamp"].is_null())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_crashing_container_loops_with_back_off_and_keeps_its_previous_log() {
+        let sim = sim(100.0);
+        single(&sim, &json!({"sim.kos.dev/crash-after": "2s"}));
+        let pod = sim
+            .wait_for("two restarts in CrashLoopBackOff", |s| {
+                first_pod(s).filter(|p| {
+                    container(p)["restartCount"].as_i64() >= Some(2)
+                        && container(p)["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+                })
+            })
+            .await;
+        let status = container(&pod);
+        assert_eq!(status["lastState"]["terminated"]["exitCode"], 1);
+        assert_eq!(status["lastState"]["terminated"]["reason"], "Error");
+        assert!(
+            status["state"]["waiting"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("back-off 20s")
+        );
+        let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+        let previous = sim.logs.read(&LogKey {
+            namespace: "ns".into(),
+            pod: name.clone(),
+            container: "app".into(),
+            instance: 1,
+        });
+        assert!(
+            previous.last().unwrap().text.contains("fatal"),
+            "{previous:?}"
+        );
+        let back_off = sim
+            .events_about(&name)
+            .into_iter()
+            .find(|e| e["reason"] == "BackOff")
+            .unwrap();
+        assert_eq!(back_off["type"], "Warning");
+        assert!(
+            back_off["count"].as_i64().unwrap() >= 2,
+            "repeats bump count"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pull_failures_recover() {
+        let sim = sim(100.0);
+        single(&sim, &json!({"sim.kos.dev/pull-failures": "2"}));
+        let pod = sim
+            .wait_for("ready", |s| first_pod(s).filter(|p| ready(p)))
+            .await;
+        let name = pod["metadata"]["name"].as_str().unwrap();
+        let pulling = sim
+            .events_about(name)
+            .into_iter()
+            .find(|e| e["reason"] == "Pulling")
+            .unwrap();
+        assert_eq!(pulling["count"], 3, "two failed pulls and one that worked");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ready_failures_fall_back_then_stay_ready() {
+        let sim = sim(100.0);
+        single(&sim, &json!({"sim.kos.dev/ready-failures": "1"}));
+        let mut seen = Vec::new();
+        sim.wait_event("ready, unready, ready again", |e| {
+            if e.resource != "pods" {
+                return false;
+            }
+            let now = ready(&e.object);
+            if seen.last() != Some(&now) {
+                seen.push(now);
+            }
+            seen.ends_with(&[true, false, true])
+        })
+        .await;
+        let pod = first_pod(&sim).unwrap();
+        assert!(
+            sim.reasons_about(pod["metadata"]["name"].as_str().unwrap())
+                .contains(&"Unhealthy".to_owned())
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unschedulable_pod_stays_pending() {
+        let sim = sim(100.0);
+        single(&sim, &json!({"sim.kos.dev/unschedulable": "true"}));
+        let pod = sim
+            .wait_for("PodScheduled=False", |s| {
+                first_pod(s).filter(|p| condition(p, "PodScheduled").is_some())
+            })
+            .await;
+        let scheduled = condition(&pod, "PodScheduled").unwrap();
+        assert_eq!(scheduled["status"], "False");
+        assert_eq!(scheduled["reason"], "Unschedulable");
+        assert!(
+            scheduled["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("0/3 nodes are available")
+        );
+        assert_eq!(pod["status"]["phase"], "Pending");
+        let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+        sim.wait_for("FailedScheduling", |s| {
+            s.reasons_about(&name)
+                .contains(&"FailedScheduling".to_owned())
+                .then_some(())
+        })
+        .await;
+        assert!(pod["spec"]["nodeName"].is_null());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn log_rate_lines_appear_in_the_logs() {
+        let sim = sim(20.0);
+        single(&sim, &json!({"sim.kos.dev/log-rate": "10/s"}));
+        let pod = sim
+            .wait_for("running", |s| first_pod(s).filter(|p| ready(p)))
+            .await;
+        let key = LogKey {
+            namespace: "ns".into(),
+            pod: pod["metadata"]["name"].as_str().unwrap().into(),
+            container: "app".into(),
+            instance: 0,
+        };
+        let (lines, mut follow) = sim.logs.read_and_follow(&key);
+        assert!(!lines.is_empty(), "start-up lines");
+        // At 10 lines per simulated second and speed 20, 50 lines take about 0.25 s.
+        let started = std::time::Instant::now();
+        for _ in 0..50 {
+            tokio::time::timeout(DEADLINE, follow.recv())
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_deleted_pod_is_killed_and_removed_and_replaced() {
+        let sim = sim(100.0);
+        single(&sim, &json!({}));
+        let pod = sim
+            .wait_for("ready", |s| first_pod(s).filter(|p| ready(p)))
+            .await;
+        let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+        sim.store.delete("pods", "ns", &name, true).unwrap();
+        sim.wait_for("removed and replaced", |s| {
+            let gone = s.store.get("pods", "ns", &name).is_none();
+            (gone && first_pod(s).is_some_and(|p| ready(&p))).then_some(())
+        })
+        .await;
+        assert!(sim.reasons_about(&name).contains(&"Killing".to_owned()));
+        let key = LogKey {
+            namespace: "ns".into(),
+            pod: name,
+            container: "app".into(),
+            instance: 0,
+        };
+        assert!(
+            sim.logs.read(&key).is_empty(),
+            "logs of a removed pod are gone"
+        );
+    }
+}
