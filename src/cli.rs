@@ -54,6 +54,17 @@ pub struct SimServeArgs {
     /// Run the simulated clock X times faster
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = speed_arg)]
     pub speed: f64,
+    /// Inject API faults: a comma-separated list of drop-watch=DUR, gone-on-rewatch=P,
+    /// error-rate=P, latency=DUR, restart-every=DUR, forbid=VERB:RESOURCE
+    #[arg(long, value_name = "SPEC", value_parser = faults_arg)]
+    pub faults: Option<std::sync::Arc<crate::sim::faults::Faults>>,
+}
+
+/// A `--faults` value.
+fn faults_arg(text: &str) -> Result<std::sync::Arc<crate::sim::faults::Faults>, String> {
+    text.parse()
+        .map(std::sync::Arc::new)
+        .map_err(|e: crate::sim::faults::FaultsError| e.to_string())
 }
 
 /// A `--speed` value: a positive number.

@@ -588,3 +588,352 @@ mod pods {
         );
     }
 }
+
+mod workloads {
+    use super::*;
+
+    fn workload(kind: &str, name: &str, spec: &Value) -> Value {
+        let api = if kind == "Job" || kind == "CronJob" {
+            "batch/v1"
+        } else {
+            "apps/v1"
+        };
+        json!({"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "ns"}, "spec": spec})
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stateful_set_starts_its_pods_in_order() {
+        let sim = sim(50.0);
+        let spec = json!({
+            "replicas": 3, "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": template("db", "postgres:16", &json!({})),
+            "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}],
+        });
+        sim.create("statefulsets.apps", workload("StatefulSet", "db", &spec));
+        let mut order_ok = true;
+        let sts = sim
+            .wait_for("3 ready replicas", |s| {
+                // A pod only exists once every lower ordinal is ready.
+                let pods = s.list("pods");
+                for pod in &pods {
+                    let name = pod["metadata"]["name"].as_str().unwrap();
+                    let ordinal: usize = name.trim_start_matches("db-").parse().unwrap();
+                    for lower in 0..ordinal {
+                        let ready_lower = pods
+                            .iter()
+                            .any(|p| p["metadata"]["name"] == format!("db-{lower}") && ready(p));
+                        order_ok &= ready_lower;
+                    }
+                }
+                let sts = s.get("statefulsets.apps", "db");
+                (sts["status"]["readyReplicas"] == 3
+                    && sts["status"]["currentRevision"] == sts["status"]["updateRevision"])
+                    .then_some(sts)
+            })
+            .await;
+        assert!(order_ok, "a pod started before its predecessor was ready");
+        let pod = sim.get("pods", "db-0");
+        assert_eq!(
+            pod["metadata"]["labels"]["controller-revision-hash"],
+            sts["status"]["updateRevision"]
+        );
+        sim.wait_for("claims bound", |s| {
+            let claims = s.list("persistentvolumeclaims");
+            (claims.len() == 3 && claims.iter().all(|c| c["status"]["phase"] == "Bound"))
+                .then_some(())
+        })
+        .await;
+        // A template change rolls from the highest ordinal.
+        sim.store
+            .mutate("statefulsets.apps", "ns", "db", |s| {
+                s["spec"]["template"]["spec"]["containers"][0]["image"] = json!("postgres:17");
+            })
+            .unwrap();
+        let first_replaced = sim
+            .wait_event("a pod replaced", |e| {
+                e.resource == "pods" && !e.object["metadata"]["deletionTimestamp"].is_null()
+            })
+            .await;
+        assert_eq!(first_replaced.object["metadata"]["name"], "db-2");
+        sim.wait_for("rolled", |s| {
+            let sts = s.get("statefulsets.apps", "db");
+            (sts["status"]["updatedReplicas"] == 3
+                && sts["status"]["readyReplicas"] == 3
+                && sts["status"]["currentRevision"] == sts["status"]["updateRevision"])
+                .then_some(())
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_daemon_set_runs_one_pod_per_node() {
+        let sim = sim(50.0);
+        let spec = json!({
+            "selector": {"matchLabels": {"app": "agent"}},
+            "template": template("agent", "fluentd:1", &json!({})),
+        });
+        sim.create("daemonsets.apps", workload("DaemonSet", "agent", &spec));
+        let ds = sim
+            .wait_for("3 ready", |s| {
+                let ds = s.get("daemonsets.apps", "agent");
+                (ds["status"]["numberReady"] == 3 && ds["status"]["updatedNumberScheduled"] == 3)
+                    .then_some(ds)
+            })
+            .await;
+        assert_eq!(ds["status"]["desiredNumberScheduled"], 3);
+        let mut nodes: Vec<String> = sim
+            .list("pods")
+            .iter()
+            .map(|p| p["spec"]["nodeName"].as_str().unwrap().to_owned())
+            .collect();
+        nodes.sort();
+        assert_eq!(nodes, ["sim-node-1", "sim-node-2", "sim-node-3"]);
+    }
+
+    fn job(name: &str, annotations: &Value, completions: i64, backoff_limit: i64) -> Value {
+        let mut template = template(name, "busybox:1.36", annotations);
+        template["spec"]["restartPolicy"] = json!("Never");
+        workload(
+            "Job",
+            name,
+            &json!({
+                "completions": completions, "parallelism": 2, "backoffLimit": backoff_limit,
+                "template": template,
+            }),
+        )
+    }
+
+    fn job_condition(sim: &Sim, name: &str) -> Option<(String, String)> {
+        let job = sim.get("jobs.batch", name);
+        ["Complete", "Failed"].iter().find_map(|t| {
+            condition(&job, t)
+                .filter(|c| c["status"] == "True")
+                .map(|c| ((*t).to_owned(), c["reason"].as_str().unwrap().to_owned()))
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_completes_its_completions() {
+        let sim = sim(50.0);
+        sim.create(
+            "jobs.batch",
+            job("batch", &json!({"sim.kos.dev/exit-after": "2s"}), 3, 6),
+        );
+        let (type_, _) = sim
+            .wait_for("Complete", |s| job_condition(s, "batch"))
+            .await;
+        assert_eq!(type_, "Complete");
+        let job = sim.get("jobs.batch", "batch");
+        assert_eq!(job["status"]["succeeded"], 3);
+        assert!(job["status"]["completionTime"].is_string());
+        let pods = sim.list("pods");
+        assert_eq!(pods.len(), 3);
+        assert!(pods.iter().all(|p| p["status"]["phase"] == "Succeeded"
+            && p["metadata"]["labels"]["job-name"] == "batch"
+            && p["metadata"]["labels"]["batch.kubernetes.io/job-name"] == "batch"));
+        assert!(sim.reasons_about("batch").contains(&"Completed".to_owned()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_stops_at_its_backoff_limit() {
+        let sim = sim(50.0);
+        let annotations = json!({"sim.kos.dev/exit-after": "1s", "sim.kos.dev/exit-code": "2"});
+        sim.create("jobs.batch", job("broken", &annotations, 1, 2));
+        let (type_, reason) = sim.wait_for("Failed", |s| job_condition(s, "broken")).await;
+        assert_eq!(
+            (type_.as_str(), reason.as_str()),
+            ("Failed", "BackoffLimitExceeded")
+        );
+        let job = sim.get("jobs.batch", "broken");
+        assert!(job["status"]["failed"].as_i64().unwrap() >= 3);
+        let failed = sim
+            .list("pods")
+            .into_iter()
+            .find(|p| p["status"]["phase"] == "Failed")
+            .unwrap();
+        assert_eq!(container(&failed)["state"]["terminated"]["exitCode"], 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cron_job_creates_jobs_on_schedule() {
+        // A minute of simulated time takes 0.3 s.
+        let sim = sim(200.0);
+        let mut template = template("tick", "busybox:1.36", &json!({}));
+        template["spec"]["restartPolicy"] = json!("OnFailure");
+        sim.create(
+            "cronjobs.batch",
+            workload(
+                "CronJob",
+                "tick",
+                &json!({
+                    "schedule": "*/1 * * * *",
+                    "jobTemplate": {"spec": {"template": template}},
+                }),
+            ),
+        );
+        let (job, cj) = sim
+            .wait_for("a Job and its schedule time", |s| {
+                let cj = s.get("cronjobs.batch", "tick");
+                let job = s.list("jobs.batch").into_iter().next()?;
+                cj["status"]["lastScheduleTime"]
+                    .is_string()
+                    .then_some((job, cj))
+            })
+            .await;
+        let name = job["metadata"]["name"].as_str().unwrap();
+        let minutes: i64 = name.strip_prefix("tick-").unwrap().parse().unwrap();
+        assert_eq!(
+            job["metadata"]["ownerReferences"][0]["uid"],
+            cj["metadata"]["uid"]
+        );
+        let scheduled = chrono::DateTime::parse_from_rfc3339(
+            job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(scheduled.timestamp() / 60, minutes);
+        assert_eq!(scheduled.timestamp() % 60, 0, "runs on the minute");
+        sim.wait_for("a successful run recorded", |s| {
+            s.get("cronjobs.batch", "tick")["status"]["lastSuccessfulTime"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .await;
+    }
+}
+
+mod services {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_load_balancer_gets_a_cluster_ip_then_an_ingress_address() {
+        let sim = sim(50.0);
+        sim.create(
+            "services",
+            json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "front", "namespace": "ns"},
+                "spec": {"type": "LoadBalancer", "selector": {"app": "web"},
+                         "ports": [{"port": 80, "targetPort": 8080}]},
+            }),
+        );
+        let service = sim
+            .wait_for("ingress", |s| {
+                let svc = s.get("services", "front");
+                svc.pointer("/status/loadBalancer/ingress/0/ip")
+                    .is_some()
+                    .then_some(svc)
+            })
+            .await;
+        assert!(
+            service["spec"]["clusterIP"]
+                .as_str()
+                .unwrap()
+                .starts_with("10.96.")
+        );
+        let node_port = service["spec"]["ports"][0]["nodePort"].as_i64().unwrap();
+        assert!((30000..=32767).contains(&node_port));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_claim_is_bound_to_a_provisioned_volume() {
+        let sim = sim(50.0);
+        sim.create("persistentvolumeclaims", json!({
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": "ns"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}},
+        }));
+        let claim = sim
+            .wait_for("Bound", |s| {
+                let claim = s.get("persistentvolumeclaims", "data");
+                (claim["status"]["phase"] == "Bound").then_some(claim)
+            })
+            .await;
+        assert_eq!(claim["status"]["capacity"]["storage"], "5Gi");
+        let volume = claim["spec"]["volumeName"].as_str().unwrap();
+        let pv = sim.store.get("persistentvolumes", "", volume).unwrap();
+        assert_eq!(pv["spec"]["claimRef"]["name"], "data");
+    }
+}
+
+mod garbage_collection {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deleting_a_deployment_deletes_its_replica_sets_and_pods() {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("web", 2, "nginx:1.25", &json!({})),
+        );
+        sim.wait_for("rolled out", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        sim.store
+            .delete("deployments.apps", "ns", "web", false)
+            .unwrap();
+        sim.wait_for("everything gone", |s| {
+            (s.list("replicasets.apps").is_empty() && s.list("pods").is_empty()).then_some(())
+        })
+        .await;
+    }
+}
+
+mod robustness {
+    use super::*;
+
+    /// Objects no API server should let through must not stop a controller: after them, a
+    /// sound Deployment still rolls out.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn malformed_objects_do_not_stop_the_controllers() {
+        let sim = sim(50.0);
+        let broken = |kind: &str, name: &str| {
+            json!({"apiVersion": "apps/v1", "kind": kind,
+                   "metadata": {"name": name, "namespace": "ns", "annotations": "x"},
+                   "spec": {"replicas": "two", "selector": 5, "template": {"metadata": "m",
+                            "spec": {"containers": "c"}}, "strategy": 3,
+                            "schedule": "61 * *", "jobTemplate": "j",
+                            "ports": ["p"], "type": "LoadBalancer",
+                            "volumeClaimTemplates": ["v"]}})
+        };
+        for (resource, kind) in [
+            ("deployments.apps", "Deployment"),
+            ("replicasets.apps", "ReplicaSet"),
+            ("statefulsets.apps", "StatefulSet"),
+            ("daemonsets.apps", "DaemonSet"),
+            ("jobs.batch", "Job"),
+            ("cronjobs.batch", "CronJob"),
+            ("services", "Service"),
+            ("persistentvolumeclaims", "PersistentVolumeClaim"),
+            ("pods", "Pod"),
+        ] {
+            sim.create(resource, broken(kind, "broken"));
+        }
+        sim.create(
+            "deployments.apps",
+            deployment("web", 2, "nginx:1.25", &json!({})),
+        );
+        sim.wait_for("the sound one rolled out", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        let statuses = [
+            "deployments.apps",
+            "statefulsets.apps",
+            "daemonsets.apps",
+            "jobs.batch",
+        ];
+        for resource in statuses {
+            sim.wait_for("the broken one has a status", |s| {
+                s.get(resource, "broken")["status"]
+                    .is_object()
+                    .then_some(())
+            })
+            .await;
+        }
+    }
+}

@@ -19,6 +19,7 @@ async fn serve(args: &SimServeArgs) -> Result<ExitCode> {
     let config = SimConfig {
         addr: args.addr,
         speed: args.speed,
+        faults: args.faults.clone().unwrap_or_default(),
     };
     let cluster = sim::start(config)
         .await

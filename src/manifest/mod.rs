@@ -6,12 +6,15 @@
 //! makes an object valid `validate`'s (with `names`).
 //!
 //! Limits (each ends in a clean problem, exit code 3):
-//! - an input larger than 64 MiB is refused ([`input::MAX_INPUT_BYTES`]);
-//! - at most 100 000 documents per input ([`parse::MAX_DOCUMENTS`]);
-//! - at most 128 levels of nesting, YAML or JSON ([`parse::MAX_DEPTH`]);
+//! - an input larger than 64 MiB is refused (`input::MAX_INPUT_BYTES`);
+//! - at most 100 000 documents per input (`parse::MAX_DOCUMENTS`);
+//! - at most 128 levels of nesting, YAML or JSON (`parse::MAX_DEPTH`);
 //! - YAML aliases may expand to at most 100 000 events per document
-//!   ([`parse::MAX_ALIAS_EVENTS`]), and a document may hold at most 4 million nodes
-//!   ([`parse::MAX_NODES`]).
+//!   (`parse::MAX_ALIAS_EVENTS`), and a document may hold at most 4 million nodes
+//!   (`parse::MAX_NODES`).
+//!
+//! Parsing runs on a thread of its own with a large stack (`parse::PARSER_STACK`), so the
+//! caller's stack never decides whether deep nesting loads or overflows.
 
 mod documents;
 mod input;
@@ -119,17 +122,25 @@ pub fn load_with_stdin(
 ) -> Result<Vec<Manifest>, LoadErrors> {
     let inputs = input::read_all(paths, options.recursive, stdin);
     let mut loaded = Loaded::default();
+    let mut texts = Vec::new();
     for input in &inputs {
         match &input.text {
-            Ok(text) => loaded.add(parse::parse(&input.name, text)),
+            Ok(text) => texts.push((input.name.as_str(), text.as_str())),
             Err(error) => loaded.problems.push(Problem {
                 source: Source::whole(&input.name),
                 message: error.to_string(),
             }),
         }
     }
+    for parsed in parse::parse_all(&texts) {
+        loaded.add(parsed);
+    }
     let names: Vec<&str> = inputs.iter().map(|input| input.name.as_str()).collect();
-    loaded.finish(&names, options)
+    let given: Vec<String> = paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    loaded.finish(&names, &given.join(", "), options)
 }
 
 /// Loads and validates the objects of one text, named `name` in problems.
@@ -139,8 +150,10 @@ pub fn load_str(
     options: &LoadOptions,
 ) -> Result<Vec<Manifest>, LoadErrors> {
     let mut loaded = Loaded::default();
-    loaded.add(parse::parse(name, text));
-    loaded.finish(&[name], options)
+    for parsed in parse::parse_all(&[(name, text)]) {
+        loaded.add(parsed);
+    }
+    loaded.finish(&[name], name, options)
 }
 
 /// Loads and validates the objects of raw bytes, which must be UTF-8, named `name`.
@@ -172,10 +185,11 @@ impl Loaded {
     }
 
     /// Validates the objects of all inputs together (`names`, in order) and reports every
-    /// problem, in input order.
+    /// problem, in input order; `given` names the input as a whole, in case it has no object.
     fn finish(
         mut self,
         names: &[&str],
+        given: &str,
         options: &LoadOptions,
     ) -> Result<Vec<Manifest>, LoadErrors> {
         let namespace = options.namespace.as_deref();
@@ -183,8 +197,8 @@ impl Loaded {
             .extend(validate::check(&self.objects, namespace));
         if self.objects.is_empty() && self.problems.is_empty() {
             self.problems.push(Problem {
-                source: Source::whole(&names.join(", ")),
-                message: "no objects found (every document is empty)".to_owned(),
+                source: Source::whole(given),
+                message: "no objects found".to_owned(),
             });
         }
         if self.problems.is_empty() {
@@ -196,5 +210,52 @@ impl Loaded {
             (rank(&at.file), at.document, at.line, at.column)
         });
         Err(LoadErrors(self.problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_show_what_is_known() {
+        let mut source = Source::whole("a.yaml");
+        assert_eq!(source.to_string(), "a.yaml");
+        source.line = 3;
+        source.column = 2;
+        assert_eq!(source.to_string(), "a.yaml: line 3:2");
+        source.document = 2;
+        assert_eq!(source.to_string(), "a.yaml: document 2, line 3:2");
+        source.line = 0;
+        assert_eq!(source.to_string(), "a.yaml: document 2");
+    }
+
+    #[test]
+    fn problems_are_sorted_by_input_then_place() {
+        let mut loaded = Loaded::default();
+        let at = |file: &str, document| Source {
+            document,
+            line: document,
+            column: 1,
+            ..Source::whole(file)
+        };
+        for (file, document) in [("b", 2), ("a", 1), ("b", 1)] {
+            loaded.problems.push(Problem {
+                source: at(file, document),
+                message: String::new(),
+            });
+        }
+        let errors = loaded
+            .finish(&["b", "a"], "b, a", &LoadOptions::default())
+            .unwrap_err();
+        let order: Vec<String> = errors.0.iter().map(|p| p.source.to_string()).collect();
+        assert_eq!(
+            order,
+            [
+                "b: document 1, line 1:1",
+                "b: document 2, line 2:1",
+                "a: document 1, line 1:1"
+            ]
+        );
     }
 }

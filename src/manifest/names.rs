@@ -9,8 +9,8 @@
 pub enum NameRule {
     /// RFC 1123 subdomain: at most 253 lowercase alphanumerics, '-' or '.'.
     Subdomain,
-    /// RFC 1123 subdomain of at most `max` characters (a CronJob's name leaves room for the
-    /// suffix of its Jobs).
+    /// RFC 1123 subdomain of at most `max` characters (a `CronJob`'s name leaves room for
+    /// the suffix of its Jobs).
     ShortSubdomain(usize),
     /// RFC 1123 label: at most 63 lowercase alphanumerics or '-'.
     Label,
@@ -22,7 +22,7 @@ pub enum NameRule {
 
 const SUBDOMAIN_MAX: usize = 253;
 const LABEL_MAX: usize = 63;
-/// 63 (a label) minus the 11 characters a CronJob appends to name its Jobs.
+/// 63 (a label) minus the 11 characters a `CronJob` appends to name its Jobs.
 const CRONJOB_MAX: usize = 52;
 
 /// Built-in kinds named as RFC 1123 subdomains, by API group.

@@ -4,9 +4,10 @@
 //! Limits, chosen so that hostile input ends in a clean problem, never a hang, a stack
 //! overflow or runaway memory (the input itself is already capped at 64 MiB when read):
 //! - at most [`MAX_DOCUMENTS`] documents per input;
-//! - at most [`MAX_DEPTH`] levels of nesting, YAML and JSON alike (serde_json's own recursion
-//!   limit is the same 128); the parsers recurse per level, and this keeps them well inside a
-//!   2 MiB thread stack even in debug builds;
+//! - at most [`MAX_DEPTH`] levels of nesting, YAML and JSON alike (`serde_json`'s own recursion
+//!   limit is the same 128). The parsers recurse per level, up to 20 KiB a level in debug
+//!   builds, so they run on a thread of their own with a [`PARSER_STACK`] stack: the caller's
+//!   stack (2 MiB for a test or a tokio worker) never limits what loads;
 //! - YAML aliases may replay at most [`MAX_ALIAS_EVENTS`] events per document (billion
 //!   laughs), and a document may hold at most [`MAX_NODES`] nodes.
 //!
@@ -25,6 +26,8 @@ pub const MAX_DOCUMENTS: usize = 100_000;
 pub const MAX_DEPTH: usize = 128;
 pub const MAX_ALIAS_EVENTS: usize = 100_000;
 pub const MAX_NODES: usize = 4_000_000;
+/// Ten times what [`MAX_DEPTH`] levels need in a debug build; only the pages used are mapped.
+pub const PARSER_STACK: usize = 32 * 1024 * 1024;
 
 /// The objects of one input and the problems found on the way, in document order.
 #[derive(Debug, Default)]
@@ -33,9 +36,35 @@ pub struct Parsed {
     pub problems: Vec<Problem>,
 }
 
+/// Parses each `(file, text)` input, in order, on a thread with a [`PARSER_STACK`] stack.
+pub fn parse_all(inputs: &[(&str, &str)]) -> Vec<Parsed> {
+    let outcome = std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new()
+            .name("manifest-parser".to_owned())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || {
+                inputs
+                    .iter()
+                    .map(|(file, text)| parse(file, text))
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|error| format!("cannot start the manifest parser: {error}"))?;
+        parser
+            .join()
+            .map_err(|_| "the manifest parser failed unexpectedly".to_owned())
+    });
+    outcome.unwrap_or_else(|message| {
+        let fail = |(file, _): &(&str, &str)| Parsed {
+            objects: Vec::new(),
+            problems: vec![problem(file, 0, 0, 0, message.clone())],
+        };
+        inputs.iter().map(fail).collect()
+    })
+}
+
 /// Parses `text`, read from `file`. JSON is recognised, as kubectl does, by its first
 /// character; everything else is YAML.
-pub fn parse(file: &str, text: &str) -> Parsed {
+fn parse(file: &str, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     if text.trim_start().starts_with(['{', '[']) {
         parse_json(file, text, &mut parsed);
@@ -53,6 +82,15 @@ struct Root {
 }
 
 fn parse_yaml(file: &str, text: &str, parsed: &mut Parsed) {
+    // YAML also breaks lines at a lone CR (old Mac files); the splitter and the line numbers
+    // count LFs only, so such breaks become LFs first, which YAML reads the same.
+    let normalized;
+    let text = if text.contains('\r') {
+        normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+        normalized.as_str()
+    } else {
+        text
+    };
     let documents = match documents::split(text, MAX_DOCUMENTS) {
         Ok(documents) => documents,
         Err(limit) => {
@@ -157,11 +195,33 @@ fn yaml_problem(file: &str, document: &Document<'_>, error: &serde_saphyr::Error
     let (line, column) = error.location().map_or((document.first_line, 1), |at| {
         document_position(document, at)
     });
-    // The user formatter names the fault without quoting the input; escaping keeps control
-    // characters of hostile input off the terminal.
-    let text = UserMessageFormatter.format_message(inner);
-    let message = format!("invalid YAML: {}", text.escape_debug());
+    let message = match inner {
+        serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+        // The user formatter names the fault without quoting the input; escaping keeps
+        // control characters of hostile input off the terminal.
+        other => format!(
+            "invalid YAML: {}",
+            UserMessageFormatter.format_message(other).escape_debug()
+        ),
+    };
     problem(file, document.index, line, column, message)
+}
+
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    match breach {
+        BudgetBreach::Depth { .. } => format!("YAML nested deeper than {MAX_DEPTH} levels"),
+        BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => {
+            format!("YAML document has more than {MAX_NODES} nodes")
+        }
+        BudgetBreach::Aliases { .. }
+        | BudgetBreach::AliasAnchorRatio { .. }
+        | BudgetBreach::RecordedAnchorEvents { .. }
+        | BudgetBreach::RecordedAnchorBytes { .. } => {
+            "YAML aliases expand too much (an alias bomb?)".to_owned()
+        }
+        other => format!("YAML document too large or too complex ({other:?})"),
+    }
 }
 
 fn parse_json(file: &str, text: &str, parsed: &mut Parsed) {
@@ -207,7 +267,7 @@ fn parse_json(file: &str, text: &str, parsed: &mut Parsed) {
     }
 }
 
-/// serde_json's message without the position it appends, which the problem carries itself.
+/// `serde_json`'s message without the position it appends, which the problem carries itself.
 fn json_message(error: &serde_json::Error) -> String {
     let text = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
@@ -303,6 +363,10 @@ fn problem(file: &str, document: usize, line: usize, column: usize, message: Str
 mod tests {
     use super::*;
 
+    fn parse_one(file: &str, text: &str) -> Parsed {
+        parse_all(&[(file, text)]).pop().unwrap()
+    }
+
     fn positions(parsed: &Parsed) -> Vec<(usize, usize, usize)> {
         parsed
             .objects
@@ -314,15 +378,23 @@ mod tests {
     #[test]
     fn yaml_objects_know_their_document_and_line() {
         let text = "# leading comment\n\nkind: A\n---\n\n  kind: B\n---\n--- {kind: C}\n";
-        let parsed = parse("f.yaml", text);
+        let parsed = parse_one("f.yaml", text);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         assert_eq!(positions(&parsed), vec![(1, 3, 1), (2, 6, 3), (4, 8, 5)]);
     }
 
     #[test]
+    fn lone_carriage_returns_break_lines_as_in_yaml() {
+        let parsed = parse_one("f.yaml", "kind: A\r---\rkind: B\r\n\r\nbad: [");
+        assert_eq!(positions(&parsed), vec![(1, 1, 1)]);
+        assert_eq!(parsed.problems[0].source.document, 2);
+        assert_eq!(parsed.problems[0].source.line, 5);
+    }
+
+    #[test]
     fn list_items_know_their_own_line() {
         let text = "---\nkind: List\nitems:\n- kind: A\n  x: 1\n-   kind: B\n";
-        let parsed = parse("f.yaml", text);
+        let parsed = parse_one("f.yaml", text);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         assert_eq!(positions(&parsed), vec![(1, 4, 3), (1, 6, 5)]);
     }
@@ -330,7 +402,7 @@ mod tests {
     #[test]
     fn json_streams_know_their_document_and_line() {
         let text = "\n {\"kind\": \"A\"}\n\n{\"kind\": \"B\"} {\"kind\": \"C\"}";
-        let parsed = parse("f.json", text);
+        let parsed = parse_one("f.json", text);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         assert_eq!(positions(&parsed), vec![(1, 2, 2), (2, 4, 1), (3, 4, 15)]);
     }
@@ -338,7 +410,7 @@ mod tests {
     #[test]
     fn syntax_errors_are_placed_in_the_file_and_other_documents_still_load() {
         let text = "kind: A\n---\nkind: B\n  bad: [\n---\nkind: C\n";
-        let parsed = parse("f.yaml", text);
+        let parsed = parse_one("f.yaml", text);
         assert_eq!(positions(&parsed), vec![(1, 1, 1), (3, 6, 1)]);
         assert_eq!(parsed.problems.len(), 1);
         let at = &parsed.problems[0].source;
@@ -348,7 +420,7 @@ mod tests {
 
     #[test]
     fn json_syntax_errors_carry_their_position() {
-        let parsed = parse("f.json", "{\"kind\": \"A\"}\n{\"kind\": }");
+        let parsed = parse_one("f.json", "{\"kind\": \"A\"}\n{\"kind\": }");
         assert_eq!(positions(&parsed), vec![(1, 1, 1)]);
         let problem = &parsed.problems[0];
         assert_eq!((problem.source.document, problem.source.line), (2, 2));

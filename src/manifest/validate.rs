@@ -82,13 +82,12 @@ impl std::fmt::Display for Identity {
 fn check_object(object: &Map<String, Value>, namespace: Option<&str>) -> Vec<String> {
     let mut problems = Vec::new();
     let api_version = required_string(object, "apiVersion", "apiVersion", &mut problems);
-    if let Some(api_version) = api_version {
-        if api_version.split('/').count() > 2 || api_version.split('/').any(str::is_empty) {
-            problems.push(format!(
-                "apiVersion: Invalid value: {}: must be VERSION or GROUP/VERSION",
-                quote(api_version)
-            ));
-        }
+    let malformed = |version: &&str| version.split('/').count() > 2 || version.contains("//");
+    if let Some(api_version) = api_version.filter(malformed) {
+        problems.push(format!(
+            "apiVersion: Invalid value: {}: must be VERSION or GROUP/VERSION",
+            quote(api_version)
+        ));
     }
     let kind = required_string(object, "kind", "kind", &mut problems);
     match object.get("metadata") {
@@ -133,17 +132,17 @@ fn check_name(
     }
 }
 
-/// A CustomResourceDefinition must be named `<spec.names.plural>.<spec.group>`.
+/// A `CustomResourceDefinition` must be named `<spec.names.plural>.<spec.group>`.
 fn check_crd_name(object: &Map<String, Value>, name: &str, problems: &mut Vec<String>) {
     let plural = object
         .get("spec")
         .and_then(|spec| spec.pointer("/names/plural"));
     let group = object.get("spec").and_then(|spec| spec.get("group"));
-    if let (Some(Value::String(plural)), Some(Value::String(group))) = (plural, group) {
-        if name != format!("{plural}.{group}") {
-            let reason = "must be spec.names.plural+\".\"+spec.group";
-            problems.push(invalid("metadata.name", name, reason));
-        }
+    if let (Some(Value::String(plural)), Some(Value::String(group))) = (plural, group)
+        && name != format!("{plural}.{group}")
+    {
+        let reason = "must be spec.names.plural+\".\"+spec.group";
+        problems.push(invalid("metadata.name", name, reason));
     }
 }
 
@@ -230,4 +229,123 @@ fn shorten(value: &str) -> &str {
         .char_indices()
         .nth(QUOTE_MAX)
         .map_or(value, |(end, _)| &value[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn manifest(object: Value, line: usize) -> Manifest {
+        Manifest {
+            object,
+            source: Source {
+                file: "f.yaml".to_owned(),
+                document: line,
+                line,
+                column: 1,
+            },
+        }
+    }
+
+    fn messages(objects: Vec<Value>, namespace: Option<&str>) -> Vec<String> {
+        let manifests: Vec<Manifest> = objects
+            .into_iter()
+            .enumerate()
+            .map(|(i, object)| manifest(object, i + 1))
+            .collect();
+        check(&manifests, namespace)
+            .into_iter()
+            .map(|problem| problem.message)
+            .collect()
+    }
+
+    fn config_map(metadata: &Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata})
+    }
+
+    #[test]
+    fn a_valid_object_has_no_problems() {
+        let object = config_map(&json!({"name": "a", "namespace": "team-1"}));
+        assert!(messages(vec![object], Some("team-1")).is_empty());
+    }
+
+    #[test]
+    fn identity_fields_must_be_non_empty_strings() {
+        let object = json!({"apiVersion": "", "kind": 3, "metadata": []});
+        assert_eq!(
+            messages(vec![object], None),
+            [
+                "apiVersion is empty",
+                "kind must be a string",
+                "metadata must be a mapping"
+            ]
+        );
+        assert_eq!(
+            messages(vec![json!("not an object")], None),
+            ["a Kubernetes object must be a mapping"]
+        );
+    }
+
+    #[test]
+    fn api_versions_have_at_most_one_group() {
+        let object = json!({"apiVersion": "a/b/v1", "kind": "X", "metadata": {"name": "x"}});
+        assert_eq!(
+            messages(vec![object], None),
+            ["apiVersion: Invalid value: \"a/b/v1\": must be VERSION or GROUP/VERSION"]
+        );
+    }
+
+    #[test]
+    fn an_empty_namespace_is_no_namespace_and_a_non_string_one_is_refused() {
+        assert!(
+            messages(
+                vec![config_map(&json!({"name": "a", "namespace": ""}))],
+                Some("b")
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            messages(
+                vec![config_map(&json!({"name": "a", "namespace": 7}))],
+                None
+            ),
+            ["metadata.namespace must be a string"]
+        );
+    }
+
+    #[test]
+    fn dash_n_is_the_namespace_of_objects_without_one_when_looking_for_duplicates() {
+        let unset = config_map(&json!({"name": "a"}));
+        let explicit = config_map(&json!({"name": "a", "namespace": "b"}));
+        assert_eq!(
+            messages(vec![unset.clone(), explicit.clone()], Some("b")),
+            [
+                "ConfigMap \"a\" in namespace \"b\" appears twice: also at f.yaml: document 1, line 1:1"
+            ]
+        );
+        assert!(messages(vec![unset, explicit], None).is_empty());
+    }
+
+    #[test]
+    fn a_crd_with_the_right_name_passes() {
+        let crd = json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "names": {"plural": "widgets"}}
+        });
+        assert!(messages(vec![crd], None).is_empty());
+    }
+
+    #[test]
+    fn long_values_are_cut_when_quoted() {
+        let name = format!("{}_", "a".repeat(300));
+        let shown = &messages(vec![config_map(&json!({ "name": name }))], None)[0];
+        assert!(shown.starts_with(&format!(
+            "metadata.name: Invalid value: \"{}\"…",
+            "a".repeat(80)
+        )));
+        assert!(shown.len() < 400, "{shown}");
+    }
 }

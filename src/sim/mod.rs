@@ -5,8 +5,10 @@
 //! there: kos reaches it only through a kubeconfig, like any other cluster.
 //!
 //! Layout: [`store`] holds every object and the watch history; [`resources`] the served
-//! types; [`api`] the HTTP API; [`clock`] scales simulated time; [`logs`] keeps container
-//! logs. [`start`] puts them together and [`Sim`] is the running cluster.
+//! types; [`api`] the HTTP API (with [`table`], [`log_api`] and [`faults`]);
+//! [`controllers`] and [`kubelet`] run the workloads; [`clock`] scales simulated time;
+//! [`logs`] keeps container logs. [`start`] puts them together and [`Sim`] is the running
+//! cluster.
 
 pub mod api;
 pub mod clock;
@@ -22,14 +24,16 @@ pub mod table;
 
 use crate::sim::api::Api;
 use crate::sim::clock::Clock;
+use crate::sim::faults::Faults;
 use crate::sim::logs::Logs;
 use crate::sim::resources::Registry;
 use crate::sim::store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// The namespaces every cluster starts with.
 const NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -41,6 +45,8 @@ pub struct SimConfig {
     pub addr: SocketAddr,
     /// How much faster than real time the simulated clock runs.
     pub speed: f64,
+    /// The faults the API injects (`--faults`).
+    pub faults: Arc<Faults>,
 }
 
 impl Default for SimConfig {
@@ -48,6 +54,7 @@ impl Default for SimConfig {
         SimConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             speed: 1.0,
+            faults: Arc::new(Faults::default()),
         }
     }
 }
@@ -62,6 +69,9 @@ pub enum SimError {
     },
 }
 
+/// How long a `restart-every` restart keeps the port closed.
+const RESTART_PAUSE: Duration = Duration::from_secs(1);
+
 /// A running simulated cluster. Dropping it stops nothing; call [`Sim::shutdown`].
 pub struct Sim {
     /// The address the API server listens on.
@@ -70,57 +80,122 @@ pub struct Sim {
     pub registry: Arc<Registry>,
     pub logs: Logs,
     pub clock: Clock,
-    epoch: watch::Sender<u64>,
+    stop: watch::Sender<bool>,
     server: JoinHandle<()>,
+    controllers: JoinSet<()>,
 }
 
-/// Starts the simulated cluster: the store with its initial namespaces, and the API server.
+/// Starts the simulated cluster: the store with its initial namespaces, the controllers
+/// and the kubelet, and the API server.
 pub async fn start(config: SimConfig) -> Result<Sim, SimError> {
-    let listener = TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| SimError::Bind {
-            addr: config.addr,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| SimError::Bind {
+    let bind_error = |source| SimError::Bind {
         addr: config.addr,
         source,
-    })?;
+    };
+    let listener = TcpListener::bind(config.addr).await.map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
     let store = Arc::new(Store::default());
     for name in NAMESPACES {
         // A fresh store has no namespaces: creating them cannot collide.
         let _ = store.create("namespaces", api::namespaces::object(name));
     }
     let (epoch, epoch_rx) = watch::channel(0);
+    let (stop, stop_rx) = watch::channel(false);
     let api = Arc::new(Api {
         store: store.clone(),
         registry: Arc::new(Registry::default()),
         logs: Logs::default(),
         clock: Clock::new(config.speed),
+        faults: config.faults.clone(),
         epoch: epoch_rx,
+        stop: stop_rx.clone(),
     });
-    let router = api::router(api.clone());
-    let mut stopping = epoch.subscribe();
-    let server = tokio::spawn(async move {
-        let stop = async move {
-            let _ = stopping.changed().await;
-        };
-        if let Err(error) = axum::serve(listener, router)
-            .with_graceful_shutdown(stop)
-            .await
-        {
-            tracing::error!(%error, "the simulated API server stopped");
-        }
-    });
+    let controllers = controllers::spawn(store.clone(), api.logs.clone(), api.clock);
+    let server = Server {
+        addr,
+        router: api::router(api.clone()),
+        epoch,
+        stop: stop_rx,
+        restart_every: config.faults.restart_every(),
+    };
+    let server = tokio::spawn(server.run(listener));
     Ok(Sim {
         addr,
         store,
         registry: api.registry.clone(),
         logs: api.logs.clone(),
         clock: api.clock,
-        epoch,
+        stop,
         server,
+        controllers,
     })
+}
+
+/// The serving loop: serves until stopped, and with `restart-every` drops every
+/// connection, keeps the port closed for a second, and serves again.
+struct Server {
+    addr: SocketAddr,
+    router: axum::Router,
+    epoch: watch::Sender<u64>,
+    stop: watch::Receiver<bool>,
+    restart_every: Option<Duration>,
+}
+
+impl Server {
+    async fn run(mut self, mut listener: TcpListener) {
+        loop {
+            let mut stop = self.stop.clone();
+            let restart_every = self.restart_every;
+            let epoch = self.epoch.clone();
+            let signal = async move {
+                tokio::select! {
+                    _ = stop.wait_for(|stopped| *stopped) => {}
+                    () = restart_timer(restart_every) => {}
+                }
+                // Open watch streams end, so that the graceful shutdown can finish.
+                epoch.send_modify(|epoch| *epoch += 1);
+            };
+            let serving = axum::serve(listener, self.router.clone()).with_graceful_shutdown(signal);
+            if let Err(error) = serving.await {
+                tracing::error!(%error, "the simulated API server failed");
+                return;
+            }
+            if *self.stop.borrow() {
+                return;
+            }
+            match self.reopen().await {
+                Some(reopened) => listener = reopened,
+                None => return,
+            }
+        }
+    }
+
+    /// Waits out the restart pause and listens again; None when stopped meanwhile.
+    async fn reopen(&mut self) -> Option<TcpListener> {
+        tokio::select! {
+            _ = self.stop.wait_for(|stopped| *stopped) => return None,
+            () = tokio::time::sleep(RESTART_PAUSE) => {}
+        }
+        loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => return Some(listener),
+                Err(error) => {
+                    tracing::warn!(%error, "the simulated API server cannot listen again yet");
+                    tokio::select! {
+                        _ = self.stop.wait_for(|stopped| *stopped) => return None,
+                        () = tokio::time::sleep(RESTART_PAUSE) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn restart_timer(every: Option<Duration>) {
+    match every {
+        Some(every) => tokio::time::sleep(every).await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Sim {
@@ -146,9 +221,11 @@ impl Sim {
         )
     }
 
-    /// Stops the API server: open watches end, in-flight requests finish, the port closes.
-    pub async fn shutdown(self) {
-        self.epoch.send_modify(|epoch| *epoch += 1);
+    /// Stops the cluster: the controllers stop, open watches end, in-flight requests
+    /// finish, the port closes.
+    pub async fn shutdown(mut self) {
+        self.controllers.shutdown().await;
+        self.stop.send_replace(true);
         // The server task ends once its connections have; a panic in it is already logged.
         let _ = self.server.await;
     }

@@ -108,6 +108,12 @@ fn fields_of(object: &Value) -> FieldSet {
     out
 }
 
+/// Whether a path names a list item as a whole: items are co-owned, only their fields
+/// change hands or conflict.
+fn is_item(path: &[String]) -> bool {
+    path.last().is_some_and(|e| e.starts_with("k:"))
+}
+
 /// The value at a path, if the object has it.
 fn value_at<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter().try_fold(object, |value, element| {
@@ -297,7 +303,10 @@ pub fn track_update(before: Option<&Value>, after: &mut Value, manager: &str, ap
     let new = fields_of(after);
     let changed: FieldSet = new
         .iter()
-        .filter(|p| !old.contains(*p) || before.and_then(|b| value_at(b, p)) != value_at(after, p))
+        .filter(|p| {
+            !old.contains(*p)
+                || (!is_item(p) && before.and_then(|b| value_at(b, p)) != value_at(after, p))
+        })
         .cloned()
         .collect();
     for e in &mut list {
@@ -405,7 +414,7 @@ fn apply(
         .flat_map(|e| {
             fields
                 .iter()
-                .filter(|p| e.fields.contains(*p))
+                .filter(|p| !is_item(p) && e.fields.contains(*p))
                 .filter(|p| current.and_then(|c| value_at(c, p)) != value_at(applied, p))
                 .map(|p| Conflict {
                     manager: e.manager.clone(),

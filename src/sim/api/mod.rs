@@ -7,11 +7,12 @@
 //!
 //! Submodules: [`objects`] (get/list/create/update/delete), [`watch`], [`patch`] (merge,
 //! JSON and strategic merge patches), [`apply`] (server-side apply and managedFields),
-//! [`validate`], [`selector`] (label and field selectors), [`discovery`], [`openapi`],
+//! [`validate`], [`defaults`], [`selector`] (label and field selectors), [`discovery`], [`openapi`],
 //! [`crds`] (`CustomResourceDefinitions`) and [`namespaces`].
 
 pub mod apply;
 pub mod crds;
+pub mod defaults;
 pub mod discovery;
 pub mod namespaces;
 pub mod objects;
@@ -24,6 +25,8 @@ pub mod watch;
 
 use crate::sim::clock::Clock;
 use crate::sim::errors::ApiError;
+use crate::sim::faults::Faults;
+use crate::sim::log_api::{self, LogQuery};
 use crate::sim::logs::Logs;
 use crate::sim::resources::{Registry, ResourceType};
 use crate::sim::store::Store;
@@ -43,8 +46,11 @@ pub struct Api {
     pub registry: Arc<Registry>,
     pub logs: Logs,
     pub clock: Clock,
+    pub faults: Arc<Faults>,
     /// Bumped when the server stops or restarts: open watch streams end on it.
     pub epoch: signal::Receiver<u64>,
+    /// True once the cluster is shutting down: background work ends on it.
+    pub stop: signal::Receiver<bool>,
 }
 
 /// The router serving the whole API.
@@ -186,6 +192,7 @@ fn resolve(api: &Api, parts: &Parts<'_>) -> Result<Target, ApiError> {
 /// One request, as the handlers see it.
 pub struct Call {
     pub target: Target,
+    pub uri: Uri,
     pub params: Params,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -210,11 +217,23 @@ async fn dispatch(
             Ok(target) => {
                 let call = Call {
                     target,
+                    uri,
                     params,
                     headers,
                     body,
                 };
-                serve(&api, &method, call).await
+                match api
+                    .faults
+                    .before_request(
+                        verb(&method, &call),
+                        &call.target.resource.key(),
+                        &call.target.namespace,
+                    )
+                    .await
+                {
+                    Ok(()) => serve(&api, &method, call).await,
+                    Err(error) => Err(error),
+                }
             }
             Err(error) => Err(error),
         },
@@ -265,7 +284,28 @@ async fn serve(api: &Arc<Api>, method: &Method, call: Call) -> Result<Response, 
             _ => Err(not_allowed(method)),
         },
         (true, Some("scale")) => objects::scale(api, method, &call),
+        (true, Some("log")) if call.target.resource.key() == "pods" && *method == Method::GET => {
+            let query = Query::<LogQuery>::try_from_uri(&call.uri)
+                .map_err(|e| ApiError::bad_request(e.body_text()))?;
+            let pod = call.target.name.as_deref().unwrap_or_default();
+            log_api::pod_log(&api.store, &api.logs, &call.target.namespace, pod, &query).await
+        }
         _ => Err(no_such_path()),
+    }
+}
+
+/// The verb of a request as RBAC (and `--faults forbid=`) names it.
+fn verb(method: &Method, call: &Call) -> &'static str {
+    let item = call.target.name.is_some();
+    match *method {
+        Method::GET if !item && call.params.flag("watch") => "watch",
+        Method::GET if !item => "list",
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if !item => "deletecollection",
+        Method::DELETE => "delete",
+        _ => "get",
     }
 }
 

@@ -57,12 +57,12 @@ pub fn delete(api: &Arc<Api>, name: &str) -> Result<Object, ApiError> {
     let marked = api
         .store
         .mutate("namespaces", "", name, |ns| {
-            ns["status"]["phase"] = json!("Terminating")
+            ns["status"]["phase"] = json!("Terminating");
         })
         .unwrap_or(marked);
     let (api, name) = (api.clone(), name.to_owned());
     tokio::spawn(async move {
-        let mut closing = api.epoch.clone();
+        let mut stop = api.stop.clone();
         loop {
             if empty_out(&api, &name) {
                 let _ = api.store.remove("namespaces", "", &name);
@@ -70,7 +70,7 @@ pub fn delete(api: &Arc<Api>, name: &str) -> Result<Object, ApiError> {
             }
             tokio::select! {
                 () = tokio::time::sleep(EMPTY_POLL) => {}
-                _ = closing.changed() => return,
+                _ = stop.wait_for(|stopped| *stopped) => return,
             }
         }
     });

@@ -7,10 +7,12 @@
 //! ([`validate`]), CRDs ([`crds`]) and namespaces ([`namespaces`]).
 
 use super::{
-    Api, Call, Target, apply, crds, json, list_response, namespaces, patch, validate, wants_table,
+    Api, Call, Target, apply, crds, defaults, json, list_response, namespaces, patch, validate,
+    wants_table,
 };
 use crate::sim::errors::ApiError;
 use crate::sim::store::{Object, StoreError, now};
+use crate::sim::table;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -146,7 +148,7 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         metadata["remainingItemCount"] = json!(remaining);
     }
     if wants_table(&call.headers) {
-        let mut table = table(&target.resource.key(), &items, &call.params);
+        let mut table = table(api, target, &items, call.params.get("includeObject"));
         table["metadata"] = metadata;
         return Ok(json(StatusCode::OK, &table));
     }
@@ -158,34 +160,20 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     Ok(list_response(&head, &items))
 }
 
-/// A `meta.k8s.io/v1` Table of objects: the columns a real server gives a resource it
-/// knows nothing about (name and age), with each row's object as `includeObject` asks.
-pub fn table(_resource: &str, objects: &[Object], params: &super::Params) -> Value {
-    let rows: Vec<Value> = objects
-        .iter()
-        .map(|o| {
-            let object = match params.get("includeObject") {
-                Some("Object") => (**o).clone(),
-                Some("None") => Value::Null,
-                _ => json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                            "metadata": o["metadata"]}),
-            };
-            json!({"cells": [o["metadata"]["name"], o["metadata"]["creationTimestamp"]],
-                   "object": object})
-        })
-        .collect();
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": {},
-        "columnDefinitions": [
-            {"name": "Name", "type": "string", "format": "name", "priority": 0,
-             "description": "Name must be unique within a namespace."},
-            {"name": "Created At", "type": "date", "format": "", "priority": 0,
-             "description": "CreationTimestamp is the time the object was created."},
-        ],
-        "rows": rows,
-    })
+/// The Table of `objects` kubectl asked for (`application/json;as=Table`), with the
+/// printer columns of the resource (or of its CRD).
+pub fn table(api: &Api, target: &Target, objects: &[Object], include: Option<&str>) -> Value {
+    let crd = target
+        .resource
+        .custom
+        .then(|| api.store.get(crds::KEY, "", &target.resource.key()))
+        .flatten();
+    let options = table::Options {
+        include: include.and_then(table::Include::parse).unwrap_or_default(),
+        crd: crd.as_deref(),
+        resource_version: None,
+    };
+    table::render_with(&target.resource.key(), objects, &options)
 }
 
 /// The apiVersion and kind of the target, written into an object that has none.
@@ -209,6 +197,7 @@ pub fn admit(
     validate::body_matches(target, object)?;
     stamp_type(target, object);
     validate::object(target, object)?;
+    defaults::apply(&target.resource.group, &target.resource.kind, object);
     if target.resource.namespaced {
         namespaces::check_writable(api, &target.namespace, creating)?;
     }
@@ -555,6 +544,7 @@ pub fn scale(api: &Arc<Api>, method: &Method, call: &Call) -> Result<Response, A
             subresource: None,
             ..target.clone()
         },
+        uri: call.uri.clone(),
         params: super::Params(call.params.0.clone()),
         headers: call.headers.clone(),
         body: call.body.clone(),

@@ -11,7 +11,7 @@
 use super::selector::Selectors;
 use super::{Api, Call};
 use crate::sim::errors::ApiError;
-use crate::sim::store::{Event, Object};
+use crate::sim::store::{Event, Object, StoreError};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -39,6 +39,14 @@ struct Plan {
     bookmarks: bool,
     initial_events_end: bool,
     timeout: Duration,
+    /// Events carry one-row Tables (`kubectl get -w`)...
+    table: bool,
+    /// ... with rows' objects as `includeObject` asks.
+    include_object: Option<String>,
+    target: super::Target,
+    api: Arc<Api>,
+    /// `--faults drop-watch`: the stream is cut after this long.
+    cut_after: Option<Duration>,
 }
 
 impl Plan {
@@ -49,6 +57,20 @@ impl Plan {
                 .as_ref()
                 .is_none_or(|ns| *ns == event.namespace)
             && self.selectors.matches(&event.object)
+    }
+
+    /// The line of one change.
+    fn event(&self, type_: &str, object: &Object) -> Bytes {
+        if self.table {
+            let one = std::slice::from_ref(object);
+            let include = self.include_object.as_deref();
+            line(
+                type_,
+                &super::objects::table(&self.api, &self.target, one, include),
+            )
+        } else {
+            line(type_, object)
+        }
     }
 
     fn bookmark(&self, revision: u64, initial_end: bool) -> Bytes {
@@ -95,6 +117,11 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
             .get("timeoutSeconds")
             .and_then(|t| t.parse().ok())
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        table: super::wants_table(&call.headers),
+        include_object: params.get("includeObject").map(str::to_owned),
+        target: target.clone(),
+        api: api.clone(),
+        cut_after: api.faults.watch_cut_after(),
     };
     let namespace = plan.namespace.as_deref();
     let (start, receiver) = match params.get("resourceVersion") {
@@ -103,6 +130,13 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
                 .parse()
                 .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?;
             match api.store.watch_from(&plan.key, namespace, revision) {
+                Ok(_) if api.faults.gone_on_rewatch() => {
+                    let error = StoreError::Gone {
+                        requested: revision,
+                        oldest: api.store.revision(),
+                    };
+                    (Start::Gone(error.into()), None)
+                }
                 Ok((missed, receiver)) => (Start::Resume(missed, revision), Some(receiver)),
                 Err(error) => (Start::Gone(error.into()), None),
             }
@@ -146,7 +180,7 @@ async fn run(
         Start::Gone(error) => return send(sender, line("ERROR", &error.status())).await,
         Start::Snapshot(objects, revision) => {
             for object in objects.iter().filter(|o| plan.selectors.matches(o)) {
-                send(sender, line("ADDED", object)).await?;
+                send(sender, plan.event("ADDED", object)).await?;
             }
             if plan.initial_events_end {
                 send(sender, plan.bookmark(revision, true)).await?;
@@ -158,7 +192,7 @@ async fn run(
             for event in missed {
                 last = last.max(event.revision);
                 if plan.selectors.matches(&event.object) {
-                    send(sender, line(event.type_.as_str(), &event.object)).await?;
+                    send(sender, plan.event(event.type_.as_str(), &event.object)).await?;
                 }
             }
             last
@@ -167,7 +201,10 @@ async fn run(
     let Some(mut receiver) = receiver else {
         return Ok(());
     };
-    let deadline = tokio::time::sleep(plan.timeout);
+    let deadline = tokio::time::sleep(
+        plan.cut_after
+            .map_or(plan.timeout, |cut| cut.min(plan.timeout)),
+    );
     tokio::pin!(deadline);
     let mut ticker = tokio::time::interval(BOOKMARK_EVERY);
     ticker.tick().await;
@@ -181,7 +218,7 @@ async fn run(
                 Ok(event) if event.revision > last => {
                     last = event.revision;
                     if plan.wants(&event) {
-                        send(sender, line(event.type_.as_str(), &event.object)).await?;
+                        send(sender, plan.event(event.type_.as_str(), &event.object)).await?;
                     }
                 }
                 Ok(_) => {}

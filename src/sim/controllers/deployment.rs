@@ -9,7 +9,7 @@
 
 use crate::sim::controllers::events::{Note, Source};
 use crate::sim::controllers::objects::{
-    condition, conditions_of, controller_ref, generation, int_at, name, namespace, str_at,
+    condition, conditions_of, controller_ref, generation, int_at, name, namespace, put, str_at,
     template_hash, terminating, uid,
 };
 use crate::sim::controllers::rolling::{self, Bounds, Replicas};
@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 const SOURCE: Source = Source::controller("deployment-controller");
 const REVISION: &str = "deployment.kubernetes.io/revision";
 const HASH: &str = "pod-template-hash";
+const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
+const MAX: &str = "deployment.kubernetes.io/max-replicas";
 
 /// Deployments, remembering when each (by uid) last made progress.
 #[derive(Default)]
@@ -62,7 +64,7 @@ impl Controller for Deployments {
                 if let Ok(rs) =
                     ctx.store
                         .mutate("replicasets.apps", namespace(d), name(&sets[i]), |rs| {
-                            rs["metadata"]["annotations"][REVISION] = json!(revision);
+                            put(rs, &["metadata", "annotations", REVISION], json!(revision));
                         })
                 {
                     outcome.written.push(rs.clone());
@@ -105,7 +107,7 @@ impl Controller for Deployments {
         let _ = ctx.store.mutate(Self::PRIMARY, namespace(d), name(d), |d| {
             d["status"] = status;
             if let Some(revision) = revision {
-                d["metadata"]["annotations"][REVISION] = json!(revision);
+                put(d, &["metadata", "annotations", REVISION], json!(revision));
             }
         });
         outcome
@@ -196,9 +198,9 @@ fn same_template(rs: &Value, template: &Value) -> bool {
 fn create_replica_set(ctx: &Ctx, d: &Value, revision: i64) -> Option<Object> {
     let mut template = d["spec"]["template"].clone();
     let hash = template_hash(&template);
-    template["metadata"]["labels"][HASH] = json!(hash);
+    put(&mut template, &["metadata", "labels", HASH], json!(hash));
     let mut selector = d["spec"]["selector"].clone();
-    selector["matchLabels"][HASH] = json!(hash);
+    put(&mut selector, &["matchLabels", HASH], json!(hash));
     let mut annotations = d["spec"]["template"]["metadata"]["annotations"].clone();
     if !annotations.is_object() {
         annotations = json!({});
@@ -287,11 +289,14 @@ fn scale(
         let updated = ctx
             .store
             .mutate("replicasets.apps", namespace(d), name(&sets[i]), |rs| {
-                rs["spec"]["replicas"] = json!(to);
-                rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
-                    json!(plan.desired.to_string());
-                rs["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] =
-                    json!(max.to_string());
+                put(rs, &["spec", "replicas"], json!(to));
+                let desired = plan.desired.to_string();
+                put(rs, &["metadata", "annotations", DESIRED], json!(desired));
+                put(
+                    rs,
+                    &["metadata", "annotations", MAX],
+                    json!(max.to_string()),
+                );
             });
         if let Ok(rs) = updated {
             let direction = if to > from { "up" } else { "down" };

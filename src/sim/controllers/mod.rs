@@ -9,13 +9,20 @@
 // Kubernetes kind and field names (ReplicaSet, maxSurge) are words in these docs, not code.
 #![allow(clippy::doc_markdown)]
 
+pub mod cron;
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod events;
+pub mod gc;
+pub mod job;
 pub mod nodes;
 pub mod objects;
 pub mod replicaset;
 pub mod rolling;
 pub mod runner;
+pub mod services;
+pub mod statefulset;
 
 use crate::sim::clock::Clock;
 use crate::sim::logs::Logs;
@@ -30,7 +37,15 @@ pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     let ctx = runner::Ctx::new(store, clock);
     let mut tasks = JoinSet::new();
     tasks.spawn(crate::sim::kubelet::run(ctx.clone(), logs));
+    tasks.spawn(gc::run(ctx.clone()));
     tasks.spawn(runner::run(ctx.clone(), replicaset::ReplicaSets));
-    tasks.spawn(runner::run(ctx, deployment::Deployments::default()));
+    tasks.spawn(runner::run(ctx.clone(), deployment::Deployments::default()));
+    tasks.spawn(runner::run(ctx.clone(), statefulset::StatefulSets));
+    tasks.spawn(runner::run(ctx.clone(), daemonset::DaemonSets));
+    tasks.spawn(runner::run(ctx.clone(), job::Jobs::default()));
+    tasks.spawn(runner::run(ctx.clone(), cronjob::CronJobs::default()));
+    tasks.spawn(runner::run(ctx.clone(), services::Services::default()));
+    tasks.spawn(runner::run(ctx.clone(), services::Claims::default()));
+    tasks.spawn(runner::run(ctx, services::Namespaces));
     tasks
 }

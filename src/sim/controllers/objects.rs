@@ -89,12 +89,27 @@ pub fn pod_from_template(owner: &Value, template: &Value) -> Value {
     if !metadata["labels"].is_object() {
         metadata["labels"] = json!({});
     }
-    json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": metadata,
-        "spec": template.get("spec").cloned().unwrap_or_else(|| json!({})),
-    })
+    let mut spec = template.get("spec").cloned().unwrap_or_else(|| json!({}));
+    if !spec.is_object() {
+        spec = json!({});
+    }
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec})
+}
+
+/// Sets the field at `path`, turning whatever is in the way into objects: user data may hold
+/// a string where an object belongs, and a write must not panic on it.
+pub fn put(target: &mut Value, path: &[&str], value: Value) {
+    match path.split_first() {
+        None => *target = value,
+        Some((key, rest)) => {
+            if !target.is_object() {
+                *target = json!({});
+            }
+            if let Some(map) = target.as_object_mut() {
+                put(map.entry(*key).or_insert(Value::Null), rest, value);
+            }
+        }
+    }
 }
 
 /// The `status` of a pod's condition of `type_` is `"True"`.
@@ -217,6 +232,20 @@ mod tests {
                 .chars()
                 .all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c))
         );
+    }
+
+    #[test]
+    fn put_writes_through_whatever_is_in_the_way() {
+        let mut object = json!({"metadata": {"annotations": "oops"}, "spec": 3});
+        put(&mut object, &["metadata", "annotations", "a"], json!("b"));
+        put(&mut object, &["spec", "replicas"], json!(2));
+        assert_eq!(
+            object,
+            json!({"metadata": {"annotations": {"a": "b"}}, "spec": {"replicas": 2}})
+        );
+        let template = json!({"metadata": "x", "spec": "y"});
+        let pod = pod_from_template(&object, &template);
+        assert!(pod["metadata"]["labels"].is_object() && pod["spec"].is_object());
     }
 
     #[test]

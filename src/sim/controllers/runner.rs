@@ -19,6 +19,9 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 /// Namespace and name.
 pub type Key = (String, String);
 
+/// The longest an object waits between two reconciles when it has changes.
+const MAX_THROTTLE: Duration = Duration::from_millis(100);
+
 /// What every controller works with.
 #[derive(Clone)]
 pub struct Ctx {
@@ -90,6 +93,8 @@ struct View {
     /// Child (namespace, name) → owner uid, to move or drop it.
     owner_of: HashMap<Key, String>,
     dirty: HashSet<Key>,
+    /// When each primary was last reconciled.
+    last: HashMap<Key, Instant>,
 }
 
 fn revision(object: &Object) -> u64 {
@@ -104,17 +109,21 @@ fn key_of(object: &Object) -> Key {
 }
 
 impl View {
-    fn upsert_primary(&mut self, object: Object) {
-        let key = key_of(&object);
+    fn upsert_primary(&mut self, object: &Object) {
+        let key = key_of(object);
         if self
             .primaries
             .get(&key)
-            .is_some_and(|old| revision(old) >= revision(&object))
+            .is_some_and(|old| revision(old) >= revision(object))
         {
             return;
         }
-        self.by_uid.insert(uid(&object).to_owned(), key.clone());
-        self.primaries.insert(key.clone(), object);
+        self.by_uid.insert(uid(object).to_owned(), key.clone());
+        if let Some(replaced) = self.primaries.insert(key.clone(), object.clone())
+            && uid(&replaced) != uid(object)
+        {
+            self.by_uid.remove(uid(&replaced));
+        }
         self.dirty.insert(key);
     }
 
@@ -127,6 +136,7 @@ impl View {
         self.primaries.remove(&key);
         self.by_uid.remove(uid(object));
         self.dirty.remove(&key);
+        self.last.remove(&key);
         true
     }
 
@@ -187,6 +197,14 @@ impl View {
         if let Some(key) = self.by_uid.get(owner) {
             self.dirty.insert(key.clone());
         }
+    }
+
+    /// How long after its last reconcile an object waits before the next: reconciling
+    /// looks at every child, so an object with thousands of pods is looked at a few dozen
+    /// times a second at most rather than once per pod change.
+    fn throttle(&self, owner: &str) -> Duration {
+        let children = self.children.get(owner).map_or(0, BTreeMap::len) as u32;
+        (Duration::from_micros(10) * children).min(MAX_THROTTLE)
     }
 
     fn children_of(&self, owner: &str) -> Vec<Object> {
@@ -254,7 +272,7 @@ fn apply<C: Controller>(view: &mut View, controller: &mut C, event: &Event) {
                 controller.forget(&event.object);
             }
         } else {
-            view.upsert_primary(event.object.clone());
+            view.upsert_primary(&event.object);
         }
     } else if Some(event.resource.as_str()) == C::CHILD {
         if event.type_ == EventType::Deleted {
@@ -281,7 +299,7 @@ fn resync<C: Controller>(
     }
     *view = View::default();
     for primary in primaries {
-        view.upsert_primary(primary);
+        view.upsert_primary(&primary);
     }
     for child in children.into_iter().flatten() {
         view.upsert_child(child);
@@ -301,6 +319,16 @@ fn reconcile_dirty<C: Controller>(
         let Some(object) = view.primaries.get(&key).cloned() else {
             continue;
         };
+        let throttle = view.throttle(uid(&object));
+        if let Some(last) = view.last.get(&key)
+            && last.elapsed() < throttle
+        {
+            let at = *last + throttle;
+            let entry = due.entry(key).or_insert(at);
+            *entry = (*entry).min(at);
+            continue;
+        }
+        view.last.insert(key.clone(), Instant::now());
         let children = view.children_of(uid(&object));
         let outcome = controller.reconcile(ctx, &object, &children);
         for child in outcome.written {
@@ -311,10 +339,82 @@ fn reconcile_dirty<C: Controller>(
         }
         // Its own writes need no second look.
         view.dirty.remove(&key);
-        if let Some(after) = outcome.requeue {
-            let at = Instant::now() + ctx.clock.real(after);
+        // A re-check too far away to represent is one that never comes.
+        if let Some(at) = outcome
+            .requeue
+            .and_then(|after| Instant::now().checked_add(ctx.clock.real(after)))
+        {
             let entry = due.entry(key).or_insert(at);
             *entry = (*entry).min(at);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(name: &str, uid: &str, revision: u64, owner: Option<&str>) -> Object {
+        let mut object = json!({"metadata": {"name": name, "namespace": "ns", "uid": uid,
+                                             "resourceVersion": revision.to_string()}});
+        if let Some(owner) = owner {
+            object["metadata"]["ownerReferences"] = json!([{"uid": owner, "controller": true}]);
+        }
+        Arc::new(object)
+    }
+
+    fn key(name: &str) -> Key {
+        ("ns".into(), name.into())
+    }
+
+    #[test]
+    fn children_are_indexed_by_owner_and_stale_changes_ignored() {
+        let mut view = View::default();
+        view.upsert_primary(&object("rs", "owner", 1, None));
+        view.dirty.clear();
+        view.upsert_child(object("pod", "p1", 5, Some("owner")));
+        assert!(
+            view.dirty.contains(&key("rs")),
+            "a child change marks its owner"
+        );
+        view.dirty.clear();
+        // An older change arriving after a newer one (the controller's own write) is dropped.
+        view.upsert_child(object("pod", "p1", 4, Some("owner")));
+        assert!(view.dirty.is_empty());
+        assert_eq!(revision(&view.children_of("owner")[0]), 5);
+        // A deletion older than what is known does not remove it either.
+        view.remove_child(&object("pod", "p1", 3, Some("owner")));
+        assert_eq!(view.children_of("owner").len(), 1);
+        view.remove_child(&object("pod", "p1", 6, Some("owner")));
+        assert!(view.children_of("owner").is_empty());
+        assert!(view.dirty.contains(&key("rs")));
+    }
+
+    #[test]
+    fn a_recreated_primary_is_not_removed_by_the_old_ones_deletion() {
+        let mut view = View::default();
+        view.upsert_primary(&object("rs", "old", 1, None));
+        view.upsert_primary(&object("rs", "new", 3, None));
+        assert!(!view.remove_primary(&object("rs", "old", 4, None)));
+        assert!(view.primaries.contains_key(&key("rs")));
+        assert!(view.remove_primary(&object("rs", "new", 5, None)));
+        assert!(view.primaries.is_empty() && view.by_uid.is_empty());
+    }
+
+    #[test]
+    fn busy_owners_are_throttled_in_proportion_to_their_children() {
+        let mut view = View::default();
+        view.upsert_primary(&object("rs", "owner", 1, None));
+        assert_eq!(view.throttle("owner"), Duration::ZERO);
+        for i in 0..20_000 {
+            view.upsert_child(object(
+                &format!("pod-{i}"),
+                &format!("p{i}"),
+                2,
+                Some("owner"),
+            ));
+        }
+        assert_eq!(view.throttle("owner"), MAX_THROTTLE);
     }
 }

@@ -101,7 +101,11 @@ fn parse_rate(text: &str) -> Option<Duration> {
         "h" => 3600.0,
         _ => return None,
     };
-    (count > 0.0 && count.is_finite()).then(|| Duration::from_secs_f64(per / count))
+    if count > 0.0 {
+        Duration::try_from_secs_f64(per / count).ok()
+    } else {
+        None
+    }
 }
 
 /// The kubelet's back-off before the `attempt`-th retry (1-based): 10 s doubling up to 5 m.
@@ -148,6 +152,10 @@ mod tests {
         assert_eq!(Behaviour::of(&pod(&json!({}), "Always")).exit(), None);
         let garbage = Behaviour::of(&pod(&json!({"sim.kos.dev/start-delay": "soon"}), "Always"));
         assert_eq!(garbage, Behaviour::default());
+        for rate in ["0/s", "-1/s", "1e-300/s", "NaN", "5/d"] {
+            let odd = Behaviour::of(&pod(&json!({"sim.kos.dev/log-rate": rate}), "Always"));
+            assert_eq!(odd.log_every, Duration::from_secs(2), "{rate}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::sim::controllers::events::{Note, Source};
 use crate::sim::controllers::nodes::{self, NODES};
-use crate::sim::controllers::objects::{name, namespace, str_at, uid};
+use crate::sim::controllers::objects::{name, namespace, put, str_at, uid};
 use crate::sim::controllers::runner::Ctx;
 use crate::sim::kubelet::behaviour::{Behaviour, back_off};
 use crate::sim::kubelet::status::{PodState, full_image, hex64, image_id, split_image};
@@ -175,7 +175,7 @@ impl PodTask<'_> {
                 .ctx
                 .store
                 .mutate("pods", &self.namespace, &self.name, |pod| {
-                    pod["spec"]["nodeName"] = json!(node);
+                    put(pod, &["spec", "nodeName"], json!(node));
                 })
                 .map_err(|_| Stop::Gone)?;
             let message = format!(
