@@ -490,7 +490,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         })?
         .to_owned();
     let force = call.params.flag("force");
-    let mut applied = parse(&call.body)?;
+    let applied = parse(&call.body)?;
     if applied["metadata"]["name"].as_str() != Some(name.as_str()) {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -505,8 +505,9 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     for _ in 0..RETRIES {
         let current = api.store.get(&key, &target.namespace, &name);
         let Some(current) = current else {
-            objects::admit(api, target, &mut applied, true)?;
-            let object = apply(None, &applied, &manager, force, &api_version)?;
+            // Defaults come after the field sets: the applier does not own them.
+            let mut object = apply(None, &applied, &manager, force, &api_version)?;
+            objects::admit(api, target, &mut object, true)?;
             match objects::store_new(api, call, object) {
                 Err(error) if error.reason == "AlreadyExists" => continue,
                 result => return result.map(|o| json(StatusCode::CREATED, &o)),
