@@ -8,14 +8,14 @@
 use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::Cluster;
 use crate::exit::{ClusterError, ExitCode};
-use crate::model::{Diff, ObjectKey, World};
+use crate::model::{Diff, EventRow, ObjectKey, World};
 use crate::output::{digest, plain, report, tree};
 use crate::status::Status;
 use crate::tracker::{Tracker, Verdict};
 use crate::watch::{self, Root, Update};
 use color_eyre::Result;
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, LogParams};
+use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+use kube::api::{Api, ListParams, LogParams};
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
@@ -219,16 +219,46 @@ impl Printer {
     }
 }
 
-/// The digest, with the log lines of failing containers read from the cluster.
+/// The digest, with the log lines of failing containers read from the cluster. Warning
+/// Events the watch has not delivered yet (a verdict can come within milliseconds of the
+/// failure) are read from the cluster too.
 async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry> {
     let mut entries = Vec::new();
     for (mut entry, request) in digest::assemble(world) {
+        if entry.warnings.is_empty()
+            && let Some(namespace) = &entry.namespace
+        {
+            let rows = read_events(cluster, namespace, &entry.kind, &entry.name).await;
+            entry.warnings = digest::warnings(&rows);
+        }
         if let Some(request) = request {
             entry.logs = Some(read_logs(cluster, &request).await);
         }
         entries.push(entry);
     }
     entries
+}
+
+/// The Events about one object, oldest first; none when they cannot be read (they only
+/// explain, so failing to read them must not fail the run).
+async fn read_events(cluster: &Cluster, namespace: &str, kind: &str, name: &str) -> Vec<EventRow> {
+    let api: Api<CoreEvent> = Api::namespaced(cluster.client.clone(), namespace);
+    let params = ListParams::default().fields(&format!(
+        "involvedObject.kind={kind},involvedObject.name={name}"
+    ));
+    let Ok(Ok(list)) = tokio::time::timeout(LOG_TIMEOUT, api.list(&params)).await else {
+        return Vec::new();
+    };
+    let mut rows: Vec<EventRow> = list
+        .items
+        .iter()
+        .filter_map(|event| serde_json::to_value(event).ok())
+        .filter_map(|value| watch::summary::event(&value))
+        .filter(|(about, _, _)| about.kind == kind && about.name == name)
+        .map(|(_, _, row)| row)
+        .collect();
+    rows.sort_by(|a, b| a.last_seen.cmp(&b.last_seen));
+    rows
 }
 
 async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::Logs {
