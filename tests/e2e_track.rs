@@ -158,6 +158,7 @@ kind: Deployment
 metadata:
   name: web
   namespace: {ns}
+  labels: {{app: web}}
 spec:
   replicas: {replicas}
   selector:
@@ -416,6 +417,30 @@ fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
     ]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     assert_eq!(objects(&report(&output), "Pod").len(), 1);
+
+    // By label, of the workload kinds (the default) or of a named kind.
+    for args in [&["-l", "app=web"][..], &["deployments", "-l", "app=web"]] {
+        let mut all = vec![
+            "watch",
+            "-n",
+            "watched",
+            "--stabilize",
+            "0",
+            "--output",
+            "json",
+        ];
+        all.extend_from_slice(args);
+        let output = kos(&all);
+        assert_eq!(code(&output), 0, "{}", said(&output));
+        let report = report(&output);
+        assert_eq!(
+            objects(&report, "Deployment")[0]["applied"],
+            true,
+            "{report:#}"
+        );
+    }
+    let output = kos(&["watch", "-n", "watched", "-l", "app=nothing"]);
+    assert_eq!(code(&output), 3, "nothing matches: {}", said(&output));
 
     // --follow: the verdict line, then a later scale-up still shows up, until Ctrl-C.
     let mut follow = kos_command(
