@@ -131,7 +131,7 @@ fn random_suffix(length: usize) -> String {
         .collect()
 }
 
-fn new_uid() -> String {
+pub fn new_uid() -> String {
     let bytes: [u8; 16] = rand::rng().random();
     let hex: String = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
         use std::fmt::Write;

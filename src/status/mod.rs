@@ -2,7 +2,23 @@
 //!
 //! Pure: no I/O, no clock, no cluster. The offline `kos status` command, the watch actor and
 //! the tests all call [`of`]. The rules follow `shared/conformance/RULES.md` (kstatus and
-//! Argo CD), taking the deploy-time view of `DESIGN.md` section 3 where they disagree.
+//! Argo CD), taking the deploy-time view of `DESIGN.md` section 3 where they disagree; the
+//! corpus rows where kos answers differently are listed, with reasons, in
+//! `tests/conformance/deviations.tsv`.
+//!
+//! This file owns the public types and the order of evaluation; each kind's rules live in
+//! a file of their own. No rule may panic, whatever the object holds.
+
+mod conditions;
+mod fields;
+mod job;
+mod misc;
+mod network;
+mod pod;
+mod summary;
+mod workload;
+
+pub use summary::{conditions, containers};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -74,7 +90,205 @@ impl Assessment {
 
 /// Computes the status of `object`, a whole Kubernetes object as JSON (apiVersion, kind,
 /// metadata, spec, status).
+///
+/// The order is kstatus's: deletion first, then the generation and the standard
+/// `Reconciling`/`Stalled` conditions, then the kind's own rule, and for kinds without one
+/// the `Ready` condition.
 pub fn of(object: &Value) -> Assessment {
-    let _ = object;
-    Assessment::new(Status::Unknown, "status rules not written yet")
+    let mut assessment = assess(object);
+    assessment.message = fields::one_line(&assessment.message);
+    assessment
+}
+
+fn assess(object: &Value) -> Assessment {
+    if !object.is_object() {
+        return Assessment::new(Status::Unknown, "Not a Kubernetes object");
+    }
+    if let Some(deleting) = terminating(object) {
+        return deleting;
+    }
+    let standard = conditions::read(object);
+    if let Some(decided) = conditions::preamble(object, &standard) {
+        return decided;
+    }
+    match Rule::of(object) {
+        Rule::Pod => pod::assess(object),
+        Rule::Deployment => workload::deployment(object),
+        Rule::ReplicaSet => workload::replica_set(object),
+        Rule::StatefulSet => workload::stateful_set(object),
+        Rule::DaemonSet => workload::daemon_set(object),
+        Rule::Job => job::job(object),
+        Rule::CronJob => job::cron_job(object),
+        Rule::Service => network::service(object),
+        Rule::Ingress => network::ingress(object),
+        Rule::PersistentVolumeClaim => misc::persistent_volume_claim(object),
+        Rule::PodDisruptionBudget => misc::pod_disruption_budget(object),
+        Rule::HorizontalPodAutoscaler => misc::horizontal_pod_autoscaler(object),
+        Rule::CustomResourceDefinition => misc::custom_resource_definition(object),
+        Rule::ApiService => misc::api_service(object),
+        Rule::Namespace => misc::namespace(object),
+        Rule::Data => misc::data(object),
+        Rule::Workflow => misc::workflow(object),
+        Rule::Standard => conditions::by_ready(&standard),
+    }
+}
+
+/// `metadata.deletionTimestamp` set: the object is going away, whatever its kind.
+fn terminating(object: &Value) -> Option<Assessment> {
+    object
+        .pointer("/metadata/deletionTimestamp")
+        .filter(|stamp| !stamp.is_null())?;
+    let finalizers: Vec<&str> = fields::list(object, "/metadata/finalizers")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let message = if finalizers.is_empty() {
+        "Being deleted".to_owned()
+    } else {
+        format!(
+            "Being deleted, waiting for finalizers: {}",
+            finalizers.join(", ")
+        )
+    };
+    Some(Assessment::new(Status::Terminating, message))
+}
+
+/// Which rule judges an object, chosen by API group and kind (the version does not
+/// matter). An object without `apiVersion` is judged by its kind alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    Pod,
+    Deployment,
+    ReplicaSet,
+    StatefulSet,
+    DaemonSet,
+    Job,
+    CronJob,
+    Service,
+    Ingress,
+    PersistentVolumeClaim,
+    PodDisruptionBudget,
+    HorizontalPodAutoscaler,
+    CustomResourceDefinition,
+    ApiService,
+    Namespace,
+    /// `ConfigMap` and Secret.
+    Data,
+    /// Argo Workflows.
+    Workflow,
+    /// Everything else: the standard conditions.
+    Standard,
+}
+
+impl Rule {
+    fn of(object: &Value) -> Rule {
+        let kind = fields::text_or_empty(object, "/kind");
+        let group = fields::text(object, "/apiVersion")
+            .map(|api_version| api_version.rsplit_once('/').map_or("", |(group, _)| group));
+        // `extensions` is where these kinds lived before `apps`; kstatus still accepts it.
+        let (rule, groups): (Rule, &[&str]) = match kind {
+            "Pod" => (Rule::Pod, &[""]),
+            "Deployment" => (Rule::Deployment, &["apps", "extensions"]),
+            "ReplicaSet" => (Rule::ReplicaSet, &["apps", "extensions"]),
+            "DaemonSet" => (Rule::DaemonSet, &["apps", "extensions"]),
+            "StatefulSet" => (Rule::StatefulSet, &["apps"]),
+            "Job" => (Rule::Job, &["batch"]),
+            "CronJob" => (Rule::CronJob, &["batch"]),
+            "Service" => (Rule::Service, &[""]),
+            "Ingress" => (Rule::Ingress, &["networking.k8s.io", "extensions"]),
+            "PersistentVolumeClaim" => (Rule::PersistentVolumeClaim, &[""]),
+            "PodDisruptionBudget" => (Rule::PodDisruptionBudget, &["policy"]),
+            "HorizontalPodAutoscaler" => (Rule::HorizontalPodAutoscaler, &["autoscaling"]),
+            "CustomResourceDefinition" => {
+                (Rule::CustomResourceDefinition, &["apiextensions.k8s.io"])
+            }
+            "APIService" => (Rule::ApiService, &["apiregistration.k8s.io"]),
+            "Namespace" => (Rule::Namespace, &[""]),
+            "ConfigMap" | "Secret" => (Rule::Data, &[""]),
+            "Workflow" => (Rule::Workflow, &["argoproj.io"]),
+            _ => return Rule::Standard,
+        };
+        if group.is_none_or(|group| groups.contains(&group)) {
+            rule
+        } else {
+            Rule::Standard
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rules_are_chosen_by_group_and_kind() {
+        let rule = |api_version: &str, kind: &str| {
+            Rule::of(&json!({"apiVersion": api_version, "kind": kind}))
+        };
+        assert_eq!(rule("apps/v1", "Deployment"), Rule::Deployment);
+        assert_eq!(rule("extensions/v1beta1", "Deployment"), Rule::Deployment);
+        assert_eq!(rule("v1", "Service"), Rule::Service);
+        assert_eq!(rule("serving.knative.dev/v1", "Service"), Rule::Standard);
+        assert_eq!(
+            rule("autoscaling/v2beta2", "HorizontalPodAutoscaler"),
+            Rule::HorizontalPodAutoscaler
+        );
+        assert_eq!(rule("example.com/v1", "Deployment"), Rule::Standard);
+        assert_eq!(Rule::of(&json!({"kind": "Pod"})), Rule::Pod);
+    }
+
+    #[test]
+    fn deletion_is_terminating_for_every_kind() {
+        for (api_version, kind) in [
+            ("v1", "Pod"),
+            ("apps/v1", "Deployment"),
+            ("v1", "Secret"),
+            ("example.com/v1", "Widget"),
+            ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        ] {
+            let object = json!({"apiVersion": api_version, "kind": kind,
+                "metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}});
+            let a = of(&object);
+            assert_eq!(a.status, Status::Terminating, "{kind}");
+            assert_eq!(a.message, "Being deleted");
+        }
+        let stuck = json!({"kind": "Namespace", "metadata": {
+            "deletionTimestamp": "2026-01-01T00:00:00Z", "finalizers": ["kubernetes"]}});
+        assert_eq!(
+            of(&stuck).message,
+            "Being deleted, waiting for finalizers: kubernetes"
+        );
+    }
+
+    #[test]
+    fn not_an_object_is_unknown() {
+        assert_eq!(of(&json!([1, 2])).status, Status::Unknown);
+        assert_eq!(of(&Value::Null).status, Status::Unknown);
+    }
+
+    #[test]
+    fn stalled_fails_any_kind_and_messages_are_one_line() {
+        let object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "status": {"conditions": [
+            {"type": "Stalled", "status": "True", "reason": "Broken", "message": "line one\nline two"}]}});
+        let a = of(&object);
+        assert_eq!(a.status, Status::Failed);
+        assert_eq!(a.message, "Stalled: Broken: line one line two");
+    }
+
+    #[test]
+    fn custom_resources_follow_the_standard_conditions() {
+        let cr = |status: &Value| {
+            of(&json!({"apiVersion": "example.com/v1", "kind": "Widget", "status": status}))
+        };
+        assert_eq!(cr(&Value::Null).status, Status::Success);
+        assert_eq!(
+            cr(&json!({"conditions": [{"type": "Ready", "status": "False"}]})).status,
+            Status::InProgress
+        );
+        assert_eq!(
+            cr(&json!({"conditions": [{"type": "Ready", "status": "True"}]})).status,
+            Status::Success
+        );
+    }
 }

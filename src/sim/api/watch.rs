@@ -1,0 +1,243 @@
+//! Watch streams (`?watch=1`): newline-delimited JSON events with the resourceVersion
+//! semantics of a real API server.
+//!
+//! No resourceVersion (or "0", or `sendInitialEvents=true`): synthetic ADDED events for the
+//! current objects, then every change. A resourceVersion N: every change after N, or an
+//! ERROR event with a 410 `Expired` Status when N is older than the kept history (kube-rs's
+//! watcher relists on it). `allowWatchBookmarks=true` adds periodic BOOKMARK events;
+//! `timeoutSeconds` ends the stream; label and field selectors filter the events. A
+//! subscriber that lags too far behind the store's broadcast is cut off and re-watches.
+
+use super::selector::Selectors;
+use super::{Api, Call};
+use crate::sim::errors::ApiError;
+use crate::sim::store::{Event, Object, StoreError};
+use axum::body::{Body, Bytes};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+/// How often a watch that allows bookmarks gets one.
+const BOOKMARK_EVERY: Duration = Duration::from_secs(1);
+/// A watch's lifetime when the client gives no `timeoutSeconds`.
+const DEFAULT_TIMEOUT: Duration = Duration::from_mins(30);
+/// Encoded events buffered per stream before the writer waits for the client.
+const BUFFER: usize = 256;
+
+/// One watch, as the request asked for it.
+struct Plan {
+    key: String,
+    namespace: Option<String>,
+    kind: String,
+    api_version: String,
+    selectors: Selectors,
+    bookmarks: bool,
+    initial_events_end: bool,
+    timeout: Duration,
+    /// Events carry one-row Tables (`kubectl get -w`)...
+    table: bool,
+    /// ... with rows' objects as `includeObject` asks.
+    include_object: Option<String>,
+    target: super::Target,
+    api: Arc<Api>,
+    /// `--faults drop-watch`: the stream is cut after this long.
+    cut_after: Option<Duration>,
+}
+
+impl Plan {
+    fn wants(&self, event: &Event) -> bool {
+        event.resource == self.key
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| *ns == event.namespace)
+            && self.selectors.matches(&event.object)
+    }
+
+    /// The line of one change.
+    fn event(&self, type_: &str, object: &Object) -> Bytes {
+        if self.table {
+            let one = std::slice::from_ref(object);
+            let include = self.include_object.as_deref();
+            line(
+                type_,
+                &super::objects::table(&self.api, &self.target, one, include),
+            )
+        } else {
+            line(type_, object)
+        }
+    }
+
+    fn bookmark(&self, revision: u64, initial_end: bool) -> Bytes {
+        let mut object = json!({"kind": self.kind, "apiVersion": self.api_version,
+                                "metadata": {"resourceVersion": revision.to_string()}});
+        if initial_end {
+            object["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        line("BOOKMARK", &object)
+    }
+}
+
+/// One event line: `{"type":"ADDED","object":{...}}\n`.
+fn line(type_: &str, object: &Value) -> Bytes {
+    let mut bytes = format!("{{\"type\":\"{type_}\",\"object\":").into_bytes();
+    // A Value always serializes.
+    let _ = serde_json::to_writer(&mut bytes, object);
+    bytes.extend_from_slice(b"}\n");
+    Bytes::from(bytes)
+}
+
+/// Where a watch starts.
+enum Start {
+    /// Current objects as ADDED, then changes after the revision.
+    Snapshot(Vec<Object>, u64),
+    /// Changes after a revision: those already missed, then live ones.
+    Resume(Vec<Arc<Event>>, u64),
+    /// The revision is too old.
+    Gone(ApiError),
+}
+
+pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
+    let target = &call.target;
+    let params = &call.params;
+    let plan = Plan {
+        key: target.resource.key(),
+        namespace: target.in_namespace.then(|| target.namespace.clone()),
+        kind: target.resource.kind.clone(),
+        api_version: target.resource.api_version(),
+        selectors: Selectors::parse(params.get("labelSelector"), params.get("fieldSelector"))?,
+        bookmarks: params.flag("allowWatchBookmarks"),
+        initial_events_end: params.flag("sendInitialEvents"),
+        timeout: params
+            .get("timeoutSeconds")
+            .and_then(|t| t.parse().ok())
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        table: super::wants_table(&call.headers),
+        include_object: params.get("includeObject").map(str::to_owned),
+        target: target.clone(),
+        api: api.clone(),
+        cut_after: api.faults.watch_cut_after(),
+    };
+    let namespace = plan.namespace.as_deref();
+    let (start, receiver) = match params.get("resourceVersion") {
+        Some(rv) if rv != "0" && !plan.initial_events_end => {
+            let revision: u64 = rv
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?;
+            match api.store.watch_from(&plan.key, namespace, revision) {
+                Ok(_) if api.faults.gone_on_rewatch() => {
+                    let error = StoreError::Gone {
+                        requested: revision,
+                        oldest: api.store.revision(),
+                    };
+                    (Start::Gone(error.into()), None)
+                }
+                Ok((missed, receiver)) => (Start::Resume(missed, revision), Some(receiver)),
+                Err(error) => (Start::Gone(error.into()), None),
+            }
+        }
+        _ => {
+            let (objects, revision, receiver) = api.store.list_and_watch(&plan.key, namespace);
+            (Start::Snapshot(objects, revision), Some(receiver))
+        }
+    };
+    let (sender, stream) = mpsc::channel::<Bytes>(BUFFER);
+    let epoch = api.epoch.clone();
+    tokio::spawn(async move {
+        // The client went away: nothing to do.
+        let _ = run(plan, start, receiver, &sender, epoch).await;
+    });
+    let body = Body::from_stream(
+        tokio_stream::wrappers::ReceiverStream::new(stream).map(Ok::<Bytes, Infallible>),
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .map_err(|e| ApiError::new(500, "InternalError", e.to_string()))
+}
+
+/// The client hung up.
+struct Closed;
+
+async fn send(sender: &mpsc::Sender<Bytes>, bytes: Bytes) -> Result<(), Closed> {
+    sender.send(bytes).await.map_err(|_| Closed)
+}
+
+async fn run(
+    plan: Plan,
+    start: Start,
+    receiver: Option<broadcast::Receiver<Arc<Event>>>,
+    sender: &mpsc::Sender<Bytes>,
+    mut epoch: tokio::sync::watch::Receiver<u64>,
+) -> Result<(), Closed> {
+    let mut last = match start {
+        Start::Gone(error) => return send(sender, line("ERROR", &error.status())).await,
+        Start::Snapshot(objects, revision) => {
+            for object in objects.iter().filter(|o| plan.selectors.matches(o)) {
+                send(sender, plan.event("ADDED", object)).await?;
+            }
+            if plan.initial_events_end {
+                send(sender, plan.bookmark(revision, true)).await?;
+            }
+            revision
+        }
+        Start::Resume(missed, revision) => {
+            let mut last = revision;
+            for event in missed {
+                last = last.max(event.revision);
+                if plan.selectors.matches(&event.object) {
+                    send(sender, plan.event(event.type_.as_str(), &event.object)).await?;
+                }
+            }
+            last
+        }
+    };
+    let Some(mut receiver) = receiver else {
+        return Ok(());
+    };
+    let deadline = tokio::time::sleep(
+        plan.cut_after
+            .map_or(plan.timeout, |cut| cut.min(plan.timeout)),
+    );
+    tokio::pin!(deadline);
+    let mut ticker = tokio::time::interval(BOOKMARK_EVERY);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            () = sender.closed() => return Err(Closed),
+            () = &mut deadline => return Ok(()),
+            _ = epoch.changed() => return Ok(()),
+            _ = ticker.tick(), if plan.bookmarks => send(sender, plan.bookmark(last, false)).await?,
+            received = receiver.recv() => match received {
+                Ok(event) if event.revision > last => {
+                    last = event.revision;
+                    if plan.wants(&event) {
+                        send(sender, plan.event(event.type_.as_str(), &event.object)).await?;
+                    }
+                }
+                Ok(_) => {}
+                // Too slow (lagged) or the store is gone: end the stream; clients re-watch.
+                Err(_) => return Ok(()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_newline_delimited_events() {
+        let bytes = line("ADDED", &json!({"a": 1}));
+        assert_eq!(&bytes[..], b"{\"type\":\"ADDED\",\"object\":{\"a\":1}}\n");
+        let parsed: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(parsed["type"], "ADDED");
+    }
+}

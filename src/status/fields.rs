@@ -1,0 +1,90 @@
+//! Forgiving readers of JSON fields, shared by the status rules.
+//!
+//! Objects come from users and clusters: any field may be absent or of the wrong type. These
+//! readers never fail; a field that is not what the rules expect reads as absent, as kstatus
+//! treats it. They must not interpret fields: that is the rules' job.
+
+use serde_json::Value;
+
+/// The string at a JSON pointer (`/status/phase`), if it is a string.
+pub(crate) fn text<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
+    object.pointer(pointer).and_then(Value::as_str)
+}
+
+/// The string at a JSON pointer, or `""`.
+pub(crate) fn text_or_empty<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    text(object, pointer).unwrap_or_default()
+}
+
+/// The integer at a JSON pointer, if it is an integer.
+pub(crate) fn int(object: &Value, pointer: &str) -> Option<i64> {
+    object.pointer(pointer).and_then(Value::as_i64)
+}
+
+/// The integer at a JSON pointer, or `default` when absent or not an integer.
+pub(crate) fn int_or(object: &Value, pointer: &str, default: i64) -> i64 {
+    int(object, pointer).unwrap_or(default)
+}
+
+/// True only when the field is the boolean `true`.
+pub(crate) fn flag(object: &Value, pointer: &str) -> bool {
+    object.pointer(pointer).and_then(Value::as_bool) == Some(true)
+}
+
+/// The array at a JSON pointer, or an empty slice.
+pub(crate) fn list<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// A count for [`crate::status::Counts`]: negative reads as 0, huge values saturate.
+pub(crate) fn count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+/// `1 replica`, `2 replicas`.
+pub(crate) fn plural(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Collapses every run of whitespace (newlines included) into one space: messages are one
+/// line in every front end.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wrong_types_read_as_absent() {
+        let object = json!({"status": {"replicas": "3", "phase": 4, "paused": "true"}});
+        assert_eq!(int(&object, "/status/replicas"), None);
+        assert_eq!(int_or(&object, "/status/replicas", 1), 1);
+        assert_eq!(text(&object, "/status/phase"), None);
+        assert!(!flag(&object, "/status/paused"));
+        assert!(list(&object, "/status/replicas").is_empty());
+    }
+
+    #[test]
+    fn counts_saturate_and_never_go_negative() {
+        assert_eq!(count(-4), 0);
+        assert_eq!(count(7), 7);
+        assert_eq!(count(i64::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn messages_become_one_line() {
+        assert_eq!(one_line("a\n  b\tc "), "a b c");
+        assert_eq!(plural(1, "replica"), "1 replica");
+        assert_eq!(plural(0, "replica"), "0 replicas");
+    }
+}

@@ -1,0 +1,120 @@
+//! The rules of Service and Ingress: success when traffic can reach them.
+//!
+//! A `LoadBalancer` Service and an Ingress are done only once they have an address in
+//! `status.loadBalancer.ingress` (Argo CD's rule): that address is what the user waits
+//! for. kstatus only checks that a `LoadBalancer` Service has a cluster IP.
+
+use super::fields::{list, text};
+use super::{Assessment, Status};
+use serde_json::Value;
+
+pub(crate) fn service(object: &Value) -> Assessment {
+    let type_ = text(object, "/spec/type").unwrap_or("ClusterIP");
+    match type_ {
+        "LoadBalancer" => {
+            address(object).unwrap_or_else(|| waiting("Waiting for a load balancer address"))
+        }
+        "ExternalName" => Assessment::new(
+            Status::Success,
+            format!(
+                "ExternalName {}",
+                text(object, "/spec/externalName").unwrap_or_default()
+            ),
+        ),
+        _ => {
+            let message = match text(object, "/spec/clusterIP") {
+                Some("None") => format!("{type_}, headless"),
+                Some(ip) if !ip.is_empty() => format!("{type_} {ip}"),
+                _ => type_.to_owned(),
+            };
+            Assessment::new(Status::Success, message)
+        }
+    }
+}
+
+pub(crate) fn ingress(object: &Value) -> Assessment {
+    address(object).unwrap_or_else(|| waiting("Waiting for an address"))
+}
+
+fn waiting(message: &str) -> Assessment {
+    Assessment::new(Status::InProgress, message)
+}
+
+/// Success when `status.loadBalancer.ingress` holds an entry, naming its IP or host name.
+/// An entry without either still counts, as in Argo CD: the provider has answered.
+fn address(object: &Value) -> Option<Assessment> {
+    let entries = list(object, "/status/loadBalancer/ingress");
+    let first = entries.first()?;
+    let message = match text(first, "/ip").or_else(|| text(first, "/hostname")) {
+        Some(address) => format!("Address {address}"),
+        None => "Address assigned".to_owned(),
+    };
+    Some(Assessment::new(Status::Success, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::of;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn load_balancer_waits_for_an_address() {
+        let lb = |status: &Value| {
+            of(&json!({"apiVersion": "v1", "kind": "Service",
+                "spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.9"}, "status": status}))
+        };
+        let a = lb(&json!({"loadBalancer": {}}));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::InProgress, "Waiting for a load balancer address")
+        );
+        let a = lb(&json!({"loadBalancer": {"ingress": [{"hostname": "lb.example.com"}]}}));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::Success, "Address lb.example.com")
+        );
+        assert_eq!(
+            lb(&json!({"loadBalancer": {"ingress": [{}]}})).message,
+            "Address assigned"
+        );
+    }
+
+    #[test]
+    fn other_services_succeed_once_they_exist() {
+        let svc = |spec: &Value| of(&json!({"apiVersion": "v1", "kind": "Service", "spec": spec}));
+        assert_eq!(
+            svc(&json!({"clusterIP": "10.0.0.1"})).message,
+            "ClusterIP 10.0.0.1"
+        );
+        assert_eq!(
+            svc(&json!({"clusterIP": "None"})).message,
+            "ClusterIP, headless"
+        );
+        assert_eq!(svc(&json!({"type": "NodePort"})).status, Status::Success);
+        assert_eq!(
+            svc(&json!({"type": "ExternalName", "externalName": "db.example.com"})).message,
+            "ExternalName db.example.com"
+        );
+    }
+
+    #[test]
+    fn ingress_waits_for_an_address() {
+        let ing = |status: &Value| {
+            of(&json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "status": status}))
+        };
+        assert_eq!(ing(&json!({"loadBalancer": {}})).status, Status::InProgress);
+        let a = ing(&json!({"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}}));
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::Success, "Address 1.2.3.4")
+        );
+    }
+
+    #[test]
+    fn a_service_of_another_group_is_not_a_core_service() {
+        let knative = json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service",
+            "spec": {"type": "LoadBalancer"}});
+        assert_eq!(of(&knative).status, Status::Success);
+    }
+}
