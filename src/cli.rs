@@ -25,6 +25,11 @@ pub enum Command {
     /// Compute the status of the objects in manifests offline, as the live view would
     /// (objects carry their own .status); no cluster
     Status(StatusArgs),
+    /// Apply manifests (server-side apply) and track every object and its children until the
+    /// rollout succeeds, fails or times out
+    Apply(ApplyArgs),
+    /// Track existing objects (named, selected, or read from manifests) without applying
+    Watch(WatchArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -104,6 +109,91 @@ pub enum StatusOutput {
     Json,
 }
 
+/// How to reach the cluster, as kubectl does it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClusterArgs {
+    /// The namespace of objects that do not name one (default: the context's namespace)
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// The kubeconfig context to use (default: the current context)
+    #[arg(long)]
+    pub context: Option<String>,
+    /// The kubeconfig file (default: $KUBECONFIG, several paths merged, or ~/.kube/config)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+/// How long to track and how to show it.
+#[derive(Debug, Args, Clone)]
+pub struct TrackArgs {
+    /// Step execution timeout, measured from the start of tracking; 0 disables it
+    #[arg(long, value_name = "DUR", default_value = "5m", value_parser = duration_arg)]
+    pub timeout: std::time::Duration,
+    /// Status stabilization window: how long a success or failure must hold; 0 makes the
+    /// first one final
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = duration_arg)]
+    pub stabilize: std::time::Duration,
+    /// Output format (default: tui when stdout is a terminal, else plain)
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<TrackOutput>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrackOutput {
+    /// The full-screen live view
+    Tui,
+    /// One line per status change, then a final line
+    Plain,
+    /// One JSON report at the end
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub track: TrackArgs,
+    /// Apply only and check nothing
+    #[arg(long, conflicts_with = "dry_run")]
+    pub no_wait: bool,
+    /// Server-side dry run of every object: print what would change, apply nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The field manager of server-side apply
+    #[arg(long, value_name = "NAME", default_value = "kos")]
+    pub field_manager: String,
+    /// Take over fields owned by another field manager
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Objects to track, as KIND/NAME (kind, plural or short name: deploy/web, pods/db-0);
+    /// a bare KIND with -l selects objects of that kind
+    #[arg(value_name = "KIND/NAME")]
+    pub targets: Vec<String>,
+    /// Track the objects matching this label selector
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Track the objects named in these manifests (nothing is applied); may repeat
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// Read directories recursively
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Keep watching after the verdict, printing further changes until Ctrl-C
+    #[arg(long)]
+    pub follow: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub track: TrackArgs,
+}
+
 /// A duration flag's value parser: `90s`, `5m`, `1h30m` or a bare number of seconds.
 pub fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
     crate::duration::parse(text)
@@ -128,5 +218,45 @@ mod tests {
         };
         assert_eq!(args.files.files.len(), 2);
         assert_eq!(args.output, StatusOutput::Json);
+    }
+
+    #[test]
+    fn apply_and_watch_take_the_design_flags() {
+        let cli = Cli::try_parse_from([
+            "kos",
+            "apply",
+            "-f",
+            "a.yaml",
+            "-n",
+            "ns",
+            "--timeout",
+            "0",
+            "--stabilize",
+            "2s",
+            "--force-conflicts",
+            "--output",
+            "json",
+        ])
+        .unwrap();
+        let Command::Apply(args) = cli.command else {
+            panic!("not apply")
+        };
+        assert_eq!(args.cluster.namespace.as_deref(), Some("ns"));
+        assert_eq!(args.track.timeout, std::time::Duration::ZERO);
+        assert_eq!(args.track.stabilize, std::time::Duration::from_secs(2));
+        assert_eq!(args.field_manager, "kos");
+        assert!(args.force_conflicts);
+        assert_eq!(args.track.output, Some(TrackOutput::Json));
+        assert!(
+            Cli::try_parse_from(["kos", "apply", "-f", "a", "--no-wait", "--dry-run"]).is_err()
+        );
+
+        let cli = Cli::try_parse_from(["kos", "watch", "deploy/web", "pod/x", "--follow"]).unwrap();
+        let Command::Watch(args) = cli.command else {
+            panic!("not watch")
+        };
+        assert_eq!(args.targets, ["deploy/web", "pod/x"]);
+        assert!(args.follow);
+        assert_eq!(args.track.timeout, std::time::Duration::from_mins(5));
     }
 }

@@ -9,13 +9,18 @@
 //! front ends (`ui`, plain, json). `status` is the pure rule engine they all share, and
 //! `sim` is the simulated cluster, reached only over HTTP.
 
+pub mod apply;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod duration;
 pub mod exit;
+pub mod headless;
 pub mod manifest;
 pub mod model;
+pub mod output;
 pub mod sim;
 pub mod status;
 pub mod tracker;
 pub mod ui;
+pub mod watch;

@@ -1,8 +1,10 @@
 //! One function per subcommand: they glue the library's pieces together and return the
 //! process exit code. Errors come back as `eyre::Report`s that `main` maps to exit codes.
 
+mod apply;
 mod sim;
 mod status;
+mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::exit::ExitCode;
@@ -13,6 +15,8 @@ use color_eyre::Result;
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Status(args) => status::run(&args),
+        Command::Apply(args) => apply::run(&args).await,
+        Command::Watch(args) => watch::run(&args).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "kos", &mut std::io::stdout());
@@ -23,5 +27,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(ExitCode::Success)
         }
+    }
+}
+
+/// A client for `args`, or exit 4 naming what is wrong with the kubeconfig.
+async fn connect(args: &crate::cli::ClusterArgs) -> Result<crate::cluster::Cluster> {
+    crate::cluster::connect(args)
+        .await
+        .map_err(|error| crate::exit::ClusterError(error.to_string()).into())
+}
+
+/// An apply (or discovery) error with its exit code: bad input for kinds nobody serves,
+/// a cluster error otherwise.
+fn apply_error(error: &crate::apply::ApplyError) -> color_eyre::Report {
+    if error.is_bad_input() {
+        crate::exit::BadInput(error.to_string()).into()
+    } else {
+        crate::exit::ClusterError(error.to_string()).into()
     }
 }

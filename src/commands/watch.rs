@@ -1,0 +1,183 @@
+//! `kos watch`: track existing objects — named as KIND/NAME, selected with -l, or read from
+//! manifests — without applying anything.
+
+use crate::apply::{self, discovery};
+use crate::cli::WatchArgs;
+use crate::cluster::{ApiError, Cluster};
+use crate::exit::{BadInput, ClusterError, ExitCode};
+use crate::headless::{self, Options};
+use crate::manifest::{self, LoadOptions};
+use crate::model::ObjectKey;
+use crate::watch::Root;
+use color_eyre::Result;
+use kube::api::{Api, DynamicObject, ListParams};
+
+/// The kinds `-l` selects from when no KIND is given: the workloads.
+const SELECTED_BY_DEFAULT: &[&str] = &[
+    "deployments",
+    "statefulsets",
+    "daemonsets",
+    "jobs",
+    "cronjobs",
+];
+
+/// What the command line names.
+#[derive(Debug, PartialEq, Eq)]
+struct Targets<'a> {
+    /// (kind word, name)
+    named: Vec<(&'a str, &'a str)>,
+    /// Bare kind words, for -l.
+    kinds: Vec<&'a str>,
+}
+
+/// Splits `KIND/NAME` and bare `KIND` arguments; bad ones are bad input.
+fn parse_targets(targets: &[String], selector: bool) -> Result<Targets<'_>, String> {
+    let mut parsed = Targets {
+        named: Vec::new(),
+        kinds: Vec::new(),
+    };
+    for target in targets {
+        match target.split_once('/') {
+            Some((kind, name)) if !kind.is_empty() && !name.is_empty() && !name.contains('/') => {
+                parsed.named.push((kind, name));
+            }
+            None if selector && !target.is_empty() => parsed.kinds.push(target),
+            None => {
+                return Err(format!(
+                    "`{target}`: expected KIND/NAME (or a KIND with -l)"
+                ));
+            }
+            Some(_) => return Err(format!("`{target}`: expected KIND/NAME")),
+        }
+    }
+    Ok(parsed)
+}
+
+pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
+    let targets = parse_targets(&args.targets, args.selector.is_some()).map_err(BadInput)?;
+    let manifests = if args.files.is_empty() {
+        Vec::new()
+    } else {
+        let load = LoadOptions {
+            recursive: args.recursive,
+            namespace: args.cluster.namespace.clone(),
+        };
+        manifest::load(&args.files, &load).map_err(|errors| BadInput(errors.to_string()))?
+    };
+    if targets.named.is_empty() && args.selector.is_none() && manifests.is_empty() {
+        return Err(
+            BadInput("name what to watch: KIND/NAME, -l SELECTOR or -f PATH".into()).into(),
+        );
+    }
+    let options = Options::from_args(&args.track, args.follow);
+    let cluster = super::connect(&args.cluster).await?;
+    let mut roots: Vec<Root> = apply::identify(&cluster, &manifests)
+        .await
+        .map_err(|e| super::apply_error(&e))?
+        .into_iter()
+        .map(|(key, served)| Root {
+            key,
+            resource: served.resource,
+        })
+        .collect();
+    if !targets.named.is_empty() || args.selector.is_some() {
+        let everything = kube::Discovery::new(cluster.client.clone())
+            .run()
+            .await
+            .map_err(|e| cluster_error(&cluster, &e, "discover", "API resources"))?;
+        roots.extend(named_roots(&cluster, &everything, &targets.named)?);
+        if let Some(selector) = &args.selector {
+            roots.extend(selected_roots(&cluster, &everything, &targets.kinds, selector).await?);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    roots.retain(|root| seen.insert(root.key.clone()));
+    if roots.is_empty() {
+        return Err(BadInput("no objects match; nothing to watch".into()).into());
+    }
+    headless::track(&cluster, roots, &options).await
+}
+
+fn resolve(everything: &kube::Discovery, word: &str) -> Result<discovery::Served> {
+    discovery::find_kind(everything, word)
+        .ok_or_else(|| BadInput(format!("the cluster serves no kind named `{word}`")).into())
+}
+
+fn named_roots(
+    cluster: &Cluster,
+    everything: &kube::Discovery,
+    named: &[(&str, &str)],
+) -> Result<Vec<Root>> {
+    named
+        .iter()
+        .map(|(word, name)| {
+            let served = resolve(everything, word)?;
+            let namespace = served.namespaced.then_some(cluster.namespace.as_str());
+            Ok(Root {
+                key: ObjectKey::new(&served.resource.kind, namespace, name),
+                resource: served.resource,
+            })
+        })
+        .collect()
+}
+
+/// The objects matching `selector` now, of `kinds` (or of the workload kinds).
+async fn selected_roots(
+    cluster: &Cluster,
+    everything: &kube::Discovery,
+    kinds: &[&str],
+    selector: &str,
+) -> Result<Vec<Root>> {
+    let words = if kinds.is_empty() {
+        SELECTED_BY_DEFAULT
+    } else {
+        kinds
+    };
+    let mut roots = Vec::new();
+    for word in words {
+        let served = resolve(everything, word)?;
+        let api: Api<DynamicObject> = if served.namespaced {
+            Api::namespaced_with(cluster.client.clone(), &cluster.namespace, &served.resource)
+        } else {
+            Api::all_with(cluster.client.clone(), &served.resource)
+        };
+        let list = api
+            .list_metadata(&ListParams::default().labels(selector))
+            .await
+            .map_err(|e| cluster_error(cluster, &e, "list", &served.resource.plural))?;
+        for object in list.items {
+            let name = object.metadata.name.unwrap_or_default();
+            let namespace = object.metadata.namespace.filter(|ns| !ns.is_empty());
+            roots.push(Root {
+                key: ObjectKey::new(&served.resource.kind, namespace.as_deref(), &name),
+                resource: served.resource.clone(),
+            });
+        }
+    }
+    Ok(roots)
+}
+
+fn cluster_error(
+    cluster: &Cluster,
+    error: &kube::Error,
+    verb: &str,
+    what: &str,
+) -> color_eyre::Report {
+    ClusterError(ApiError::from_kube(error, &cluster.server, verb, what, false).to_string()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_kind_slash_name_or_bare_kinds_with_a_selector() {
+        let args = vec!["deploy/web".to_owned(), "pods".to_owned()];
+        let parsed = parse_targets(&args, true).unwrap();
+        assert_eq!(parsed.named, [("deploy", "web")]);
+        assert_eq!(parsed.kinds, ["pods"]);
+        assert!(parse_targets(&args, false).is_err(), "a bare kind needs -l");
+        assert!(parse_targets(&["deploy/".to_owned()], false).is_err());
+        assert!(parse_targets(&["a/b/c".to_owned()], false).is_err());
+    }
+}

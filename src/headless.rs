@@ -1,0 +1,396 @@
+//! The headless driver of `--output plain|json`: merges the watch actor's updates, a tick at
+//! the tracker's next deadline and Ctrl-C in one loop; feeds the `World` and the `Tracker`;
+//! prints change lines as they happen, then the final line or JSON report with the digest.
+//!
+//! It owns printing for the headless modes only; the full-screen view drives the same
+//! `watch` actor, `World` and `Tracker` from its own loop.
+
+use crate::cli::{TrackArgs, TrackOutput};
+use crate::cluster::Cluster;
+use crate::exit::{ClusterError, ExitCode};
+use crate::model::{Diff, ObjectKey, World};
+use crate::output::{digest, plain, report, tree};
+use crate::status::Status;
+use crate::tracker::{Tracker, Verdict};
+use crate::watch::{self, Root, Update};
+use color_eyre::Result;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, LogParams};
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// How long reading one container's log for the digest may take.
+const LOG_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The headless formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Plain,
+    Json,
+}
+
+/// How to track and print.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: Format,
+    /// `None`: no step timeout.
+    pub timeout: Option<Duration>,
+    pub stabilize: Duration,
+    /// Keep printing changes after the verdict until Ctrl-C.
+    pub follow: bool,
+    pub colour: bool,
+    /// Print `::error::` workflow commands (`GITHUB_ACTIONS=true`).
+    pub github: bool,
+}
+
+impl Options {
+    /// The options of `--output`, `--timeout` and `--stabilize`.
+    pub fn from_args(args: &TrackArgs, follow: bool) -> Self {
+        use std::io::IsTerminal;
+        let terminal = std::io::stdout().is_terminal();
+        // The full-screen view is not built into this binary yet: tui means plain here.
+        let format = match args.output {
+            Some(TrackOutput::Json) => Format::Json,
+            Some(TrackOutput::Plain | TrackOutput::Tui) | None => Format::Plain,
+        };
+        Options {
+            format,
+            timeout: (!args.timeout.is_zero()).then_some(args.timeout),
+            stabilize: args.stabilize,
+            follow,
+            colour: plain::use_colour(terminal, std::env::var_os("NO_COLOR").as_deref()),
+            github: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+        }
+    }
+}
+
+/// Tracks `roots` until the verdict and prints it; returns the exit code.
+pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Result<ExitCode> {
+    let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
+    let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
+    let ctrl_c = async {
+        // Without a signal handler there is no Ctrl-C to wait for.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let (verdict, elapsed) =
+        follow(
+            &mut world,
+            &mut watch.updates,
+            options,
+            ctrl_c,
+            |line| match line {
+                Line::Out(text) => println!("{text}"),
+                Line::Err(text) => eprintln!("{text}"),
+            },
+        )
+        .await?;
+    drop(watch);
+    let entries = if matches!(verdict, Verdict::Failed | Verdict::Timeout) {
+        digest_with_logs(cluster, &world).await
+    } else {
+        Vec::new()
+    };
+    finish(&world, verdict, elapsed, entries, options)?;
+    Ok(verdict.exit_code())
+}
+
+/// A line for stdout or stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    Out(String),
+    Err(String),
+}
+
+/// The loop: applies updates to `world`, feeds the tracker on every change and at its
+/// deadlines, emits change lines, until the verdict (or, with `follow`, until
+/// `interrupt`). Returns the verdict and when it was reached.
+pub async fn follow(
+    world: &mut World,
+    updates: &mut mpsc::Receiver<Update>,
+    options: &Options,
+    interrupt: impl Future<Output = ()>,
+    mut emit: impl FnMut(Line),
+) -> Result<(Verdict, Duration)> {
+    let mut tracker = Tracker::new(options.timeout, options.stabilize);
+    let mut printer = Printer::new(options);
+    let start = Instant::now();
+    tokio::pin!(interrupt);
+    loop {
+        let verdict = tracker.update(world.raw_state(), start.elapsed());
+        if verdict.is_some() && !options.follow {
+            break;
+        }
+        let deadline = tracker.next_deadline().map(|d| start + d);
+        tokio::select! {
+            update = updates.recv() => match update {
+                Some(Update::Diff(diff)) => {
+                    let key = diff_key(&diff).clone();
+                    if world.apply(diff) {
+                        printer.changed(world, &key, start.elapsed()).into_iter().for_each(&mut emit);
+                    }
+                }
+                Some(Update::Error(error)) => {
+                    return Err(color_eyre::Report::new(ClusterError(error.to_string())));
+                }
+                None => return Err(color_eyre::Report::new(ClusterError(
+                    "the watch stopped unexpectedly".into(),
+                ))),
+            },
+            () = sleep_until(deadline), if deadline.is_some() => {}
+            () = &mut interrupt => {
+                tracker.interrupt(start.elapsed());
+                break;
+            }
+        }
+    }
+    let verdict = tracker.verdict().unwrap_or(Verdict::Interrupted);
+    let elapsed = tracker.decided_at().unwrap_or_else(|| start.elapsed());
+    Ok((verdict, elapsed))
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    if let Some(deadline) = deadline {
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
+fn diff_key(diff: &Diff) -> &ObjectKey {
+    match diff {
+        Diff::Upsert(object) => &object.key,
+        Diff::Remove(key) | Diff::Events(key, _) => key,
+    }
+}
+
+/// Prints a line whenever an object's status or message changes.
+struct Printer {
+    format: Format,
+    colour: bool,
+    github: bool,
+    shown: HashMap<ObjectKey, (Status, String)>,
+}
+
+impl Printer {
+    fn new(options: &Options) -> Self {
+        Printer {
+            format: options.format,
+            colour: options.colour,
+            github: options.github,
+            shown: HashMap::new(),
+        }
+    }
+
+    /// The lines to print after `key` changed in `world`: none unless its status or message
+    /// changed.
+    fn changed(&mut self, world: &World, key: &ObjectKey, elapsed: Duration) -> Vec<Line> {
+        let (status, message) = match world.objects.get(key) {
+            Some(object) => (object.status, object.message.clone()),
+            // A root that went away is missing; a descendant that went away is not news.
+            None if world.roots.contains(key) => {
+                (Status::Missing, "not found in the cluster".to_owned())
+            }
+            None => {
+                self.shown.remove(key);
+                return Vec::new();
+            }
+        };
+        if self.shown.get(key) == Some(&(status, message.clone())) {
+            return Vec::new();
+        }
+        let mut lines = Vec::new();
+        if self.format == Format::Plain {
+            let line = plain::change_line(elapsed, key, status, &message, self.colour);
+            lines.push(Line::Out(line));
+        }
+        if self.github && status == Status::Failed {
+            let line = plain::github_error(key, &message);
+            // stdout holds only the report in JSON mode; the runner reads stderr too.
+            lines.push(match self.format {
+                Format::Plain => Line::Out(line),
+                Format::Json => Line::Err(line),
+            });
+        }
+        self.shown.insert(key.clone(), (status, message));
+        lines
+    }
+}
+
+/// The digest, with the log lines of failing containers read from the cluster.
+async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry> {
+    let mut entries = Vec::new();
+    for (mut entry, request) in digest::assemble(world) {
+        if let Some(request) = request {
+            entry.logs = Some(read_logs(cluster, &request).await);
+        }
+        entries.push(entry);
+    }
+    entries
+}
+
+async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::Logs {
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &request.namespace);
+    let params = LogParams {
+        container: Some(request.container.clone()),
+        previous: request.previous,
+        tail_lines: Some(digest::LOG_LINES as i64),
+        ..LogParams::default()
+    };
+    let result = tokio::time::timeout(LOG_TIMEOUT, api.logs(&request.pod, &params)).await;
+    let (lines, error) = match result {
+        Ok(Ok(text)) => (digest::tail(&text), None),
+        Ok(Err(error)) => (Vec::new(), Some(error.to_string())),
+        Err(_) => (
+            Vec::new(),
+            Some(format!("no answer within {LOG_TIMEOUT:?}")),
+        ),
+    };
+    digest::Logs {
+        container: request.container.clone(),
+        previous: request.previous,
+        lines,
+        error,
+    }
+}
+
+/// Prints the final line (and digest) or the JSON report.
+fn finish(
+    world: &World,
+    verdict: Verdict,
+    elapsed: Duration,
+    entries: Vec<digest::Entry>,
+    options: &Options,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match options.format {
+        Format::Plain => {
+            if !entries.is_empty() {
+                eprint!("{}", digest::render(&entries));
+            }
+            let rows = tree(world);
+            writeln!(
+                out,
+                "{}",
+                plain::final_line(verdict, elapsed, &rows, options.colour)
+            )?;
+        }
+        Format::Json => {
+            let timings = report::Timings {
+                elapsed,
+                timeout: options.timeout,
+                stabilize: options.stabilize,
+            };
+            let report = report::build(world, verdict, timings, entries);
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TrackedObject;
+
+    fn options(format: Format, timeout: u64, stabilize: u64) -> Options {
+        Options {
+            format,
+            timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
+            stabilize: Duration::from_secs(stabilize),
+            follow: false,
+            colour: false,
+            github: true,
+        }
+    }
+
+    fn pod(status: Status, message: &str) -> Update {
+        Update::Diff(Diff::Upsert(Box::new(TrackedObject {
+            key: ObjectKey::new("Pod", Some("ns"), "p"),
+            api_version: "v1".into(),
+            uid: "u".into(),
+            status,
+            message: message.into(),
+            counts: None,
+            owner: None,
+            applied: true,
+            counted: true,
+            conditions: Vec::new(),
+            containers: Vec::new(),
+        })))
+    }
+
+    async fn run(options: &Options, script: Vec<(u64, Update)>) -> (Verdict, Duration, Vec<Line>) {
+        let (sender, mut updates) = mpsc::channel(16);
+        tokio::spawn(async move {
+            for (at, update) in script {
+                tokio::time::sleep(Duration::from_millis(at)).await;
+                if sender.send(update).await.is_err() {
+                    return;
+                }
+            }
+            // Keep the channel open: a closed watch is an error.
+            std::future::pending::<()>().await;
+        });
+        let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
+        let mut lines = Vec::new();
+        let never = std::future::pending::<()>();
+        let (verdict, at) = follow(&mut world, &mut updates, options, never, |l| lines.push(l))
+            .await
+            .unwrap();
+        (verdict, at, lines)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_that_clears_inside_the_window_is_forgiven() {
+        let script = vec![
+            (100, pod(Status::Failed, "ErrImagePull")),
+            (2000, pod(Status::InProgress, "pulling")),
+            (1000, pod(Status::Success, "ready")),
+        ];
+        let (verdict, at, lines) = run(&options(Format::Plain, 60, 5), script).await;
+        assert_eq!(verdict, Verdict::Success);
+        let at = at.as_millis();
+        assert!(
+            (8100..8200).contains(&at),
+            "success decided after its 5s window: {at}"
+        );
+        let texts: Vec<String> = lines
+            .iter()
+            .map(|l| match l {
+                Line::Out(t) | Line::Err(t) => t.clone(),
+            })
+            .collect();
+        assert_eq!(
+            texts.len(),
+            4,
+            "three changes and one ::error:: line: {texts:?}"
+        );
+        assert!(
+            texts[0].ends_with("Pod ns/p  failed  ErrImagePull"),
+            "{texts:?}"
+        );
+        assert!(texts[1].starts_with("::error title=kos::Pod ns/p failed"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_window_the_first_failure_is_final() {
+        let script = vec![(100, pod(Status::Failed, "ErrImagePull"))];
+        let (verdict, at, _) = run(&options(Format::Json, 60, 0), script).await;
+        assert_eq!(verdict, Verdict::Failed);
+        assert!(at < Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_settling_ends_at_the_timeout_through_the_tick() {
+        let script = vec![(100, pod(Status::InProgress, "Pending"))];
+        let (verdict, at, lines) = run(&options(Format::Json, 3, 0), script).await;
+        assert_eq!(verdict, Verdict::Timeout);
+        assert_eq!(at.as_secs(), 3);
+        assert!(lines.is_empty(), "JSON mode prints no change lines");
+    }
+}

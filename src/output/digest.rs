@@ -1,0 +1,258 @@
+//! The failure digest: for every failed or still-in-progress counted object, its reason,
+//! its latest Warning Events and, for pods, the last log lines of the failing container —
+//! the answer to "it timed out, but why?".
+//!
+//! Pure: [`assemble`] picks the entries and the logs to fetch; the driver fetches them and
+//! fills [`Entry::logs`]; [`render`] words it for stderr.
+
+use super::tree;
+use crate::model::{ContainerRow, ObjectKey, TrackedObject, World};
+use crate::status::Status;
+use serde::{Deserialize, Serialize};
+
+/// How many Warning Events an entry shows.
+const WARNINGS: usize = 5;
+/// How many log lines an entry shows.
+pub const LOG_LINES: usize = 10;
+
+/// One object of the digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub status: Status,
+    pub reason: String,
+    /// `Reason: message (xN)`, newest last.
+    pub warnings: Vec<String>,
+    pub logs: Option<Logs>,
+}
+
+/// The last lines of one container's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logs {
+    pub container: String,
+    /// The previous (crashed) instance rather than the current one.
+    pub previous: bool,
+    pub lines: Vec<String>,
+    /// Why the lines could not be read, when they could not.
+    pub error: Option<String>,
+}
+
+/// Which log to fetch for an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRequest {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub previous: bool,
+}
+
+/// The digest's entries, in tree order, each with the log to fetch for it (if any).
+pub fn assemble(world: &World) -> Vec<(Entry, Option<LogRequest>)> {
+    tree(world)
+        .into_iter()
+        .filter(|row| {
+            row.counted()
+                && matches!(
+                    row.status(),
+                    Status::Failed | Status::InProgress | Status::Missing
+                )
+        })
+        .map(|row| {
+            let warnings = warnings(world, row.key);
+            let request = row.object.and_then(log_request);
+            let entry = Entry {
+                kind: row.key.kind.clone(),
+                namespace: row.key.namespace.clone(),
+                name: row.key.name.clone(),
+                status: row.status(),
+                reason: row.message().to_owned(),
+                warnings,
+                logs: None,
+            };
+            (entry, request)
+        })
+        .collect()
+}
+
+fn warnings(world: &World, key: &ObjectKey) -> Vec<String> {
+    let rows = world.events.get(key).map(Vec::as_slice).unwrap_or_default();
+    let warnings: Vec<String> = rows
+        .iter()
+        .filter(|e| e.type_ == "Warning")
+        .map(|e| {
+            if e.count > 1 {
+                format!("{}: {} (x{})", e.reason, e.message, e.count)
+            } else {
+                format!("{}: {}", e.reason, e.message)
+            }
+        })
+        .collect();
+    warnings[warnings.len().saturating_sub(WARNINGS)..].to_vec()
+}
+
+/// The log worth reading for a pod: its first failing container that has run at all — the
+/// previous instance when it crashed and restarted. None when no container ever started
+/// (an image that cannot be pulled has no log).
+fn log_request(object: &TrackedObject) -> Option<LogRequest> {
+    if object.key.kind != "Pod" {
+        return None;
+    }
+    let has_run = |c: &&ContainerRow| c.restarts > 0 || c.state != "waiting";
+    let container = object
+        .containers
+        .iter()
+        .filter(has_run)
+        .find(|c| !c.ready)
+        .or_else(|| object.containers.iter().find(has_run))?;
+    Some(LogRequest {
+        namespace: object.key.namespace.clone().unwrap_or_default(),
+        pod: object.key.name.clone(),
+        container: container.name.clone(),
+        previous: container.restarts > 0 && container.state != "running",
+    })
+}
+
+/// The digest as text for stderr.
+pub fn render(entries: &[Entry]) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("digest:\n");
+    for entry in entries {
+        let key = ObjectKey::new(&entry.kind, entry.namespace.as_deref(), &entry.name);
+        let _ = writeln!(out, "  {key}  {}  {}", entry.status, entry.reason);
+        for warning in &entry.warnings {
+            let _ = writeln!(out, "    warning: {warning}");
+        }
+        if let Some(logs) = &entry.logs {
+            let instance = if logs.previous {
+                " (previous instance)"
+            } else {
+                ""
+            };
+            if let Some(error) = &logs.error {
+                let _ = writeln!(
+                    out,
+                    "    logs of {}{instance}: unavailable: {error}",
+                    logs.container
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    logs of {}{instance}, last {} lines:",
+                    logs.container,
+                    logs.lines.len()
+                );
+                for line in &logs.lines {
+                    let _ = writeln!(out, "      | {line}");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The last [`LOG_LINES`] lines of a log text.
+pub fn tail(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(LOG_LINES)..]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures;
+    use super::*;
+    use crate::model::{Diff, EventRow};
+
+    fn crashing_container() -> ContainerRow {
+        ContainerRow {
+            name: "app".into(),
+            state: "waiting".into(),
+            reason: "CrashLoopBackOff".into(),
+            restarts: 3,
+            ..ContainerRow::default()
+        }
+    }
+
+    #[test]
+    fn entries_cover_failed_busy_and_missing_counted_objects_with_warnings() {
+        let mut world = fixtures::failing_world();
+        let pod = ObjectKey::new("Pod", Some("shop"), "web-2-x");
+        let event = |type_: &str, reason: &str, count| EventRow {
+            type_: type_.into(),
+            reason: reason.into(),
+            message: "m".into(),
+            count,
+            last_seen: String::new(),
+        };
+        world.apply(Diff::Events(
+            pod,
+            vec![event("Normal", "Pulling", 1), event("Warning", "Failed", 3)],
+        ));
+        let entries = assemble(&world);
+        let names: Vec<&str> = entries.iter().map(|(e, _)| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["web", "web-2", "web-2-x", "web"],
+            "old ReplicaSet web-1 left out"
+        );
+        let (pod_entry, request) = &entries[2];
+        assert_eq!(pod_entry.warnings, ["Failed: m (x3)"]);
+        assert_eq!(*request, None, "a pod that never ran has no log");
+        assert_eq!(entries[3].0.status, Status::Missing);
+    }
+
+    #[test]
+    fn a_crashed_container_is_read_from_its_previous_instance() {
+        let mut pod = fixtures::object("Pod", "p", Status::Failed, "app: CrashLoopBackOff", None);
+        pod.containers = vec![
+            ContainerRow {
+                name: "sidecar".into(),
+                state: "running".into(),
+                ready: true,
+                ..ContainerRow::default()
+            },
+            crashing_container(),
+        ];
+        let request = log_request(&pod).unwrap();
+        assert_eq!(request.container, "app");
+        assert!(request.previous);
+        assert_eq!(request.namespace, "shop");
+    }
+
+    #[test]
+    fn rendering_shows_reason_warnings_and_log_lines() {
+        let entry = Entry {
+            kind: "Pod".into(),
+            namespace: Some("shop".into()),
+            name: "p".into(),
+            status: Status::Failed,
+            reason: "app: CrashLoopBackOff".into(),
+            warnings: vec!["BackOff: restarting".into()],
+            logs: Some(Logs {
+                container: "app".into(),
+                previous: true,
+                lines: tail(
+                    &(1..=12)
+                        .map(|i| format!("line {i}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                error: None,
+            }),
+        };
+        let text = render(&[entry]);
+        assert!(
+            text.contains("Pod shop/p  failed  app: CrashLoopBackOff"),
+            "{text}"
+        );
+        assert!(text.contains("warning: BackOff: restarting"));
+        assert!(text.contains("logs of app (previous instance), last 10 lines:"));
+        assert!(
+            text.contains("| line 12") && text.contains("| line 3") && !text.contains("| line 2\n")
+        );
+    }
+}

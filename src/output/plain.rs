@@ -1,0 +1,147 @@
+//! `--output plain`: one line per status change, a final outcome line, and the `GitHub`
+//! Actions `::error::` workflow command.
+//!
+//! Pure string building; colour is decided by the caller (a terminal, and no `NO_COLOR`).
+
+use super::Row;
+use crate::duration;
+use crate::model::ObjectKey;
+use crate::status::Status;
+use crate::tracker::Verdict;
+use std::time::Duration;
+
+/// Whether to colour: only on a terminal, never with `NO_COLOR` set (to anything non-empty).
+pub fn use_colour(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
+}
+
+/// `   4.2s  Pod shop/web-2-x  failed  nginx: ImagePullBackOff (...)`.
+pub fn change_line(
+    elapsed: Duration,
+    key: &ObjectKey,
+    status: Status,
+    message: &str,
+    colour: bool,
+) -> String {
+    let word = paint(status.as_str(), colour.then(|| status_colour(status)));
+    let line = format!("{:>7}  {key}  {word}  {message}", duration::short(elapsed));
+    line.trim_end().to_owned()
+}
+
+/// `outcome: failed after 31.2s (1 failed, 2 in progress, 3 success)`.
+pub fn final_line(verdict: Verdict, elapsed: Duration, rows: &[Row<'_>], colour: bool) -> String {
+    let mut tally: Vec<(Status, usize)> = Vec::new();
+    for row in rows.iter().filter(|r| r.counted()) {
+        match tally.iter_mut().find(|(s, _)| *s == row.status()) {
+            Some((_, n)) => *n += 1,
+            None => tally.push((row.status(), 1)),
+        }
+    }
+    tally.sort();
+    let parts: Vec<String> = tally
+        .iter()
+        .map(|(status, n)| format!("{n} {}", status.as_str().replace('_', " ")))
+        .collect();
+    let colour = colour.then_some(match verdict {
+        Verdict::Success => GREEN,
+        Verdict::Failed => RED,
+        Verdict::Timeout | Verdict::Interrupted => YELLOW,
+    });
+    format!(
+        "outcome: {} after {} ({})",
+        paint(verdict.as_str(), colour),
+        duration::short(elapsed),
+        parts.join(", ")
+    )
+}
+
+/// `::error title=kos::Pod shop/web-2-x failed: ...`, escaped as workflow commands need.
+pub fn github_error(key: &ObjectKey, message: &str) -> String {
+    let escape = |text: &str| {
+        text.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    format!(
+        "::error title=kos::{} failed: {}",
+        escape(&key.to_string()),
+        escape(message)
+    )
+}
+
+const GREEN: &str = "32";
+const RED: &str = "31";
+const YELLOW: &str = "33";
+
+fn status_colour(status: Status) -> &'static str {
+    match status {
+        Status::Success => GREEN,
+        Status::Failed => RED,
+        Status::InProgress => YELLOW,
+        Status::Terminating | Status::Missing => "35",
+        Status::Suspended | Status::Unknown => "34",
+    }
+}
+
+fn paint(text: &str, colour: Option<&str>) -> String {
+    match colour {
+        Some(code) => format!("\x1b[{code}m{text}\x1b[0m"),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{fixtures, tree};
+    use super::*;
+
+    #[test]
+    fn a_change_line_has_elapsed_object_status_and_message() {
+        let key = ObjectKey::new("Pod", Some("octopus"), "nginx-7c5d-x2x9k");
+        let line = change_line(
+            Duration::from_millis(4200),
+            &key,
+            Status::Failed,
+            "nginx: ImagePullBackOff",
+            false,
+        );
+        assert_eq!(
+            line,
+            "   4.2s  Pod octopus/nginx-7c5d-x2x9k  failed  nginx: ImagePullBackOff"
+        );
+        let coloured = change_line(Duration::ZERO, &key, Status::Failed, "", true);
+        assert!(coloured.contains("\x1b[31mfailed\x1b[0m"), "{coloured}");
+    }
+
+    #[test]
+    fn the_final_line_tallies_counted_objects() {
+        let world = fixtures::failing_world();
+        let line = final_line(
+            Verdict::Failed,
+            Duration::from_millis(31_250),
+            &tree(&world),
+            false,
+        );
+        assert_eq!(
+            line,
+            "outcome: failed after 31.2s (2 in progress, 1 failed, 1 missing)"
+        );
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(!use_colour(false, None));
+        assert!(!use_colour(true, Some(std::ffi::OsStr::new("1"))));
+        assert!(use_colour(true, Some(std::ffi::OsStr::new(""))));
+    }
+
+    #[test]
+    fn github_errors_are_escaped() {
+        let key = ObjectKey::new("Pod", Some("ns"), "p");
+        assert_eq!(
+            github_error(&key, "50% done\nthen failed"),
+            "::error title=kos::Pod ns/p failed: 50%25 done%0Athen failed"
+        );
+    }
+}

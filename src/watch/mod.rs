@@ -1,0 +1,303 @@
+//! The watch actor: one kube-rs watcher per (kind, namespace) in use — never one per object
+//! — plus one Events watch per namespace, merged into one loop that keeps the owner graph
+//! and sends [`Diff`]s over a channel.
+//!
+//! Watchers relist on 410 Gone and back off on errors (kube-runtime does both); a request the
+//! server forbids is fatal and reported as [`Update::Error`]. The actor never prints and
+//! never judges the verdict: front ends own a `World` and a `Tracker`.
+
+pub mod graph;
+pub mod summary;
+
+use crate::apply::Applied;
+use crate::cluster::ApiError;
+use crate::model::{Diff, ObjectKey};
+use futures::{StreamExt, stream::BoxStream};
+use graph::Graph;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+use kube::Client;
+use kube::api::{Api, DynamicObject};
+use kube::discovery::ApiResource;
+use kube::runtime::{WatchStreamExt, watcher};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// How many watch events are folded into one round of diffs at most.
+const BATCH: usize = 512;
+
+/// An object the user applied or named: a root of the tracked tree.
+#[derive(Debug, Clone)]
+pub struct Root {
+    pub key: ObjectKey,
+    pub resource: ApiResource,
+}
+
+impl From<&Applied> for Root {
+    fn from(applied: &Applied) -> Self {
+        Root {
+            key: applied.key.clone(),
+            resource: applied.served.resource.clone(),
+        }
+    }
+}
+
+/// What the actor sends.
+#[derive(Debug)]
+pub enum Update {
+    Diff(Diff),
+    /// A watch the server refuses (forbidden, not found); the actor has stopped.
+    Error(ApiError),
+}
+
+/// One watch: a resource in a namespace (`None`: cluster-wide), narrowed to one name when
+/// only one object of it is wanted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchSpec {
+    pub resource: ApiResource,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// An Events watch rather than an object watch.
+    pub events: bool,
+}
+
+/// The running actor; dropping it stops the watches.
+pub struct Watch {
+    pub updates: mpsc::Receiver<Update>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts watching `roots` and their descendants.
+pub fn spawn(client: Client, server: String, roots: Vec<Root>) -> Watch {
+    let (sender, updates) = mpsc::channel(1024);
+    let task = tokio::spawn(run(client, server, roots, sender));
+    Watch { updates, task }
+}
+
+/// The kinds whose objects a kind owns, through ownerReferences.
+fn child_resources(kind: &str) -> Vec<ApiResource> {
+    let pods = || ApiResource::erase::<Pod>(&());
+    match kind {
+        "Deployment" => vec![ApiResource::erase::<ReplicaSet>(&()), pods()],
+        "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => vec![pods()],
+        "CronJob" => vec![ApiResource::erase::<Job>(&()), pods()],
+        _ => Vec::new(),
+    }
+}
+
+/// The watches `roots` need: children's kinds watched namespace-wide, a root's kind narrowed
+/// to its name when it is the only object of that kind and namespace, and one Events watch
+/// per namespace in use.
+pub fn plan(roots: &[Root]) -> Vec<WatchSpec> {
+    let mut specs: Vec<WatchSpec> = Vec::new();
+    let mut want = |resource: &ApiResource, namespace: Option<&String>, name: Option<&str>| {
+        let same = |s: &WatchSpec| {
+            s.resource == *resource && s.namespace.as_ref() == namespace && !s.events
+        };
+        match specs.iter_mut().find(|s| same(s)) {
+            Some(spec) if spec.name.as_deref() != name => spec.name = None,
+            Some(_) => {}
+            None => specs.push(WatchSpec {
+                resource: resource.clone(),
+                namespace: namespace.cloned(),
+                name: name.map(str::to_owned),
+                events: false,
+            }),
+        }
+    };
+    for root in roots {
+        want(
+            &root.resource,
+            root.key.namespace.as_ref(),
+            Some(&root.key.name),
+        );
+    }
+    for root in roots {
+        for child in child_resources(&root.key.kind) {
+            want(&child, root.key.namespace.as_ref(), None);
+        }
+    }
+    let mut namespaces: Vec<&String> = roots
+        .iter()
+        .filter_map(|r| r.key.namespace.as_ref())
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    for namespace in namespaces {
+        specs.push(WatchSpec {
+            resource: ApiResource::erase::<CoreEvent>(&()),
+            namespace: Some(namespace.clone()),
+            name: None,
+            events: true,
+        });
+    }
+    specs
+}
+
+type Item = (usize, Result<watcher::Event<DynamicObject>, watcher::Error>);
+
+fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static, Item> {
+    let api: Api<DynamicObject> = match &spec.namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &spec.resource),
+        None => Api::all_with(client.clone(), &spec.resource),
+    };
+    let mut config = watcher::Config::default();
+    if let Some(name) = &spec.name {
+        config = config.fields(&format!("metadata.name={name}"));
+    }
+    watcher(api, config)
+        .default_backoff()
+        .map(move |item| (index, item))
+        .boxed()
+}
+
+async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sender<Update>) {
+    let specs = plan(&roots);
+    let streams: Vec<_> = specs
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| stream(&client, index, spec))
+        .collect();
+    let mut merged = futures::stream::select_all(streams).ready_chunks(BATCH);
+    let mut graph = Graph::new(roots.into_iter().map(|r| r.key).collect());
+    while let Some(batch) = merged.next().await {
+        for (index, item) in batch {
+            let spec = &specs[index];
+            match item {
+                Ok(event) => fold(&mut graph, index, spec.events, event),
+                Err(error) => {
+                    // Events only explain; a forbidden Events watch must not stop tracking.
+                    if let Some(fatal) = fatal(&error, &server, spec).filter(|_| !spec.events) {
+                        let _ = sender.send(Update::Error(fatal)).await;
+                        return;
+                    }
+                    tracing::debug!(%error, "watch error; backing off");
+                }
+            }
+        }
+        for diff in graph.diffs() {
+            if sender.send(Update::Diff(diff)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Feeds one watch event into the graph.
+fn fold(graph: &mut Graph, index: usize, events: bool, event: watcher::Event<DynamicObject>) {
+    match event {
+        watcher::Event::Init => {
+            if !events {
+                graph.relist_started(index);
+            }
+        }
+        watcher::Event::InitDone => {
+            if !events {
+                graph.relist_done(index);
+            }
+        }
+        watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
+            let Ok(value) = serde_json::to_value(&object) else {
+                return;
+            };
+            if events {
+                if let Some((about, uid, row)) = summary::event(&value) {
+                    graph.record_event(about, uid, row);
+                }
+            } else if let Some(node) = summary::node(&value) {
+                graph.upsert(index, node);
+            }
+        }
+        watcher::Event::Delete(object) => {
+            if !events && let Some(uid) = object.metadata.uid.as_deref() {
+                graph.delete(uid);
+            }
+        }
+    }
+}
+
+/// A watch error no back-off will cure: the server forbids it, or does not serve it.
+fn fatal(error: &watcher::Error, server: &str, spec: &WatchSpec) -> Option<ApiError> {
+    let (verb, source) = match error {
+        watcher::Error::InitialListFailed(source) => ("list", source),
+        watcher::Error::WatchStartFailed(source) | watcher::Error::WatchFailed(source) => {
+            ("watch", source)
+        }
+        _ => return None,
+    };
+    let kube::Error::Api(status) = source else {
+        return None;
+    };
+    if !matches!(status.code, 401 | 403 | 404) {
+        return None;
+    }
+    let resource = match &spec.namespace {
+        Some(ns) => format!("{} in namespace {ns}", spec.resource.plural),
+        None => spec.resource.plural.clone(),
+    };
+    Some(ApiError::from_kube(source, server, verb, &resource, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Namespace;
+
+    fn root<K: kube::Resource<DynamicType = ()>>(kind: &str, ns: Option<&str>, name: &str) -> Root {
+        Root {
+            key: ObjectKey::new(kind, ns, name),
+            resource: ApiResource::erase::<K>(&()),
+        }
+    }
+
+    #[test]
+    fn one_watch_per_kind_and_namespace_never_per_object() {
+        let roots = [
+            root::<Namespace>("Namespace", None, "shop"),
+            root::<Deployment>("Deployment", Some("shop"), "web"),
+            root::<Deployment>("Deployment", Some("shop"), "api"),
+            root::<Pod>("Pod", Some("shop"), "debug"),
+            root::<Deployment>("Deployment", Some("other"), "solo"),
+        ];
+        let specs = plan(&roots);
+        let find = |plural: &str, ns: Option<&str>, events: bool| {
+            specs
+                .iter()
+                .filter(|s| {
+                    s.resource.plural == plural
+                        && s.namespace.as_deref() == ns
+                        && s.events == events
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            find("namespaces", None, false)[0].name.as_deref(),
+            Some("shop")
+        );
+        let shop_deployments = find("deployments", Some("shop"), false);
+        assert_eq!(shop_deployments.len(), 1);
+        assert_eq!(shop_deployments[0].name, None, "two names: no narrowing");
+        assert_eq!(
+            find("deployments", Some("other"), false)[0].name.as_deref(),
+            Some("solo")
+        );
+        let shop_pods = find("pods", Some("shop"), false);
+        assert_eq!(shop_pods.len(), 1);
+        assert_eq!(
+            shop_pods[0].name, None,
+            "pods are children too: all of them"
+        );
+        assert_eq!(find("replicasets", Some("shop"), false).len(), 1);
+        assert_eq!(find("events", Some("shop"), true).len(), 1);
+        assert_eq!(find("events", Some("other"), true).len(), 1);
+        assert_eq!(specs.len(), 9);
+    }
+}

@@ -1,0 +1,162 @@
+//! Whole Kubernetes objects in, the small summaries the watch keeps out.
+//!
+//! Pure. The status engine judges the object; this module keeps only what the views and
+//! the owner graph need (never `data`, `spec` or `managedFields`), so Secret data cannot
+//! travel further than this function.
+
+use crate::model::{EventRow, ObjectKey, TrackedObject};
+use crate::status::{self, Status};
+use serde_json::Value;
+
+/// What the watch keeps of one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The summary; `owner`, `applied` and `counted` are set when the graph is walked.
+    pub object: TrackedObject,
+    /// The uid of the controlling owner (or of the first owner when none controls).
+    pub owner_uid: Option<String>,
+    /// The revision this object belongs to or points at: a Deployment's and `ReplicaSet`'s
+    /// `deployment.kubernetes.io/revision`, a `StatefulSet`'s `status.updateRevision`, a
+    /// pod's `controller-revision-hash` label.
+    pub revision: Option<String>,
+    /// Being deleted (`metadata.deletionTimestamp` set).
+    pub terminating: bool,
+    /// A pod that has run to its end (phase Succeeded or Failed).
+    pub finished: bool,
+    /// `metadata.creationTimestamp` (RFC 3339 sorts as text).
+    pub created: String,
+}
+
+/// Summarizes `object`; `None` when it has no uid (not an object from a server).
+pub fn node(object: &Value) -> Option<Node> {
+    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+    let uid = text("/metadata/uid")?.to_owned();
+    let kind = text("/kind").unwrap_or_default();
+    let namespace = text("/metadata/namespace").filter(|ns| !ns.is_empty());
+    let assessment = status::of(object);
+    let revision = match kind {
+        "Deployment" | "ReplicaSet" => {
+            text("/metadata/annotations/deployment.kubernetes.io~1revision")
+        }
+        "StatefulSet" => text("/status/updateRevision"),
+        "Pod" => text("/metadata/labels/controller-revision-hash"),
+        _ => None,
+    };
+    let terminating = object.pointer("/metadata/deletionTimestamp").is_some();
+    Some(Node {
+        object: TrackedObject {
+            key: ObjectKey::new(kind, namespace, text("/metadata/name").unwrap_or_default()),
+            api_version: text("/apiVersion").unwrap_or_default().to_owned(),
+            uid,
+            status: if terminating && assessment.status != Status::Failed {
+                Status::Terminating
+            } else {
+                assessment.status
+            },
+            message: assessment.message,
+            counts: assessment.counts,
+            owner: None,
+            applied: false,
+            counted: true,
+            conditions: status::conditions(object),
+            containers: status::containers(object),
+        },
+        owner_uid: owner_uid(object),
+        revision: revision.map(str::to_owned),
+        terminating,
+        finished: kind == "Pod" && matches!(text("/status/phase"), Some("Succeeded" | "Failed")),
+        created: text("/metadata/creationTimestamp")
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
+fn owner_uid(object: &Value) -> Option<String> {
+    let owners = object.pointer("/metadata/ownerReferences")?.as_array()?;
+    let controller = owners
+        .iter()
+        .find(|o| o.get("controller").and_then(Value::as_bool) == Some(true));
+    controller
+        .or_else(|| owners.first())
+        .and_then(|o| o.get("uid"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// A core/v1 Event: the object it is about, its uid and its row.
+pub fn event(object: &Value) -> Option<(ObjectKey, String, EventRow)> {
+    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+    let uid = text("/metadata/uid")?.to_owned();
+    let about = ObjectKey::new(
+        text("/involvedObject/kind")?,
+        text("/involvedObject/namespace").filter(|ns| !ns.is_empty()),
+        text("/involvedObject/name")?,
+    );
+    let last_seen = text("/lastTimestamp")
+        .or_else(|| text("/eventTime"))
+        .or_else(|| text("/metadata/creationTimestamp"))
+        .unwrap_or_default();
+    let row = EventRow {
+        type_: text("/type").unwrap_or("Normal").to_owned(),
+        reason: text("/reason").unwrap_or_default().to_owned(),
+        message: text("/message").unwrap_or_default().to_owned(),
+        count: object
+            .get("count")
+            .and_then(Value::as_u64)
+            .map_or(1, |c| u32::try_from(c).unwrap_or(u32::MAX)),
+        last_seen: last_seen.to_owned(),
+    };
+    Some((about, uid, row))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_pod_keeps_owner_revision_and_phase() {
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-0", "namespace": "ns", "uid": "p1",
+                "creationTimestamp": "2026-01-01T00:00:00Z",
+                "labels": {"controller-revision-hash": "web-abc"},
+                "ownerReferences": [
+                    {"uid": "other", "controller": false},
+                    {"uid": "sts", "controller": true}]},
+            "status": {"phase": "Succeeded"}
+        });
+        let node = node(&pod).unwrap();
+        assert_eq!(node.object.key, ObjectKey::new("Pod", Some("ns"), "web-0"));
+        assert_eq!(node.owner_uid.as_deref(), Some("sts"));
+        assert_eq!(node.revision.as_deref(), Some("web-abc"));
+        assert!(node.finished);
+        assert!(!node.terminating);
+    }
+
+    #[test]
+    fn secret_data_is_not_kept() {
+        let secret = json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "ns", "uid": "s1"},
+            "data": {"password": "aHVudGVyMg=="}
+        });
+        let node = node(&secret).unwrap();
+        assert!(!format!("{node:?}").contains("aHVudGVyMg"));
+    }
+
+    #[test]
+    fn events_are_keyed_by_the_object_they_are_about() {
+        let event = json!({
+            "metadata": {"uid": "e1", "namespace": "ns"},
+            "involvedObject": {"kind": "Pod", "namespace": "ns", "name": "web-0"},
+            "type": "Warning", "reason": "BackOff", "message": "Back-off pulling image",
+            "count": 3, "lastTimestamp": "2026-01-01T00:00:05Z"
+        });
+        let (about, uid, row) = super::event(&event).unwrap();
+        assert_eq!(about, ObjectKey::new("Pod", Some("ns"), "web-0"));
+        assert_eq!(uid, "e1");
+        assert_eq!(row.count, 3);
+        assert_eq!(row.type_, "Warning");
+    }
+}
