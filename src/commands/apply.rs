@@ -13,6 +13,7 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
     let load = LoadOptions {
         recursive: args.files.recursive,
         namespace: args.cluster.namespace.clone(),
+        ..LoadOptions::default()
     };
     let manifests =
         manifest::load(&args.files.files, &load).map_err(|errors| BadInput(errors.to_string()))?;

@@ -61,6 +61,7 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
         let load = LoadOptions {
             recursive: args.recursive,
             namespace: args.cluster.namespace.clone(),
+            ..LoadOptions::default()
         };
         manifest::load(&args.files, &load).map_err(|errors| BadInput(errors.to_string()))?
     };
