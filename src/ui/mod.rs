@@ -45,16 +45,19 @@ pub fn wanted(args: &TrackArgs) -> bool {
 
 /// Tracks `roots` in the view: the watch actor and tracker of the headless modes, with the
 /// view as front end. Returns the exit code the user left with.
-pub async fn track(cluster: &Cluster, roots: Vec<Root>, args: &TrackArgs) -> color_eyre::Result<ExitCode> {
+pub async fn track(
+    cluster: &Cluster,
+    roots: Vec<Root>,
+    args: &TrackArgs,
+) -> color_eyre::Result<ExitCode> {
     let options = Options::from_args(args, false);
     let world = World::new(roots.iter().map(|r| r.key.clone()).collect());
     let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
-    let diffs = futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).map(|update| {
-        match update {
+    let diffs =
+        futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).map(|update| match update {
             Update::Diff(diff) => Ok(diff),
             Update::Error(error) => Err(error),
-        }
-    });
+        });
     let session = Session {
         world,
         tracker: Tracker::new(options.timeout, options.stabilize),
