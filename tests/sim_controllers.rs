@@ -281,6 +281,57 @@ mod deployments {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rollback_reuses_the_old_replica_set_as_the_newest_revision() {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("web", 2, "nginx:1.25", &json!({})),
+        );
+        let revision = |s: &Sim| {
+            s.get("deployments.apps", "web")["metadata"]["annotations"]
+                ["deployment.kubernetes.io/revision"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        sim.wait_for("first rollout", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        let set_image = |image: &str| {
+            sim.store
+                .mutate("deployments.apps", "ns", "web", |d| {
+                    d["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+                    // As `kubectl rollout undo` sends it.
+                    d["spec"]["template"]["metadata"]["creationTimestamp"] = Value::Null;
+                })
+                .unwrap();
+        };
+        set_image("nginx:1.26");
+        sim.wait_for("revision 2", |s| {
+            let d = s.get("deployments.apps", "web");
+            (rolled_out(&d) && revision(s).as_deref() == Some("2")).then_some(())
+        })
+        .await;
+        set_image("nginx:1.25");
+        sim.wait_for("revision 3", |s| {
+            let d = s.get("deployments.apps", "web");
+            (rolled_out(&d) && revision(s).as_deref() == Some("3")).then_some(())
+        })
+        .await;
+        let sets = sim.list("replicasets.apps");
+        assert_eq!(sets.len(), 2, "the first ReplicaSet came back");
+        let back = sets
+            .iter()
+            .find(|rs| rs["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25")
+            .unwrap();
+        assert_eq!(
+            back["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "3"
+        );
+        assert_eq!(back["spec"]["replicas"], 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn recreate_stops_every_old_pod_before_starting_new_ones() {
         let sim = sim(50.0);
         let mut d = deployment("web", 2, "nginx:1.25", &json!({}));
