@@ -934,6 +934,65 @@ mod garbage_collection {
     }
 }
 
+mod garbage_collection_policies {
+    use super::*;
+
+    /// A Deployment rolled out, then marked deleted with `finalizer`, as the API server marks
+    /// it for `propagationPolicy` Foreground or Orphan.
+    async fn delete_with(finalizer: &str) -> Sim {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("web", 2, "nginx:1.25", &json!({})),
+        );
+        sim.wait_for("rolled out", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        sim.store
+            .mutate("deployments.apps", "ns", "web", |d| {
+                d["metadata"]["finalizers"] = json!([finalizer]);
+                d["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+            })
+            .unwrap();
+        sim
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn foreground_deletion_removes_the_owner_after_its_dependents() {
+        let sim = delete_with("foregroundDeletion").await;
+        let mut owner_went_first = false;
+        sim.wait_for("everything gone", |s| {
+            let owner = s.store.get("deployments.apps", "ns", "web").is_some();
+            let sets = s.list("replicasets.apps").len();
+            owner_went_first |= !owner && sets > 0;
+            (!owner && sets == 0).then_some(())
+        })
+        .await;
+        assert!(
+            !owner_went_first,
+            "the Deployment went before its ReplicaSet"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn orphan_deletion_leaves_the_dependents_without_their_owner() {
+        let sim = delete_with("orphan").await;
+        sim.wait_for("owner gone", |s| {
+            s.store
+                .get("deployments.apps", "ns", "web")
+                .is_none()
+                .then_some(())
+        })
+        .await;
+        let sets = sim.list("replicasets.apps");
+        assert_eq!(sets.len(), 1);
+        let refs = &sets[0]["metadata"]["ownerReferences"];
+        assert!(refs.as_array().is_none_or(Vec::is_empty), "{refs}");
+        assert_eq!(sim.list("pods").len(), 2, "the pods stay");
+    }
+}
+
 mod robustness {
     use super::*;
 
