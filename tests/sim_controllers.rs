@@ -792,6 +792,21 @@ mod workloads {
         let sim = sim(50.0);
         let annotations = json!({"sim.kos.dev/exit-after": "1s", "sim.kos.dev/exit-code": "2"});
         sim.create("jobs.batch", job("broken", &annotations, 1, 2));
+        sim.wait_event("a failed pod", |e| {
+            e.resource == "pods" && e.object["status"]["phase"] == "Failed"
+        })
+        .await;
+        let failed_at = std::time::Instant::now();
+        sim.wait_event("its replacement", |e| {
+            e.resource == "pods" && e.type_ == kos::sim::store::EventType::Added
+        })
+        .await;
+        // The first back-off is 10 s of simulated time: 0.2 s at speed 50.
+        let waited = failed_at.elapsed();
+        assert!(
+            waited >= Duration::from_millis(180),
+            "replaced after {waited:?}"
+        );
         let (type_, reason) = sim.wait_for("Failed", |s| job_condition(s, "broken")).await;
         assert_eq!(
             (type_.as_str(), reason.as_str()),
