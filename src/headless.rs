@@ -8,14 +8,14 @@
 use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::Cluster;
 use crate::exit::{ClusterError, ExitCode};
-use crate::model::{Diff, ObjectKey, World};
+use crate::model::{Diff, EventRow, ObjectKey, World};
 use crate::output::{digest, plain, report, tree};
 use crate::status::Status;
 use crate::tracker::{Tracker, Verdict};
 use crate::watch::{self, Root, Update};
 use color_eyre::Result;
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, LogParams};
+use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+use kube::api::{Api, ListParams, LogParams};
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
@@ -77,26 +77,25 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
             std::future::pending::<()>().await;
         }
     };
-    let (verdict, elapsed) =
-        follow(
-            &mut world,
-            &mut watch.updates,
-            options,
-            ctrl_c,
-            |line| match line {
-                Line::Out(text) => println!("{text}"),
-                Line::Err(text) => eprintln!("{text}"),
-            },
-        )
-        .await?;
+    let ending = follow(
+        &mut world,
+        &mut watch.updates,
+        options,
+        ctrl_c,
+        |line| match line {
+            Line::Out(text) => println!("{text}"),
+            Line::Err(text) => eprintln!("{text}"),
+        },
+    )
+    .await?;
     drop(watch);
-    let entries = if matches!(verdict, Verdict::Failed | Verdict::Timeout) {
+    let entries = if matches!(ending.verdict, Verdict::Failed | Verdict::Timeout) {
         digest_with_logs(cluster, &world).await
     } else {
         Vec::new()
     };
-    finish(&world, verdict, elapsed, entries, options)?;
-    Ok(verdict.exit_code())
+    finish(&world, ending, entries, options)?;
+    Ok(ending.verdict.exit_code())
 }
 
 /// A line for stdout or stderr.
@@ -104,6 +103,16 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
 pub enum Line {
     Out(String),
     Err(String),
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ending {
+    pub verdict: Verdict,
+    /// When the verdict was reached (or the loop interrupted).
+    pub elapsed: Duration,
+    /// The outcome line was already printed (`--follow`).
+    pub announced: bool,
 }
 
 /// The loop: applies updates to `world`, feeds the tracker on every change and at its
@@ -115,15 +124,24 @@ pub async fn follow(
     options: &Options,
     interrupt: impl Future<Output = ()>,
     mut emit: impl FnMut(Line),
-) -> Result<(Verdict, Duration)> {
+) -> Result<Ending> {
     let mut tracker = Tracker::new(options.timeout, options.stabilize);
     let mut printer = Printer::new(options);
     let start = Instant::now();
     tokio::pin!(interrupt);
+    let mut announced = false;
     loop {
         let verdict = tracker.update(world.raw_state(), start.elapsed());
-        if verdict.is_some() && !options.follow {
-            break;
+        match verdict {
+            Some(_) if !options.follow => break,
+            // Following: say the verdict once, where it happened, and keep printing changes.
+            Some(verdict) if !announced && options.format == Format::Plain => {
+                let at = tracker.decided_at().unwrap_or_else(|| start.elapsed());
+                let line = plain::final_line(verdict, at, &tree(world), options.colour);
+                emit(Line::Out(line));
+                announced = true;
+            }
+            _ => {}
         }
         let deadline = tracker.next_deadline().map(|d| start + d);
         tokio::select! {
@@ -150,7 +168,11 @@ pub async fn follow(
     }
     let verdict = tracker.verdict().unwrap_or(Verdict::Interrupted);
     let elapsed = tracker.decided_at().unwrap_or_else(|| start.elapsed());
-    Ok((verdict, elapsed))
+    Ok(Ending {
+        verdict,
+        elapsed,
+        announced,
+    })
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -219,16 +241,46 @@ impl Printer {
     }
 }
 
-/// The digest, with the log lines of failing containers read from the cluster.
+/// The digest, with the log lines of failing containers read from the cluster. Warning
+/// Events the watch has not delivered yet (a verdict can come within milliseconds of the
+/// failure) are read from the cluster too.
 async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry> {
     let mut entries = Vec::new();
     for (mut entry, request) in digest::assemble(world) {
+        if entry.warnings.is_empty()
+            && let Some(namespace) = &entry.namespace
+        {
+            let rows = read_events(cluster, namespace, &entry.kind, &entry.name).await;
+            entry.warnings = digest::warnings(&rows);
+        }
         if let Some(request) = request {
             entry.logs = Some(read_logs(cluster, &request).await);
         }
         entries.push(entry);
     }
     entries
+}
+
+/// The Events about one object, oldest first; none when they cannot be read (they only
+/// explain, so failing to read them must not fail the run).
+async fn read_events(cluster: &Cluster, namespace: &str, kind: &str, name: &str) -> Vec<EventRow> {
+    let api: Api<CoreEvent> = Api::namespaced(cluster.client.clone(), namespace);
+    let params = ListParams::default().fields(&format!(
+        "involvedObject.kind={kind},involvedObject.name={name}"
+    ));
+    let Ok(Ok(list)) = tokio::time::timeout(LOG_TIMEOUT, api.list(&params)).await else {
+        return Vec::new();
+    };
+    let mut rows: Vec<EventRow> = list
+        .items
+        .iter()
+        .filter_map(|event| serde_json::to_value(event).ok())
+        .filter_map(|value| watch::summary::event(&value))
+        .filter(|(about, _, _)| about.kind == kind && about.name == name)
+        .map(|(_, _, row)| row)
+        .collect();
+    rows.sort_by(|a, b| a.last_seen.cmp(&b.last_seen));
+    rows
 }
 
 async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::Logs {
@@ -259,8 +311,7 @@ async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::L
 /// Prints the final line (and digest) or the JSON report.
 fn finish(
     world: &World,
-    verdict: Verdict,
-    elapsed: Duration,
+    ending: Ending,
     entries: Vec<digest::Entry>,
     options: &Options,
 ) -> Result<()> {
@@ -269,6 +320,14 @@ fn finish(
         Format::Plain => {
             if !entries.is_empty() {
                 eprint!("{}", digest::render(&entries));
+            }
+            let Ending {
+                verdict,
+                elapsed,
+                announced,
+            } = ending;
+            if announced {
+                return Ok(());
             }
             let rows = tree(world);
             writeln!(
@@ -279,11 +338,11 @@ fn finish(
         }
         Format::Json => {
             let timings = report::Timings {
-                elapsed,
+                elapsed: ending.elapsed,
                 timeout: options.timeout,
                 stabilize: options.stabilize,
             };
-            let report = report::build(world, verdict, timings, entries);
+            let report = report::build(world, ending.verdict, timings, entries);
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
@@ -324,7 +383,19 @@ mod tests {
         })))
     }
 
-    async fn run(options: &Options, script: Vec<(u64, Update)>) -> (Verdict, Duration, Vec<Line>) {
+    async fn run(
+        options: &Options,
+        script: Vec<(u64, Update)>,
+    ) -> (Verdict, Duration, Vec<String>) {
+        let (ending, lines) = run_until(options, script, std::future::pending()).await;
+        (ending.verdict, ending.elapsed, lines)
+    }
+
+    async fn run_until(
+        options: &Options,
+        script: Vec<(u64, Update)>,
+        interrupt: impl Future<Output = ()>,
+    ) -> (Ending, Vec<String>) {
         let (sender, mut updates) = mpsc::channel(16);
         tokio::spawn(async move {
             for (at, update) in script {
@@ -338,11 +409,14 @@ mod tests {
         });
         let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
         let mut lines = Vec::new();
-        let never = std::future::pending::<()>();
-        let (verdict, at) = follow(&mut world, &mut updates, options, never, |l| lines.push(l))
-            .await
-            .unwrap();
-        (verdict, at, lines)
+        let ending = follow(&mut world, &mut updates, options, interrupt, |l| {
+            lines.push(match l {
+                Line::Out(t) | Line::Err(t) => t,
+            });
+        })
+        .await
+        .unwrap();
+        (ending, lines)
     }
 
     #[tokio::test(start_paused = true)]
@@ -359,12 +433,7 @@ mod tests {
             (8100..8200).contains(&at),
             "success decided after its 5s window: {at}"
         );
-        let texts: Vec<String> = lines
-            .iter()
-            .map(|l| match l {
-                Line::Out(t) | Line::Err(t) => t.clone(),
-            })
-            .collect();
+        let texts = lines;
         assert_eq!(
             texts.len(),
             4,
@@ -392,5 +461,27 @@ mod tests {
         assert_eq!(verdict, Verdict::Timeout);
         assert_eq!(at.as_secs(), 3);
         assert!(lines.is_empty(), "JSON mode prints no change lines");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn following_announces_the_verdict_and_keeps_printing_until_interrupted() {
+        let mut options = options(Format::Plain, 60, 0);
+        options.follow = true;
+        options.github = false;
+        let script = vec![
+            (100, pod(Status::Success, "ready")),
+            (1000, pod(Status::Failed, "OOMKilled")),
+        ];
+        let interrupt = tokio::time::sleep(Duration::from_secs(5));
+        let (ending, lines) = run_until(&options, script, interrupt).await;
+        assert_eq!(ending.verdict, Verdict::Success, "a verdict never changes");
+        assert!(ending.announced);
+        assert_eq!(ending.elapsed, Duration::from_millis(100));
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[1].starts_with("outcome: success after 0.1s"),
+            "{lines:?}"
+        );
+        assert!(lines[2].ends_with("failed  OOMKilled"), "{lines:?}");
     }
 }

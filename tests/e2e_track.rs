@@ -389,6 +389,9 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
         said(&output)
     );
     assert!(took < Duration::from_secs(10));
+    // Applying the same twice more: the last one changes nothing. (Twice, because the
+    // first re-apply may settle server-side defaults.)
+    apply(&deployment("no-wait", 1, "nginx:1.27", ""), &["--no-wait"]);
     let (output, _) = apply(
         &deployment("no-wait", 1, "nginx:1.27", ""),
         &["--no-wait", "--output", "json"],

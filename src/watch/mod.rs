@@ -21,6 +21,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject};
 use kube::discovery::ApiResource;
 use kube::runtime::{WatchStreamExt, watcher};
+use std::collections::HashSet;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -167,11 +168,19 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
         .collect();
     let mut merged = futures::stream::select_all(streams).ready_chunks(BATCH);
     let mut graph = Graph::new(roots.into_iter().map(|r| r.key).collect());
+    // Nothing is sent until every object watch has listed once: a Deployment seen before
+    // its pods were listed would look finished with no pods to wait for.
+    let mut unsynced: HashSet<usize> = (0..specs.len()).filter(|&i| !specs[i].events).collect();
     while let Some(batch) = merged.next().await {
         for (index, item) in batch {
             let spec = &specs[index];
             match item {
-                Ok(event) => fold(&mut graph, index, spec.events, event),
+                Ok(event) => {
+                    if matches!(event, watcher::Event::InitDone) {
+                        unsynced.remove(&index);
+                    }
+                    fold(&mut graph, index, spec.events, event);
+                }
                 Err(error) => {
                     // Events only explain; a forbidden Events watch must not stop tracking.
                     if let Some(fatal) = fatal(&error, &server, spec).filter(|_| !spec.events) {
@@ -181,6 +190,9 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
                     tracing::debug!(%error, "watch error; backing off");
                 }
             }
+        }
+        if !unsynced.is_empty() {
+            continue;
         }
         for diff in graph.diffs() {
             if sender.send(Update::Diff(diff)).await.is_err() {
