@@ -83,8 +83,15 @@ pub struct DemoArgs {
     /// Run the simulated clock X times faster
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = speed_arg)]
     pub speed: f64,
-    #[command(flatten)]
-    pub track: TrackArgs,
+    /// Step execution timeout [default: 5m]
+    #[arg(long, value_name = "DUR", value_parser = duration_arg)]
+    pub timeout: Option<std::time::Duration>,
+    /// Status stabilization window [default: 10s; 15s for flaky, longer than its failure]
+    #[arg(long, value_name = "DUR", value_parser = duration_arg)]
+    pub stabilize: Option<std::time::Duration>,
+    /// Output format (default: tui when stdout is a terminal, else plain)
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<TrackOutput>,
 }
 
 /// The bundled examples of `kos demo` (`assets/demo/`).

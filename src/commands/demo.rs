@@ -6,7 +6,7 @@
 //! simulated cluster's insides.
 
 use crate::apply::ApplyOptions;
-use crate::cli::{ApplyArgs, ClusterArgs, DemoArgs, DemoScenario, FileArgs};
+use crate::cli::{ApplyArgs, ClusterArgs, DemoArgs, DemoScenario, FileArgs, TrackArgs};
 use crate::exit::{BadInput, ClusterError, ExitCode};
 use crate::manifest::{self, LoadOptions};
 use crate::sim::{self, SimConfig};
@@ -14,6 +14,7 @@ use color_eyre::Result;
 use color_eyre::eyre::WrapErr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The bundled manifests of a scenario: what is applied before tracking (the revision a
 /// rolling update starts from), and what is applied and tracked.
@@ -38,6 +39,20 @@ fn manifests(scenario: DemoScenario) -> Manifests {
         },
         DemoScenario::Job => tracked(include_str!("../../assets/demo/job.yaml")),
         DemoScenario::Big => tracked(include_str!("../../assets/demo/big.yaml")),
+    }
+}
+
+/// `--timeout` and `--stabilize` unless given: both countdowns show, and the flaky
+/// scenario's failure (a 10 s image pull back-off) fits inside its window.
+fn track_args(args: &DemoArgs) -> TrackArgs {
+    let stabilize = match args.scenario {
+        DemoScenario::Flaky => Duration::from_secs(15),
+        _ => Duration::from_secs(10),
+    };
+    TrackArgs {
+        timeout: args.timeout.unwrap_or(Duration::from_mins(5)),
+        stabilize: args.stabilize.unwrap_or(stabilize),
+        output: args.output,
     }
 }
 
@@ -67,7 +82,7 @@ async fn demo(args: &DemoArgs, cluster: &sim::Sim, dir: &Scratch) -> Result<Exit
             kubeconfig: Some(kubeconfig.clone()),
             ..ClusterArgs::default()
         },
-        track: args.track.clone(),
+        track: track_args(args),
         no_wait,
         dry_run: false,
         field_manager: "kos".to_owned(),
