@@ -253,3 +253,30 @@ fn the_live_view_in_a_real_terminal() {
     assert!(!after.contains("┌ objects"), "{after}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `kos demo` without a terminal: the bundled scenario runs against the in-process cluster
+/// and ends with the verdict the scenario is built for.
+#[test]
+fn demo_scenarios_end_with_their_verdict() {
+    for (scenario, outcome, code) in [("job", "success", 0), ("image-pull", "failed", 1)] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kos"))
+            .args([
+                "demo",
+                "--scenario",
+                scenario,
+                "--speed",
+                "5",
+                "--stabilize",
+                "1s",
+            ])
+            .args(["--timeout", "2m", "--output", "json"])
+            .output()
+            .expect("kos demo runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("{scenario}: stdout is not one JSON document ({e}):\n{stdout}")
+        });
+        assert_eq!(report["outcome"], outcome, "{scenario}: {stdout}");
+        assert_eq!(out.status.code(), Some(code), "{scenario}");
+    }
+}
