@@ -13,8 +13,12 @@ pub enum ExitCode {
     Timeout = 2,
     BadInput = 3,
     Cluster = 4,
+    /// 128 + SIGHUP: the terminal went away.
+    HungUp = 129,
     /// 128 + SIGINT.
     Interrupted = 130,
+    /// 128 + SIGTERM.
+    Terminated = 143,
 }
 
 impl From<ExitCode> for std::process::ExitCode {

@@ -22,4 +22,5 @@ pub mod output;
 pub mod sim;
 pub mod status;
 pub mod tracker;
+pub mod ui;
 pub mod watch;

@@ -162,7 +162,7 @@ items:
     fn load_paths(paths: &[PathBuf], recursive: bool) -> Result<Vec<Manifest>, LoadErrors> {
         let options = LoadOptions {
             recursive,
-            namespace: None,
+            ..LoadOptions::default()
         };
         load_with_stdin(paths, &options, &mut std::io::empty())
     }
@@ -357,8 +357,8 @@ metadata: {name: 42}
     fn an_object_in_another_namespace_than_dash_n_is_refused_like_kubectl() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: a}\n";
         let options = LoadOptions {
-            recursive: false,
             namespace: Some("b".to_owned()),
+            ..LoadOptions::default()
         };
         assert_eq!(
             load_err(text, &options).to_string(),
@@ -367,8 +367,8 @@ metadata: {name: 42}
              operation."
         );
         let same = LoadOptions {
-            recursive: false,
             namespace: Some("a".to_owned()),
+            ..LoadOptions::default()
         };
         let manifests = load_str("in.yaml", text, &same).unwrap();
         // The namespace is not filled in: only discovery knows whether a kind is namespaced.
@@ -638,6 +638,10 @@ mod hostile {
             started.elapsed()
         );
         assert!(shown.starts_with("in.yaml: document 1, line "), "{shown}");
+        assert!(
+            shown.ends_with("YAML aliases expand too much (an alias bomb?)"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -738,7 +742,7 @@ mod binary {
         let path = dir.path().join("bad.yaml");
         std::fs::write(
             &path,
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: Not_Valid}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n\napiVersion: v1\nmetadata: {name: no-kind}\n",
         )
         .unwrap();
         let output = Command::new(KOS)
@@ -748,7 +752,7 @@ mod binary {
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(3), "{stderr}");
-        let place = format!("{}: document 2, line 6:1: metadata.name", path.display());
+        let place = format!("{}: document 2, line 6:1: kind", path.display());
         assert!(stderr.contains(&place), "{stderr}");
         assert!(output.stdout.is_empty());
     }
@@ -775,4 +779,24 @@ mod binary {
         assert_eq!(rows[0]["name"], "piped");
         assert_eq!(rows[0]["kind"], "ConfigMap");
     }
+}
+
+#[test]
+fn inspect_only_reads_objects_that_could_not_be_applied() {
+    // `kos status` reads dumps: the same name twice, no name at all — only kind matters.
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n\
+                apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n\
+                apiVersion: v1\nkind: Pod\nmetadata: {generateName: b-}\n";
+    assert!(load_str("in.yaml", text, &options()).is_err());
+    let inspect = LoadOptions {
+        inspect_only: true,
+        ..LoadOptions::default()
+    };
+    assert_eq!(load_str("in.yaml", text, &inspect).unwrap().len(), 3);
+    let errors = load_str("in.yaml", "metadata: {name: a}\n", &inspect).unwrap_err();
+    assert_eq!(
+        errors.0.len(),
+        2,
+        "apiVersion and kind are still required: {errors}"
+    );
 }

@@ -13,6 +13,7 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
     let load = LoadOptions {
         recursive: args.files.recursive,
         namespace: args.cluster.namespace.clone(),
+        ..LoadOptions::default()
     };
     let manifests =
         manifest::load(&args.files.files, &load).map_err(|errors| BadInput(errors.to_string()))?;
@@ -35,6 +36,9 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     let roots = applied.iter().map(Root::from).collect();
+    if crate::ui::wanted(&args.track) {
+        return crate::ui::track(&cluster, roots, &args.track).await;
+    }
     headless::track(&cluster, roots, &options).await
 }
 

@@ -23,6 +23,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode> {
     let options = LoadOptions {
         recursive: args.files.recursive,
         namespace: None,
+        inspect_only: true,
     };
     let manifests = manifest::load(&args.files.files, &options)
         .map_err(|errors| BadInput(errors.to_string()))?;

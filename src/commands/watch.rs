@@ -61,6 +61,7 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
         let load = LoadOptions {
             recursive: args.recursive,
             namespace: args.cluster.namespace.clone(),
+            ..LoadOptions::default()
         };
         manifest::load(&args.files, &load).map_err(|errors| BadInput(errors.to_string()))?
     };
@@ -94,6 +95,9 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
     roots.retain(|root| seen.insert(root.key.clone()));
     if roots.is_empty() {
         return Err(BadInput("no objects match; nothing to watch".into()).into());
+    }
+    if crate::ui::wanted(&args.track) {
+        return crate::ui::track(&cluster, roots, &args.track).await;
     }
     headless::track(&cluster, roots, &options).await
 }

@@ -82,6 +82,10 @@ pub struct LoadOptions {
     pub recursive: bool,
     /// `-n`: the namespace objects default to; an object naming another one is an error.
     pub namespace: Option<String>,
+    /// The objects are only read, never applied (`kos status`): the checks that matter only
+    /// to an API server (names, duplicates, `-n`) are skipped; apiVersion and kind are still
+    /// required, since the status rules are chosen by them.
+    pub inspect_only: bool,
 }
 
 /// One problem found in the input.
@@ -193,8 +197,11 @@ impl Loaded {
         options: &LoadOptions,
     ) -> Result<Vec<Manifest>, LoadErrors> {
         let namespace = options.namespace.as_deref();
-        self.problems
-            .extend(validate::check(&self.objects, namespace));
+        self.problems.extend(validate::check(
+            &self.objects,
+            namespace,
+            options.inspect_only,
+        ));
         if self.objects.is_empty() && self.problems.is_empty() {
             self.problems.push(Problem {
                 source: Source::whole(given),

@@ -15,8 +15,9 @@ use std::fmt::Write as _;
 /// Longest piece of a user value quoted back in a message.
 const QUOTE_MAX: usize = 80;
 
-/// The problems of `manifests`, in their order; `namespace` is `-n`.
-pub fn check(manifests: &[Manifest], namespace: Option<&str>) -> Vec<Problem> {
+/// The problems of `manifests`, in their order; `namespace` is `-n`. With `inspect_only`,
+/// only what reading the objects needs: a mapping with apiVersion and kind.
+pub fn check(manifests: &[Manifest], namespace: Option<&str>, inspect_only: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut seen: HashMap<Identity, &Source> = HashMap::new();
     for manifest in manifests {
@@ -28,6 +29,13 @@ pub fn check(manifests: &[Manifest], namespace: Option<&str>) -> Vec<Problem> {
             problems.push(report("a Kubernetes object must be a mapping".to_owned()));
             continue;
         };
+        if inspect_only {
+            let mut missing = Vec::new();
+            required_string(object, "apiVersion", "apiVersion", &mut missing);
+            required_string(object, "kind", "kind", &mut missing);
+            problems.extend(missing.into_iter().map(report));
+            continue;
+        }
         problems.extend(check_object(object, namespace).into_iter().map(report));
         if let Some(identity) = Identity::of(object, namespace) {
             if let Some(first) = seen.get(&identity) {
@@ -254,7 +262,7 @@ mod tests {
             .enumerate()
             .map(|(i, object)| manifest(object, i + 1))
             .collect();
-        check(&manifests, namespace)
+        check(&manifests, namespace, false)
             .into_iter()
             .map(|problem| problem.message)
             .collect()

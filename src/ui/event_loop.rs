@@ -1,0 +1,397 @@
+//! The view's one loop (DESIGN.md section 7): a single `select!` over keys, world diffs, log
+//! lines, signals and a tick, feeding [`App::update`], redrawing only when it said something
+//! changed.
+//!
+//! Every input is injected (a key stream, a diff stream, a signal stream, a log source) so
+//! that the loop runs the same against a real terminal and against a script. The tick is not
+//! periodic: it fires only when a countdown's second turns or the tracker has a deadline,
+//! so an idle view sleeps. It must never block on the network.
+
+use crate::exit::ExitCode;
+use crate::model::Diff;
+use crate::ui::app::{App, LogRequest, Message};
+use crate::ui::keys;
+use crate::ui::logs::{LogEvent, LogSource};
+use crate::ui::render::render;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::crossterm::event::Event;
+use std::io;
+use tokio::time::Instant;
+
+/// Diffs applied in one go before a redraw, so that a burst costs one frame while keys
+/// stay responsive.
+const DIFF_BATCH: usize = 512;
+
+/// Why the loop stopped without an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum LoopError {
+    #[error("cannot read the keyboard: {0}")]
+    Input(#[from] io::Error),
+    #[error("cannot draw on the terminal: {0}")]
+    Draw(String),
+    #[error("the watch stopped: {0}")]
+    Watch(String),
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub code: ExitCode,
+    /// Frames drawn, the first one included.
+    pub redraws: u64,
+}
+
+/// The loop's inputs besides the app and the terminal.
+pub struct Inputs<K, D, S> {
+    /// Terminal events: `EventStream` in production, a script in tests. Its end means the
+    /// terminal is gone.
+    pub keys: K,
+    /// The watch actor's diffs, or the error that stopped it. Its end leaves the view open
+    /// on the last state.
+    pub diffs: D,
+    /// SIGINT, SIGTERM, SIGHUP as the exit code each one means.
+    pub signals: S,
+    /// When tracking started: elapsed time for the tracker counts from here.
+    pub started: Instant,
+}
+
+/// Runs the view until the user quits, a signal comes or the terminal goes away.
+pub async fn run<B, K, D, E, S>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    inputs: Inputs<K, D, S>,
+    log_source: &dyn LogSource,
+) -> Result<Outcome, LoopError>
+where
+    B: Backend,
+    B::Error: std::fmt::Display,
+    K: Stream<Item = io::Result<Event>> + Unpin,
+    D: Stream<Item = Result<Diff, E>> + Unpin,
+    E: std::fmt::Display,
+    S: Stream<Item = ExitCode> + Unpin,
+{
+    let Inputs {
+        mut keys,
+        diffs,
+        mut signals,
+        started,
+    } = inputs;
+    let mut diffs = diffs.fuse();
+    let mut logs = LogStream::default();
+    let mut redraws = 0;
+    let size = terminal
+        .size()
+        .map_err(|e| LoopError::Draw(e.to_string()))?;
+    app.update(
+        Message::Resize {
+            width: size.width,
+            height: size.height,
+        },
+        started.elapsed(),
+    );
+    let mut changed = true;
+    loop {
+        if changed {
+            terminal
+                .draw(|frame| render(app, frame))
+                .map_err(|e| LoopError::Draw(e.to_string()))?;
+            redraws += 1;
+        }
+        if let Some(code) = app.exit_code() {
+            return Ok(Outcome { code, redraws });
+        }
+        logs.follow(app.log_request(), log_source);
+        let wake = app.next_wake().map(|at| started + at);
+        let message = tokio::select! {
+            key = keys.next() => match key {
+                Some(Ok(event)) => terminal_message(app, &event),
+                Some(Err(error)) => return Err(LoopError::Input(error)),
+                None => Some(Message::Signal(ExitCode::HungUp)),
+            },
+            Some(diff) = diffs.next() => Some(Message::Diffs(batch(diff, &mut diffs)?)),
+            Some(event) = logs.next() => Some(event),
+            Some(code) = signals.next() => Some(Message::Signal(code)),
+            () = sleep_until(wake) => Some(Message::Tick),
+        };
+        changed = message.is_some_and(|m| app.update(m, started.elapsed()));
+    }
+}
+
+/// `first` and whatever else the watch actor already sent, up to [`DIFF_BATCH`]; or the
+/// error that stopped it.
+fn batch<D, E>(first: Result<Diff, E>, diffs: &mut D) -> Result<Vec<Diff>, LoopError>
+where
+    D: Stream<Item = Result<Diff, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let watch_error = |e: E| LoopError::Watch(e.to_string());
+    let mut batch = vec![first.map_err(watch_error)?];
+    while batch.len() < DIFF_BATCH {
+        match futures::FutureExt::now_or_never(diffs.next()) {
+            Some(Some(diff)) => batch.push(diff.map_err(watch_error)?),
+            _ => break,
+        }
+    }
+    Ok(batch)
+}
+
+/// A key (as the current pane reads it) or a resize; other terminal events change nothing.
+fn terminal_message(app: &App, event: &Event) -> Option<Message> {
+    match event {
+        Event::Key(key) => keys::action(app.key_context(), *key).map(Message::Key),
+        Event::Resize(width, height) => Some(Message::Resize {
+            width: *width,
+            height: *height,
+        }),
+        _ => None,
+    }
+}
+
+async fn sleep_until(wake: Option<Instant>) {
+    match wake {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The log stream the app asked for: reopened when the request changes, dropped (which
+/// closes it) when the logs pane closes.
+#[derive(Default)]
+struct LogStream {
+    request: Option<LogRequest>,
+    stream: Option<BoxStream<'static, LogEvent>>,
+}
+
+impl LogStream {
+    fn follow(&mut self, wanted: Option<LogRequest>, source: &dyn LogSource) {
+        if wanted != self.request {
+            self.stream = wanted.as_ref().map(|request| source.open(request));
+            self.request = wanted;
+        }
+    }
+
+    /// The next log message; pending forever when there is no open stream.
+    async fn next(&mut self) -> Option<Message> {
+        let Some(stream) = self.stream.as_mut() else {
+            return std::future::pending().await;
+        };
+        let message = match stream.next().await {
+            Some(LogEvent::Line(line)) => return Some(Message::LogLine(line)),
+            Some(LogEvent::Failed(reason)) => Message::LogEnded(reason),
+            None => Message::LogEnded("end of log".to_owned()),
+        };
+        // Ended or failed: keep the request so it is not reopened in a loop.
+        self.stream = None;
+        Some(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::World;
+    use crate::status::Status;
+    use crate::tracker::Tracker;
+    use crate::ui::app::Header;
+    use crate::ui::fixtures;
+    use futures::stream;
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    enum Step {
+        Key(KeyCode),
+        Wait(u64),
+    }
+
+    /// A keyboard that types `steps`, waiting (real milliseconds) where told.
+    fn script(steps: Vec<Step>) -> impl Stream<Item = io::Result<Event>> + Unpin {
+        Box::pin(
+            stream::iter(steps)
+                .then(|step| async move {
+                    match step {
+                        Step::Key(code) => {
+                            Some(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))
+                        }
+                        Step::Wait(ms) => {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                            None
+                        }
+                    }
+                })
+                .filter_map(|event| async move { event }),
+        )
+    }
+
+    /// Log lines per container name, recording every request opened.
+    #[derive(Default)]
+    struct FakeLogs {
+        opened: Arc<Mutex<Vec<LogRequest>>>,
+    }
+
+    impl LogSource for FakeLogs {
+        fn open(&self, request: &LogRequest) -> BoxStream<'static, LogEvent> {
+            self.opened.lock().unwrap().push(request.clone());
+            let container = request.container.clone().unwrap_or_default();
+            stream::iter([
+                LogEvent::Line(format!("{container}: hello")),
+                LogEvent::Line(format!("{container}: world")),
+            ])
+            .boxed()
+        }
+    }
+
+    async fn run_script(
+        app: &mut App,
+        steps: Vec<Step>,
+        diffs: Vec<Diff>,
+        logs: &FakeLogs,
+    ) -> (Outcome, Terminal<TestBackend>) {
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        let inputs = Inputs {
+            keys: script(steps),
+            diffs: stream::iter(diffs.into_iter().map(Ok::<_, String>)).chain(stream::pending()),
+            signals: stream::pending(),
+            started: Instant::now(),
+        };
+        let outcome = run(&mut terminal, app, inputs, logs).await.unwrap();
+        (outcome, terminal)
+    }
+
+    fn settled_app() -> App {
+        let root = fixtures::key("Service", "web");
+        let mut app = App::new(
+            World::new(vec![root]),
+            Tracker::new(Some(Duration::from_mins(5)), Duration::ZERO),
+            Header::default(),
+        );
+        let svc = fixtures::object("Service", "web", Status::Success, None);
+        app.update(
+            Message::Diffs(vec![Diff::Upsert(Box::new(svc))]),
+            Duration::ZERO,
+        );
+        app
+    }
+
+    #[tokio::test]
+    async fn an_idle_view_after_the_verdict_never_redraws() {
+        let mut app = settled_app();
+        assert!(app.verdict().is_some());
+        let steps = vec![Step::Wait(1_300), Step::Key(KeyCode::Char('q'))];
+        let (outcome, _) = run_script(&mut app, steps, Vec::new(), &FakeLogs::default()).await;
+        assert_eq!(outcome.code, ExitCode::Success);
+        assert_eq!(
+            outcome.redraws, 2,
+            "the first frame and the one after q, nothing between"
+        );
+    }
+
+    #[tokio::test]
+    async fn before_the_verdict_it_redraws_once_per_second() {
+        let root = fixtures::key("Service", "web");
+        let mut app = App::new(
+            World::new(vec![root]),
+            Tracker::new(Some(Duration::from_mins(5)), Duration::ZERO),
+            Header::default(),
+        );
+        let steps = vec![Step::Wait(2_500), Step::Key(KeyCode::Char('q'))];
+        let (outcome, terminal) =
+            run_script(&mut app, steps, Vec::new(), &FakeLogs::default()).await;
+        assert_eq!(outcome.code, ExitCode::Interrupted);
+        // First frame, the seconds 1 and 2 turning, the frame after q.
+        assert_eq!(outcome.redraws, 4);
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("done in 0:02"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_diffs_costs_one_frame() {
+        let mut app = settled_app();
+        let service = fixtures::key("Service", "web");
+        let diffs: Vec<Diff> = (0..100)
+            .map(|i| {
+                let mut pod = fixtures::pod(&format!("web-{i:03}"), &service, Status::Success);
+                pod.counted = false;
+                Diff::Upsert(Box::new(pod))
+            })
+            .collect();
+        let steps = vec![Step::Wait(200), Step::Key(KeyCode::Char('q'))];
+        let (outcome, terminal) = run_script(&mut app, steps, diffs, &FakeLogs::default()).await;
+        assert_eq!(app.world.objects.len(), 101);
+        assert_eq!(
+            outcome.redraws, 3,
+            "first frame, the burst, the frame after q"
+        );
+        assert!(terminal.backend().to_string().contains("Pod web-010"));
+    }
+
+    #[tokio::test]
+    async fn logs_stream_while_the_pane_is_open_and_restart_on_a_container_switch() {
+        let mut app = fixtures::app();
+        let logs = FakeLogs::default();
+        let steps = vec![
+            Step::Key(KeyCode::Char('f')),
+            Step::Key(KeyCode::Char('l')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('c')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let (outcome, terminal) = run_script(&mut app, steps, Vec::new(), &logs).await;
+        assert_eq!(outcome.code, ExitCode::Interrupted);
+        let opened = logs.opened.lock().unwrap().clone();
+        let containers: Vec<_> = opened.iter().map(|r| r.container.clone()).collect();
+        assert_eq!(
+            containers,
+            [Some("nginx".to_owned()), Some("init-config".to_owned())]
+        );
+        let view = app.logs.as_ref().unwrap();
+        assert_eq!(view.lines, ["init-config: hello", "init-config: world"]);
+        assert_eq!(view.note.as_deref(), Some("end of log"));
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("init-config: world"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn a_signal_ends_the_loop_with_its_code() {
+        let mut app = fixtures::app();
+        let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
+        let inputs = Inputs {
+            keys: stream::pending(),
+            diffs: stream::pending::<Result<Diff, String>>(),
+            signals: stream::iter([ExitCode::Terminated]),
+            started: Instant::now(),
+        };
+        let outcome = run(&mut terminal, &mut app, inputs, &FakeLogs::default())
+            .await
+            .unwrap();
+        assert_eq!(outcome.code, ExitCode::Terminated);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_watch_ends_the_view_with_its_reason() {
+        let mut app = fixtures::app();
+        let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
+        let inputs = Inputs {
+            keys: stream::pending(),
+            diffs: stream::iter([Err("pods is forbidden")]),
+            signals: stream::pending(),
+            started: Instant::now(),
+        };
+        let error = run(&mut terminal, &mut app, inputs, &FakeLogs::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(&error, LoopError::Watch(reason) if reason == "pods is forbidden"));
+    }
+
+    #[tokio::test]
+    async fn the_end_of_the_keyboard_is_a_hang_up() {
+        let mut app = fixtures::app();
+        let (outcome, _) = run_script(&mut app, Vec::new(), Vec::new(), &FakeLogs::default()).await;
+        assert_eq!(outcome.code, ExitCode::HungUp);
+    }
+}

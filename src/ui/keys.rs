@@ -1,0 +1,148 @@
+//! Keys → [`Action`]s, per [`KeyContext`] (DESIGN.md section 8), and the help text that
+//! lists them. It only translates: what an action does is `App::update`'s business.
+
+use crate::ui::app::{Action, KeyContext};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// What `key` does in `context`, if anything. Key releases and repeats of releases are
+/// ignored (terminals that report them would otherwise act twice).
+pub fn action(context: KeyContext, key: KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return matches!(key.code, KeyCode::Char('c')).then_some(Action::Quit);
+    }
+    match context {
+        KeyContext::Filter => filter(key.code),
+        KeyContext::Help => match key.code {
+            KeyCode::Esc | KeyCode::Char('?') => Some(Action::Back),
+            KeyCode::Char('q') => Some(Action::Quit),
+            _ => None,
+        },
+        KeyContext::Tree => tree(key.code).or_else(|| common(key.code)),
+        KeyContext::Logs => logs(key.code)
+            .or_else(|| scroll(key.code))
+            .or_else(|| common(key.code)),
+        KeyContext::Events => scroll(key.code).or_else(|| common(key.code)),
+    }
+}
+
+fn common(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    })
+}
+
+fn tree(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home => Action::Top,
+        KeyCode::End => Action::Bottom,
+        KeyCode::Left => Action::Collapse,
+        KeyCode::Right => Action::Expand,
+        KeyCode::Char(' ') => Action::Toggle,
+        KeyCode::Enter => Action::Details,
+        KeyCode::Char('f') => Action::NextFailure,
+        KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('l') => Action::Logs,
+        KeyCode::Char('e') => Action::Events,
+        _ => return None,
+    })
+}
+
+fn logs(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char('f') => Action::Follow,
+        KeyCode::Char('c') => Action::NextContainer,
+        KeyCode::Char('p') => Action::Previous,
+        KeyCode::Char('w') => Action::Wrap,
+        _ => return None,
+    })
+}
+
+fn scroll(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char('g') | KeyCode::Home => Action::Top,
+        KeyCode::Char('G') | KeyCode::End => Action::Bottom,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        _ => return None,
+    })
+}
+
+fn filter(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char(c) => Action::FilterChar(c),
+        KeyCode::Backspace => Action::FilterBackspace,
+        KeyCode::Enter => Action::FilterKeep,
+        KeyCode::Esc => Action::Back,
+        _ => return None,
+    })
+}
+
+/// Every key of `context`, as the help overlay lists it.
+pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
+    const QUIT: (&str, &str) = (
+        "q, Ctrl-C",
+        "quit: the verdict's exit code, or 130 before it",
+    );
+    match context {
+        KeyContext::Tree | KeyContext::Help => &[
+            ("↑ ↓, j k", "move the selection"),
+            (
+                "PgUp PgDn, Home End",
+                "move by a page, to the top or bottom",
+            ),
+            ("← →", "collapse / expand the selected node"),
+            ("Space", "toggle the selected node"),
+            ("Enter", "open or close the details pane"),
+            ("f", "jump to the next failed object"),
+            (
+                "/",
+                "filter rows by name or status (Enter keeps, Esc clears)",
+            ),
+            (
+                "l",
+                "logs of the selected pod, or of the first pod under it",
+            ),
+            ("e", "Events of the selected object"),
+            ("Esc", "close details, clear the filter"),
+            ("?", "this help"),
+            QUIT,
+        ],
+        KeyContext::Filter => &[
+            ("text", "rows whose name or status contains it"),
+            ("Backspace", "delete a character"),
+            ("Enter", "keep the filter"),
+            ("Esc", "clear the filter"),
+            ("Ctrl-C", "quit"),
+        ],
+        KeyContext::Logs => &[
+            ("f", "follow on/off"),
+            ("c", "next container"),
+            ("p", "previous (crashed) container instance on/off"),
+            ("w", "wrap on/off"),
+            ("g G, Home End", "top, bottom"),
+            ("PgUp PgDn, ↑ ↓", "scroll"),
+            ("Esc", "back to the tree"),
+            ("?", "this help"),
+            QUIT,
+        ],
+        KeyContext::Events => &[
+            ("g G, Home End", "top, bottom"),
+            ("PgUp PgDn, ↑ ↓", "scroll"),
+            ("Esc", "back to the tree"),
+            ("?", "this help"),
+            QUIT,
+        ],
+    }
+}

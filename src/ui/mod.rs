@@ -1,0 +1,111 @@
+//! The full-screen live view (DESIGN.md sections 1, 7 and 8): a tree of every tracked object
+//! with its status, details, logs, Events and the verdict's countdowns.
+//!
+//! The view only reads the engine's output: it is handed the [`World`] to start from, a
+//! [`Tracker`], a stream of [`Diff`]s from the watch actor and a [`LogSource`]. It must not
+//! talk to the cluster other than through the log source, nor decide anything about status.
+
+pub mod app;
+pub mod event_loop;
+pub mod keys;
+pub mod logs;
+pub mod render;
+pub mod terminal;
+pub mod tree;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;
+
+use crate::cli::{TrackArgs, TrackOutput};
+use crate::cluster::Cluster;
+use crate::exit::{ClusterError, ExitCode};
+use crate::headless::Options;
+use crate::model::{Diff, World};
+use crate::tracker::Tracker;
+use crate::watch::{self, Root, Update};
+use app::{App, Header};
+use event_loop::{Inputs, LoopError};
+use futures::{Stream, StreamExt};
+use logs::{ClusterLogs, LogSource};
+use ratatui::crossterm::event::EventStream;
+use std::io::IsTerminal;
+use tokio::time::Instant;
+
+/// Whether `kos apply` / `kos watch` open the view: `--output tui`, or no `--output` and
+/// stdout is a terminal.
+pub fn wanted(args: &TrackArgs) -> bool {
+    match args.output {
+        Some(TrackOutput::Tui) => true,
+        Some(_) => false,
+        None => std::io::stdout().is_terminal(),
+    }
+}
+
+/// Tracks `roots` in the view: the watch actor and tracker of the headless modes, with the
+/// view as front end. Returns the exit code the user left with.
+pub async fn track(
+    cluster: &Cluster,
+    roots: Vec<Root>,
+    args: &TrackArgs,
+) -> color_eyre::Result<ExitCode> {
+    let options = Options::from_args(args, false);
+    let world = World::new(roots.iter().map(|r| r.key.clone()).collect());
+    let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
+    let diffs =
+        futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).map(|update| match update {
+            Update::Diff(diff) => Ok(diff),
+            Update::Error(error) => Err(error),
+        });
+    let session = Session {
+        world,
+        tracker: Tracker::new(options.timeout, options.stabilize),
+        header: Header {
+            context: cluster.context.clone().unwrap_or_default(),
+            namespace: cluster.namespace.clone(),
+        },
+        started: Instant::now(),
+        diffs,
+        logs: Box::new(ClusterLogs::new(cluster.client.clone())),
+    };
+    run(session).await
+}
+
+/// What the view needs from the command that opens it.
+pub struct Session<D> {
+    /// The roots in input order, and whatever is known of them already.
+    pub world: World,
+    pub tracker: Tracker,
+    pub header: Header,
+    /// When tracking started (the tracker's zero).
+    pub started: Instant,
+    /// The watch actor's diffs, or the error that stopped it (exit 4).
+    pub diffs: D,
+    pub logs: Box<dyn LogSource + Send>,
+}
+
+/// Opens the view on this terminal and runs it until the user quits; returns the exit code
+/// (the verdict's after a verdict, 130 before it, 143/129 on SIGTERM/SIGHUP).
+pub async fn run<D, E>(session: Session<D>) -> color_eyre::Result<ExitCode>
+where
+    D: Stream<Item = Result<Diff, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let signals = terminal::signals()?;
+    let mut app = App::new(session.world, session.tracker, session.header);
+    let mut terminal = terminal::init()?;
+    let _guard = terminal::Guard;
+    let inputs = Inputs {
+        keys: EventStream::new(),
+        diffs: session.diffs,
+        signals,
+        started: session.started,
+    };
+    let outcome = event_loop::run(&mut terminal, &mut app, inputs, session.logs.as_ref()).await;
+    match outcome {
+        Ok(outcome) => Ok(outcome.code),
+        Err(error @ LoopError::Watch(_)) => Err(ClusterError(error.to_string()).into()),
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,154 @@
+//! The details pane: status, counts, conditions, containers and latest Events of the
+//! selected object. The model carries no Secret data, and neither does this pane.
+
+use super::status_look;
+use crate::model::{ContainerRow, EventRow, TrackedObject};
+use crate::ui::app::App;
+use crate::ui::tree::one_line;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+/// Events shown in the details pane; the events view (`e`) has them all.
+const LATEST_EVENTS: usize = 8;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(" details ");
+    let lines = match app.selected_key() {
+        Some(key) => match app.world.objects.get(key) {
+            Some(object) => object_lines(object, app.world.events.get(key)),
+            None => vec![
+                Line::from(key.to_string()),
+                Line::from("∅ missing  not in the cluster"),
+            ],
+        },
+        None => vec![Line::from("nothing selected")],
+    };
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    frame.render_widget(paragraph, area);
+}
+
+fn heading(text: &str) -> Line<'static> {
+    Line::styled(
+        text.to_owned(),
+        Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+    )
+}
+
+fn object_lines(object: &TrackedObject, events: Option<&Vec<EventRow>>) -> Vec<Line<'static>> {
+    let look = status_look(object.status);
+    let mut lines = vec![
+        Line::styled(
+            object.key.to_string(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Line::from(vec![
+            Span::styled(
+                format!("{} {}", look.glyph, object.status.as_str()),
+                look.style,
+            ),
+            Span::raw(format!("  {}", one_line(&object.message))),
+        ]),
+    ];
+    if let Some(counts) = object.counts {
+        lines.push(Line::from(format!(
+            "replicas ready {}/{}",
+            counts.ready, counts.desired
+        )));
+    }
+    if let Some(owner) = &object.owner {
+        lines.push(Line::from(format!("owner {}", owner.kind_name())));
+    }
+    if !object.counted {
+        lines.push(Line::styled(
+            "old revision: does not count toward the verdict",
+            Style::new().add_modifier(Modifier::DIM),
+        ));
+    }
+    if !object.conditions.is_empty() {
+        lines.push(Line::default());
+        lines.push(heading("Conditions"));
+        for c in &object.conditions {
+            lines.push(Line::from(format!(
+                "{:<20} {:<7} {}  {}",
+                c.type_,
+                c.status,
+                c.reason,
+                one_line(&c.message)
+            )));
+        }
+    }
+    if !object.containers.is_empty() {
+        lines.push(Line::default());
+        lines.push(heading("Containers"));
+        lines.extend(object.containers.iter().map(container_line));
+    }
+    let events = events.map_or(&[][..], Vec::as_slice);
+    if !events.is_empty() {
+        lines.push(Line::default());
+        lines.push(heading("Events"));
+        let skip = events.len().saturating_sub(LATEST_EVENTS);
+        lines.extend(events[skip..].iter().map(event_line));
+    }
+    lines
+}
+
+fn container_line(c: &ContainerRow) -> Line<'static> {
+    let mut parts = vec![
+        format!("{}{}", c.name, if c.init { " (init)" } else { "" }),
+        c.state.clone(),
+    ];
+    if !c.reason.is_empty() {
+        parts.push(c.reason.clone());
+    }
+    if let Some(code) = c.exit_code {
+        parts.push(format!("exit {code}"));
+    }
+    parts.push(format!("ready {}", if c.ready { "yes" } else { "no" }));
+    parts.push(format!("restarts {}", c.restarts));
+    if let Some(last) = &c.last_state {
+        parts.push(format!("last {last}"));
+    }
+    if !c.message.is_empty() {
+        parts.push(one_line(&c.message));
+    }
+    let style = if c.state == "running" && c.ready {
+        Style::new()
+    } else {
+        Style::new().fg(Color::Yellow)
+    };
+    Line::styled(parts.join("  "), style)
+}
+
+/// One Event: type, reason, count and message, Warnings in red.
+pub fn event_line(e: &EventRow) -> Line<'static> {
+    let style = if e.type_ == "Warning" {
+        Style::new().fg(Color::Red)
+    } else {
+        Style::new()
+    };
+    let count = if e.count > 1 {
+        format!(" ×{}", e.count)
+    } else {
+        String::new()
+    };
+    Line::from(vec![
+        Span::styled(format!("{:<8}", short_time(&e.last_seen)), Style::new()),
+        Span::styled(format!(" {:<7} {}{count}", e.type_, e.reason), style),
+        Span::raw(format!("  {}", one_line(&e.message))),
+    ])
+}
+
+/// `2026-11-26T09:24:03Z` → `09:24:03`; anything else as it is.
+fn short_time(rfc3339: &str) -> String {
+    rfc3339
+        .split_once('T')
+        .map_or(rfc3339, |(_, time)| time)
+        .chars()
+        .take(8)
+        .collect()
+}

@@ -1,0 +1,71 @@
+//! The header line: where, how long, the countdowns and the verdict.
+
+use super::{clock, countdown, status_look};
+use crate::status::Status;
+use crate::tracker::Verdict;
+use crate::ui::app::App;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    frame.render_widget(line(app), area);
+}
+
+fn line(app: &App) -> Line<'static> {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut spans = vec![
+        Span::styled("kos ", bold),
+        Span::raw(format!(
+            "{} · {}",
+            empty_as(&app.header.context, "(no context)"),
+            empty_as(&app.header.namespace, "(all namespaces)")
+        )),
+    ];
+    if let (Some(verdict), Some(at)) = (app.tracker.verdict(), app.tracker.decided_at()) {
+        spans.push(Span::raw(format!("   done in {}", clock(at))));
+        let (glyph, style) = verdict_look(verdict);
+        spans.push(Span::styled(
+            format!("   {glyph} {}", verdict.as_str()),
+            style.add_modifier(Modifier::BOLD),
+        ));
+    } else {
+        spans.push(Span::raw(format!("   elapsed {}", clock(app.now))));
+        if let Some(left) = app.tracker.timeout_remaining(app.now) {
+            spans.push(Span::raw(format!("   timeout {}", countdown(left))));
+        }
+        if let Some((state, left)) = app.tracker.window_remaining(app.now) {
+            let (_, style) = verdict_look(state);
+            spans.push(Span::styled(
+                format!("   stabilizing {} {}s", state.as_str(), ceil_secs(left)),
+                style,
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+fn ceil_secs(left: std::time::Duration) -> u64 {
+    left.as_secs() + u64::from(left.subsec_nanos() > 0)
+}
+
+fn empty_as<'a>(text: &'a str, fallback: &'a str) -> &'a str {
+    if text.is_empty() { fallback } else { text }
+}
+
+/// A verdict looks like the status it stands for; timeout and interrupted get their own.
+fn verdict_look(verdict: Verdict) -> (&'static str, Style) {
+    match verdict {
+        Verdict::Success => {
+            let look = status_look(Status::Success);
+            (look.glyph, look.style)
+        }
+        Verdict::Failed => {
+            let look = status_look(Status::Failed);
+            (look.glyph, look.style)
+        }
+        Verdict::Timeout => ("⧖", Style::new().fg(Color::Red)),
+        Verdict::Interrupted => ("⊘", Style::new().fg(Color::Yellow)),
+    }
+}

@@ -1,0 +1,109 @@
+//! The two scrolling panes: a container's log and an object's Events.
+
+use super::details::event_line;
+use crate::ui::app::{App, LogView};
+use crate::ui::tree::one_line;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph};
+
+pub fn render_logs(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(logs) = &app.logs else {
+        return;
+    };
+    let block = Block::bordered().title(log_title(logs));
+    let inner = block.inner(area);
+    let mut rows = log_rows(logs, usize::from(inner.width), usize::from(inner.height));
+    if let Some(note) = &logs.note {
+        rows.push(Line::styled(
+            format!("— {note}"),
+            Style::new().add_modifier(Modifier::DIM),
+        ));
+        let excess = rows.len().saturating_sub(usize::from(inner.height));
+        rows.drain(..excess);
+    }
+    if rows.is_empty() {
+        rows.push(Line::styled(
+            "waiting for log lines…",
+            Style::new().add_modifier(Modifier::DIM),
+        ));
+    }
+    frame.render_widget(Paragraph::new(rows).block(block), area);
+}
+
+fn log_title(logs: &LogView) -> String {
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    format!(
+        " logs {} · {}{} · follow {} · wrap {} ",
+        logs.pod,
+        logs.container_name().unwrap_or("(default container)"),
+        if logs.previous { " (previous)" } else { "" },
+        on_off(logs.follow),
+        on_off(logs.wrap),
+    )
+}
+
+/// The rows on screen: from `top`, or the last ones when following; wrapped lines take as
+/// many rows as they need.
+fn log_rows(logs: &LogView, width: usize, height: usize) -> Vec<Line<'static>> {
+    if width == 0 || height == 0 {
+        return Vec::new();
+    }
+    let split = |line: &String| -> Vec<String> {
+        let line = one_line(line);
+        if !logs.wrap {
+            return vec![line];
+        }
+        let chars: Vec<char> = line.chars().collect();
+        if chars.is_empty() {
+            return vec![String::new()];
+        }
+        chars.chunks(width).map(|c| c.iter().collect()).collect()
+    };
+    let rows: Vec<String> = if logs.follow {
+        // Walk back from the end until the screen is full.
+        let mut rows = Vec::new();
+        for line in logs.lines.iter().rev() {
+            let mut parts = split(line);
+            parts.reverse();
+            rows.extend(parts);
+            if rows.len() >= height {
+                break;
+            }
+        }
+        rows.truncate(height);
+        rows.reverse();
+        rows
+    } else {
+        logs.lines
+            .iter()
+            .skip(logs.top)
+            .flat_map(split)
+            .take(height)
+            .collect()
+    };
+    rows.into_iter().map(Line::from).collect()
+}
+
+pub fn render_events(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(view) = &app.events else {
+        return;
+    };
+    let block = Block::bordered().title(format!(" events {} ", view.key));
+    let events = app
+        .world
+        .events
+        .get(&view.key)
+        .map_or(&[][..], Vec::as_slice);
+    let lines: Vec<Line> = if events.is_empty() {
+        vec![Line::styled(
+            "no Events for this object",
+            Style::new().add_modifier(Modifier::DIM),
+        )]
+    } else {
+        events.iter().skip(view.top).map(event_line).collect()
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

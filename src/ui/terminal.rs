@@ -1,0 +1,55 @@
+//! The terminal the view owns: entering and leaving raw mode and the alternate screen, and
+//! the signals that must restore it.
+//!
+//! `ratatui::try_init` installs a panic hook that restores the terminal before the report
+//! (color-eyre's, installed first by `main`) is printed. Signals arrive as a stream of exit
+//! codes for the event loop, which restores through the normal path. Nothing else may
+//! write to the screen while the view owns it.
+
+use crate::exit::ExitCode;
+use futures::Stream;
+use futures::stream;
+use ratatui::DefaultTerminal;
+use std::io;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+/// Takes over the terminal: raw mode, alternate screen, panic hook.
+pub fn init() -> io::Result<DefaultTerminal> {
+    ratatui::try_init()
+}
+
+/// Gives the terminal back as it was. Safe to call more than once.
+pub fn restore() {
+    ratatui::restore();
+}
+
+/// Restores the terminal when dropped, so that every exit path (early return, `?`, panic
+/// unwinding) gives it back.
+pub struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP as the exit codes they mean (130, 143, 129). Registering
+/// replaces the default action (death without restoring the terminal).
+pub fn signals() -> io::Result<impl Stream<Item = ExitCode> + Unpin> {
+    let handlers = [
+        (SignalKind::interrupt(), ExitCode::Interrupted),
+        (SignalKind::terminate(), ExitCode::Terminated),
+        (SignalKind::hangup(), ExitCode::HungUp),
+    ];
+    let streams = handlers
+        .into_iter()
+        .map(|(kind, code)| Ok(Box::pin(each(signal(kind)?, code))))
+        .collect::<io::Result<Vec<_>>>()?;
+    Ok(stream::select_all(streams))
+}
+
+fn each(signal: Signal, code: ExitCode) -> impl Stream<Item = ExitCode> {
+    stream::unfold(signal, move |mut signal| async move {
+        signal.recv().await.map(|()| (code, signal))
+    })
+}

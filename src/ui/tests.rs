@@ -1,0 +1,154 @@
+//! Snapshot tests of the view (insta + `TestBackend`): what a person sees, cell by cell.
+
+use crate::status::Status;
+use crate::ui::app::{Action, App, Message};
+use crate::ui::fixtures;
+use crate::ui::render::render;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Duration;
+
+fn draw(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
+    app.update(Message::Resize { width, height }, app.now);
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| render(app, frame)).unwrap();
+    terminal
+}
+
+fn screen(app: &mut App, width: u16, height: u16) -> String {
+    draw(app, width, height).backend().to_string()
+}
+
+fn press(app: &mut App, actions: &[Action]) {
+    for action in actions {
+        app.update(Message::Key(*action), app.now);
+    }
+}
+
+#[test]
+fn tree_shows_every_object_under_its_owner() {
+    let mut app = fixtures::app();
+    insta::assert_snapshot!(screen(&mut app, 110, 18));
+}
+
+#[test]
+fn details_of_a_failing_pod_beside_the_tree() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Details]);
+    insta::assert_snapshot!(screen(&mut app, 150, 30));
+}
+
+#[test]
+fn details_go_below_the_tree_on_a_narrow_screen() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Details]);
+    insta::assert_snapshot!(screen(&mut app, 80, 34));
+}
+
+#[test]
+fn logs_view_follows_the_end() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Logs]);
+    for i in 1..=30 {
+        app.update(
+            Message::LogLine(format!("10.0.0.{i} - - \"GET / HTTP/1.1\" 200 615")),
+            app.now,
+        );
+    }
+    insta::assert_snapshot!(screen(&mut app, 80, 12));
+}
+
+#[test]
+fn logs_view_wraps_and_scrolls() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Logs]);
+    app.update(Message::LogLine("x".repeat(100)), app.now);
+    app.update(Message::LogLine("short line".into()), app.now);
+    app.update(Message::LogEnded("end of log".into()), app.now);
+    press(&mut app, &[Action::Wrap, Action::Top]);
+    insta::assert_snapshot!(screen(&mut app, 60, 10));
+}
+
+#[test]
+fn events_view_lists_the_objects_events() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Events]);
+    insta::assert_snapshot!(screen(&mut app, 110, 10));
+}
+
+#[test]
+fn help_lists_the_keys_of_the_tree() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::Help]);
+    insta::assert_snapshot!(screen(&mut app, 90, 20));
+}
+
+#[test]
+fn help_lists_the_keys_of_the_logs() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Logs, Action::Help]);
+    insta::assert_snapshot!(screen(&mut app, 90, 16));
+}
+
+#[test]
+fn header_shows_the_verdict_once_there_is_one() {
+    let mut app = fixtures::app();
+    // The failure holds through the 10 s window that started at 40 s.
+    app.update(Message::Tick, Duration::from_secs(50));
+    assert_eq!(app.verdict(), Some(crate::tracker::Verdict::Failed));
+    insta::assert_snapshot!(screen(&mut app, 100, 3));
+}
+
+#[test]
+fn filter_keeps_matches_and_their_ancestors() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::StartFilter]);
+    for c in "failed".chars() {
+        press(&mut app, &[Action::FilterChar(c)]);
+    }
+    insta::assert_snapshot!(screen(&mut app, 100, 8));
+}
+
+#[test]
+fn very_small_screens() {
+    let mut app = fixtures::app();
+    insta::assert_snapshot!("20x5", screen(&mut app, 20, 5));
+    insta::assert_snapshot!("1x1", screen(&mut app, 1, 1));
+}
+
+#[test]
+fn no_size_panics_in_any_pane() {
+    let panes: [&[Action]; 5] = [
+        &[],
+        &[Action::NextFailure, Action::Details],
+        &[Action::NextFailure, Action::Logs, Action::Wrap],
+        &[Action::NextFailure, Action::Events],
+        &[Action::Help],
+    ];
+    for keys in panes {
+        let mut app = fixtures::app();
+        press(&mut app, keys);
+        app.update(Message::LogLine("a log line that is long".into()), app.now);
+        for width in 0..=24 {
+            for height in 0..=7 {
+                // The backend cannot print a zero-width buffer; drawing is what is tested.
+                draw(&mut app, width, height);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_missing_root_shows_as_missing() {
+    let mut app = App::new(
+        crate::model::World::new(vec![fixtures::key("ConfigMap", "settings")]),
+        crate::tracker::Tracker::new(None, Duration::ZERO),
+        crate::ui::app::Header::default(),
+    );
+    let text = screen(&mut app, 70, 5);
+    assert!(
+        text.contains("∅ ConfigMap settings  missing  not in the cluster"),
+        "{text}"
+    );
+    assert_eq!(app.tree.nodes[0].status, Status::Missing);
+}

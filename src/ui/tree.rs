@@ -1,0 +1,219 @@
+//! The tree of tracked objects as the view shows it: built from a [`World`] once per change.
+//!
+//! Owns the shape (roots in input order, children under their owner, filtering) and the
+//! stable identifiers that keep the selection and the open nodes across rebuilds. It must not
+//! hold any state of its own between rebuilds, nor know about keys or the terminal.
+
+use crate::model::{ObjectKey, TrackedObject, World};
+use crate::status::Status;
+use crate::ui::render::status_look;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use std::collections::{HashMap, HashSet};
+use tui_tree_widget::TreeItem;
+
+/// A node's identifier, the same for an object across rebuilds (see [`Ids`]). A number
+/// rather than the key itself: the tree widget clones and hashes paths of them every frame.
+pub type NodeId = u64;
+
+/// Hands out one [`NodeId`] per object for the life of the view.
+#[derive(Debug, Default)]
+pub struct Ids {
+    by_key: HashMap<ObjectKey, NodeId>,
+}
+
+impl Ids {
+    pub fn of(&mut self, key: &ObjectKey) -> NodeId {
+        if let Some(&id) = self.by_key.get(key) {
+            return id;
+        }
+        let id = self.by_key.len() as NodeId;
+        self.by_key.insert(key.clone(), id);
+        id
+    }
+}
+
+/// One shown node, in display order (depth first), whether or not its parent is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Identifiers from the root down to this node, as the tree state addresses it.
+    pub path: Vec<NodeId>,
+    pub key: ObjectKey,
+    pub status: Status,
+}
+
+/// The tree widget's items and, for each shown node, its path and object.
+#[derive(Debug, Default)]
+pub struct TreeModel {
+    pub items: Vec<TreeItem<'static, NodeId>>,
+    /// Every shown node in depth-first display order.
+    pub nodes: Vec<Node>,
+    index: HashMap<NodeId, usize>,
+}
+
+impl TreeModel {
+    /// Builds the tree of `world`, keeping only rows that match `filter` (case-insensitive,
+    /// on name or status word) and their ancestors. An empty filter keeps everything.
+    pub fn build(world: &World, filter: &str, ids: &mut Ids) -> Self {
+        let children = ChildIndex::new(world);
+        let filter = filter.to_lowercase();
+        let mut builder = Builder {
+            ids,
+            world,
+            children: &children,
+            filter: &filter,
+            nodes: Vec::new(),
+            seen: HashSet::new(),
+        };
+        let mut items = Vec::new();
+        for root in world.roots.iter().chain(children.orphans.iter()) {
+            if let Some(item) = builder.item(root, &[]) {
+                items.push(item);
+            }
+        }
+        let index = builder
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, node)| node.path.last().map(|&id| (id, i)))
+            .collect();
+        TreeModel {
+            items,
+            nodes: builder.nodes,
+            index,
+        }
+    }
+
+    /// The shown node whose path ends in `id`.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.index.get(&id).and_then(|&i| self.nodes.get(i))
+    }
+
+    /// Position of the node `id` in display order.
+    pub fn position(&self, id: NodeId) -> Option<usize> {
+        self.index.get(&id).copied()
+    }
+}
+
+/// The tracked children of every object, sorted for display, computed once per rebuild so
+/// that building stays linear in the number of objects.
+struct ChildIndex<'w> {
+    by_owner: HashMap<&'w ObjectKey, Vec<&'w TrackedObject>>,
+    /// Objects neither applied nor under a tracked owner: shown as extra roots at the end.
+    orphans: Vec<ObjectKey>,
+}
+
+impl<'w> ChildIndex<'w> {
+    fn new(world: &'w World) -> Self {
+        let roots: HashSet<&ObjectKey> = world.roots.iter().collect();
+        let mut by_owner: HashMap<&ObjectKey, Vec<&TrackedObject>> = HashMap::new();
+        let mut orphans = Vec::new();
+        for object in world.objects.values() {
+            match &object.owner {
+                Some(owner) if world.objects.contains_key(owner) || roots.contains(owner) => {
+                    by_owner.entry(owner).or_default().push(object);
+                }
+                _ if !roots.contains(&object.key) => orphans.push(object.key.clone()),
+                _ => {}
+            }
+        }
+        for list in by_owner.values_mut() {
+            // Current revision before old ones, then by kind and name: the newest ReplicaSet
+            // leads, pods follow in name order.
+            list.sort_by(|a, b| {
+                b.counted
+                    .cmp(&a.counted)
+                    .then_with(|| (&a.key.kind, &a.key.name).cmp(&(&b.key.kind, &b.key.name)))
+            });
+        }
+        ChildIndex { by_owner, orphans }
+    }
+}
+
+struct Builder<'a> {
+    ids: &'a mut Ids,
+    world: &'a World,
+    children: &'a ChildIndex<'a>,
+    filter: &'a str,
+    nodes: Vec<Node>,
+    /// Guards against an owner cycle in bad data.
+    seen: HashSet<&'a ObjectKey>,
+}
+
+impl<'a> Builder<'a> {
+    /// The item for `key` and its subtree, or `None` when the filter hides it all.
+    fn item(&mut self, key: &'a ObjectKey, parent: &[NodeId]) -> Option<TreeItem<'static, NodeId>> {
+        if !self.seen.insert(key) {
+            return None;
+        }
+        let object = self.world.objects.get(key);
+        let status = object.map_or(Status::Missing, |o| o.status);
+        let id = self.ids.of(key);
+        let mut path = parent.to_vec();
+        path.push(id);
+        let slot = self.nodes.len();
+        self.nodes.push(Node {
+            path: path.clone(),
+            key: key.clone(),
+            status,
+        });
+        let mut kids = Vec::new();
+        if let Some(list) = self.children.by_owner.get(key) {
+            for child in list {
+                if let Some(item) = self.item(&child.key, &path) {
+                    kids.push(item);
+                }
+            }
+        }
+        let matches = self.filter.is_empty()
+            || key.name.to_lowercase().contains(self.filter)
+            || status.as_str().contains(self.filter);
+        if !matches && kids.is_empty() {
+            self.nodes.truncate(slot);
+            return None;
+        }
+        let line = row(key, object);
+        // Identifiers are unique among siblings by construction (one node per object).
+        TreeItem::new(id, line, kids).ok()
+    }
+}
+
+/// One row: glyph, kind, name, `(old)`, status word, counts and message.
+pub fn row(key: &ObjectKey, object: Option<&TrackedObject>) -> Line<'static> {
+    let status = object.map_or(Status::Missing, |o| o.status);
+    let look = status_look(status);
+    let old = object.is_some_and(|o| !o.counted);
+    let mut spans = vec![
+        Span::styled(format!("{} ", look.glyph), look.style),
+        Span::raw(format!("{} ", key.kind)),
+        Span::styled(key.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
+    ];
+    if old {
+        spans.push(Span::raw(" (old)"));
+    }
+    spans.push(Span::styled(format!("  {}", status.as_str()), look.style));
+    if let Some(counts) = object.and_then(|o| o.counts) {
+        spans.push(Span::raw(format!("  {}/{}", counts.ready, counts.desired)));
+    }
+    let message = object.map_or("not in the cluster", |o| o.message.as_str());
+    if !message.is_empty() {
+        spans.push(Span::styled(
+            format!("  {}", one_line(message)),
+            Style::new().add_modifier(Modifier::ITALIC),
+        ));
+    }
+    let line = Line::from(spans);
+    if old {
+        line.style(Style::new().add_modifier(Modifier::DIM))
+    } else {
+        line
+    }
+}
+
+/// `text` on one line: control characters (newlines, tabs, escapes) become spaces, so that
+/// nothing from the cluster can move the cursor or break a row.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
