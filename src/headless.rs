@@ -51,7 +51,8 @@ impl Options {
     pub fn from_args(args: &TrackArgs, follow: bool) -> Self {
         use std::io::IsTerminal;
         let terminal = std::io::stdout().is_terminal();
-        // The full-screen view is not built into this binary yet: tui means plain here.
+        // Callers open the full-screen view first when `ui::wanted`; here tui can only mean
+        // that the view is not available, and plain stands in for it.
         let format = match args.output {
             Some(TrackOutput::Json) => Format::Json,
             Some(TrackOutput::Plain | TrackOutput::Tui) | None => Format::Plain,
