@@ -402,7 +402,7 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
 }
 
 #[test]
-fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
+fn watch_tracks_existing_objects_by_name_and_by_label() {
     let (output, _) = apply(&deployment("watched", 1, "nginx:1.27", ""), &["--no-wait"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     let output = kos(&[
@@ -441,15 +441,20 @@ fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
     }
     let output = kos(&["watch", "-n", "watched", "-l", "app=nothing"]);
     assert_eq!(code(&output), 3, "nothing matches: {}", said(&output));
+}
 
-    // --follow: the verdict line, then a later scale-up still shows up, until Ctrl-C.
+#[test]
+fn watch_follow_keeps_printing_after_the_verdict_until_ctrl_c() {
+    let (output, _) = apply(&deployment("followed", 1, "nginx:1.27", ""), &["--no-wait"]);
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    // The verdict line, then a later scale-up still shows up, until Ctrl-C.
     let mut follow = kos_command(
         &sim().kubeconfig,
         &[
             "watch",
             "deploy/web",
             "-n",
-            "watched",
+            "followed",
             "--stabilize",
             "0",
             "--follow",
@@ -489,12 +494,12 @@ fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
         &|l| l.iter().any(|l| l.starts_with("outcome: success")),
         "verdict",
     );
-    let (output, _) = apply(&deployment("watched", 2, "nginx:1.27", ""), &["--no-wait"]);
+    let (output, _) = apply(&deployment("followed", 2, "nginx:1.27", ""), &["--no-wait"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     wait_for(
         &|l| {
             let after = l.iter().skip_while(|l| !l.starts_with("outcome:")).skip(1);
-            after.filter(|l| l.contains("Pod watched/web-")).count() > 0
+            after.filter(|l| l.contains("Pod followed/web-")).count() > 0
         },
         "pod line after the verdict",
     );
