@@ -310,12 +310,15 @@ async fn apply_one(
             plan.kind == "Secret",
         ),
     };
-    let before = api.get_opt(&name).await.map_err(|e| fail("get", &e))?;
+    let before = crate::cluster::retry(|| api.get_opt(&name))
+        .await
+        .map_err(|e| fail("get", &e))?;
     let mut params = PatchParams::apply(&options.field_manager);
     params.force = options.force_conflicts;
     params.dry_run = options.dry_run;
-    let after = api
-        .patch(&name, &params, &Patch::Apply(&object))
+    // Server-side apply is idempotent: a transient failure may be retried.
+    let patch = Patch::Apply(&object);
+    let after = crate::cluster::retry(|| api.patch(&name, &params, &patch))
         .await
         .map_err(|e| fail("apply", &e))?;
     let action = match before {
@@ -412,7 +415,7 @@ fn comparable(object: &DynamicObject) -> Value {
 async fn wait_established(api: &Api<DynamicObject>, name: &str) -> Result<(), kube::Error> {
     let deadline = tokio::time::Instant::now() + CRD_ESTABLISH_TIMEOUT;
     loop {
-        let crd = api.get(name).await?;
+        let crd = crate::cluster::retry(|| api.get(name)).await?;
         if is_established(&crd.data) {
             return Ok(());
         }
