@@ -49,6 +49,11 @@ pub enum Update {
     Diff(Diff),
     /// A watch the server refuses (forbidden, not found); the actor has stopped.
     Error(ApiError),
+    /// The API server stopped answering (connection refused, reset, timed out); the watches
+    /// keep retrying with back-off. Sent once per outage.
+    Lost(ApiError),
+    /// The first watch event after [`Update::Lost`]: the server answers again.
+    Restored,
 }
 
 /// One watch: a resource in a namespace (`None`: cluster-wide), narrowed to one name when
@@ -167,11 +172,15 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
         .collect();
     let mut merged = futures::stream::select_all(streams).ready_chunks(BATCH);
     let mut graph = Graph::new(roots.into_iter().map(|r| r.key).collect());
+    let mut lost = false;
     while let Some(batch) = merged.next().await {
         for (index, item) in batch {
             let spec = &specs[index];
-            match item {
-                Ok(event) => fold(&mut graph, index, spec.events, event),
+            let notice = match item {
+                Ok(event) => {
+                    fold(&mut graph, index, spec.events, event);
+                    std::mem::take(&mut lost).then_some(Update::Restored)
+                }
                 Err(error) => {
                     // Events only explain; a forbidden Events watch must not stop tracking.
                     if let Some(fatal) = fatal(&error, &server, spec).filter(|_| !spec.events) {
@@ -179,7 +188,15 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
                         return;
                     }
                     tracing::debug!(%error, "watch error; backing off");
+                    unreachable(&error, &server)
+                        .filter(|_| !std::mem::replace(&mut lost, true))
+                        .map(Update::Lost)
                 }
+            };
+            if let Some(notice) = notice
+                && sender.send(notice).await.is_err()
+            {
+                return;
             }
         }
         for diff in graph.diffs() {
@@ -220,6 +237,20 @@ fn fold(graph: &mut Graph, index: usize, events: bool, event: watcher::Event<Dyn
                 graph.delete(uid);
             }
         }
+    }
+}
+
+/// A watch error that says the server cannot be reached at all (rather than refusing).
+fn unreachable(error: &watcher::Error, server: &str) -> Option<ApiError> {
+    let (watcher::Error::InitialListFailed(source)
+    | watcher::Error::WatchStartFailed(source)
+    | watcher::Error::WatchFailed(source)) = error
+    else {
+        return None;
+    };
+    match ApiError::from_kube(source, server, "watch", "", false) {
+        lost @ ApiError::Unreachable { .. } => Some(lost),
+        _ => None,
     }
 }
 
