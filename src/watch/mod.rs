@@ -12,7 +12,8 @@ pub mod summary;
 use crate::apply::Applied;
 use crate::cluster::ApiError;
 use crate::model::{Diff, ObjectKey};
-use futures::{StreamExt, stream::BoxStream};
+use futures::future::{BoxFuture, Fuse, FusedFuture};
+use futures::{FutureExt, StreamExt, stream::BoxStream};
 use graph::Graph;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
@@ -26,6 +27,9 @@ use tokio::task::JoinHandle;
 
 /// How many watch events are folded into one round of diffs at most.
 const BATCH: usize = 512;
+
+/// How often an unreachable API server is asked whether it answers again.
+const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// An object the user applied or named: a root of the tracked tree.
 #[derive(Debug, Clone)]
@@ -172,14 +176,30 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
         .collect();
     let mut merged = futures::stream::select_all(streams).ready_chunks(BATCH);
     let mut graph = Graph::new(roots.into_iter().map(|r| r.key).collect());
-    let mut lost = false;
-    while let Some(batch) = merged.next().await {
+    // While the server is unreachable: a probe that ends once it answers again. A watch
+    // that resumes says nothing until an object changes, so the probe tells the recovery.
+    let mut probe = std::pin::pin!(Fuse::<BoxFuture<'static, ()>>::terminated());
+    loop {
+        let batch = tokio::select! {
+            batch = merged.next() => match batch {
+                Some(batch) => batch,
+                None => return,
+            },
+            () = &mut probe => {
+                if sender.send(Update::Restored).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
         for (index, item) in batch {
             let spec = &specs[index];
+            let lost = !probe.is_terminated();
             let notice = match item {
                 Ok(event) => {
                     fold(&mut graph, index, spec.events, event);
-                    std::mem::take(&mut lost).then_some(Update::Restored)
+                    probe.set(Fuse::terminated());
+                    lost.then_some(Update::Restored)
                 }
                 Err(error) => {
                     // Events only explain; a forbidden Events watch must not stop tracking.
@@ -188,9 +208,11 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
                         return;
                     }
                     tracing::debug!(%error, "watch error; backing off");
-                    unreachable(&error, &server)
-                        .filter(|_| !std::mem::replace(&mut lost, true))
-                        .map(Update::Lost)
+                    let unreachable = unreachable(&error, &server).filter(|_| !lost);
+                    if unreachable.is_some() {
+                        probe.set(answered(client.clone()).boxed().fuse());
+                    }
+                    unreachable.map(Update::Lost)
                 }
             };
             if let Some(notice) = notice
@@ -203,6 +225,16 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
             if sender.send(Update::Diff(diff)).await.is_err() {
                 return;
             }
+        }
+    }
+}
+
+/// Resolves once the API server answers (`GET /version`) again.
+async fn answered(client: Client) {
+    loop {
+        tokio::time::sleep(PROBE_INTERVAL).await;
+        if client.apiserver_version().await.is_ok() {
+            return;
         }
     }
 }
