@@ -937,3 +937,33 @@ mod robustness {
         }
     }
 }
+
+mod scale {
+    use super::*;
+
+    /// Run with `cargo test --release --test sim_controllers -- --ignored --nocapture`:
+    /// prints how long 5 000 pods take to roll out, and the store's size.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement, not a check: slow in debug builds"]
+    async fn five_thousand_pods_roll_out() {
+        let sim = sim(10.0);
+        let started = std::time::Instant::now();
+        sim.create(
+            "deployments.apps",
+            deployment("big", 5000, "nginx:1.25", &json!({})),
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_mins(10);
+        let (_, _, mut feed) = sim.store.list_and_watch("pods", None);
+        while !rolled_out(&sim.get("deployments.apps", "big")) {
+            let next = tokio::time::timeout_at(deadline, feed.recv()).await;
+            assert!(next.is_ok(), "not rolled out in 10 minutes");
+        }
+        let elapsed = started.elapsed();
+        let events = sim.list("events").len();
+        eprintln!(
+            "5000 pods available after {elapsed:?} (speed 10); {events} Event objects; \
+             resourceVersion {}",
+            sim.store.revision()
+        );
+    }
+}

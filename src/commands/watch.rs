@@ -96,6 +96,9 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
     if roots.is_empty() {
         return Err(BadInput("no objects match; nothing to watch".into()).into());
     }
+    if crate::ui::wanted(&args.track) {
+        return crate::ui::track(&cluster, roots, &args.track).await;
+    }
     headless::track(&cluster, roots, &options).await
 }
 

@@ -64,13 +64,25 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/apis", axum::routing::get(discovery::groups))
         .route("/openapi/v3", axum::routing::get(openapi::index))
         .route("/openapi/v3/{*path}", axum::routing::get(openapi::document))
+        .route("/healthz", axum::routing::get(healthy))
+        .route("/readyz", axum::routing::get(healthy))
+        .route("/livez", axum::routing::get(healthy))
         .fallback(dispatch)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             api.clone(),
             metrics::count,
         ))
         .route("/metrics", axum::routing::get(metrics::serve))
         .with_state(api)
+}
+
+/// The largest request body accepted (a real API server takes 3 MiB objects).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// `/healthz`, `/readyz`, `/livez`: serving at all means healthy.
+async fn healthy() -> &'static str {
+    "ok"
 }
 
 /// The query string's parameters.
