@@ -180,8 +180,9 @@ mod faults {
         let base = *BASELINE.get_or_init(|| run("base", "").requests.total());
         let ours = faulty.requests.total();
         eprintln!("faults `{spec}`: {ours} requests against {base} fault-free");
+        // Measured: 1.0-1.8 times. A client re-watching in a hot loop makes thousands.
         assert!(
-            ours <= base * 4 + 100,
+            ours <= base * 5 / 2,
             "faults `{spec}`: {ours} requests against {base} without faults"
         );
     }
@@ -214,12 +215,14 @@ mod faults {
 
     #[test]
     fn restarts() {
-        let run = run("restart", "restart-every=2s");
+        let spec = "restart-every=2s";
+        let run = run("restart", spec);
         assert!(
-            run.recoveries.iter().all(|s| *s < 5.0),
-            "each outage (1 s) is over within a few seconds: {:?}",
+            !run.recoveries.is_empty() && run.recoveries.iter().all(|s| *s < 5.0),
+            "kos noticed the outages, each (1 s) over within a few seconds: {:?}",
             run.recoveries
         );
+        assert_backs_off(&run, spec);
     }
 
     #[test]

@@ -157,9 +157,13 @@ impl Requests {
         self.rows.iter().map(|r| r.2).sum()
     }
 
-    /// Requests that were answered with an error code (4xx, 5xx).
+    /// Requests answered with a server error or 429 (what `--faults error-rate` injects).
     pub fn failed(&self) -> u64 {
-        self.rows.iter().filter(|r| r.1 >= 400).map(|r| r.2).sum()
+        self.rows
+            .iter()
+            .filter(|r| r.1 == 429 || r.1 >= 500)
+            .map(|r| r.2)
+            .sum()
     }
 
     pub fn verb(&self, verb: &str) -> u64 {
