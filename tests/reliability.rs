@@ -20,6 +20,55 @@ fn apply(sim: &Sim, yaml: &str, args: &[&str]) -> Output {
     sim.kos(&all).output().expect("run kos")
 }
 
+/// `kos apply -f YAML` with the full-screen view, in its own tmux: the shell writes kos's
+/// PID to a file (`sh -c 'echo $$ > pid; exec kos ...'`) and its exit code to another.
+struct View {
+    tmux: Tmux,
+    dir: tempfile::TempDir,
+}
+
+impl View {
+    fn start(name: &str, sim: &Sim, yaml: &str) -> View {
+        let tmux = Tmux::start(name, 120, 40);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let manifest = dir.path().join("manifest.yaml");
+        std::fs::write(&manifest, yaml).expect("write manifest");
+        let command = format!(
+            "sh -c 'echo $$ > {pid}; exec {kos} apply -f {manifest} --kubeconfig {kubeconfig} \
+             --timeout 10m'; echo EXIT=$? > {exit}",
+            pid = dir.path().join("pid").display(),
+            kos = KOS,
+            manifest = manifest.display(),
+            kubeconfig = sim.kubeconfig.display(),
+            exit = dir.path().join("exit").display(),
+        );
+        tmux.keys(&[&command, "Enter"]);
+        View { tmux, dir }
+    }
+
+    fn pid(&self) -> String {
+        wait_for_file(&self.dir.path().join("pid"), Duration::from_secs(10))
+            .trim()
+            .to_owned()
+    }
+
+    /// `EXIT=N` once kos has ended.
+    fn exit(&self) -> String {
+        wait_for_file(&self.dir.path().join("exit"), Duration::from_secs(20))
+            .trim()
+            .to_owned()
+    }
+
+    /// Waits until the view shows the tree with `row`.
+    fn wait_for_row(&self, row: &str) -> String {
+        self.tmux.wait_for(
+            &format!("the tree with {row}"),
+            Duration::from_mins(1),
+            |s| s.contains("┌ objects") && s.contains(row),
+        )
+    }
+}
+
 mod faults {
     use super::*;
     use serde_json::Value;
@@ -465,7 +514,10 @@ spec:
     }
 
     fn assert_clean(what: &str, output: &Output) {
-        let all = format!("{}{}", stdout(output), stderr(output));
+        assert_clean_text(what, &format!("{}{}", stdout(output), stderr(output)));
+    }
+
+    fn assert_clean_text(what: &str, all: &str) {
         for needle in [
             VALUE.to_owned(),
             base64(VALUE),
@@ -473,6 +525,46 @@ spec:
             base64(&format!("{VALUE}-{STRING_VALUE}")),
         ] {
             assert!(!all.contains(&needle), "{what} shows `{needle}`:\n{all}");
+        }
+    }
+
+    #[test]
+    fn the_view_shows_no_secret_data() {
+        if !have("tmux") {
+            return;
+        }
+        let view = View::start("secret-view", sim(), &planted("secret-view", false));
+        let mut screens = vec![view.wait_for_row("Secret db")];
+        // Select the Secret's row, then its details and its Events.
+        for _ in 0..12 {
+            let screen = view.tmux.screen();
+            if screen
+                .lines()
+                .any(|l| l.contains('›') && l.contains("Secret db"))
+            {
+                break;
+            }
+            view.tmux.keys(&["Down"]);
+        }
+        view.tmux.keys(&["Enter"]);
+        screens.push(
+            view.tmux
+                .wait_for("the Secret's details", Duration::from_secs(10), |s| {
+                    s.contains("┌ details") && s.contains("Secret secret-view/db")
+                }),
+        );
+        view.tmux.keys(&["Escape", "e"]);
+        screens.push(
+            view.tmux
+                .wait_for("the events view", Duration::from_secs(10), |s| {
+                    !s.contains("┌ objects")
+                }),
+        );
+        view.tmux.keys(&["Escape", "q"]);
+        assert_eq!(view.exit(), "EXIT=130", "q before the verdict");
+        screens.push(view.tmux.screen());
+        for screen in &screens {
+            assert_clean_text("the view", screen);
         }
     }
 
@@ -537,5 +629,186 @@ spec:
         // The Secret did reach the cluster with its data: the needles are real.
         let stored = sim.get_json("/api/v1/namespaces/secret-live/secrets/db");
         assert_eq!(stored["data"]["password"], base64(VALUE));
+    }
+}
+
+mod signals {
+    use super::*;
+
+    /// Sends `signal` to kos while its view is up (before any verdict: the pod cannot be
+    /// scheduled) and checks the exit code and that the terminal is given back.
+    fn restores_the_terminal(name: &str, signal: &str, code: i32, faults: &[&str]) {
+        if !have("tmux") {
+            return;
+        }
+        let sim = Sim::start(faults);
+        let yaml = deployment(name, 1, "nginx:1.27", "sim.kos.dev/unschedulable: \"true\"");
+        let view = View::start(name, &sim, &yaml);
+        view.wait_for_row("Deployment web");
+        if !faults.is_empty() {
+            // Restarts and failed requests while the view is up: nothing but the view may
+            // write to its screen (no warnings, no retry messages, no log lines).
+            let watched = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < watched {
+                let screen = view.tmux.screen();
+                assert!(
+                    screen.starts_with("kos "),
+                    "not the view's header:\n{screen}"
+                );
+                for intruder in ["warning", "retrying", "cannot reach", "ERROR", "WARN"] {
+                    assert!(
+                        !screen.contains(intruder),
+                        "`{intruder}` on the view:\n{screen}"
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        let pid = view.pid();
+        let killed = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        assert_eq!(view.exit(), format!("EXIT={code}"), "after SIG{signal}");
+        assert_eq!(
+            view.tmux.format("#{alternate_on}"),
+            "0",
+            "alternate screen left"
+        );
+        assert_eq!(view.tmux.format("#{cursor_flag}"), "1", "cursor visible");
+        let shell = view.tmux.screen();
+        assert!(
+            shell.contains("apply -f"),
+            "the shell's screen is back:\n{shell}"
+        );
+        assert!(!shell.contains("┌ objects"), "{shell}");
+    }
+
+    #[test]
+    fn sigint_exits_130() {
+        restores_the_terminal("sigint", "INT", 130, &[]);
+    }
+
+    #[test]
+    fn sigterm_exits_143() {
+        restores_the_terminal("sigterm", "TERM", 143, &[]);
+    }
+
+    #[test]
+    fn sighup_exits_129_and_outages_never_write_on_the_view() {
+        restores_the_terminal(
+            "sighup",
+            "HUP",
+            129,
+            &["--faults", "restart-every=1s,error-rate=0.1"],
+        );
+    }
+}
+
+mod fuzz {
+    //! Loading and judging together, as `kos status -f` does: Kubernetes-shaped YAML with
+    //! random fields and values goes through the loader and every loaded object through the
+    //! status engine. (Each on its own is fuzzed in `tests/manifest.rs` and
+    //! `tests/conformance.rs`.)
+    use kos::manifest::{LoadOptions, load_str};
+    use proptest::prelude::*;
+
+    const KINDS: &[(&str, &str)] = &[
+        ("v1", "Pod"),
+        ("apps/v1", "Deployment"),
+        ("apps/v1", "StatefulSet"),
+        ("apps/v1", "DaemonSet"),
+        ("batch/v1", "Job"),
+        ("batch/v1", "CronJob"),
+        ("v1", "Service"),
+        ("v1", "PersistentVolumeClaim"),
+        ("example.com/v1", "Widget"),
+    ];
+
+    /// A YAML scalar of any of the types a status field may (wrongly) hold.
+    fn scalar() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            "[a-zA-Z]{0,8}",
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("[]".to_owned()),
+            Just("{}".to_owned()),
+            Just("\"\"".to_owned()),
+            Just("-1".to_owned()),
+            Just("1e400".to_owned()),
+        ]
+    }
+
+    const FIELDS: &[&str] = &[
+        "replicas",
+        "readyReplicas",
+        "availableReplicas",
+        "updatedReplicas",
+        "observedGeneration",
+        "phase",
+        "succeeded",
+        "failed",
+        "active",
+        "currentNumberScheduled",
+        "desiredNumberScheduled",
+        "numberReady",
+        "conditions",
+        "containerStatuses",
+        "loadBalancer",
+    ];
+
+    fn document() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(KINDS),
+            prop::collection::vec((prop::sample::select(FIELDS), scalar()), 0..8),
+            prop::collection::vec((prop::sample::select(FIELDS), scalar()), 0..4),
+            prop::collection::vec(
+                (
+                    "[A-Z][a-z]{0,6}",
+                    prop_oneof!["True", "False", "Unknown", "x"],
+                ),
+                0..3,
+            ),
+        )
+            .prop_map(|((api_version, kind), status, spec, conditions)| {
+                let mut text = format!(
+                    "apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n  \
+                     generation: 2\nspec:\n"
+                );
+                for (field, value) in spec {
+                    text.push_str(&format!("  {field}: {value}\n"));
+                }
+                text.push_str("status:\n");
+                for (field, value) in status {
+                    text.push_str(&format!("  {field}: {value}\n"));
+                }
+                if !conditions.is_empty() {
+                    text.push_str("  conditions:\n");
+                    for (kind, state) in conditions {
+                        text.push_str(&format!("  - {{type: {kind}, status: \"{state}\"}}\n"));
+                    }
+                }
+                text
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn loaded_objects_are_judged_without_panics(
+            documents in prop::collection::vec(document(), 1..4),
+        ) {
+            let text = documents.join("---\n");
+            if let Ok(manifests) = load_str("fuzz.yaml", &text, &LoadOptions::default()) {
+                for manifest in manifests {
+                    let assessment = kos::status::of(&manifest.object);
+                    prop_assert!(!assessment.message.is_empty());
+                    prop_assert!(!assessment.message.contains('\n'));
+                }
+            }
+        }
     }
 }
