@@ -512,10 +512,10 @@ mod tests {
         let mut lines = Vec::new();
         let never = std::future::pending::<()>();
         let options = options(Format::Json, 5, 0);
-        let (verdict, _) = follow(&mut world, &mut updates, &options, never, |l| lines.push(l))
+        let ending = follow(&mut world, &mut updates, &options, never, |l| lines.push(l))
             .await
             .unwrap();
-        assert_eq!(verdict, Verdict::Timeout);
+        assert_eq!(ending.verdict, Verdict::Timeout);
         assert_eq!(
             lines,
             [
