@@ -6,7 +6,7 @@
 //! `watch` actor, `World` and `Tracker` from its own loop.
 
 use crate::cli::{TrackArgs, TrackOutput};
-use crate::cluster::Cluster;
+use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
 use crate::model::{Diff, EventRow, ObjectKey, World};
 use crate::output::{digest, plain, report, tree};
@@ -24,6 +24,10 @@ use tokio::time::Instant;
 
 /// How long reading one container's log for the digest may take.
 const LOG_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the API server may stay unreachable before tracking gives up (exit 4), even
+/// without a step timeout: the statuses shown would be stale.
+const LOST_GRACE: Duration = Duration::from_secs(30);
 
 /// The headless formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +133,8 @@ pub async fn follow(
     let mut tracker = Tracker::new(options.timeout, options.stabilize);
     let mut printer = Printer::new(options);
     let start = Instant::now();
+    // The outage in progress: the error that started it and when.
+    let mut lost: Option<(ApiError, Instant)> = None;
     tokio::pin!(interrupt);
     let mut announced = false;
     loop {
@@ -145,6 +151,7 @@ pub async fn follow(
             _ => {}
         }
         let deadline = tracker.next_deadline().map(|d| start + d);
+        let give_up = lost.as_ref().map(|(_, since)| *since + LOST_GRACE);
         tokio::select! {
             update = updates.recv() => match update {
                 Some(Update::Diff(diff)) => {
@@ -156,11 +163,24 @@ pub async fn follow(
                 Some(Update::Error(error)) => {
                     return Err(color_eyre::Report::new(ClusterError(error.to_string())));
                 }
+                Some(Update::Lost(error)) => {
+                    emit(Line::Err(format!("warning: {error}; retrying")));
+                    lost = Some((error, Instant::now()));
+                }
+                Some(Update::Restored) => {
+                    if let Some((_, since)) = lost.take() {
+                        let after = since.elapsed().as_secs_f64();
+                        emit(Line::Err(format!("the cluster answers again after {after:.1}s")));
+                    }
+                }
                 None => return Err(color_eyre::Report::new(ClusterError(
                     "the watch stopped unexpectedly".into(),
                 ))),
             },
             () = sleep_until(deadline), if deadline.is_some() => {}
+            () = sleep_until(give_up), if give_up.is_some() => {
+                return Err(lost_contact(lost));
+            }
             () = &mut interrupt => {
                 tracker.interrupt(start.elapsed());
                 break;
@@ -174,6 +194,18 @@ pub async fn follow(
         elapsed,
         announced,
     })
+}
+
+/// Exit 4 for an outage longer than [`LOST_GRACE`]: names the server and how long it was gone.
+fn lost_contact(lost: Option<(ApiError, Instant)>) -> color_eyre::Report {
+    let message = match lost {
+        Some((error, since)) => format!(
+            "gave up after the cluster stopped answering {:.1}s ago: {error}",
+            since.elapsed().as_secs_f64()
+        ),
+        None => "gave up: the cluster stopped answering".to_owned(),
+    };
+    color_eyre::Report::new(ClusterError(message))
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -453,6 +485,76 @@ mod tests {
         let (verdict, at, _) = run(&options(Format::Json, 60, 0), script).await;
         assert_eq!(verdict, Verdict::Failed);
         assert!(at < Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_outage_and_its_end_are_told_on_stderr_naming_the_server() {
+        let lost = || {
+            Update::Lost(ApiError::Unreachable {
+                server: "http://127.0.0.1:1".into(),
+                reason: "Connection refused".into(),
+            })
+        };
+        let (sender, mut updates) = mpsc::channel(16);
+        let script = [
+            (100, pod(Status::InProgress, "Pending")),
+            (100, lost()),
+            (1500, Update::Restored),
+            (100, lost()),
+        ];
+        tokio::spawn(async move {
+            for (at, update) in script {
+                tokio::time::sleep(Duration::from_millis(at)).await;
+                let _ = sender.send(update).await;
+            }
+            std::future::pending::<()>().await;
+        });
+        let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
+        let mut lines = Vec::new();
+        let never = std::future::pending::<()>();
+        let options = options(Format::Json, 5, 0);
+        let ending = follow(&mut world, &mut updates, &options, never, |l| lines.push(l))
+            .await
+            .unwrap();
+        assert_eq!(ending.verdict, Verdict::Timeout);
+        assert_eq!(
+            lines,
+            [
+                Line::Err(
+                    "warning: cannot reach the cluster at http://127.0.0.1:1: Connection refused; \
+                     retrying"
+                        .into()
+                ),
+                Line::Err("the cluster answers again after 1.5s".into()),
+                Line::Err(
+                    "warning: cannot reach the cluster at http://127.0.0.1:1: Connection refused; \
+                     retrying"
+                        .into()
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_timeout_a_long_outage_still_ends() {
+        let (sender, mut updates) = mpsc::channel(16);
+        sender
+            .send(Update::Lost(ApiError::Unreachable {
+                server: "http://127.0.0.1:1".into(),
+                reason: "Connection refused".into(),
+            }))
+            .await
+            .unwrap();
+        let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
+        let never = std::future::pending::<()>();
+        let options = options(Format::Plain, 0, 0);
+        let start = Instant::now();
+        let error = follow(&mut world, &mut updates, &options, never, |_| {})
+            .await
+            .unwrap_err();
+        assert!((LOST_GRACE..LOST_GRACE + Duration::from_secs(1)).contains(&start.elapsed()));
+        assert!(error.to_string().contains("gave up"), "{error}");
+        drop(sender);
     }
 
     #[tokio::test(start_paused = true)]
