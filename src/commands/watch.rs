@@ -146,7 +146,7 @@ async fn selected_roots(
             Api::all_with(cluster.client.clone(), &served.resource)
         };
         let list = api
-            .list_metadata(&ListParams::default().labels(selector))
+            .list(&ListParams::default().labels(selector))
             .await
             .map_err(|e| cluster_error(cluster, &e, "list", &served.resource.plural))?;
         for object in list.items {
