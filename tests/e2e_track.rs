@@ -220,16 +220,18 @@ fn a_rolling_update_reports_the_old_replicaset_without_counting_it() {
     );
 }
 
+/// Applies a one-replica Deployment in `ns` with `flag`, which must not wait: kos exits 0
+/// within 10 s saying `says`.
+fn apply_without_waiting(ns: &str, flag: &str, says: &str) {
+    let (output, took) = apply(&deployment(ns, 1, "nginx:1.27", ""), &[flag]);
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    assert!(stdout(&output).contains(says), "{}", said(&output));
+    assert!(took < Duration::from_secs(10));
+}
+
 #[test]
 fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
-    let (output, took) = apply(&deployment("dry", 1, "nginx:1.27", ""), &["--dry-run"]);
-    assert_eq!(code(&output), 0, "{}", said(&output));
-    assert!(
-        stdout(&output).contains("Deployment dry/web created (dry run"),
-        "{}",
-        said(&output)
-    );
-    assert!(took < Duration::from_secs(10));
+    apply_without_waiting("dry", "--dry-run", "Deployment dry/web created (dry run");
     let output = kos(&[
         "watch",
         "deploy/web",
@@ -246,14 +248,7 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
         "missing"
     );
 
-    let (output, took) = apply(&deployment("no-wait", 1, "nginx:1.27", ""), &["--no-wait"]);
-    assert_eq!(code(&output), 0, "{}", said(&output));
-    assert!(
-        stdout(&output).contains("Deployment no-wait/web created"),
-        "{}",
-        said(&output)
-    );
-    assert!(took < Duration::from_secs(10));
+    apply_without_waiting("no-wait", "--no-wait", "Deployment no-wait/web created");
     // Applying the same twice more: the last one changes nothing. (Twice, because the
     // first re-apply may settle server-side defaults.)
     apply(&deployment("no-wait", 1, "nginx:1.27", ""), &["--no-wait"]);
