@@ -4,179 +4,29 @@
 //! namespace); the fault-injecting cases start their own. The sim runs 10 times faster than
 //! real time so rollouts take seconds.
 
-mod support {
-    use std::io::{BufRead, BufReader, Write};
-    use std::path::{Path, PathBuf};
-    use std::process::{Child, ChildStdin, Command, Output, Stdio};
-    use std::sync::{Mutex, OnceLock};
-    use std::time::{Duration, Instant};
+mod common;
 
-    pub const KOS: &str = env!("CARGO_BIN_EXE_kos");
+use common::*;
+use std::process::Output;
+use std::time::{Duration, Instant};
 
-    /// A running `kos sim serve`. It runs under a shell that kills it when our end of its
-    /// stdin closes — that is, when this test process exits — so no sim outlives the tests.
-    pub struct Sim {
-        pub kubeconfig: PathBuf,
-        _dir: tempfile::TempDir,
-        _guard: Mutex<(Child, ChildStdin)>,
-    }
-
-    impl Sim {
-        pub fn start(extra: &[&str]) -> Sim {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let kubeconfig = dir.path().join("kubeconfig");
-            let kubeconfig_arg = kubeconfig.to_str().expect("utf-8 path");
-            let mut child = Command::new("sh")
-                .args([
-                    "-c",
-                    "\"$@\" & sim=$!; read _; kill $sim",
-                    "sh",
-                    KOS,
-                    "sim",
-                    "serve",
-                ])
-                .args(["--speed", "10", "--kubeconfig-out", kubeconfig_arg])
-                .args(extra)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("start kos sim serve");
-            let stdin = child.stdin.take().expect("stdin");
-            let stdout = child.stdout.take().expect("stdout");
-            let mut first = String::new();
-            let mut lines = BufReader::new(stdout);
-            lines
-                .read_line(&mut first)
-                .expect("read the sim's first line");
-            // Keep reading so the sim never writes into a closed pipe.
-            std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-            assert!(
-                !first.is_empty() && kubeconfig.exists(),
-                "kos sim serve did not start (first line: {first:?})"
-            );
-            Sim {
-                kubeconfig,
-                _dir: dir,
-                _guard: Mutex::new((child, stdin)),
-            }
-        }
-    }
-
-    /// The simulated cluster shared by the tests of this file.
-    pub fn sim() -> &'static Sim {
-        static SIM: OnceLock<Sim> = OnceLock::new();
-        SIM.get_or_init(|| Sim::start(&[]))
-    }
-
-    /// A manifest file that lives as long as the returned guard.
-    pub fn manifest(yaml: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::Builder::new()
-            .suffix(".yaml")
-            .tempfile()
-            .expect("temp file");
-        file.write_all(yaml.as_bytes()).expect("write manifest");
-        file
-    }
-
-    pub fn kos_command(kubeconfig: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new(KOS);
-        command
-            .args(args)
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .env_remove("GITHUB_ACTIONS")
-            .env("NO_COLOR", "1");
-        command
-    }
-
-    /// Runs `kos ARGS --kubeconfig SIM` to completion.
-    pub fn kos(args: &[&str]) -> Output {
-        kos_command(&sim().kubeconfig, args)
-            .output()
-            .expect("run kos")
-    }
-
-    /// `kos apply -f MANIFEST ARGS`, with the manifest written to a temp file.
-    pub fn apply(yaml: &str, args: &[&str]) -> (Output, Duration) {
-        let file = manifest(yaml);
-        let path = file.path().to_str().expect("utf-8 path").to_owned();
-        let mut all = vec!["apply", "-f", path.as_str()];
-        all.extend_from_slice(args);
-        let start = Instant::now();
-        let output = kos(&all);
-        (output, start.elapsed())
-    }
-
-    pub fn code(output: &Output) -> i32 {
-        output.status.code().unwrap_or(-1)
-    }
-
-    pub fn stdout(output: &Output) -> String {
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    pub fn stderr(output: &Output) -> String {
-        String::from_utf8_lossy(&output.stderr).into_owned()
-    }
-
-    /// Everything kos said, for assertion messages.
-    pub fn said(output: &Output) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            output.status.code(),
-            stdout(output),
-            stderr(output)
-        )
-    }
-
-    pub fn report(output: &Output) -> serde_json::Value {
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", said(output)))
-    }
-
-    /// The report's objects of `kind`.
-    pub fn objects<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
-        report["objects"]
-            .as_array()
-            .expect("objects")
-            .iter()
-            .filter(|o| o["kind"] == kind)
-            .collect()
-    }
-
-    /// A Namespace and a Deployment in it; `template_annotations` go on the pod template.
-    pub fn deployment(ns: &str, replicas: u32, image: &str, template_annotations: &str) -> String {
-        format!(
-            "apiVersion: v1
-kind: Namespace
-metadata:
-  name: {ns}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: {ns}
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-      annotations: {{{template_annotations}}}
-    spec:
-      containers:
-      - name: app
-        image: {image}
-"
-        )
-    }
+/// Runs `kos ARGS --kubeconfig SIM` to completion.
+fn kos(args: &[&str]) -> Output {
+    kos_command(&sim().kubeconfig, args)
+        .output()
+        .expect("run kos")
 }
 
-use std::time::Duration;
-use support::*;
+/// `kos apply -f MANIFEST ARGS`, with the manifest written to a temp file.
+fn apply(yaml: &str, args: &[&str]) -> (Output, Duration) {
+    let file = manifest(yaml);
+    let path = file.path().to_str().expect("utf-8 path").to_owned();
+    let mut all = vec!["apply", "-f", path.as_str()];
+    all.extend_from_slice(args);
+    let start = Instant::now();
+    let output = kos(&all);
+    (output, start.elapsed())
+}
 
 #[test]
 fn a_healthy_deployment_succeeds_with_its_replicaset_and_pods() {
