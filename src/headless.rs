@@ -8,14 +8,14 @@
 use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
-use crate::model::{Diff, ObjectKey, World};
+use crate::model::{Diff, EventRow, ObjectKey, World};
 use crate::output::{digest, plain, report, tree};
 use crate::status::Status;
 use crate::tracker::{Tracker, Verdict};
 use crate::watch::{self, Root, Update};
 use color_eyre::Result;
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, LogParams};
+use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+use kube::api::{Api, ListParams, LogParams};
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
@@ -55,7 +55,8 @@ impl Options {
     pub fn from_args(args: &TrackArgs, follow: bool) -> Self {
         use std::io::IsTerminal;
         let terminal = std::io::stdout().is_terminal();
-        // The full-screen view is not built into this binary yet: tui means plain here.
+        // Callers open the full-screen view first when `ui::wanted`; here tui can only mean
+        // that the view is not available, and plain stands in for it.
         let format = match args.output {
             Some(TrackOutput::Json) => Format::Json,
             Some(TrackOutput::Plain | TrackOutput::Tui) | None => Format::Plain,
@@ -81,26 +82,25 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
             std::future::pending::<()>().await;
         }
     };
-    let (verdict, elapsed) =
-        follow(
-            &mut world,
-            &mut watch.updates,
-            options,
-            ctrl_c,
-            |line| match line {
-                Line::Out(text) => println!("{text}"),
-                Line::Err(text) => eprintln!("{text}"),
-            },
-        )
-        .await?;
+    let ending = follow(
+        &mut world,
+        &mut watch.updates,
+        options,
+        ctrl_c,
+        |line| match line {
+            Line::Out(text) => println!("{text}"),
+            Line::Err(text) => eprintln!("{text}"),
+        },
+    )
+    .await?;
     drop(watch);
-    let entries = if matches!(verdict, Verdict::Failed | Verdict::Timeout) {
+    let entries = if matches!(ending.verdict, Verdict::Failed | Verdict::Timeout) {
         digest_with_logs(cluster, &world).await
     } else {
         Vec::new()
     };
-    finish(&world, verdict, elapsed, entries, options)?;
-    Ok(verdict.exit_code())
+    finish(&world, ending, entries, options)?;
+    Ok(ending.verdict.exit_code())
 }
 
 /// A line for stdout or stderr.
@@ -108,6 +108,16 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
 pub enum Line {
     Out(String),
     Err(String),
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ending {
+    pub verdict: Verdict,
+    /// When the verdict was reached (or the loop interrupted).
+    pub elapsed: Duration,
+    /// The outcome line was already printed (`--follow`).
+    pub announced: bool,
 }
 
 /// The loop: applies updates to `world`, feeds the tracker on every change and at its
@@ -119,17 +129,26 @@ pub async fn follow(
     options: &Options,
     interrupt: impl Future<Output = ()>,
     mut emit: impl FnMut(Line),
-) -> Result<(Verdict, Duration)> {
+) -> Result<Ending> {
     let mut tracker = Tracker::new(options.timeout, options.stabilize);
     let mut printer = Printer::new(options);
     let start = Instant::now();
     // The outage in progress: the error that started it and when.
     let mut lost: Option<(ApiError, Instant)> = None;
     tokio::pin!(interrupt);
+    let mut announced = false;
     loop {
         let verdict = tracker.update(world.raw_state(), start.elapsed());
-        if verdict.is_some() && !options.follow {
-            break;
+        match verdict {
+            Some(_) if !options.follow => break,
+            // Following: say the verdict once, where it happened, and keep printing changes.
+            Some(verdict) if !announced && options.format == Format::Plain => {
+                let at = tracker.decided_at().unwrap_or_else(|| start.elapsed());
+                let line = plain::final_line(verdict, at, &tree(world), options.colour);
+                emit(Line::Out(line));
+                announced = true;
+            }
+            _ => {}
         }
         let deadline = tracker.next_deadline().map(|d| start + d);
         let give_up = lost.as_ref().map(|(_, since)| *since + LOST_GRACE);
@@ -170,7 +189,11 @@ pub async fn follow(
     }
     let verdict = tracker.verdict().unwrap_or(Verdict::Interrupted);
     let elapsed = tracker.decided_at().unwrap_or_else(|| start.elapsed());
-    Ok((verdict, elapsed))
+    Ok(Ending {
+        verdict,
+        elapsed,
+        announced,
+    })
 }
 
 /// Exit 4 for an outage longer than [`LOST_GRACE`]: names the server and how long it was gone.
@@ -251,16 +274,46 @@ impl Printer {
     }
 }
 
-/// The digest, with the log lines of failing containers read from the cluster.
+/// The digest, with the log lines of failing containers read from the cluster. Warning
+/// Events the watch has not delivered yet (a verdict can come within milliseconds of the
+/// failure) are read from the cluster too.
 async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry> {
     let mut entries = Vec::new();
     for (mut entry, request) in digest::assemble(world) {
+        if entry.warnings.is_empty()
+            && let Some(namespace) = &entry.namespace
+        {
+            let rows = read_events(cluster, namespace, &entry.kind, &entry.name).await;
+            entry.warnings = digest::warnings(&rows);
+        }
         if let Some(request) = request {
             entry.logs = Some(read_logs(cluster, &request).await);
         }
         entries.push(entry);
     }
     entries
+}
+
+/// The Events about one object, oldest first; none when they cannot be read (they only
+/// explain, so failing to read them must not fail the run).
+async fn read_events(cluster: &Cluster, namespace: &str, kind: &str, name: &str) -> Vec<EventRow> {
+    let api: Api<CoreEvent> = Api::namespaced(cluster.client.clone(), namespace);
+    let params = ListParams::default().fields(&format!(
+        "involvedObject.kind={kind},involvedObject.name={name}"
+    ));
+    let Ok(Ok(list)) = tokio::time::timeout(LOG_TIMEOUT, api.list(&params)).await else {
+        return Vec::new();
+    };
+    let mut rows: Vec<EventRow> = list
+        .items
+        .iter()
+        .filter_map(|event| serde_json::to_value(event).ok())
+        .filter_map(|value| watch::summary::event(&value))
+        .filter(|(about, _, _)| about.kind == kind && about.name == name)
+        .map(|(_, _, row)| row)
+        .collect();
+    rows.sort_by(|a, b| a.last_seen.cmp(&b.last_seen));
+    rows
 }
 
 async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::Logs {
@@ -291,8 +344,7 @@ async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::L
 /// Prints the final line (and digest) or the JSON report.
 fn finish(
     world: &World,
-    verdict: Verdict,
-    elapsed: Duration,
+    ending: Ending,
     entries: Vec<digest::Entry>,
     options: &Options,
 ) -> Result<()> {
@@ -301,6 +353,14 @@ fn finish(
         Format::Plain => {
             if !entries.is_empty() {
                 eprint!("{}", digest::render(&entries));
+            }
+            let Ending {
+                verdict,
+                elapsed,
+                announced,
+            } = ending;
+            if announced {
+                return Ok(());
             }
             let rows = tree(world);
             writeln!(
@@ -311,11 +371,11 @@ fn finish(
         }
         Format::Json => {
             let timings = report::Timings {
-                elapsed,
+                elapsed: ending.elapsed,
                 timeout: options.timeout,
                 stabilize: options.stabilize,
             };
-            let report = report::build(world, verdict, timings, entries);
+            let report = report::build(world, ending.verdict, timings, entries);
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
@@ -356,7 +416,19 @@ mod tests {
         })))
     }
 
-    async fn run(options: &Options, script: Vec<(u64, Update)>) -> (Verdict, Duration, Vec<Line>) {
+    async fn run(
+        options: &Options,
+        script: Vec<(u64, Update)>,
+    ) -> (Verdict, Duration, Vec<String>) {
+        let (ending, lines) = run_until(options, script, std::future::pending()).await;
+        (ending.verdict, ending.elapsed, lines)
+    }
+
+    async fn run_until(
+        options: &Options,
+        script: Vec<(u64, Update)>,
+        interrupt: impl Future<Output = ()>,
+    ) -> (Ending, Vec<String>) {
         let (sender, mut updates) = mpsc::channel(16);
         tokio::spawn(async move {
             for (at, update) in script {
@@ -370,11 +442,14 @@ mod tests {
         });
         let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
         let mut lines = Vec::new();
-        let never = std::future::pending::<()>();
-        let (verdict, at) = follow(&mut world, &mut updates, options, never, |l| lines.push(l))
-            .await
-            .unwrap();
-        (verdict, at, lines)
+        let ending = follow(&mut world, &mut updates, options, interrupt, |l| {
+            lines.push(match l {
+                Line::Out(t) | Line::Err(t) => t,
+            });
+        })
+        .await
+        .unwrap();
+        (ending, lines)
     }
 
     #[tokio::test(start_paused = true)]
@@ -391,12 +466,7 @@ mod tests {
             (8100..8200).contains(&at),
             "success decided after its 5s window: {at}"
         );
-        let texts: Vec<String> = lines
-            .iter()
-            .map(|l| match l {
-                Line::Out(t) | Line::Err(t) => t.clone(),
-            })
-            .collect();
+        let texts = lines;
         assert_eq!(
             texts.len(),
             4,
@@ -443,10 +513,10 @@ mod tests {
         let mut lines = Vec::new();
         let never = std::future::pending::<()>();
         let options = options(Format::Json, 5, 0);
-        let (verdict, _) = follow(&mut world, &mut updates, &options, never, |l| lines.push(l))
+        let ending = follow(&mut world, &mut updates, &options, never, |l| lines.push(l))
             .await
             .unwrap();
-        assert_eq!(verdict, Verdict::Timeout);
+        assert_eq!(ending.verdict, Verdict::Timeout);
         assert_eq!(
             lines,
             [
@@ -494,5 +564,27 @@ mod tests {
         assert_eq!(verdict, Verdict::Timeout);
         assert_eq!(at.as_secs(), 3);
         assert!(lines.is_empty(), "JSON mode prints no change lines");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn following_announces_the_verdict_and_keeps_printing_until_interrupted() {
+        let mut options = options(Format::Plain, 60, 0);
+        options.follow = true;
+        options.github = false;
+        let script = vec![
+            (100, pod(Status::Success, "ready")),
+            (1000, pod(Status::Failed, "OOMKilled")),
+        ];
+        let interrupt = tokio::time::sleep(Duration::from_secs(5));
+        let (ending, lines) = run_until(&options, script, interrupt).await;
+        assert_eq!(ending.verdict, Verdict::Success, "a verdict never changes");
+        assert!(ending.announced);
+        assert_eq!(ending.elapsed, Duration::from_millis(100));
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[1].starts_with("outcome: success after 0.1s"),
+            "{lines:?}"
+        );
+        assert!(lines[2].ends_with("failed  OOMKilled"), "{lines:?}");
     }
 }

@@ -4,29 +4,180 @@
 //! namespace); the fault-injecting cases start their own. The sim runs 10 times faster than
 //! real time so rollouts take seconds.
 
-mod common;
+mod support {
+    use std::io::{BufRead, BufReader, Write};
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, ChildStdin, Command, Output, Stdio};
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
 
-use common::*;
-use std::process::Output;
-use std::time::{Duration, Instant};
+    pub const KOS: &str = env!("CARGO_BIN_EXE_kos");
 
-/// Runs `kos ARGS --kubeconfig SIM` to completion.
-fn kos(args: &[&str]) -> Output {
-    kos_command(&sim().kubeconfig, args)
-        .output()
-        .expect("run kos")
+    /// A running `kos sim serve`. It runs under a shell that kills it when our end of its
+    /// stdin closes — that is, when this test process exits — so no sim outlives the tests.
+    pub struct Sim {
+        pub kubeconfig: PathBuf,
+        _dir: tempfile::TempDir,
+        _guard: Mutex<(Child, ChildStdin)>,
+    }
+
+    impl Sim {
+        pub fn start(extra: &[&str]) -> Sim {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let kubeconfig = dir.path().join("kubeconfig");
+            let kubeconfig_arg = kubeconfig.to_str().expect("utf-8 path");
+            let mut child = Command::new("sh")
+                .args([
+                    "-c",
+                    "\"$@\" & sim=$!; read _; kill $sim",
+                    "sh",
+                    KOS,
+                    "sim",
+                    "serve",
+                ])
+                .args(["--speed", "10", "--kubeconfig-out", kubeconfig_arg])
+                .args(extra)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start kos sim serve");
+            let stdin = child.stdin.take().expect("stdin");
+            let stdout = child.stdout.take().expect("stdout");
+            let mut first = String::new();
+            let mut lines = BufReader::new(stdout);
+            lines
+                .read_line(&mut first)
+                .expect("read the sim's first line");
+            // Keep reading so the sim never writes into a closed pipe.
+            std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+            assert!(
+                !first.is_empty() && kubeconfig.exists(),
+                "kos sim serve did not start (first line: {first:?})"
+            );
+            Sim {
+                kubeconfig,
+                _dir: dir,
+                _guard: Mutex::new((child, stdin)),
+            }
+        }
+    }
+
+    /// The simulated cluster shared by the tests of this file.
+    pub fn sim() -> &'static Sim {
+        static SIM: OnceLock<Sim> = OnceLock::new();
+        SIM.get_or_init(|| Sim::start(&[]))
+    }
+
+    /// A manifest file that lives as long as the returned guard.
+    pub fn manifest(yaml: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::Builder::new()
+            .suffix(".yaml")
+            .tempfile()
+            .expect("temp file");
+        file.write_all(yaml.as_bytes()).expect("write manifest");
+        file
+    }
+
+    pub fn kos_command(kubeconfig: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(KOS);
+        command
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .env_remove("GITHUB_ACTIONS")
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    /// Runs `kos ARGS --kubeconfig SIM` to completion.
+    pub fn kos(args: &[&str]) -> Output {
+        kos_command(&sim().kubeconfig, args)
+            .output()
+            .expect("run kos")
+    }
+
+    /// `kos apply -f MANIFEST ARGS`, with the manifest written to a temp file.
+    pub fn apply(yaml: &str, args: &[&str]) -> (Output, Duration) {
+        let file = manifest(yaml);
+        let path = file.path().to_str().expect("utf-8 path").to_owned();
+        let mut all = vec!["apply", "-f", path.as_str()];
+        all.extend_from_slice(args);
+        let start = Instant::now();
+        let output = kos(&all);
+        (output, start.elapsed())
+    }
+
+    pub fn code(output: &Output) -> i32 {
+        output.status.code().unwrap_or(-1)
+    }
+
+    pub fn stdout(output: &Output) -> String {
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    pub fn stderr(output: &Output) -> String {
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    /// Everything kos said, for assertion messages.
+    pub fn said(output: &Output) -> String {
+        format!(
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            output.status.code(),
+            stdout(output),
+            stderr(output)
+        )
+    }
+
+    pub fn report(output: &Output) -> serde_json::Value {
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", said(output)))
+    }
+
+    /// The report's objects of `kind`.
+    pub fn objects<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+        report["objects"]
+            .as_array()
+            .expect("objects")
+            .iter()
+            .filter(|o| o["kind"] == kind)
+            .collect()
+    }
+
+    /// A Namespace and a Deployment in it; `template_annotations` go on the pod template.
+    pub fn deployment(ns: &str, replicas: u32, image: &str, template_annotations: &str) -> String {
+        format!(
+            "apiVersion: v1
+kind: Namespace
+metadata:
+  name: {ns}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: {ns}
+  labels: {{app: web}}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: web}}
+  template:
+    metadata:
+      labels: {{app: web}}
+      annotations: {{{template_annotations}}}
+    spec:
+      containers:
+      - name: app
+        image: {image}
+"
+        )
+    }
 }
 
-/// `kos apply -f MANIFEST ARGS`, with the manifest written to a temp file.
-fn apply(yaml: &str, args: &[&str]) -> (Output, Duration) {
-    let file = manifest(yaml);
-    let path = file.path().to_str().expect("utf-8 path").to_owned();
-    let mut all = vec!["apply", "-f", path.as_str()];
-    all.extend_from_slice(args);
-    let start = Instant::now();
-    let output = kos(&all);
-    (output, start.elapsed())
-}
+use std::time::Duration;
+use support::*;
 
 #[test]
 fn a_healthy_deployment_succeeds_with_its_replicaset_and_pods() {
@@ -239,6 +390,9 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
         said(&output)
     );
     assert!(took < Duration::from_secs(10));
+    // Applying the same twice more: the last one changes nothing. (Twice, because the
+    // first re-apply may settle server-side defaults.)
+    apply(&deployment("no-wait", 1, "nginx:1.27", ""), &["--no-wait"]);
     let (output, _) = apply(
         &deployment("no-wait", 1, "nginx:1.27", ""),
         &["--no-wait", "--output", "json"],
@@ -248,7 +402,7 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
 }
 
 #[test]
-fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
+fn watch_tracks_existing_objects_by_name_and_by_label() {
     let (output, _) = apply(&deployment("watched", 1, "nginx:1.27", ""), &["--no-wait"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     let output = kos(&[
@@ -264,14 +418,43 @@ fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
     assert_eq!(code(&output), 0, "{}", said(&output));
     assert_eq!(objects(&report(&output), "Pod").len(), 1);
 
-    // --follow: the verdict line, then a later scale-up still shows up, until Ctrl-C.
+    // By label, of the workload kinds (the default) or of a named kind.
+    for args in [&["-l", "app=web"][..], &["deployments", "-l", "app=web"]] {
+        let mut all = vec![
+            "watch",
+            "-n",
+            "watched",
+            "--stabilize",
+            "0",
+            "--output",
+            "json",
+        ];
+        all.extend_from_slice(args);
+        let output = kos(&all);
+        assert_eq!(code(&output), 0, "{}", said(&output));
+        let report = report(&output);
+        assert_eq!(
+            objects(&report, "Deployment")[0]["applied"],
+            true,
+            "{report:#}"
+        );
+    }
+    let output = kos(&["watch", "-n", "watched", "-l", "app=nothing"]);
+    assert_eq!(code(&output), 3, "nothing matches: {}", said(&output));
+}
+
+#[test]
+fn watch_follow_keeps_printing_after_the_verdict_until_ctrl_c() {
+    let (output, _) = apply(&deployment("followed", 1, "nginx:1.27", ""), &["--no-wait"]);
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    // The verdict line, then a later scale-up still shows up, until Ctrl-C.
     let mut follow = kos_command(
         &sim().kubeconfig,
         &[
             "watch",
             "deploy/web",
             "-n",
-            "watched",
+            "followed",
             "--stabilize",
             "0",
             "--follow",
@@ -311,12 +494,12 @@ fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
         &|l| l.iter().any(|l| l.starts_with("outcome: success")),
         "verdict",
     );
-    let (output, _) = apply(&deployment("watched", 2, "nginx:1.27", ""), &["--no-wait"]);
+    let (output, _) = apply(&deployment("followed", 2, "nginx:1.27", ""), &["--no-wait"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     wait_for(
         &|l| {
             let after = l.iter().skip_while(|l| !l.starts_with("outcome:")).skip(1);
-            after.filter(|l| l.contains("Pod watched/web-")).count() > 0
+            after.filter(|l| l.contains("Pod followed/web-")).count() > 0
         },
         "pod line after the verdict",
     );

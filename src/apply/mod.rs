@@ -464,9 +464,13 @@ fn resource_words(served: &Served, namespace: Option<&str>) -> String {
 }
 
 /// An object without what changes on every write (resourceVersion, managedFields,
-/// generation), to tell `configured` from `unchanged`.
+/// generation) and without its status (controllers write it at any time), to tell
+/// `configured` from `unchanged`.
 fn comparable(object: &DynamicObject) -> Value {
     let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("status");
+    }
     if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         for field in ["resourceVersion", "managedFields", "generation"] {
             metadata.remove(field);

@@ -146,7 +146,7 @@ async fn selected_roots(
             Api::all_with(cluster.client.clone(), &served.resource)
         };
         let params = ListParams::default().labels(selector);
-        let list = crate::cluster::retry(|| api.list_metadata(&params))
+        let list = crate::cluster::retry(|| api.list(&params))
             .await
             .map_err(|e| cluster_error(cluster, &e, "list", &served.resource.plural))?;
         for object in list.items {

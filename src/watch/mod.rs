@@ -22,6 +22,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject};
 use kube::discovery::ApiResource;
 use kube::runtime::{WatchStreamExt, watcher};
+use std::collections::HashSet;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -176,6 +177,9 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
         .collect();
     let mut merged = futures::stream::select_all(streams).ready_chunks(BATCH);
     let mut graph = Graph::new(roots.into_iter().map(|r| r.key).collect());
+    // Nothing is sent until every object watch has listed once: a Deployment seen before
+    // its pods were listed would look finished with no pods to wait for.
+    let mut unsynced: HashSet<usize> = (0..specs.len()).filter(|&i| !specs[i].events).collect();
     // While the server is unreachable: a probe that ends once it answers again. A watch
     // that resumes says nothing until an object changes, so the probe tells the recovery.
     let mut probe = std::pin::pin!(Fuse::<BoxFuture<'static, ()>>::terminated());
@@ -197,6 +201,9 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
             let lost = !probe.is_terminated();
             let notice = match item {
                 Ok(event) => {
+                    if matches!(event, watcher::Event::InitDone) {
+                        unsynced.remove(&index);
+                    }
                     fold(&mut graph, index, spec.events, event);
                     probe.set(Fuse::terminated());
                     lost.then_some(Update::Restored)
@@ -220,6 +227,9 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
             {
                 return;
             }
+        }
+        if !unsynced.is_empty() {
+            continue;
         }
         for diff in graph.diffs() {
             if sender.send(Update::Diff(diff)).await.is_err() {
