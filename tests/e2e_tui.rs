@@ -1,8 +1,8 @@
 //! End to end: the real `kos apply` in a real terminal (tmux) against `kos sim serve`.
 //!
 //! The test reads the screen as a person would: the tree with every pod, a moving
-//! countdown, collapse, the logs pane, `q` with the verdict's exit code, and the shell's
-//! screen back afterwards. It skips (with the reason) where tmux is missing, and fails
+//! countdown, collapse, the logs pane, `q` with the verdict's exit code, the shell's
+//! screen back afterwards, and the same after SIGTERM (exit 143). It skips (with the reason) where tmux is missing, and fails
 //! instead under `KOS_REQUIRE_E2E=1`.
 
 use std::io::{BufRead, BufReader};
@@ -230,17 +230,11 @@ fn the_live_view_in_a_real_terminal() {
     });
     assert!(header(&done).contains("done in"), "{done}");
     tmux.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Ok(text) = std::fs::read_to_string(&exit_file)
-            && !text.is_empty()
-        {
-            break text;
-        }
-        assert!(Instant::now() < deadline, "kos did not exit after q");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(exit.trim(), "EXIT=0", "q after success exits 0");
+    assert_eq!(
+        wait_for_exit(&exit_file),
+        "EXIT=0",
+        "q after success exits 0"
+    );
 
     // The terminal is back: normal screen, the typed command visible again, no view.
     assert_eq!(
@@ -251,5 +245,69 @@ fn the_live_view_in_a_real_terminal() {
     let after = tmux.screen();
     assert!(after.contains("apply -f"), "{after}");
     assert!(!after.contains("┌ objects"), "{after}");
+
+    // SIGTERM while the view is open: exit 143, terminal restored.
+    std::fs::remove_file(&exit_file).expect("the exit file exists");
+    tmux.keys(&["clear", "Enter"]);
+    tmux.keys(&[&command, "Enter"]);
+    tmux.wait_for("the view again", Duration::from_secs(30), |s| {
+        pod_rows(s) == 3
+    });
+    let shell = tmux.run(&["display-message", "-p", "-t", "main", "#{pane_pid}"]);
+    let kos = Command::new("pgrep")
+        .args(["-P", shell.trim()])
+        .output()
+        .expect("pgrep runs");
+    let pid = String::from_utf8_lossy(&kos.stdout).trim().to_owned();
+    assert!(!pid.is_empty(), "kos runs under the pane's shell");
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    assert_eq!(wait_for_exit(&exit_file), "EXIT=143", "SIGTERM exits 143");
+    assert_eq!(
+        tmux.run(&["display-message", "-p", "-t", "main", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `EXIT=n` line the shell writes once kos has exited.
+fn wait_for_exit(file: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(file)
+            && !text.is_empty()
+        {
+            return text.trim().to_owned();
+        }
+        assert!(Instant::now() < deadline, "kos did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `kos demo` without a terminal: the bundled scenario runs against the in-process cluster
+/// and ends with the verdict the scenario is built for.
+#[test]
+fn demo_scenarios_end_with_their_verdict() {
+    for (scenario, outcome, code) in [("job", "success", 0), ("image-pull", "failed", 1)] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kos"))
+            .args([
+                "demo",
+                "--scenario",
+                scenario,
+                "--speed",
+                "5",
+                "--stabilize",
+                "1s",
+            ])
+            .args(["--timeout", "2m", "--output", "json"])
+            .output()
+            .expect("kos demo runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("{scenario}: stdout is not one JSON document ({e}):\n{stdout}")
+        });
+        assert_eq!(report["outcome"], outcome, "{scenario}: {stdout}");
+        assert_eq!(out.status.code(), Some(code), "{scenario}");
+    }
 }

@@ -53,11 +53,14 @@ pub async fn track(
     let options = Options::from_args(args, false);
     let world = World::new(roots.iter().map(|r| r.key.clone()).collect());
     let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
-    let diffs =
-        futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).map(|update| match update {
-            Update::Diff(diff) => Ok(diff),
-            Update::Error(error) => Err(error),
-        });
+    let diffs = futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).filter_map(|update| {
+        futures::future::ready(match update {
+            Update::Diff(diff) => Some(Ok(diff)),
+            Update::Error(error) => Some(Err(error)),
+            // The view keeps the last known state while the watches retry.
+            Update::Lost(_) | Update::Restored => None,
+        })
+    });
     let session = Session {
         world,
         tracker: Tracker::new(options.timeout, options.stabilize),
@@ -94,8 +97,9 @@ where
 {
     let signals = terminal::signals()?;
     let mut app = App::new(session.world, session.tracker, session.header);
-    let mut terminal = terminal::init()?;
+    // Armed first: an init that fails half way (raw mode on, no alternate screen) is undone.
     let _guard = terminal::Guard;
+    let mut terminal = terminal::init()?;
     let inputs = Inputs {
         keys: EventStream::new(),
         diffs: session.diffs,

@@ -14,6 +14,7 @@ pub mod apply;
 pub mod crds;
 pub mod defaults;
 pub mod discovery;
+pub mod metrics;
 pub mod namespaces;
 pub mod objects;
 pub mod openapi;
@@ -51,6 +52,8 @@ pub struct Api {
     pub epoch: signal::Receiver<u64>,
     /// True once the cluster is shutting down: background work ends on it.
     pub stop: signal::Receiver<bool>,
+    /// Requests served, for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 /// The router serving the whole API.
@@ -66,6 +69,11 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/livez", axum::routing::get(healthy))
         .fallback(dispatch)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            metrics::count,
+        ))
+        .route("/metrics", axum::routing::get(metrics::serve))
         .with_state(api)
 }
 

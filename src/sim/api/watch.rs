@@ -164,7 +164,11 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         }
     };
     let (sender, stream) = mpsc::channel::<Bytes>(BUFFER);
-    let epoch = api.epoch.clone();
+    let mut epoch = api.epoch.clone();
+    // A clone starts from what the original has seen, and nobody marks the original: without
+    // this, every watch opened after the first restart would end at once, and clients would
+    // re-watch in a hot loop.
+    epoch.mark_unchanged();
     tokio::spawn(async move {
         // The client went away: nothing to do.
         let _ = run(plan, start, receiver, &sender, epoch).await;
