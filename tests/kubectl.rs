@@ -310,6 +310,20 @@ mod cluster {
             );
         }
 
+        let wide = sim.ns(&["get", "pods", "-o", "wide"]);
+        let header = wide.lines().next().unwrap_or_default();
+        for column in ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] {
+            assert!(header.contains(column), "{wide}");
+        }
+        let nodes = sim.ok(&["get", "nodes", "-o", "name"]);
+        let first_pod = wide.lines().nth(1).unwrap_or_default();
+        assert!(
+            nodes
+                .lines()
+                .any(|node| first_pod.contains(node.trim_start_matches("node/"))),
+            "a wide pod row names its node: {wide}"
+        );
+
         let json: serde_json::Value =
             serde_json::from_str(&sim.ns(&["get", "deployment", "web", "-o", "json"]))
                 .expect("kubectl -o json prints JSON");
