@@ -11,7 +11,7 @@
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Pod};
-use kube::api::{Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 use serde_json::json;
@@ -133,6 +133,28 @@ async fn create_pods(client: &Client, count: usize) -> Result<Duration, Failure>
     Ok(start.elapsed())
 }
 
+/// Waits until the kubelet has started every pod, so that the measurements see a cluster
+/// of `count` running pods rather than the start-up churn.
+async fn wait_running(client: &Client, count: usize) -> Result<Duration, Failure> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+    let start = Instant::now();
+    loop {
+        let list = pods.list(&ListParams::default()).await?;
+        let running = list
+            .items
+            .iter()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+            .count();
+        if running == count {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > Duration::from_secs(180) {
+            return Err(format!("only {running} of {count} pods Running after 180 s").into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// One full list over HTTP, timed to the last byte of the body; checks the item count.
 async fn list_once(client: &Client, count: usize) -> Result<(Duration, String), Failure> {
     let request =
@@ -239,6 +261,13 @@ async fn bench() -> Result<bool, Failure> {
         "created {count} pods in {:.1} s ({:.0}/s); server RSS now {} MB",
         created.as_secs_f64(),
         count as f64 / created.as_secs_f64(),
+        server.memory_kb()?.1 / 1024
+    );
+
+    let settled = wait_running(&client, count).await?;
+    println!(
+        "all {count} pods Running after {:.1} s; server RSS now {} MB",
+        settled.as_secs_f64(),
         server.memory_kb()?.1 / 1024
     );
 

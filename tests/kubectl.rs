@@ -246,7 +246,9 @@ impl Sim {
 /// The `kubectl get pod NAME` row of one pod: kubectl asks for a Table of one row, and
 /// shows only NAME and AGE when the server answers with the object instead.
 fn row(sim: &Sim, pod: &str) -> Option<Vec<String>> {
-    sim.rows(&["pod", pod]).into_iter().find(|row| row[0] == pod)
+    sim.rows(&["pod", pod])
+        .into_iter()
+        .find(|row| row[0] == pod)
 }
 
 fn path_str(path: &Path) -> &str {

@@ -68,10 +68,12 @@ pub enum StoreError {
 }
 
 /// How many changes are kept for watches to resume from. Older resourceVersions get
-/// 410 Gone, as from a real API server's compacted etcd.
-const HISTORY: usize = 10_000;
-/// Watch events buffered per subscriber before it counts as too slow and is cut off.
-const BROADCAST: usize = 65_536;
+/// 410 Gone, as from a real API server's compacted etcd. Every kept change pins a version
+/// of an object, so this bounds the server's memory as much as the live objects do.
+const HISTORY: usize = 8_192;
+/// Watch events buffered per subscriber before it counts as too slow and is cut off (it
+/// then resumes from the history, or relists). The ring pins as many versions as it holds.
+const BROADCAST: usize = 8_192;
 
 type Objects = BTreeMap<(String, String), Object>;
 

@@ -51,8 +51,14 @@ mod tests {
         let waits: Vec<Duration> = backoff.by_ref().take(8).collect();
         assert!(waits[0] >= FIRST.mul_f64(0.8) && waits[0] <= FIRST.mul_f64(1.2));
         assert!(waits[3] > waits[0] * 4, "it grows: {waits:?}");
-        assert!(waits.iter().all(|w| *w <= LONGEST.mul_f64(1.2)), "{waits:?}");
-        assert!(waits[7] >= LONGEST.mul_f64(0.8), "it reaches the cap: {waits:?}");
+        assert!(
+            waits.iter().all(|w| *w <= LONGEST.mul_f64(1.2)),
+            "{waits:?}"
+        );
+        assert!(
+            waits[7] >= LONGEST.mul_f64(0.8),
+            "it reaches the cap: {waits:?}"
+        );
         backoff.reset();
         assert!(backoff.next().is_some_and(|w| w <= FIRST.mul_f64(1.2)));
     }
