@@ -158,13 +158,18 @@ async fn bench() -> Result<bool, Failure> {
     let client = server.client.clone();
     let created = create_pods(&client, count).await?;
     println!(
-        "created {count} pods in {:.1} s ({:.0}/s)",
+        "created {count} pods in {:.1} s ({:.0}/s); server RSS now {} MB",
         created.as_secs_f64(),
-        count as f64 / created.as_secs_f64()
+        count as f64 / created.as_secs_f64(),
+        memory_kb(server.pid()?)?.1 / 1024
     );
 
     let mut latencies = change_latencies(&client, count).await?;
     latencies.sort_unstable();
+    println!(
+        "after the changes: server RSS {} MB",
+        memory_kb(server.pid()?)?.1 / 1024
+    );
     let mut lists = Vec::with_capacity(LISTS);
     for _ in 0..LISTS {
         lists.push(list_once(&client, count).await?.0);

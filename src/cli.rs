@@ -40,6 +40,9 @@ pub enum Command {
     /// The simulated cluster (DESIGN.md section 6)
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Start the embedded simulated cluster, apply a bundled example to it and show the
+    /// live view; no cluster needed
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +73,44 @@ fn faults_arg(text: &str) -> Result<std::sync::Arc<crate::sim::faults::Faults>, 
     text.parse()
         .map(std::sync::Arc::new)
         .map_err(|e: crate::sim::faults::FaultsError| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The bundled example to deploy
+    #[arg(long, value_enum, default_value_t = DemoScenario::Healthy)]
+    pub scenario: DemoScenario,
+    /// Run the simulated clock X times faster
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = speed_arg)]
+    pub speed: f64,
+    /// Step execution timeout [default: 5m]
+    #[arg(long, value_name = "DUR", value_parser = duration_arg)]
+    pub timeout: Option<std::time::Duration>,
+    /// Status stabilization window [default: 10s; 15s for flaky, longer than its failure]
+    #[arg(long, value_name = "DUR", value_parser = duration_arg)]
+    pub stabilize: Option<std::time::Duration>,
+    /// Output format (default: tui when stdout is a terminal, else plain)
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<TrackOutput>,
+}
+
+/// The bundled examples of `kos demo` (`assets/demo/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoScenario {
+    /// nginx, 3 replicas, in namespace octopus, behind a Service: succeeds
+    Healthy,
+    /// an image that does not exist, pulled with growing back-off: fails
+    ImagePull,
+    /// a container that exits 1 after 3s and crash-loops: fails
+    Crashloop,
+    /// the first image pull fails, the next works; the stabilization window forgives it
+    Flaky,
+    /// revision 2 of a Deployment rolls out over revision 1, the old one dimmed
+    RollingUpdate,
+    /// a Job of 3 completions, 2 pods at a time: succeeds
+    Job,
+    /// a Deployment of 1 000 replicas
+    Big,
 }
 
 /// A `--speed` value: a positive number.

@@ -110,6 +110,62 @@ impl ApiError {
     }
 }
 
+/// How long one request may be retried on transient failures before its error stands.
+/// Long enough to ride out an API server restart, short enough to name an unreachable one
+/// promptly.
+const RETRY_BUDGET: Duration = Duration::from_secs(8);
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// Whether another try of the same request may succeed: the server was overloaded or briefly
+/// failing (429, 5xx), or could not be reached at all.
+pub fn is_transient(error: &kube::Error) -> bool {
+    match error {
+        kube::Error::Api(status) => matches!(status.code, 429 | 500 | 502 | 503 | 504),
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => true,
+        _ => false,
+    }
+}
+
+/// Runs `request` until it succeeds, fails for good, or [`RETRY_BUDGET`] is spent, waiting
+/// between tries with exponential back-off (or the server's `Retry-After`, capped). Only for
+/// idempotent requests: reads and server-side applies.
+pub async fn retry<T, F, Fut>(mut request: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + RETRY_BUDGET;
+    let mut delay = FIRST_RETRY;
+    loop {
+        match request().await {
+            Err(error) if is_transient(&error) => {
+                let wait = retry_after(&error).unwrap_or(delay).min(MAX_RETRY_DELAY);
+                if tokio::time::Instant::now() + wait >= deadline {
+                    return Err(error);
+                }
+                tracing::debug!(%error, ?wait, "transient API error; retrying");
+                tokio::time::sleep(wait).await;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The wait a 429 (or 5xx) asks for in its Status details.
+fn retry_after(error: &kube::Error) -> Option<Duration> {
+    match error {
+        kube::Error::Api(status) => status
+            .details
+            .as_ref()
+            .map(|d| d.retry_after_seconds)
+            .filter(|s| *s > 0)
+            .map(|s| Duration::from_secs(u64::from(s))),
+        _ => None,
+    }
+}
+
 /// The innermost message of an error chain: "Connection refused (os error 111)" rather than
 /// "`ServiceError`: client error (Connect)".
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
@@ -203,6 +259,45 @@ mod tests {
             true,
         );
         assert!(!error.to_string().contains("hunter2"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_errors_are_retried_with_back_off_and_others_are_not() {
+        let tries = std::sync::atomic::AtomicU32::new(0);
+        let result = retry(|| async {
+            let n = tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n < 3 {
+                Err(api_error(503, "busy"))
+            } else {
+                Ok(n)
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3);
+
+        let start = tokio::time::Instant::now();
+        tries.store(0, std::sync::atomic::Ordering::SeqCst);
+        let result: Result<(), _> = retry(|| async {
+            tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(api_error(500, "down"))
+        })
+        .await;
+        assert!(result.is_err());
+        let tries_made = tries.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            (4..=10).contains(&tries_made),
+            "backs off: {tries_made} tries"
+        );
+        assert!(start.elapsed() <= RETRY_BUDGET);
+
+        tries.store(0, std::sync::atomic::Ordering::SeqCst);
+        let result: Result<(), _> = retry(|| async {
+            tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(api_error(422, "invalid"))
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

@@ -6,16 +6,16 @@
 //! `watch` actor, `World` and `Tracker` from its own loop.
 
 use crate::cli::{TrackArgs, TrackOutput};
-use crate::cluster::Cluster;
+use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
-use crate::model::{Diff, ObjectKey, World};
+use crate::model::{Diff, EventRow, ObjectKey, World};
 use crate::output::{digest, plain, report, tree};
 use crate::status::Status;
 use crate::tracker::{Tracker, Verdict};
 use crate::watch::{self, Root, Update};
 use color_eyre::Result;
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, LogParams};
+use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+use kube::api::{Api, ListParams, LogParams};
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
@@ -24,6 +24,10 @@ use tokio::time::Instant;
 
 /// How long reading one container's log for the digest may take.
 const LOG_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the API server may stay unreachable before tracking gives up (exit 4), even
+/// without a step timeout: the statuses shown would be stale.
+const LOST_GRACE: Duration = Duration::from_secs(30);
 
 /// The headless formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +55,8 @@ impl Options {
     pub fn from_args(args: &TrackArgs, follow: bool) -> Self {
         use std::io::IsTerminal;
         let terminal = std::io::stdout().is_terminal();
-        // The full-screen view is not built into this binary yet: tui means plain here.
+        // Callers open the full-screen view first when `ui::wanted`; here tui can only mean
+        // that the view is not available, and plain stands in for it.
         let format = match args.output {
             Some(TrackOutput::Json) => Format::Json,
             Some(TrackOutput::Plain | TrackOutput::Tui) | None => Format::Plain,
@@ -77,26 +82,25 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
             std::future::pending::<()>().await;
         }
     };
-    let (verdict, elapsed) =
-        follow(
-            &mut world,
-            &mut watch.updates,
-            options,
-            ctrl_c,
-            |line| match line {
-                Line::Out(text) => println!("{text}"),
-                Line::Err(text) => eprintln!("{text}"),
-            },
-        )
-        .await?;
+    let ending = follow(
+        &mut world,
+        &mut watch.updates,
+        options,
+        ctrl_c,
+        |line| match line {
+            Line::Out(text) => println!("{text}"),
+            Line::Err(text) => eprintln!("{text}"),
+        },
+    )
+    .await?;
     drop(watch);
-    let entries = if matches!(verdict, Verdict::Failed | Verdict::Timeout) {
+    let entries = if matches!(ending.verdict, Verdict::Failed | Verdict::Timeout) {
         digest_with_logs(cluster, &world).await
     } else {
         Vec::new()
     };
-    finish(&world, verdict, elapsed, entries, options)?;
-    Ok(verdict.exit_code())
+    finish(&world, ending, entries, options)?;
+    Ok(ending.verdict.exit_code())
 }
 
 /// A line for stdout or stderr.
@@ -104,6 +108,16 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
 pub enum Line {
     Out(String),
     Err(String),
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ending {
+    pub verdict: Verdict,
+    /// When the verdict was reached (or the loop interrupted).
+    pub elapsed: Duration,
+    /// The outcome line was already printed (`--follow`).
+    pub announced: bool,
 }
 
 /// The loop: applies updates to `world`, feeds the tracker on every change and at its
@@ -115,17 +129,29 @@ pub async fn follow(
     options: &Options,
     interrupt: impl Future<Output = ()>,
     mut emit: impl FnMut(Line),
-) -> Result<(Verdict, Duration)> {
+) -> Result<Ending> {
     let mut tracker = Tracker::new(options.timeout, options.stabilize);
     let mut printer = Printer::new(options);
     let start = Instant::now();
+    // The outage in progress: the error that started it and when.
+    let mut lost: Option<(ApiError, Instant)> = None;
     tokio::pin!(interrupt);
+    let mut announced = false;
     loop {
         let verdict = tracker.update(world.raw_state(), start.elapsed());
-        if verdict.is_some() && !options.follow {
-            break;
+        match verdict {
+            Some(_) if !options.follow => break,
+            // Following: say the verdict once, where it happened, and keep printing changes.
+            Some(verdict) if !announced && options.format == Format::Plain => {
+                let at = tracker.decided_at().unwrap_or_else(|| start.elapsed());
+                let line = plain::final_line(verdict, at, &tree(world), options.colour);
+                emit(Line::Out(line));
+                announced = true;
+            }
+            _ => {}
         }
         let deadline = tracker.next_deadline().map(|d| start + d);
+        let give_up = lost.as_ref().map(|(_, since)| *since + LOST_GRACE);
         tokio::select! {
             update = updates.recv() => match update {
                 Some(Update::Diff(diff)) => {
@@ -137,11 +163,24 @@ pub async fn follow(
                 Some(Update::Error(error)) => {
                     return Err(color_eyre::Report::new(ClusterError(error.to_string())));
                 }
+                Some(Update::Lost(error)) => {
+                    emit(Line::Err(format!("warning: {error}; retrying")));
+                    lost = Some((error, Instant::now()));
+                }
+                Some(Update::Restored) => {
+                    if let Some((_, since)) = lost.take() {
+                        let after = since.elapsed().as_secs_f64();
+                        emit(Line::Err(format!("the cluster answers again after {after:.1}s")));
+                    }
+                }
                 None => return Err(color_eyre::Report::new(ClusterError(
                     "the watch stopped unexpectedly".into(),
                 ))),
             },
             () = sleep_until(deadline), if deadline.is_some() => {}
+            () = sleep_until(give_up), if give_up.is_some() => {
+                return Err(lost_contact(lost));
+            }
             () = &mut interrupt => {
                 tracker.interrupt(start.elapsed());
                 break;
@@ -150,7 +189,23 @@ pub async fn follow(
     }
     let verdict = tracker.verdict().unwrap_or(Verdict::Interrupted);
     let elapsed = tracker.decided_at().unwrap_or_else(|| start.elapsed());
-    Ok((verdict, elapsed))
+    Ok(Ending {
+        verdict,
+        elapsed,
+        announced,
+    })
+}
+
+/// Exit 4 for an outage longer than [`LOST_GRACE`]: names the server and how long it was gone.
+fn lost_contact(lost: Option<(ApiError, Instant)>) -> color_eyre::Report {
+    let message = match lost {
+        Some((error, since)) => format!(
+            "gave up after the cluster stopped answering {:.1}s ago: {error}",
+            since.elapsed().as_secs_f64()
+        ),
+        None => "gave up: the cluster stopped answering".to_owned(),
+    };
+    color_eyre::Report::new(ClusterError(message))
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -219,16 +274,46 @@ impl Printer {
     }
 }
 
-/// The digest, with the log lines of failing containers read from the cluster.
+/// The digest, with the log lines of failing containers read from the cluster. Warning
+/// Events the watch has not delivered yet (a verdict can come within milliseconds of the
+/// failure) are read from the cluster too.
 async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry> {
     let mut entries = Vec::new();
     for (mut entry, request) in digest::assemble(world) {
+        if entry.warnings.is_empty()
+            && let Some(namespace) = &entry.namespace
+        {
+            let rows = read_events(cluster, namespace, &entry.kind, &entry.name).await;
+            entry.warnings = digest::warnings(&rows);
+        }
         if let Some(request) = request {
             entry.logs = Some(read_logs(cluster, &request).await);
         }
         entries.push(entry);
     }
     entries
+}
+
+/// The Events about one object, oldest first; none when they cannot be read (they only
+/// explain, so failing to read them must not fail the run).
+async fn read_events(cluster: &Cluster, namespace: &str, kind: &str, name: &str) -> Vec<EventRow> {
+    let api: Api<CoreEvent> = Api::namespaced(cluster.client.clone(), namespace);
+    let params = ListParams::default().fields(&format!(
+        "involvedObject.kind={kind},involvedObject.name={name}"
+    ));
+    let Ok(Ok(list)) = tokio::time::timeout(LOG_TIMEOUT, api.list(&params)).await else {
+        return Vec::new();
+    };
+    let mut rows: Vec<EventRow> = list
+        .items
+        .iter()
+        .filter_map(|event| serde_json::to_value(event).ok())
+        .filter_map(|value| watch::summary::event(&value))
+        .filter(|(about, _, _)| about.kind == kind && about.name == name)
+        .map(|(_, _, row)| row)
+        .collect();
+    rows.sort_by(|a, b| a.last_seen.cmp(&b.last_seen));
+    rows
 }
 
 async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::Logs {
@@ -259,8 +344,7 @@ async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::L
 /// Prints the final line (and digest) or the JSON report.
 fn finish(
     world: &World,
-    verdict: Verdict,
-    elapsed: Duration,
+    ending: Ending,
     entries: Vec<digest::Entry>,
     options: &Options,
 ) -> Result<()> {
@@ -269,6 +353,14 @@ fn finish(
         Format::Plain => {
             if !entries.is_empty() {
                 eprint!("{}", digest::render(&entries));
+            }
+            let Ending {
+                verdict,
+                elapsed,
+                announced,
+            } = ending;
+            if announced {
+                return Ok(());
             }
             let rows = tree(world);
             writeln!(
@@ -279,11 +371,11 @@ fn finish(
         }
         Format::Json => {
             let timings = report::Timings {
-                elapsed,
+                elapsed: ending.elapsed,
                 timeout: options.timeout,
                 stabilize: options.stabilize,
             };
-            let report = report::build(world, verdict, timings, entries);
+            let report = report::build(world, ending.verdict, timings, entries);
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
@@ -324,7 +416,19 @@ mod tests {
         })))
     }
 
-    async fn run(options: &Options, script: Vec<(u64, Update)>) -> (Verdict, Duration, Vec<Line>) {
+    async fn run(
+        options: &Options,
+        script: Vec<(u64, Update)>,
+    ) -> (Verdict, Duration, Vec<String>) {
+        let (ending, lines) = run_until(options, script, std::future::pending()).await;
+        (ending.verdict, ending.elapsed, lines)
+    }
+
+    async fn run_until(
+        options: &Options,
+        script: Vec<(u64, Update)>,
+        interrupt: impl Future<Output = ()>,
+    ) -> (Ending, Vec<String>) {
         let (sender, mut updates) = mpsc::channel(16);
         tokio::spawn(async move {
             for (at, update) in script {
@@ -338,11 +442,14 @@ mod tests {
         });
         let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
         let mut lines = Vec::new();
-        let never = std::future::pending::<()>();
-        let (verdict, at) = follow(&mut world, &mut updates, options, never, |l| lines.push(l))
-            .await
-            .unwrap();
-        (verdict, at, lines)
+        let ending = follow(&mut world, &mut updates, options, interrupt, |l| {
+            lines.push(match l {
+                Line::Out(t) | Line::Err(t) => t,
+            });
+        })
+        .await
+        .unwrap();
+        (ending, lines)
     }
 
     #[tokio::test(start_paused = true)]
@@ -359,12 +466,7 @@ mod tests {
             (8100..8200).contains(&at),
             "success decided after its 5s window: {at}"
         );
-        let texts: Vec<String> = lines
-            .iter()
-            .map(|l| match l {
-                Line::Out(t) | Line::Err(t) => t.clone(),
-            })
-            .collect();
+        let texts = lines;
         assert_eq!(
             texts.len(),
             4,
@@ -386,11 +488,103 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_outage_and_its_end_are_told_on_stderr_naming_the_server() {
+        let lost = || {
+            Update::Lost(ApiError::Unreachable {
+                server: "http://127.0.0.1:1".into(),
+                reason: "Connection refused".into(),
+            })
+        };
+        let (sender, mut updates) = mpsc::channel(16);
+        let script = [
+            (100, pod(Status::InProgress, "Pending")),
+            (100, lost()),
+            (1500, Update::Restored),
+            (100, lost()),
+        ];
+        tokio::spawn(async move {
+            for (at, update) in script {
+                tokio::time::sleep(Duration::from_millis(at)).await;
+                let _ = sender.send(update).await;
+            }
+            std::future::pending::<()>().await;
+        });
+        let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
+        let mut lines = Vec::new();
+        let never = std::future::pending::<()>();
+        let options = options(Format::Json, 5, 0);
+        let ending = follow(&mut world, &mut updates, &options, never, |l| lines.push(l))
+            .await
+            .unwrap();
+        assert_eq!(ending.verdict, Verdict::Timeout);
+        assert_eq!(
+            lines,
+            [
+                Line::Err(
+                    "warning: cannot reach the cluster at http://127.0.0.1:1: Connection refused; \
+                     retrying"
+                        .into()
+                ),
+                Line::Err("the cluster answers again after 1.5s".into()),
+                Line::Err(
+                    "warning: cannot reach the cluster at http://127.0.0.1:1: Connection refused; \
+                     retrying"
+                        .into()
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_timeout_a_long_outage_still_ends() {
+        let (sender, mut updates) = mpsc::channel(16);
+        sender
+            .send(Update::Lost(ApiError::Unreachable {
+                server: "http://127.0.0.1:1".into(),
+                reason: "Connection refused".into(),
+            }))
+            .await
+            .unwrap();
+        let mut world = World::new(vec![ObjectKey::new("Pod", Some("ns"), "p")]);
+        let never = std::future::pending::<()>();
+        let options = options(Format::Plain, 0, 0);
+        let start = Instant::now();
+        let error = follow(&mut world, &mut updates, &options, never, |_| {})
+            .await
+            .unwrap_err();
+        assert!((LOST_GRACE..LOST_GRACE + Duration::from_secs(1)).contains(&start.elapsed()));
+        assert!(error.to_string().contains("gave up"), "{error}");
+        drop(sender);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn nothing_settling_ends_at_the_timeout_through_the_tick() {
         let script = vec![(100, pod(Status::InProgress, "Pending"))];
         let (verdict, at, lines) = run(&options(Format::Json, 3, 0), script).await;
         assert_eq!(verdict, Verdict::Timeout);
         assert_eq!(at.as_secs(), 3);
         assert!(lines.is_empty(), "JSON mode prints no change lines");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn following_announces_the_verdict_and_keeps_printing_until_interrupted() {
+        let mut options = options(Format::Plain, 60, 0);
+        options.follow = true;
+        options.github = false;
+        let script = vec![
+            (100, pod(Status::Success, "ready")),
+            (1000, pod(Status::Failed, "OOMKilled")),
+        ];
+        let interrupt = tokio::time::sleep(Duration::from_secs(5));
+        let (ending, lines) = run_until(&options, script, interrupt).await;
+        assert_eq!(ending.verdict, Verdict::Success, "a verdict never changes");
+        assert!(ending.announced);
+        assert_eq!(ending.elapsed, Duration::from_millis(100));
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[1].starts_with("outcome: success after 0.1s"),
+            "{lines:?}"
+        );
+        assert!(lines[2].ends_with("failed  OOMKilled"), "{lines:?}");
     }
 }

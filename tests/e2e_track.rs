@@ -158,6 +158,7 @@ kind: Deployment
 metadata:
   name: web
   namespace: {ns}
+  labels: {{app: web}}
 spec:
   replicas: {replicas}
   selector:
@@ -389,6 +390,9 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
         said(&output)
     );
     assert!(took < Duration::from_secs(10));
+    // Applying the same twice more: the last one changes nothing. (Twice, because the
+    // first re-apply may settle server-side defaults.)
+    apply(&deployment("no-wait", 1, "nginx:1.27", ""), &["--no-wait"]);
     let (output, _) = apply(
         &deployment("no-wait", 1, "nginx:1.27", ""),
         &["--no-wait", "--output", "json"],
@@ -398,7 +402,7 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
 }
 
 #[test]
-fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
+fn watch_tracks_existing_objects_by_name_and_by_label() {
     let (output, _) = apply(&deployment("watched", 1, "nginx:1.27", ""), &["--no-wait"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     let output = kos(&[
@@ -414,14 +418,43 @@ fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
     assert_eq!(code(&output), 0, "{}", said(&output));
     assert_eq!(objects(&report(&output), "Pod").len(), 1);
 
-    // --follow: the verdict line, then a later scale-up still shows up, until Ctrl-C.
+    // By label, of the workload kinds (the default) or of a named kind.
+    for args in [&["-l", "app=web"][..], &["deployments", "-l", "app=web"]] {
+        let mut all = vec![
+            "watch",
+            "-n",
+            "watched",
+            "--stabilize",
+            "0",
+            "--output",
+            "json",
+        ];
+        all.extend_from_slice(args);
+        let output = kos(&all);
+        assert_eq!(code(&output), 0, "{}", said(&output));
+        let report = report(&output);
+        assert_eq!(
+            objects(&report, "Deployment")[0]["applied"],
+            true,
+            "{report:#}"
+        );
+    }
+    let output = kos(&["watch", "-n", "watched", "-l", "app=nothing"]);
+    assert_eq!(code(&output), 3, "nothing matches: {}", said(&output));
+}
+
+#[test]
+fn watch_follow_keeps_printing_after_the_verdict_until_ctrl_c() {
+    let (output, _) = apply(&deployment("followed", 1, "nginx:1.27", ""), &["--no-wait"]);
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    // The verdict line, then a later scale-up still shows up, until Ctrl-C.
     let mut follow = kos_command(
         &sim().kubeconfig,
         &[
             "watch",
             "deploy/web",
             "-n",
-            "watched",
+            "followed",
             "--stabilize",
             "0",
             "--follow",
@@ -461,12 +494,12 @@ fn watch_tracks_existing_objects_and_follow_keeps_printing_after_the_verdict() {
         &|l| l.iter().any(|l| l.starts_with("outcome: success")),
         "verdict",
     );
-    let (output, _) = apply(&deployment("watched", 2, "nginx:1.27", ""), &["--no-wait"]);
+    let (output, _) = apply(&deployment("followed", 2, "nginx:1.27", ""), &["--no-wait"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     wait_for(
         &|l| {
             let after = l.iter().skip_while(|l| !l.starts_with("outcome:")).skip(1);
-            after.filter(|l| l.contains("Pod watched/web-")).count() > 0
+            after.filter(|l| l.contains("Pod followed/web-")).count() > 0
         },
         "pod line after the verdict",
     );

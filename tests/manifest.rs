@@ -638,6 +638,10 @@ mod hostile {
             started.elapsed()
         );
         assert!(shown.starts_with("in.yaml: document 1, line "), "{shown}");
+        assert!(
+            shown.ends_with("YAML aliases expand too much (an alias bomb?)"),
+            "{shown}"
+        );
     }
 
     #[test]

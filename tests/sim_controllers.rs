@@ -281,6 +281,57 @@ mod deployments {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rollback_reuses_the_old_replica_set_as_the_newest_revision() {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("web", 2, "nginx:1.25", &json!({})),
+        );
+        let revision = |s: &Sim| {
+            s.get("deployments.apps", "web")["metadata"]["annotations"]
+                ["deployment.kubernetes.io/revision"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        sim.wait_for("first rollout", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        let set_image = |image: &str| {
+            sim.store
+                .mutate("deployments.apps", "ns", "web", |d| {
+                    d["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+                    // As `kubectl rollout undo` sends it.
+                    d["spec"]["template"]["metadata"]["creationTimestamp"] = Value::Null;
+                })
+                .unwrap();
+        };
+        set_image("nginx:1.26");
+        sim.wait_for("revision 2", |s| {
+            let d = s.get("deployments.apps", "web");
+            (rolled_out(&d) && revision(s).as_deref() == Some("2")).then_some(())
+        })
+        .await;
+        set_image("nginx:1.25");
+        sim.wait_for("revision 3", |s| {
+            let d = s.get("deployments.apps", "web");
+            (rolled_out(&d) && revision(s).as_deref() == Some("3")).then_some(())
+        })
+        .await;
+        let sets = sim.list("replicasets.apps");
+        assert_eq!(sets.len(), 2, "the first ReplicaSet came back");
+        let back = sets
+            .iter()
+            .find(|rs| rs["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25")
+            .unwrap();
+        assert_eq!(
+            back["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "3"
+        );
+        assert_eq!(back["spec"]["replicas"], 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn recreate_stops_every_old_pod_before_starting_new_ones() {
         let sim = sim(50.0);
         let mut d = deployment("web", 2, "nginx:1.25", &json!({}));
@@ -741,6 +792,21 @@ mod workloads {
         let sim = sim(50.0);
         let annotations = json!({"sim.kos.dev/exit-after": "1s", "sim.kos.dev/exit-code": "2"});
         sim.create("jobs.batch", job("broken", &annotations, 1, 2));
+        sim.wait_event("a failed pod", |e| {
+            e.resource == "pods" && e.object["status"]["phase"] == "Failed"
+        })
+        .await;
+        let failed_at = std::time::Instant::now();
+        sim.wait_event("its replacement", |e| {
+            e.resource == "pods" && e.type_ == kos::sim::store::EventType::Added
+        })
+        .await;
+        // The first back-off is 10 s of simulated time: 0.2 s at speed 50.
+        let waited = failed_at.elapsed();
+        assert!(
+            waited >= Duration::from_millis(180),
+            "replaced after {waited:?}"
+        );
         let (type_, reason) = sim.wait_for("Failed", |s| job_condition(s, "broken")).await;
         assert_eq!(
             (type_.as_str(), reason.as_str()),
@@ -802,6 +868,246 @@ mod workloads {
                 .map(str::to_owned)
         })
         .await;
+    }
+}
+
+mod more_workloads {
+    use super::*;
+
+    fn job_with(name: &str, spec: &Value, annotations: &Value) -> Value {
+        let mut template = template(name, "busybox:1.36", annotations);
+        template["spec"]["restartPolicy"] = json!("Never");
+        let mut spec = spec.clone();
+        spec["template"] = template;
+        json!({"apiVersion": "batch/v1", "kind": "Job",
+               "metadata": {"name": name, "namespace": "ns"}, "spec": spec})
+    }
+
+    fn true_condition(object: &Value) -> Option<String> {
+        object["status"]["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["status"] == "True" && (c["type"] == "Failed" || c["type"] == "Complete"))
+            .map(|c| {
+                format!(
+                    "{}/{}",
+                    c["type"].as_str().unwrap(),
+                    c["reason"].as_str().unwrap()
+                )
+            })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_past_its_active_deadline_fails_and_stops_its_pods() {
+        let sim = sim(50.0);
+        let forever = json!({"sim.kos.dev/exit-after": "1h"});
+        sim.create(
+            "jobs.batch",
+            job_with("slow", &json!({"activeDeadlineSeconds": 5}), &forever),
+        );
+        let ended = sim
+            .wait_for("Failed", |s| true_condition(&s.get("jobs.batch", "slow")))
+            .await;
+        assert_eq!(ended, "Failed/DeadlineExceeded");
+        sim.wait_for("pods stopped", |s| s.list("pods").is_empty().then_some(()))
+            .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_suspended_job_runs_nothing_until_resumed() {
+        let sim = sim(50.0);
+        sim.create(
+            "jobs.batch",
+            job_with("later", &json!({"suspend": true}), &json!({})),
+        );
+        sim.wait_for("Suspended", |s| {
+            let job = s.get("jobs.batch", "later");
+            condition(&job, "Suspended")
+                .is_some_and(|c| c["status"] == "True")
+                .then_some(())
+        })
+        .await;
+        assert!(sim.list("pods").is_empty());
+        sim.store
+            .mutate("jobs.batch", "ns", "later", |j| {
+                j["spec"]["suspend"] = json!(false);
+            })
+            .unwrap();
+        let ended = sim
+            .wait_for("Complete", |s| {
+                true_condition(&s.get("jobs.batch", "later"))
+            })
+            .await;
+        assert_eq!(ended, "Complete/CompletionsReached");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn init_containers_run_in_order_before_the_containers() {
+        let sim = sim(50.0);
+        let mut d = deployment("web", 1, "nginx:1.25", &json!({}));
+        d["spec"]["template"]["spec"]["initContainers"] = json!([
+            {"name": "first", "image": "busybox:1.36"}, {"name": "second", "image": "busybox:1.36"}]);
+        sim.create("deployments.apps", d);
+        let pod = sim
+            .wait_for("ready", |s| s.list("pods").into_iter().find(|p| ready(p)))
+            .await;
+        let inits = pod["status"]["initContainerStatuses"].as_array().unwrap();
+        let finished: Vec<&str> = inits
+            .iter()
+            .map(|c| c["state"]["terminated"]["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(finished, ["Completed", "Completed"]);
+        let events = sim.events_about(pod["metadata"]["name"].as_str().unwrap());
+        let started: Vec<&str> = events
+            .iter()
+            .filter(|e| e["reason"] == "Started")
+            .map(|e| e["involvedObject"]["fieldPath"].as_str().unwrap())
+            .collect();
+        // Events are listed by name, which carries the time they were written.
+        assert_eq!(
+            started,
+            [
+                "spec.initContainers{first}",
+                "spec.initContainers{second}",
+                "spec.containers{app}"
+            ]
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_daemon_set_rolls_its_pods_to_a_new_template() {
+        let sim = sim(50.0);
+        let spec = json!({"selector": {"matchLabels": {"app": "agent"}},
+                          "template": template("agent", "fluentd:1", &json!({}))});
+        sim.create(
+            "daemonsets.apps",
+            json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "agent", "namespace": "ns"}, "spec": spec}),
+        );
+        let done = |s: &Sim| {
+            let ds = s.get("daemonsets.apps", "agent");
+            (ds["status"]["observedGeneration"] == ds["metadata"]["generation"]
+                && ds["status"]["updatedNumberScheduled"] == 3
+                && ds["status"]["numberAvailable"] == 3)
+                .then_some(())
+        };
+        sim.wait_for("first rollout", done).await;
+        sim.store
+            .mutate("daemonsets.apps", "ns", "agent", |d| {
+                d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("fluentd:2");
+            })
+            .unwrap();
+        sim.wait_for("second rollout", |s| {
+            let images: Vec<Value> = s
+                .list("pods")
+                .iter()
+                .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+                .map(|p| p["spec"]["containers"][0]["image"].clone())
+                .collect();
+            done(s).filter(|()| images.len() == 3 && images.iter().all(|i| i == "fluentd:2"))
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stateful_set_scales_down_from_its_highest_ordinal() {
+        let sim = sim(50.0);
+        let spec = json!({"replicas": 3, "serviceName": "db",
+                          "selector": {"matchLabels": {"app": "db"}},
+                          "template": template("db", "postgres:16", &json!({}))});
+        sim.create(
+            "statefulsets.apps",
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "ns"}, "spec": spec}),
+        );
+        sim.wait_for("3 ready", |s| {
+            (s.get("statefulsets.apps", "db")["status"]["readyReplicas"] == 3).then_some(())
+        })
+        .await;
+        sim.store
+            .mutate("statefulsets.apps", "ns", "db", |d| {
+                d["spec"]["replicas"] = json!(1);
+            })
+            .unwrap();
+        let first = sim
+            .wait_event("a pod deleted", |e| {
+                e.resource == "pods" && !e.object["metadata"]["deletionTimestamp"].is_null()
+            })
+            .await;
+        assert_eq!(first.object["metadata"]["name"], "db-2");
+        sim.wait_for("only db-0 left", |s| {
+            let names: Vec<Value> = s
+                .list("pods")
+                .iter()
+                .map(|p| p["metadata"]["name"].clone())
+                .collect();
+            (names == [json!("db-0")]).then_some(())
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn old_replica_sets_beyond_the_history_limit_are_deleted() {
+        let sim = sim(50.0);
+        let mut d = deployment("web", 1, "nginx:1", &json!({}));
+        d["spec"]["revisionHistoryLimit"] = json!(1);
+        sim.create("deployments.apps", d);
+        for version in 1..=4 {
+            if version > 1 {
+                sim.store
+                    .mutate("deployments.apps", "ns", "web", |d| {
+                        d["spec"]["template"]["spec"]["containers"][0]["image"] =
+                            json!(format!("nginx:{version}"));
+                    })
+                    .unwrap();
+            }
+            let expected = version.to_string();
+            sim.wait_for("rolled out", |s| {
+                let d = s.get("deployments.apps", "web");
+                (rolled_out(&d)
+                    && d["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+                        == expected.as_str())
+                .then_some(())
+            })
+            .await;
+        }
+        sim.wait_for("one old ReplicaSet kept", |s| {
+            (s.list("replicasets.apps").len() == 2).then_some(())
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cron_job_keeps_only_its_history_limit_of_finished_jobs() {
+        let sim = sim(300.0);
+        let mut template = template(
+            "tick",
+            "busybox:1.36",
+            &json!({"sim.kos.dev/exit-after": "1s"}),
+        );
+        template["spec"]["restartPolicy"] = json!("Never");
+        sim.create(
+            "cronjobs.batch",
+            json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "tick", "namespace": "ns"},
+            "spec": {"schedule": "* * * * *", "successfulJobsHistoryLimit": 1,
+                     "jobTemplate": {"spec": {"template": template}}}}),
+        );
+        let mut seen = std::collections::HashSet::new();
+        sim.wait_for("three runs, one kept", |s| {
+            let jobs = s.list("jobs.batch");
+            seen.extend(
+                jobs.iter()
+                    .map(|j| j["metadata"]["name"].as_str().unwrap().to_owned()),
+            );
+            let complete = jobs.iter().filter(|j| true_condition(j).is_some()).count();
+            (seen.len() >= 3 && complete <= 1 && jobs.len() <= 2).then_some(())
+        })
+        .await;
+        assert!(
+            sim.reasons_about("tick")
+                .contains(&"SuccessfulDelete".to_owned())
+        );
     }
 }
 
@@ -883,6 +1189,65 @@ mod garbage_collection {
     }
 }
 
+mod garbage_collection_policies {
+    use super::*;
+
+    /// A Deployment rolled out, then marked deleted with `finalizer`, as the API server marks
+    /// it for `propagationPolicy` Foreground or Orphan.
+    async fn delete_with(finalizer: &str) -> Sim {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("web", 2, "nginx:1.25", &json!({})),
+        );
+        sim.wait_for("rolled out", |s| {
+            rolled_out(&s.get("deployments.apps", "web")).then_some(())
+        })
+        .await;
+        sim.store
+            .mutate("deployments.apps", "ns", "web", |d| {
+                d["metadata"]["finalizers"] = json!([finalizer]);
+                d["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+            })
+            .unwrap();
+        sim
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn foreground_deletion_removes_the_owner_after_its_dependents() {
+        let sim = delete_with("foregroundDeletion").await;
+        let mut owner_went_first = false;
+        sim.wait_for("everything gone", |s| {
+            let owner = s.store.get("deployments.apps", "ns", "web").is_some();
+            let sets = s.list("replicasets.apps").len();
+            owner_went_first |= !owner && sets > 0;
+            (!owner && sets == 0).then_some(())
+        })
+        .await;
+        assert!(
+            !owner_went_first,
+            "the Deployment went before its ReplicaSet"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn orphan_deletion_leaves_the_dependents_without_their_owner() {
+        let sim = delete_with("orphan").await;
+        sim.wait_for("owner gone", |s| {
+            s.store
+                .get("deployments.apps", "ns", "web")
+                .is_none()
+                .then_some(())
+        })
+        .await;
+        let sets = sim.list("replicasets.apps");
+        assert_eq!(sets.len(), 1);
+        let refs = &sets[0]["metadata"]["ownerReferences"];
+        assert!(refs.as_array().is_none_or(Vec::is_empty), "{refs}");
+        assert_eq!(sim.list("pods").len(), 2, "the pods stay");
+    }
+}
+
 mod robustness {
     use super::*;
 
@@ -935,5 +1300,35 @@ mod robustness {
             })
             .await;
         }
+    }
+}
+
+mod scale {
+    use super::*;
+
+    /// Run with `cargo test --release --test sim_controllers -- --ignored --nocapture`:
+    /// prints how long 5 000 pods take to roll out, and the store's size.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement, not a check: slow in debug builds"]
+    async fn five_thousand_pods_roll_out() {
+        let sim = sim(10.0);
+        let started = std::time::Instant::now();
+        sim.create(
+            "deployments.apps",
+            deployment("big", 5000, "nginx:1.25", &json!({})),
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_mins(10);
+        let (_, _, mut feed) = sim.store.list_and_watch("pods", None);
+        while !rolled_out(&sim.get("deployments.apps", "big")) {
+            let next = tokio::time::timeout_at(deadline, feed.recv()).await;
+            assert!(next.is_ok(), "not rolled out in 10 minutes");
+        }
+        let elapsed = started.elapsed();
+        let events = sim.list("events").len();
+        eprintln!(
+            "5000 pods available after {elapsed:?} (speed 10); {events} Event objects; \
+             resourceVersion {}",
+            sim.store.revision()
+        );
     }
 }

@@ -64,7 +64,7 @@ impl Resolver {
         let Ok(gv) = api_version.parse::<GroupVersion>() else {
             return Ok(Vec::new());
         };
-        match discovery::pinned_group(&self.client, &gv).await {
+        match crate::cluster::retry(|| discovery::pinned_group(&self.client, &gv)).await {
             Ok(group) => Ok(group.versioned_resources(&gv.version)),
             // The group-version is not served at all.
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(Vec::new()),

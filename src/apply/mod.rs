@@ -78,6 +78,26 @@ pub enum ApplyError {
     },
     #[error("CustomResourceDefinition {0} did not become Established within {1:?}")]
     NotEstablished(String, Duration),
+    /// An object failed in the middle of a batch: what was applied before it stays applied.
+    #[error(
+        "{error}\napplied before the error: {}\nnot applied: {}",
+        list(.applied),
+        list(.not_applied)
+    )]
+    Stopped {
+        error: Box<ApplyError>,
+        applied: Vec<String>,
+        /// The object that failed first, then the rest in apply order.
+        not_applied: Vec<String>,
+    },
+}
+
+fn list(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "nothing".to_owned()
+    } else {
+        keys.join(", ")
+    }
 }
 
 impl ApplyError {
@@ -111,42 +131,28 @@ pub async fn apply(
     let mut applied: Vec<Option<Applied>> = vec![None; plans.len()];
     // Namespaces a dry run would create: the server cannot check objects inside them.
     let mut new_namespaces = Vec::new();
-    for index in order::apply_order(&items) {
+    let order = order::apply_order(&items);
+    for (position, &index) in order.iter().enumerate() {
         let plan = &plans[index];
-        let done = match &plan.served {
-            Some(served) => {
-                let key = key_of(
-                    &plan.manifest.object,
-                    &plan.kind,
-                    served,
-                    &cluster.namespace,
-                );
-                if options.dry_run
-                    && key
-                        .namespace
-                        .as_ref()
-                        .is_some_and(|ns| new_namespaces.contains(ns))
-                {
-                    unchecked(plan, key, served.clone())
-                } else {
-                    apply_one(cluster, plan, served.clone(), options).await?
-                }
-            }
-            // In a dry run the CRD was not created: its custom resources cannot be checked.
-            None if options.dry_run => {
-                let served = crd_served(manifests, &plan.api_version, &plan.kind);
-                let key = key_of(
-                    &plan.manifest.object,
-                    &plan.kind,
-                    &served,
-                    &cluster.namespace,
-                );
-                unchecked(plan, key, served)
-            }
-            None => {
-                resolver.forget(&plan.api_version);
-                let served = resolve_deferred(cluster, &mut resolver, plan).await?;
-                apply_one(cluster, plan, served, options).await?
+        let batch = Batch {
+            cluster,
+            manifests,
+            options,
+            new_namespaces: &new_namespaces,
+        };
+        let done = match batch.apply(&mut resolver, plan).await {
+            Ok(done) => done,
+            Err(error) => {
+                let not_applied = order[position..].iter().map(|&i| batch.key(&plans[i]));
+                return Err(ApplyError::Stopped {
+                    error: Box::new(error),
+                    applied: applied
+                        .iter()
+                        .flatten()
+                        .map(|a| a.key.to_string())
+                        .collect(),
+                    not_applied: not_applied.map(|key| key.to_string()).collect(),
+                });
             }
         };
         if done.key.kind == "Namespace" && done.action == Action::Created {
@@ -155,6 +161,64 @@ pub async fn apply(
         applied[index] = Some(done);
     }
     Ok(applied.into_iter().flatten().collect())
+}
+
+/// What applying one object of a batch needs to know about the rest.
+struct Batch<'a> {
+    cluster: &'a Cluster,
+    manifests: &'a [Manifest],
+    options: &'a ApplyOptions,
+    new_namespaces: &'a [String],
+}
+
+impl Batch<'_> {
+    /// Applies (or dry-runs) one planned object.
+    async fn apply(
+        &self,
+        resolver: &mut Resolver,
+        plan: &Planned<'_>,
+    ) -> Result<Applied, ApplyError> {
+        let (cluster, options) = (self.cluster, self.options);
+        match &plan.served {
+            Some(served) => {
+                let key = self.key(plan);
+                if options.dry_run
+                    && key
+                        .namespace
+                        .as_ref()
+                        .is_some_and(|ns| self.new_namespaces.contains(ns))
+                {
+                    Ok(unchecked(plan, key, served.clone()))
+                } else {
+                    apply_one(cluster, plan, served.clone(), options).await
+                }
+            }
+            // In a dry run the CRD was not created: its custom resources cannot be checked.
+            None if options.dry_run => {
+                let served = crd_served(self.manifests, &plan.api_version, &plan.kind);
+                Ok(unchecked(plan, self.key(plan), served))
+            }
+            None => {
+                resolver.forget(&plan.api_version);
+                let served = resolve_deferred(cluster, resolver, plan).await?;
+                apply_one(cluster, plan, served, options).await
+            }
+        }
+    }
+
+    /// The key a planned object has (or will have, once its CRD serves it).
+    fn key(&self, plan: &Planned<'_>) -> ObjectKey {
+        let served = plan
+            .served
+            .clone()
+            .unwrap_or_else(|| crd_served(self.manifests, &plan.api_version, &plan.kind));
+        key_of(
+            &plan.manifest.object,
+            &plan.kind,
+            &served,
+            &self.cluster.namespace,
+        )
+    }
 }
 
 /// A dry-run object the server could not check (its Namespace or CRD is new).
@@ -310,12 +374,15 @@ async fn apply_one(
             plan.kind == "Secret",
         ),
     };
-    let before = api.get_opt(&name).await.map_err(|e| fail("get", &e))?;
+    let before = crate::cluster::retry(|| api.get_opt(&name))
+        .await
+        .map_err(|e| fail("get", &e))?;
     let mut params = PatchParams::apply(&options.field_manager);
     params.force = options.force_conflicts;
     params.dry_run = options.dry_run;
-    let after = api
-        .patch(&name, &params, &Patch::Apply(&object))
+    // Server-side apply is idempotent: a transient failure may be retried.
+    let patch = Patch::Apply(&object);
+    let after = crate::cluster::retry(|| api.patch(&name, &params, &patch))
         .await
         .map_err(|e| fail("apply", &e))?;
     let action = match before {
@@ -397,9 +464,13 @@ fn resource_words(served: &Served, namespace: Option<&str>) -> String {
 }
 
 /// An object without what changes on every write (resourceVersion, managedFields,
-/// generation), to tell `configured` from `unchanged`.
+/// generation) and without its status (controllers write it at any time), to tell
+/// `configured` from `unchanged`.
 fn comparable(object: &DynamicObject) -> Value {
     let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("status");
+    }
     if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         for field in ["resourceVersion", "managedFields", "generation"] {
             metadata.remove(field);
@@ -412,7 +483,7 @@ fn comparable(object: &DynamicObject) -> Value {
 async fn wait_established(api: &Api<DynamicObject>, name: &str) -> Result<(), kube::Error> {
     let deadline = tokio::time::Instant::now() + CRD_ESTABLISH_TIMEOUT;
     loop {
-        let crd = api.get(name).await?;
+        let crd = crate::cluster::retry(|| api.get(name)).await?;
         if is_established(&crd.data) {
             return Ok(());
         }

@@ -36,6 +36,9 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     let roots = applied.iter().map(Root::from).collect();
+    if crate::ui::wanted(&args.track) {
+        return crate::ui::track(&cluster, roots, &args.track).await;
+    }
     headless::track(&cluster, roots, &options).await
 }
 

@@ -2,6 +2,7 @@
 //! process exit code. Errors come back as `eyre::Report`s that `main` maps to exit codes.
 
 mod apply;
+mod demo;
 mod sim;
 mod status;
 mod watch;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::Success)
         }
         Command::Sim(command) => sim::run(command).await,
+        Command::Demo(args) => demo::run(&args).await,
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(ExitCode::Success)

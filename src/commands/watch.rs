@@ -96,6 +96,9 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
     if roots.is_empty() {
         return Err(BadInput("no objects match; nothing to watch".into()).into());
     }
+    if crate::ui::wanted(&args.track) {
+        return crate::ui::track(&cluster, roots, &args.track).await;
+    }
     headless::track(&cluster, roots, &options).await
 }
 
@@ -143,7 +146,7 @@ async fn selected_roots(
             Api::all_with(cluster.client.clone(), &served.resource)
         };
         let list = api
-            .list_metadata(&ListParams::default().labels(selector))
+            .list(&ListParams::default().labels(selector))
             .await
             .map_err(|e| cluster_error(cluster, &e, "list", &served.resource.plural))?;
         for object in list.items {

@@ -160,3 +160,43 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, InputError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_strips_a_byte_order_mark() {
+        let text = decode(b"\xEF\xBB\xBFkind: A\n".to_vec()).unwrap();
+        assert_eq!(text, "kind: A\n");
+    }
+
+    #[test]
+    fn utf16_is_refused_by_its_byte_order_mark() {
+        for bom in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+            let mut bytes = bom.to_vec();
+            bytes.extend_from_slice(b"k\0i\0");
+            assert!(matches!(decode(bytes), Err(InputError::Utf16)));
+        }
+    }
+
+    #[test]
+    fn an_invalid_byte_is_placed() {
+        let error = decode(b"ok: 1\nname: \xC3(\n".to_vec()).unwrap_err();
+        assert!(
+            matches!(error, InputError::NotUtf8 { line: 2, column: 7 }),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "not UTF-8 text (invalid byte at line 2:7)"
+        );
+    }
+
+    #[test]
+    fn reading_stops_past_the_limit() {
+        let endless = std::io::repeat(0);
+        assert!(matches!(read_limited(endless), Err(InputError::TooLarge)));
+        assert_eq!(read_limited(&b"abc"[..]).unwrap(), b"abc");
+    }
+}

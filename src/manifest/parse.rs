@@ -197,6 +197,9 @@ fn yaml_problem(file: &str, document: &Document<'_>, error: &serde_saphyr::Error
     });
     let message = match inner {
         serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+        serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+        | serde_saphyr::Error::AliasExpansionLimitExceeded { .. }
+        | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. } => ALIAS_BOMB.to_owned(),
         // The user formatter names the fault without quoting the input; escaping keeps
         // control characters of hostile input off the terminal.
         other => format!(
@@ -206,6 +209,8 @@ fn yaml_problem(file: &str, document: &Document<'_>, error: &serde_saphyr::Error
     };
     problem(file, document.index, line, column, message)
 }
+
+const ALIAS_BOMB: &str = "YAML aliases expand too much (an alias bomb?)";
 
 fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     use serde_saphyr::budget::BudgetBreach;
@@ -217,9 +222,7 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
         BudgetBreach::Aliases { .. }
         | BudgetBreach::AliasAnchorRatio { .. }
         | BudgetBreach::RecordedAnchorEvents { .. }
-        | BudgetBreach::RecordedAnchorBytes { .. } => {
-            "YAML aliases expand too much (an alias bomb?)".to_owned()
-        }
+        | BudgetBreach::RecordedAnchorBytes { .. } => ALIAS_BOMB.to_owned(),
         other => format!("YAML document too large or too complex ({other:?})"),
     }
 }

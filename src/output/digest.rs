@@ -6,7 +6,7 @@
 //! fills [`Entry::logs`]; [`render`] words it for stderr.
 
 use super::tree;
-use crate::model::{ContainerRow, ObjectKey, TrackedObject, World};
+use crate::model::{ContainerRow, EventRow, ObjectKey, TrackedObject, World};
 use crate::status::Status;
 use serde::{Deserialize, Serialize};
 
@@ -60,7 +60,8 @@ pub fn assemble(world: &World) -> Vec<(Entry, Option<LogRequest>)> {
                 )
         })
         .map(|row| {
-            let warnings = warnings(world, row.key);
+            let events = world.events.get(row.key).map(Vec::as_slice);
+            let warnings = warnings(events.unwrap_or_default());
             let request = row.object.and_then(log_request);
             let entry = Entry {
                 kind: row.key.kind.clone(),
@@ -76,8 +77,8 @@ pub fn assemble(world: &World) -> Vec<(Entry, Option<LogRequest>)> {
         .collect()
 }
 
-fn warnings(world: &World, key: &ObjectKey) -> Vec<String> {
-    let rows = world.events.get(key).map(Vec::as_slice).unwrap_or_default();
+/// The latest Warning Events of `rows` (oldest first), worded for the digest.
+pub fn warnings(rows: &[EventRow]) -> Vec<String> {
     let warnings: Vec<String> = rows
         .iter()
         .filter(|e| e.type_ == "Warning")
@@ -165,7 +166,7 @@ pub fn tail(text: &str) -> Vec<String> {
 mod tests {
     use super::super::fixtures;
     use super::*;
-    use crate::model::{Diff, EventRow};
+    use crate::model::Diff;
 
     fn crashing_container() -> ContainerRow {
         ContainerRow {

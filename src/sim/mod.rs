@@ -109,6 +109,7 @@ pub async fn start(config: SimConfig) -> Result<Sim, SimError> {
         faults: config.faults.clone(),
         epoch: epoch_rx,
         stop: stop_rx.clone(),
+        metrics: api::metrics::Metrics::default(),
     });
     let controllers = controllers::spawn(store.clone(), api.logs.clone(), api.clock);
     let server = Server {

@@ -43,6 +43,9 @@ pub struct Event {
     pub resource: String,
     pub namespace: String,
     pub object: Object,
+    /// The object before the change (none for an ADDED event), so that a filtered watch
+    /// can tell an object that left its selector from one that was never in it.
+    pub previous: Option<Object>,
     pub revision: u64,
 }
 
@@ -242,7 +245,7 @@ impl Store {
             .insert(key, object.clone());
         self.record(
             &mut inner,
-            EventType::Added,
+            (EventType::Added, None),
             resource,
             &namespace,
             object.clone(),
@@ -343,6 +346,7 @@ impl Store {
             .and_then(|o| o.get(&key))
             .ok_or_else(not_found)?;
         let mut next = change(current)?;
+        let previous = Some(current.clone());
         // The key fields cannot change through an update.
         next["metadata"]["name"] = json!(name);
         if !namespace.is_empty() {
@@ -367,7 +371,7 @@ impl Store {
             inner.objects.get_mut(resource).map(|o| o.remove(&key));
             self.record(
                 &mut inner,
-                EventType::Deleted,
+                (EventType::Deleted, previous),
                 resource,
                 namespace,
                 next.clone(),
@@ -379,7 +383,7 @@ impl Store {
                 .map(|o| o.insert(key, next.clone()));
             self.record(
                 &mut inner,
-                EventType::Modified,
+                (EventType::Modified, previous),
                 resource,
                 namespace,
                 next.clone(),
@@ -446,7 +450,7 @@ impl Store {
         let last = Arc::new(last);
         self.record(
             &mut inner,
-            EventType::Deleted,
+            (EventType::Deleted, Some(removed)),
             resource,
             namespace,
             last.clone(),
@@ -498,7 +502,7 @@ impl Store {
     fn record(
         &self,
         inner: &mut Inner,
-        type_: EventType,
+        (type_, previous): (EventType, Option<Object>),
         resource: &str,
         namespace: &str,
         object: Object,
@@ -509,6 +513,7 @@ impl Store {
             resource: resource.to_owned(),
             namespace: namespace.to_owned(),
             object,
+            previous,
             revision: inner.revision,
         });
         if inner.history.len() == HISTORY {

@@ -109,6 +109,8 @@ pub struct LogRequest {
     /// `None`: the pod's only container, as the API picks it.
     pub container: Option<String>,
     pub previous: bool,
+    /// Bumped to reopen an ended stream (see [`LogView::attempt`]).
+    pub attempt: u32,
 }
 
 /// The logs pane: one pod's container log.
@@ -125,6 +127,10 @@ pub struct LogView {
     pub lines: VecDeque<String>,
     /// Why the stream ended, or why there is none.
     pub note: Option<String>,
+    /// Streams opened so far for this container and instance: an ended stream is reopened
+    /// when the pod changes (the container started, or restarted), as a person re-running
+    /// `kubectl logs -f` would.
+    pub attempt: u32,
 }
 
 impl LogView {
@@ -139,6 +145,7 @@ impl LogView {
             top: 0,
             lines: VecDeque::new(),
             note: None,
+            attempt: 0,
         }
     }
 
@@ -246,6 +253,7 @@ impl App {
             pod: logs.pod.name.clone(),
             container: logs.container_name().map(str::to_owned),
             previous: logs.previous,
+            attempt: logs.attempt,
         })
     }
 
@@ -270,18 +278,25 @@ impl App {
             }
             Message::Diffs(diffs) => {
                 let mut changed = false;
+                let mut log_pod_changed = false;
                 for diff in diffs {
                     let events = matches!(diff, Diff::Events(..));
                     let row = match &diff {
                         Diff::Upsert(new) if self.row_stays(new) => Some(new.key.clone()),
                         _ => None,
                     };
+                    let about_log_pod = matches!((&diff, &self.logs),
+                        (Diff::Upsert(o), Some(logs)) if o.key == logs.pod);
                     if self.world.apply(diff) {
                         changed = true;
+                        log_pod_changed |= about_log_pod;
                         // No row shows Events; a row that keeps its place is redrawn alone.
                         let patched = events || row.is_some_and(|key| self.patch_row(&key));
                         self.tree_stale |= !patched;
                     }
+                }
+                if log_pod_changed {
+                    self.reopen_ended_log();
                 }
                 changed
             }
@@ -700,6 +715,14 @@ impl App {
         true
     }
 
+    /// A stream that ended (the container was not running yet, or exited) starts again.
+    fn reopen_ended_log(&mut self) {
+        if let Some(logs) = self.logs.as_mut().filter(|logs| logs.note.is_some()) {
+            logs.restart();
+            logs.attempt += 1;
+        }
+    }
+
     fn push_log(&mut self, line: String) -> bool {
         let Some(logs) = self.logs.as_mut() else {
             return false;
@@ -1051,6 +1074,32 @@ mod tests {
             None,
             "leaving the pane closes the stream"
         );
+    }
+
+    #[test]
+    fn an_ended_log_stream_reopens_when_its_pod_changes() {
+        let mut app = fixtures::app();
+        type_keys(&mut app, &[KeyCode::Char('f'), KeyCode::Char('l')]);
+        let first = app.log_request().unwrap();
+        let rs = key("ReplicaSet", "nginx-7c5ddbdf54");
+        let mut pod = fixtures::failing_pod(&rs);
+        pod.message = "still pulling".into();
+        app.update(
+            Message::Diffs(vec![Diff::Upsert(Box::new(pod.clone()))]),
+            app.now,
+        );
+        assert_eq!(
+            app.log_request(),
+            Some(first.clone()),
+            "a live stream is left alone"
+        );
+
+        app.update(Message::LogEnded("waiting to start".into()), app.now);
+        pod.message = "Running".into();
+        app.update(Message::Diffs(vec![Diff::Upsert(Box::new(pod))]), app.now);
+        let second = app.log_request().unwrap();
+        assert_eq!(second.attempt, first.attempt + 1);
+        assert_eq!(app.logs.as_ref().unwrap().note, None);
     }
 
     #[test]

@@ -18,15 +18,62 @@ mod fixtures;
 #[cfg(test)]
 mod tests;
 
+use crate::cli::{TrackArgs, TrackOutput};
+use crate::cluster::Cluster;
 use crate::exit::{ClusterError, ExitCode};
+use crate::headless::Options;
 use crate::model::{Diff, World};
 use crate::tracker::Tracker;
+use crate::watch::{self, Root, Update};
 use app::{App, Header};
 use event_loop::{Inputs, LoopError};
-use futures::Stream;
-use logs::LogSource;
+use futures::{Stream, StreamExt};
+use logs::{ClusterLogs, LogSource};
 use ratatui::crossterm::event::EventStream;
+use std::io::IsTerminal;
 use tokio::time::Instant;
+
+/// Whether `kos apply` / `kos watch` open the view: `--output tui`, or no `--output` and
+/// stdout is a terminal.
+pub fn wanted(args: &TrackArgs) -> bool {
+    match args.output {
+        Some(TrackOutput::Tui) => true,
+        Some(_) => false,
+        None => std::io::stdout().is_terminal(),
+    }
+}
+
+/// Tracks `roots` in the view: the watch actor and tracker of the headless modes, with the
+/// view as front end. Returns the exit code the user left with.
+pub async fn track(
+    cluster: &Cluster,
+    roots: Vec<Root>,
+    args: &TrackArgs,
+) -> color_eyre::Result<ExitCode> {
+    let options = Options::from_args(args, false);
+    let world = World::new(roots.iter().map(|r| r.key.clone()).collect());
+    let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
+    let diffs = futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).filter_map(|update| {
+        futures::future::ready(match update {
+            Update::Diff(diff) => Some(Ok(diff)),
+            Update::Error(error) => Some(Err(error)),
+            // The view keeps the last known state while the watches retry.
+            Update::Lost(_) | Update::Restored => None,
+        })
+    });
+    let session = Session {
+        world,
+        tracker: Tracker::new(options.timeout, options.stabilize),
+        header: Header {
+            context: cluster.context.clone().unwrap_or_default(),
+            namespace: cluster.namespace.clone(),
+        },
+        started: Instant::now(),
+        diffs,
+        logs: Box::new(ClusterLogs::new(cluster.client.clone())),
+    };
+    run(session).await
+}
 
 /// What the view needs from the command that opens it.
 pub struct Session<D> {

@@ -12,7 +12,8 @@ pub mod summary;
 use crate::apply::Applied;
 use crate::cluster::ApiError;
 use crate::model::{Diff, ObjectKey};
-use futures::{StreamExt, stream::BoxStream};
+use futures::future::{BoxFuture, Fuse, FusedFuture};
+use futures::{FutureExt, StreamExt, stream::BoxStream};
 use graph::Graph;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
@@ -21,11 +22,15 @@ use kube::Client;
 use kube::api::{Api, DynamicObject};
 use kube::discovery::ApiResource;
 use kube::runtime::{WatchStreamExt, watcher};
+use std::collections::HashSet;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// How many watch events are folded into one round of diffs at most.
 const BATCH: usize = 512;
+
+/// How often an unreachable API server is asked whether it answers again.
+const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// An object the user applied or named: a root of the tracked tree.
 #[derive(Debug, Clone)]
@@ -49,6 +54,11 @@ pub enum Update {
     Diff(Diff),
     /// A watch the server refuses (forbidden, not found); the actor has stopped.
     Error(ApiError),
+    /// The API server stopped answering (connection refused, reset, timed out); the watches
+    /// keep retrying with back-off. Sent once per outage.
+    Lost(ApiError),
+    /// The first watch event after [`Update::Lost`]: the server answers again.
+    Restored,
 }
 
 /// One watch: a resource in a namespace (`None`: cluster-wide), narrowed to one name when
@@ -167,11 +177,37 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
         .collect();
     let mut merged = futures::stream::select_all(streams).ready_chunks(BATCH);
     let mut graph = Graph::new(roots.into_iter().map(|r| r.key).collect());
-    while let Some(batch) = merged.next().await {
+    // Nothing is sent until every object watch has listed once: a Deployment seen before
+    // its pods were listed would look finished with no pods to wait for.
+    let mut unsynced: HashSet<usize> = (0..specs.len()).filter(|&i| !specs[i].events).collect();
+    // While the server is unreachable: a probe that ends once it answers again. A watch
+    // that resumes says nothing until an object changes, so the probe tells the recovery.
+    let mut probe = std::pin::pin!(Fuse::<BoxFuture<'static, ()>>::terminated());
+    loop {
+        let batch = tokio::select! {
+            batch = merged.next() => match batch {
+                Some(batch) => batch,
+                None => return,
+            },
+            () = &mut probe => {
+                if sender.send(Update::Restored).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
         for (index, item) in batch {
             let spec = &specs[index];
-            match item {
-                Ok(event) => fold(&mut graph, index, spec.events, event),
+            let lost = !probe.is_terminated();
+            let notice = match item {
+                Ok(event) => {
+                    if matches!(event, watcher::Event::InitDone) {
+                        unsynced.remove(&index);
+                    }
+                    fold(&mut graph, index, spec.events, event);
+                    probe.set(Fuse::terminated());
+                    lost.then_some(Update::Restored)
+                }
                 Err(error) => {
                     // Events only explain; a forbidden Events watch must not stop tracking.
                     if let Some(fatal) = fatal(&error, &server, spec).filter(|_| !spec.events) {
@@ -179,13 +215,36 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
                         return;
                     }
                     tracing::debug!(%error, "watch error; backing off");
+                    let unreachable = unreachable(&error, &server).filter(|_| !lost);
+                    if unreachable.is_some() {
+                        probe.set(answered(client.clone()).boxed().fuse());
+                    }
+                    unreachable.map(Update::Lost)
                 }
+            };
+            if let Some(notice) = notice
+                && sender.send(notice).await.is_err()
+            {
+                return;
             }
+        }
+        if !unsynced.is_empty() {
+            continue;
         }
         for diff in graph.diffs() {
             if sender.send(Update::Diff(diff)).await.is_err() {
                 return;
             }
+        }
+    }
+}
+
+/// Resolves once the API server answers (`GET /version`) again.
+async fn answered(client: Client) {
+    loop {
+        tokio::time::sleep(PROBE_INTERVAL).await;
+        if client.apiserver_version().await.is_ok() {
+            return;
         }
     }
 }
@@ -220,6 +279,20 @@ fn fold(graph: &mut Graph, index: usize, events: bool, event: watcher::Event<Dyn
                 graph.delete(uid);
             }
         }
+    }
+}
+
+/// A watch error that says the server cannot be reached at all (rather than refusing).
+fn unreachable(error: &watcher::Error, server: &str) -> Option<ApiError> {
+    let (watcher::Error::InitialListFailed(source)
+    | watcher::Error::WatchStartFailed(source)
+    | watcher::Error::WatchFailed(source)) = error
+    else {
+        return None;
+    };
+    match ApiError::from_kube(source, server, "watch", "", false) {
+        lost @ ApiError::Unreachable { .. } => Some(lost),
+        _ => None,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod apply;
 pub mod crds;
 pub mod defaults;
 pub mod discovery;
+pub mod metrics;
 pub mod namespaces;
 pub mod objects;
 pub mod openapi;
@@ -51,6 +52,8 @@ pub struct Api {
     pub epoch: signal::Receiver<u64>,
     /// True once the cluster is shutting down: background work ends on it.
     pub stop: signal::Receiver<bool>,
+    /// Requests served, for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 /// The router serving the whole API.
@@ -61,8 +64,25 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/apis", axum::routing::get(discovery::groups))
         .route("/openapi/v3", axum::routing::get(openapi::index))
         .route("/openapi/v3/{*path}", axum::routing::get(openapi::document))
+        .route("/healthz", axum::routing::get(healthy))
+        .route("/readyz", axum::routing::get(healthy))
+        .route("/livez", axum::routing::get(healthy))
         .fallback(dispatch)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            metrics::count,
+        ))
+        .route("/metrics", axum::routing::get(metrics::serve))
         .with_state(api)
+}
+
+/// The largest request body accepted (a real API server takes 3 MiB objects).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// `/healthz`, `/readyz`, `/livez`: serving at all means healthy.
+async fn healthy() -> &'static str {
+    "ok"
 }
 
 /// The query string's parameters.

@@ -11,7 +11,7 @@
 use super::selector::Selectors;
 use super::{Api, Call};
 use crate::sim::errors::ApiError;
-use crate::sim::store::{Event, Object, StoreError};
+use crate::sim::store::{Event, EventType, Object, StoreError};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -50,13 +50,30 @@ struct Plan {
 }
 
 impl Plan {
-    fn wants(&self, event: &Event) -> bool {
+    /// Whether a change is of this watch's resource and namespace.
+    fn covers(&self, event: &Event) -> bool {
         event.resource == self.key
             && self
                 .namespace
                 .as_ref()
                 .is_none_or(|ns| *ns == event.namespace)
-            && self.selectors.matches(&event.object)
+    }
+
+    /// The line a change shows as through the selectors, as a real server sends it: an
+    /// object that starts matching is ADDED, one that stops matching is DELETED.
+    fn change(&self, event: &Event) -> Option<Bytes> {
+        let now = self.selectors.matches(&event.object);
+        let before = event
+            .previous
+            .as_ref()
+            .is_some_and(|p| self.selectors.matches(p));
+        let type_ = match (event.type_, before, now) {
+            (EventType::Modified, false, true) => EventType::Added,
+            (EventType::Modified, true, false) => EventType::Deleted,
+            (EventType::Deleted, true, _) | (_, _, true) => event.type_,
+            _ => return None,
+        };
+        Some(self.event(type_.as_str(), &event.object))
     }
 
     /// The line of one change.
@@ -147,7 +164,11 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         }
     };
     let (sender, stream) = mpsc::channel::<Bytes>(BUFFER);
-    let epoch = api.epoch.clone();
+    let mut epoch = api.epoch.clone();
+    // A clone starts from what the original has seen, and nobody marks the original: without
+    // this, every watch opened after the first restart would end at once, and clients would
+    // re-watch in a hot loop.
+    epoch.mark_unchanged();
     tokio::spawn(async move {
         // The client went away: nothing to do.
         let _ = run(plan, start, receiver, &sender, epoch).await;
@@ -191,8 +212,8 @@ async fn run(
             let mut last = revision;
             for event in missed {
                 last = last.max(event.revision);
-                if plan.selectors.matches(&event.object) {
-                    send(sender, plan.event(event.type_.as_str(), &event.object)).await?;
+                if let Some(line) = plan.change(&event) {
+                    send(sender, line).await?;
                 }
             }
             last
@@ -217,8 +238,8 @@ async fn run(
             received = receiver.recv() => match received {
                 Ok(event) if event.revision > last => {
                     last = event.revision;
-                    if plan.wants(&event) {
-                        send(sender, plan.event(event.type_.as_str(), &event.object)).await?;
+                    if let Some(line) = plan.covers(&event).then(|| plan.change(&event)).flatten() {
+                        send(sender, line).await?;
                     }
                 }
                 Ok(_) => {}

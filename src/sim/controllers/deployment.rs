@@ -9,8 +9,8 @@
 
 use crate::sim::controllers::events::{Note, Source};
 use crate::sim::controllers::objects::{
-    condition, conditions_of, controller_ref, generation, int_at, name, namespace, put, str_at,
-    template_hash, terminating, uid,
+    condition, conditions_of, controller_ref, generation, int_at, name, namespace, normalized, put,
+    str_at, template_hash, terminating, uid,
 };
 use crate::sim::controllers::rolling::{self, Bounds, Replicas};
 use crate::sim::controllers::runner::{Controller, Ctx, Outcome};
@@ -192,7 +192,7 @@ fn same_template(rs: &Value, template: &Value) -> bool {
     {
         labels.remove(HASH);
     }
-    own == *template
+    normalized(&own) == normalized(template)
 }
 
 fn create_replica_set(ctx: &Ctx, d: &Value, revision: i64) -> Option<Object> {

@@ -1,7 +1,8 @@
 //! The Job controller: runs pods (`<job>-<5 chars>`, labelled `job-name` and
 //! `batch.kubernetes.io/job-name`) until `completions` succeed, `parallelism` at a time;
 //! fails the Job once more than `backoffLimit` pods failed (BackoffLimitExceeded) or
-//! `activeDeadlineSeconds` passed (DeadlineExceeded); honours `suspend`. Writes the status
+//! `activeDeadlineSeconds` passed (DeadlineExceeded); replaces failed pods after a growing
+//! back-off; honours `suspend`. Writes the status
 //! (active, succeeded, failed, ready, startTime, completionTime) and the conditions a
 //! current cluster writes (SuccessCriteriaMet + Complete, FailureTarget + Failed).
 
@@ -11,6 +12,7 @@ use crate::sim::controllers::objects::{
     pod_ready, set_condition, terminating, uid,
 };
 use crate::sim::controllers::runner::{Controller, Ctx, Outcome};
+use crate::sim::kubelet::behaviour::back_off;
 use crate::sim::store::{self, Object};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -18,10 +20,12 @@ use std::time::{Duration, Instant};
 
 const SOURCE: Source = Source::controller("job-controller");
 
-/// Jobs, remembering when each (by uid) started, for `activeDeadlineSeconds`.
+/// Jobs, remembering when each (by uid) started, for `activeDeadlineSeconds`, and how many
+/// of its pods had failed when it last saw a new failure, and when.
 #[derive(Default)]
 pub struct Jobs {
     started: HashMap<String, Instant>,
+    failures: HashMap<String, (i64, Instant)>,
 }
 
 /// How a Job ended.
@@ -88,7 +92,12 @@ impl Controller for Jobs {
                 }
                 status["active"] = json!(0);
             } else {
-                let wanted = parallelism.min(completions - succeeded) - active.len() as i64;
+                let mut wanted = parallelism.min(completions - succeeded) - active.len() as i64;
+                if let Some(wait) = self.backing_off(ctx, job, failed) {
+                    // A failed pod is replaced after the back-off, as a real Job's is.
+                    outcome.requeue(wait);
+                    wanted = 0;
+                }
                 for _ in 0..wanted.max(0) {
                     if let Some(pod) = create_pod(ctx, job) {
                         outcome.written.push(pod);
@@ -113,10 +122,29 @@ impl Controller for Jobs {
 
     fn forget(&mut self, object: &Object) {
         self.started.remove(uid(object));
+        self.failures.remove(uid(object));
     }
 }
 
 impl Jobs {
+    /// The simulated time still to wait before replacing failed pods: 10 s after the
+    /// first failure, doubling with each, as the Job controller backs off.
+    fn backing_off(&mut self, ctx: &Ctx, job: &Value, failed: i64) -> Option<Duration> {
+        if failed == 0 {
+            return None;
+        }
+        let seen = self
+            .failures
+            .entry(uid(job).to_owned())
+            .or_insert((failed, Instant::now()));
+        if failed > seen.0 {
+            *seen = (failed, Instant::now());
+        }
+        let back_off = ctx.clock.real(back_off(failed as u32));
+        let waited = seen.1.elapsed();
+        (waited < back_off).then(|| back_off.saturating_sub(waited).mul_f64(ctx.clock.speed()))
+    }
+
     /// Whether (and how) the Job is over; asks for a look at its deadline.
     fn end(
         ctx: &Ctx,

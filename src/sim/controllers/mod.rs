@@ -45,7 +45,6 @@ pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     tasks.spawn(runner::run(ctx.clone(), job::Jobs::default()));
     tasks.spawn(runner::run(ctx.clone(), cronjob::CronJobs::default()));
     tasks.spawn(runner::run(ctx.clone(), services::Services::default()));
-    tasks.spawn(runner::run(ctx.clone(), services::Claims::default()));
-    tasks.spawn(runner::run(ctx, services::Namespaces));
+    tasks.spawn(runner::run(ctx, services::Claims::default()));
     tasks
 }

@@ -191,6 +191,30 @@ pub fn conditions_of(object: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The value with every null, `{}` and `[]` field left out: what Kubernetes' semantic
+/// equality sees (kubectl sends `creationTimestamp: null` in templates, for instance).
+pub fn normalized(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), normalized(v)))
+                .filter(|(_, v)| !is_empty(v))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(normalized).collect()),
+        other => other.clone(),
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(map) => map.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
 /// FNV-1a, 32 bits: the hash Kubernetes names pod templates with.
 pub fn fnv32a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5_u32, |hash, b| {
@@ -203,7 +227,7 @@ pub fn fnv32a(bytes: &[u8]) -> u32 {
 /// Kubernetes uses for generated names.
 pub fn template_hash(template: &Value) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let hash = fnv32a(template.to_string().as_bytes());
+    let hash = fnv32a(normalized(template).to_string().as_bytes());
     hash.to_string()
         .bytes()
         .map(|b| ALPHABET[usize::from(b) % ALPHABET.len()] as char)
@@ -227,6 +251,11 @@ mod tests {
         let b = json!({"spec": {"containers": [{"name": "c", "image": "nginx:2"}]}});
         assert_eq!(template_hash(&a), template_hash(&a.clone()));
         assert_ne!(template_hash(&a), template_hash(&b));
+        let with_nulls = json!({"metadata": {"creationTimestamp": null, "labels": {}},
+                                "spec": {"containers": [{"name": "c", "image": "nginx:1",
+                                                         "ports": null, "resources": {}}]}});
+        assert_eq!(template_hash(&a), template_hash(&with_nulls));
+        assert_eq!(normalized(&with_nulls), a);
         assert!(
             template_hash(&a)
                 .chars()

@@ -1,7 +1,7 @@
-//! The small controllers of networking and storage, and namespaces: Services get a
+//! The small controllers of networking and storage: Services get a
 //! ClusterIP (10.96.x.y) and node ports, LoadBalancer Services an ingress IP after a delay;
 //! PersistentVolumeClaims are bound, after a delay, to a PersistentVolume provisioned for
-//! them; Namespaces are `Active`.
+//! them. (Namespaces are the API server's: it sets them `Active`.)
 
 use crate::sim::controllers::events::{Note, Source};
 use crate::sim::controllers::objects::{name, namespace, put, str_at, terminating, uid};
@@ -242,22 +242,5 @@ impl Controller for Claims {
 
     fn forget(&mut self, object: &Object) {
         self.seen.0.remove(uid(object));
-    }
-}
-
-/// Namespaces: `status.phase: Active` unless being deleted.
-pub struct Namespaces;
-
-impl Controller for Namespaces {
-    const PRIMARY: &'static str = "namespaces";
-    const CHILD: Option<&'static str> = None;
-
-    fn reconcile(&mut self, ctx: &Ctx, ns: &Object, _: &[Object]) -> Outcome {
-        if !terminating(ns) && str_at(ns, "/status/phase").is_empty() {
-            let _ = ctx.store.mutate(Self::PRIMARY, "", name(ns), |n| {
-                put(n, &["status", "phase"], json!("Active"));
-            });
-        }
-        Outcome::default()
     }
 }

@@ -147,9 +147,10 @@ impl PodTask<'_> {
         for i in 0..self.state.containers.len() {
             self.pull(Slot::Main(i)).await?;
             self.start(Slot::Main(i)).await?;
-            self.state.phase = "Running";
             self.write()?;
         }
+        self.state.phase = "Running";
+        self.write()?;
         self.serve().await
     }
 
@@ -193,6 +194,9 @@ impl PodTask<'_> {
         };
         let now = store::now();
         self.state.condition("PodScheduled", true, None, &now);
+        // The sandbox (network, IP) is up: containers can start.
+        self.state
+            .condition("PodReadyToStartContainers", true, None, &now);
         let incomplete: Vec<&str> = self.state.init.iter().map(|c| c.name.as_str()).collect();
         if incomplete.is_empty() {
             self.state.condition("Initialized", true, None, &now);

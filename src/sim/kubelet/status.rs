@@ -179,13 +179,19 @@ impl PodState {
             "phase": self.phase,
             "conditions": self.conditions,
             "qosClass": self.qos,
-            "containerStatuses": self.containers.iter().map(Container::render).collect::<Vec<_>>(),
         });
-        if !self.init.is_empty() {
-            status["initContainerStatuses"] =
-                json!(self.init.iter().map(Container::render).collect::<Vec<_>>());
-        }
+        // Containers have a status once the pod is on a node, not before.
         if let Some(ip) = &self.host_ip {
+            status["containerStatuses"] = json!(
+                self.containers
+                    .iter()
+                    .map(Container::render)
+                    .collect::<Vec<_>>()
+            );
+            if !self.init.is_empty() {
+                status["initContainerStatuses"] =
+                    json!(self.init.iter().map(Container::render).collect::<Vec<_>>());
+            }
             status["hostIP"] = json!(ip);
             status["hostIPs"] = json!([{"ip": ip}]);
         }
@@ -316,6 +322,11 @@ mod tests {
         assert_eq!(ready["message"], "containers with unready status: [b]");
         state.containers[1].ready = true;
         state.readiness("t2");
+        assert!(
+            state.render()["containerStatuses"].is_null(),
+            "not on a node yet"
+        );
+        state.host_ip = Some("172.18.0.2".into());
         let rendered = state.render();
         assert_eq!(rendered["conditions"][1]["status"], "True");
         assert_eq!(rendered["containerStatuses"][1]["name"], "b");

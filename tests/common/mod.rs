@@ -1,0 +1,444 @@
+//! Helpers shared by the end-to-end test files: starting `kos sim serve` as a process,
+//! running the `kos` binary against it, reading what it said, and asking the simulated API
+//! server directly (plain HTTP, no client library) for the truth to compare with.
+//!
+//! Each test binary uses a part of this module only.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub const KOS: &str = env!("CARGO_BIN_EXE_kos");
+
+/// A running `kos sim serve`. It runs under a shell that kills it when our end of its stdin
+/// closes — when [`Sim::stop`] is called or this test process exits — so no sim outlives
+/// the tests.
+pub struct Sim {
+    pub kubeconfig: PathBuf,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    _dir: tempfile::TempDir,
+    guard: Mutex<Option<(Child, ChildStdin)>>,
+}
+
+impl Sim {
+    /// Starts a sim running 10 times faster than real time, with `extra` arguments.
+    pub fn start(extra: &[&str]) -> Sim {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let kubeconfig_arg = kubeconfig.to_str().expect("utf-8 path");
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                "\"$@\" & sim=$!; read _; kill $sim; wait $sim",
+                "sh",
+                KOS,
+                "sim",
+                "serve",
+            ])
+            .args(["--speed", "10", "--kubeconfig-out", kubeconfig_arg])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kos sim serve");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first = String::new();
+        let mut lines = BufReader::new(stdout);
+        lines
+            .read_line(&mut first)
+            .expect("read the sim's first line");
+        // Keep reading so the sim never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+        let url = first
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("kos sim serve did not start (first line: {first:?})"))
+            .to_owned();
+        assert!(kubeconfig.exists(), "no kubeconfig written");
+        Sim {
+            kubeconfig,
+            url,
+            _dir: dir,
+            guard: Mutex::new(Some((child, stdin))),
+        }
+    }
+
+    /// Stops the sim and waits until it is gone.
+    pub fn stop(&self) {
+        let taken = self.guard.lock().expect("sim guard").take();
+        if let Some((mut child, mut stdin)) = taken {
+            let _ = stdin.write_all(b"\n");
+            drop(stdin);
+            let _ = child.wait();
+        }
+    }
+
+    /// `kos ARGS --kubeconfig SIM`, not yet started.
+    pub fn kos(&self, args: &[&str]) -> Command {
+        kos_command(&self.kubeconfig, args)
+    }
+
+    /// `GET path` on the API server, retried on failures (the sim may be injecting faults)
+    /// until it answers with `expected`-like success or 404, within 20 s. Returns the code
+    /// and body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match http_get(&self.url, path) {
+                Ok((code, body)) if code < 500 && code != 429 => return (code, body),
+                other => assert!(
+                    Instant::now() < deadline,
+                    "GET {path} kept failing: {other:?}"
+                ),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `GET path` as JSON, expecting 200.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let (code, body) = self.get(path);
+        assert_eq!(code, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).expect("JSON body")
+    }
+
+    /// The requests the API server has counted, by verb, from its `/metrics`.
+    pub fn requests(&self) -> Requests {
+        let (code, body) = self.get("/metrics");
+        assert_eq!(code, 200, "{body}");
+        Requests::parse(&body)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Request counts from `apiserver_request_total`.
+#[derive(Debug, Default, Clone)]
+pub struct Requests {
+    /// (verb, code, count)
+    pub rows: Vec<(String, u16, u64)>,
+}
+
+impl Requests {
+    fn parse(text: &str) -> Requests {
+        let rows = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("apiserver_request_total{"))
+            .filter_map(|rest| {
+                let (labels, count) = rest.split_once("} ")?;
+                let label = |name: &str| {
+                    labels
+                        .split(',')
+                        .find_map(|l| l.strip_prefix(&format!("{name}=\"")))
+                        .map(|v| v.trim_end_matches('"').to_owned())
+                };
+                Some((
+                    label("verb")?,
+                    label("code")?.parse().ok()?,
+                    count.trim().parse().ok()?,
+                ))
+            })
+            .collect();
+        Requests { rows }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.rows.iter().map(|r| r.2).sum()
+    }
+
+    /// Requests answered with a server error or 429 (what `--faults error-rate` injects).
+    pub fn failed(&self) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| r.1 == 429 || r.1 >= 500)
+            .map(|r| r.2)
+            .sum()
+    }
+
+    pub fn verb(&self, verb: &str) -> u64 {
+        self.rows.iter().filter(|r| r.0 == verb).map(|r| r.2).sum()
+    }
+
+    /// The counts of `self` minus those of `before`.
+    pub fn since(&self, before: &Requests) -> Requests {
+        let rows = self
+            .rows
+            .iter()
+            .map(|(verb, code, count)| {
+                let old = before
+                    .rows
+                    .iter()
+                    .find(|r| &r.0 == verb && r.1 == *code)
+                    .map_or(0, |r| r.2);
+                (verb.clone(), *code, count - old)
+            })
+            .collect();
+        Requests { rows }
+    }
+}
+
+/// One HTTP/1.1 GET without a client library: the status code and the body.
+fn http_get(url: &str, path: &str) -> std::io::Result<(u16, String)> {
+    let host = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Ok((code, body))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The fault-free simulated cluster shared by the tests of one file (each test uses its own
+/// namespace).
+pub fn sim() -> &'static Sim {
+    static SIM: OnceLock<Sim> = OnceLock::new();
+    SIM.get_or_init(|| Sim::start(&[]))
+}
+
+/// A manifest file that lives as long as the returned guard.
+pub fn manifest(yaml: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new()
+        .suffix(".yaml")
+        .tempfile()
+        .expect("temp file");
+    file.write_all(yaml.as_bytes()).expect("write manifest");
+    file
+}
+
+pub fn kos_command(kubeconfig: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(KOS);
+    command
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env_remove("GITHUB_ACTIONS")
+        .env("NO_COLOR", "1");
+    command
+}
+
+pub fn code(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Everything kos said, for assertion messages.
+pub fn said(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    )
+}
+
+pub fn report(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", said(output)))
+}
+
+/// The report's objects of `kind`.
+pub fn objects<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    report["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter(|o| o["kind"] == kind)
+        .collect()
+}
+
+/// A Namespace and a Deployment `web` in it; `template_annotations` go on the pod template.
+pub fn deployment(ns: &str, replicas: u32, image: &str, template_annotations: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Namespace
+metadata:
+  name: {ns}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: {ns}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: web}}
+  template:
+    metadata:
+      labels: {{app: web}}
+      annotations: {{{template_annotations}}}
+    spec:
+      containers:
+      - name: app
+        image: {image}
+"
+    )
+}
+
+/// Whether `tool` can be run; when not, the test skips with a printed reason — or fails
+/// under `KOS_REQUIRE_E2E=1`.
+pub fn have(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("KOS_REQUIRE_E2E").as_deref() != Ok("1"),
+            "{tool} is required (KOS_REQUIRE_E2E=1) but cannot be run"
+        );
+        eprintln!("skipped: {tool} is not installed");
+    }
+    found
+}
+
+/// A tmux server of our own (its own socket) with one window running `sh`; killed on drop.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A `width`×`height` window; `name` keeps sockets of parallel tests apart.
+    pub fn start(name: &str, width: u16, height: u16) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("kos-{name}-{}", std::process::id()),
+        };
+        let (width, height) = (width.to_string(), height.to_string());
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &width,
+            "-y",
+            &height,
+            "sh",
+        ]);
+        tmux
+    }
+
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    pub fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "main"])
+    }
+
+    /// A tmux format of the pane, e.g. `#{alternate_on}`.
+    pub fn format(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "main", format])
+            .trim()
+            .to_owned()
+    }
+
+    /// Waits until the screen satisfies `ready`; panics with the last screen at the deadline.
+    pub fn wait_for(&self, what: &str, timeout: Duration, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// Waits until `path` holds text; panics at the deadline.
+pub fn wait_for_file(path: &Path, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.trim().is_empty()
+        {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never written",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,614 @@
+//! Real kubectl against `kos sim serve`: the simulated cluster must look like a cluster to
+//! the tool people check it with. Each test starts its own server process (`--speed 20`)
+//! and drives it with kubectl through the kubeconfig the server writes.
+//!
+//! Without kubectl the tests skip with a reason, unless `KOS_REQUIRE_E2E=1`, which makes
+//! them fail. Every wait polls a condition under a deadline; nothing sleeps in its place.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long any single kubectl command may take before the test calls it hung.
+const COMMAND: Duration = Duration::from_secs(90);
+/// How long the cluster may take to reach a state the test waits for.
+const SETTLE: Duration = Duration::from_mins(1);
+/// The interval between two looks at a condition.
+const POLL: Duration = Duration::from_millis(200);
+const NS: &str = "e2e";
+
+/// Whether kubectl runs here; `false` means skip (after saying why), unless E2E is required.
+fn kubectl_present() -> bool {
+    let present = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !present {
+        assert!(
+            std::env::var("KOS_REQUIRE_E2E").as_deref() != Ok("1"),
+            "kubectl is not installed and KOS_REQUIRE_E2E=1"
+        );
+        eprintln!("skipped: kubectl is not installed (set KOS_REQUIRE_E2E=1 to fail instead)");
+    }
+    present
+}
+
+/// What a finished command printed.
+struct Output {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs a command to completion, killing it (by its pid) if it outlives `deadline`.
+fn run(mut command: Command, deadline: Duration) -> Output {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(output) = rx.recv_timeout(deadline) else {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("{command:?} did not finish within {deadline:?}");
+    };
+    let output = output.expect("the command's output");
+    Output {
+        ok: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Polls `check` until it gives a value, failing with `what` at the deadline.
+fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(start.elapsed() < SETTLE, "timed out waiting for {what}");
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Lines a running process prints, read on a thread so the test can wait with a deadline.
+struct Lines {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Lines {
+    fn spawn(mut command: Command) -> Lines {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the process starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines { child, lines }
+    }
+
+    /// The next line, or `None` when the process closed its output.
+    fn next(&self, what: &str) -> Option<String> {
+        match self.lines.recv_timeout(SETTLE) {
+            Ok(line) => Some(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("no line for {what} in {SETTLE:?}"),
+        }
+    }
+
+    /// Reads lines until one satisfies `wanted`; every line read is returned.
+    fn until(&self, what: &str, wanted: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let Some(line) = self.next(what) else {
+                panic!("output ended before {what}; saw {seen:#?}");
+            };
+            let done = wanted(&line);
+            seen.push(line);
+            if done {
+                return seen;
+            }
+        }
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running `kos sim serve` and the kubeconfig it wrote.
+struct Sim {
+    _server: Lines,
+    kubeconfig: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Sim {
+    fn start() -> Sim {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kos"));
+        command
+            .args(["sim", "serve", "--speed", "20", "--kubeconfig-out"])
+            .arg(&kubeconfig);
+        let server = Lines::spawn(command);
+        let first = server.next("the server's address");
+        assert!(
+            first.is_some(),
+            "kos sim serve exited before printing its address"
+        );
+        assert!(
+            kubeconfig.is_file(),
+            "no kubeconfig at {}",
+            kubeconfig.display()
+        );
+        let sim = Sim {
+            _server: server,
+            kubeconfig,
+            dir,
+        };
+        sim.ok(&["create", "namespace", NS]);
+        sim
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("kubectl");
+        command
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["--request-timeout", "30s"])
+            .args(args);
+        command
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Output {
+        run(self.command(args), COMMAND)
+    }
+
+    /// Runs kubectl, which must succeed; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.kubectl(args);
+        assert!(
+            output.ok,
+            "kubectl {args:?} failed:\n{}\n{}",
+            output.stdout, output.stderr
+        );
+        output.stdout
+    }
+
+    /// Runs kubectl in the test namespace, which must succeed.
+    fn ns(&self, args: &[&str]) -> String {
+        let mut all = vec!["-n", NS];
+        all.extend_from_slice(args);
+        self.ok(&all)
+    }
+
+    /// Writes a manifest into the test's directory.
+    fn manifest(&self, name: &str, yaml: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        let mut file = std::fs::File::create(&path).expect("a manifest file");
+        file.write_all(yaml.as_bytes())
+            .expect("the manifest is written");
+        path
+    }
+
+    /// A field of an object by `JSONPath`; empty when the object or field is absent.
+    fn field(&self, object: &str, path: &str) -> String {
+        let jsonpath = format!("jsonpath={{{path}}}");
+        let output = self.kubectl(&["-n", NS, "get", object, "-o", &jsonpath]);
+        if output.ok {
+            output.stdout
+        } else {
+            String::new()
+        }
+    }
+
+    /// Waits until `object`'s field at `path` reads `wanted`.
+    fn wait_field(&self, object: &str, path: &str, wanted: &str) {
+        eventually(&format!("{object} {path} = {wanted}"), || {
+            (self.field(object, path) == wanted).then_some(())
+        });
+    }
+
+    /// The rows (header excluded) of `kubectl get` in the test namespace.
+    fn rows(&self, args: &[&str]) -> Vec<Vec<String>> {
+        let mut all = vec!["get"];
+        all.extend_from_slice(args);
+        self.ns(&all)
+            .lines()
+            .skip(1)
+            .map(|line| line.split_whitespace().map(str::to_owned).collect())
+            .collect()
+    }
+}
+
+/// The `kubectl get pods` row of one pod. Listed rather than fetched by name because the
+/// simulated server answers `get pod NAME` with the object instead of a Table (kubectl then
+/// shows only NAME and AGE).
+fn row(sim: &Sim, pod: &str) -> Option<Vec<String>> {
+    sim.rows(&["pods"]).into_iter().find(|row| row[0] == pod)
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
+}
+
+fn deployment(name: &str, replicas: u32, image: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: {NS}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+      annotations: {{{annotations}}}
+    spec:
+      containers:
+      - name: app
+        image: {image}
+"
+    )
+}
+
+mod cluster {
+    use super::*;
+
+    #[test]
+    fn version_namespaces_apply_get_describe_and_events() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let version = sim.ok(&["version", "-o", "json"]);
+        assert!(version.contains("serverVersion"), "{version}");
+        assert!(sim.ok(&["get", "namespaces"]).contains(NS));
+
+        let file = sim.manifest("web.yaml", &deployment("web", 2, "nginx:1.27", ""));
+        let applied = sim.ns(&["apply", "-f", path_str(&file)]);
+        assert!(applied.contains("deployment.apps/web created"), "{applied}");
+        let again = sim.ns(&["apply", "-f", path_str(&file)]);
+        assert!(again.contains("deployment.apps/web unchanged"), "{again}");
+        let server_side = sim.ns(&["apply", "--server-side", "-f", path_str(&file)]);
+        assert!(server_side.contains("serverside-applied"), "{server_side}");
+
+        sim.wait_field("deployment/web", ".status.readyReplicas", "2");
+        let pods = sim.rows(&["pods"]);
+        assert_eq!(pods.len(), 2, "{pods:?}");
+        for pod in &pods {
+            assert!(pod[0].starts_with("web-"), "{pod:?}");
+            assert_eq!(
+                (pod[1].as_str(), pod[2].as_str()),
+                ("1/1", "Running"),
+                "{pod:?}"
+            );
+        }
+
+        let json: serde_json::Value =
+            serde_json::from_str(&sim.ns(&["get", "deployment", "web", "-o", "json"]))
+                .expect("kubectl -o json prints JSON");
+        assert_eq!(json["kind"], "Deployment");
+        assert_eq!(json["spec"]["replicas"], 2);
+        let yaml = sim.ns(&["get", "deployment", "web", "-o", "yaml"]);
+        assert!(
+            yaml.contains("kind: Deployment") && yaml.contains("replicas: 2"),
+            "{yaml}"
+        );
+
+        let pod = &pods[0][0];
+        let described = sim.ns(&["describe", "pod", pod]);
+        for wanted in [
+            "Name:",
+            "Status:",
+            "Running",
+            "Containers:",
+            "nginx:1.27",
+            "Events:",
+        ] {
+            assert!(
+                described.contains(wanted),
+                "describe lacks {wanted}:\n{described}"
+            );
+        }
+        let events = eventually("Scheduled and ScalingReplicaSet events", || {
+            let events = sim.ns(&["get", "events"]);
+            (events.contains("Scheduled") && events.contains("ScalingReplicaSet")).then_some(events)
+        });
+        let header = events.lines().next().unwrap_or_default();
+        for column in ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"] {
+            assert!(header.contains(column), "{header}");
+        }
+    }
+
+    #[test]
+    fn get_watch_prints_changes_as_they_happen() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let file = sim.manifest("web.yaml", &deployment("web", 1, "nginx:1.27", ""));
+        sim.ns(&["apply", "-f", path_str(&file)]);
+        sim.wait_field("deployment/web", ".status.readyReplicas", "1");
+        let watch = Lines::spawn(sim.command(&["-n", NS, "get", "deployments", "-w"]));
+        let first = watch.until("the header", |line| line.starts_with("NAME"));
+        assert!(
+            first.last().is_some_and(|h| h.contains("READY")),
+            "{first:?}"
+        );
+        watch.until("the current row", |line| {
+            line.starts_with("web ") && line.contains("1/1")
+        });
+        sim.ns(&["scale", "deployment/web", "--replicas", "2"]);
+        watch.until("the scaled row", |line| {
+            line.starts_with("web ") && line.contains("2/2")
+        });
+    }
+}
+
+mod workloads {
+    use super::*;
+
+    #[test]
+    fn rollouts_image_changes_scaling_and_garbage_collection() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let file = sim.manifest("web.yaml", &deployment("web", 2, "nginx:1.27", ""));
+        sim.ns(&["apply", "-f", path_str(&file)]);
+        let status = sim.ns(&["rollout", "status", "deployment/web", "--timeout", "60s"]);
+        assert!(status.contains("successfully rolled out"), "{status}");
+
+        let wide = sim.ns(&["get", "deploy", "-o", "wide"]);
+        let header = wide.lines().next().unwrap_or_default();
+        for column in [
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR",
+        ] {
+            assert!(header.contains(column), "{wide}");
+        }
+        assert!(
+            wide.contains("nginx:1.27") && wide.contains("app=web"),
+            "{wide}"
+        );
+
+        sim.ns(&["set", "image", "deployment/web", "app=nginx:1.28"]);
+        let status = sim.ns(&["rollout", "status", "deployment/web", "--timeout", "60s"]);
+        assert!(status.contains("successfully rolled out"), "{status}");
+        let sets = sim.rows(&["replicasets", "-l", "app=web"]);
+        assert_eq!(sets.len(), 2, "a new ReplicaSet per template: {sets:?}");
+        let images = sim.field("deployment/web", ".spec.template.spec.containers[0].image");
+        assert_eq!(images, "nginx:1.28");
+
+        sim.ns(&["scale", "deployment/web", "--replicas", "3"]);
+        sim.wait_field("deployment/web", ".status.readyReplicas", "3");
+
+        sim.ns(&["delete", "deployment", "web"]);
+        eventually("the deployment's pods to be collected", || {
+            sim.rows(&["pods", "-l", "app=web"])
+                .is_empty()
+                .then_some(())
+        });
+        assert!(sim.rows(&["replicasets", "-l", "app=web"]).is_empty());
+    }
+
+    #[test]
+    fn statefulset_and_daemonset_roll_out() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let manifest = format!(
+            "apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: db, namespace: {NS}}}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {{matchLabels: {{app: db}}}}
+  template:
+    metadata: {{labels: {{app: db}}}}
+    spec:
+      containers: [{{name: db, image: postgres:17}}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: agent, namespace: {NS}}}
+spec:
+  selector: {{matchLabels: {{app: agent}}}}
+  template:
+    metadata: {{labels: {{app: agent}}}}
+    spec:
+      containers: [{{name: agent, image: fluentbit:3}}]
+"
+        );
+        let file = sim.manifest("sets.yaml", &manifest);
+        sim.ns(&["apply", "--server-side", "-f", path_str(&file)]);
+        for set in ["statefulset/db", "daemonset/agent"] {
+            let status = sim.ns(&["rollout", "status", set, "--timeout", "60s"]);
+            // kubectl words it per kind: "partitioned roll out complete" for a StatefulSet
+            // (its partition defaults to 0), "successfully rolled out" for a DaemonSet.
+            assert!(
+                status.contains("roll out complete") || status.contains("successfully rolled out"),
+                "{set}: {status}"
+            );
+        }
+        let sets = sim.rows(&["statefulsets"]);
+        assert_eq!(
+            sets[0][..2],
+            ["db".to_owned(), "2/2".to_owned()],
+            "{sets:?}"
+        );
+        let pods: Vec<String> = sim
+            .rows(&["pods", "-l", "app=db"])
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+        assert_eq!(pods, ["db-0", "db-1"]);
+        let nodes = sim.rows(&["nodes"]).len();
+        let daemons = sim.rows(&["daemonsets"]);
+        assert_eq!(
+            daemons[0][1],
+            nodes.to_string(),
+            "one pod per node: {daemons:?}"
+        );
+    }
+}
+
+mod logs {
+    use super::*;
+    use std::fmt::Write as _;
+
+    /// A pod with annotations and containers (`name: image`).
+    fn pod(name: &str, annotations: &str, containers: &[(&str, &str)]) -> String {
+        let containers = containers
+            .iter()
+            .fold(String::new(), |mut out, (name, image)| {
+                let _ = writeln!(out, "  - {{name: {name}, image: \"{image}\"}}");
+                out
+            });
+        format!(
+            "apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  namespace: {NS}
+  annotations: {{{annotations}}}
+spec:
+  containers:
+{containers}"
+        )
+    }
+
+    #[test]
+    fn plain_tail_container_and_follow() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let chatty = pod(
+            "chatty",
+            "sim.kos.dev/log-rate: 20/s",
+            &[("app", "nginx:1.27"), ("sidecar", "envoy:1.31")],
+        );
+        let file = sim.manifest("chatty.yaml", &chatty);
+        sim.ns(&["apply", "-f", path_str(&file)]);
+        sim.wait_field("pod/chatty", ".status.phase", "Running");
+
+        let plain = eventually("three log lines", || {
+            let output = sim.kubectl(&["-n", NS, "logs", "chatty", "-c", "app"]);
+            (output.ok && output.stdout.lines().count() >= 3).then_some(output.stdout)
+        });
+        assert!(plain.contains("starting app"), "{plain}");
+        let tail = sim.ns(&["logs", "chatty", "-c", "app", "--tail", "2"]);
+        assert_eq!(tail.lines().count(), 2, "{tail}");
+        let sidecar = sim.ns(&["logs", "chatty", "-c", "sidecar"]);
+        assert!(
+            sidecar.contains("starting sidecar"),
+            "each container has its own log"
+        );
+        let unnamed = sim.kubectl(&["-n", NS, "logs", "chatty"]);
+        assert!(
+            unnamed.ok,
+            "kubectl picks the default container: {}",
+            unnamed.stderr
+        );
+        let missing = sim.kubectl(&["-n", NS, "logs", "chatty", "-c", "app", "--previous"]);
+        assert!(!missing.ok);
+        assert!(
+            missing.stderr.contains("previous terminated container"),
+            "{}",
+            missing.stderr
+        );
+
+        let args = ["-n", NS, "logs", "-f", "chatty", "-c", "app", "--tail", "1"];
+        let follow = Lines::spawn(sim.command(&args));
+        let seen = follow.until("two followed lines", {
+            let count = std::cell::Cell::new(0);
+            move |_| {
+                count.set(count.get() + 1);
+                count.get() == 3
+            }
+        });
+        assert_eq!(seen.len(), 3, "the tail line and new ones: {seen:?}");
+    }
+
+    #[test]
+    fn crashed_and_waiting_containers() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let pods = [
+            pod(
+                "crasher",
+                "sim.kos.dev/crash-after: 1s",
+                &[("app", "busybox:1.36")],
+            ),
+            pod("broken", "", &[("app", "nginx:doesnotexist")]),
+        ];
+        let file = sim.manifest("pods.yaml", &pods.join("---\n"));
+        sim.ns(&["apply", "-f", path_str(&file)]);
+
+        eventually("the crasher to restart", || {
+            let restarts = sim.field("pod/crasher", ".status.containerStatuses[0].restartCount");
+            restarts.parse::<u32>().is_ok_and(|n| n >= 1).then_some(())
+        });
+        let previous = sim.kubectl(&["-n", NS, "logs", "crasher", "--previous"]);
+        assert!(previous.ok, "{}", previous.stderr);
+        assert!(
+            previous.stdout.contains("exiting with code"),
+            "{}",
+            previous.stdout
+        );
+        eventually("the restarts column to say when", || {
+            let restarts = row(&sim, "crasher").map(|row| row[3..].join(" "));
+            restarts
+                .is_some_and(|cell| cell.contains(" ago)"))
+                .then_some(())
+        });
+
+        eventually("an image pull back-off", || {
+            row(&sim, "broken")
+                .is_some_and(|row| row[2] == "ImagePullBackOff")
+                .then_some(())
+        });
+        let waiting = sim.kubectl(&["-n", NS, "logs", "broken"]);
+        assert!(!waiting.ok);
+        assert!(
+            waiting.stderr.contains("is waiting to start"),
+            "{}",
+            waiting.stderr
+        );
+    }
+}
