@@ -21,6 +21,9 @@ const NAME: &str = "web";
 const TIMEOUT: &str = "5m";
 /// How long the idle view's CPU time is sampled for.
 const IDLE_WINDOW: Duration = Duration::from_secs(10);
+/// The view has settled when its CPU time stands still this long (one 10 ms tick is the
+/// resolution of `/proc/PID/stat`).
+const SETTLE_STEP: Duration = Duration::from_secs(1);
 
 /// One rollout, as both waiters saw it.
 #[derive(Debug, Clone, Copy)]
@@ -176,6 +179,25 @@ async fn measure_idle(tmux: &Tmux) -> Result<f64, String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let cpu = |pid| process::cpu_time(pid).map_err(|e| e.to_string());
+    // A Deployment that is already done is judged on sight, before the view has read its
+    // pods: idle starts once reading them is over (no CPU tick over a whole second).
+    let verdict = Instant::now();
+    let mut last = cpu(pid)?;
+    loop {
+        tokio::time::sleep(SETTLE_STEP).await;
+        let now = cpu(pid)?;
+        if now == last {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err("the view never settled after its verdict".to_owned());
+        }
+        last = now;
+    }
+    println!(
+        "view: settled {:.1} s after its verdict was on screen",
+        verdict.elapsed().as_secs_f64()
+    );
     let (before, start) = (cpu(pid)?, Instant::now());
     tokio::time::sleep(IDLE_WINDOW).await;
     let (after, window) = (cpu(pid)?, start.elapsed());
