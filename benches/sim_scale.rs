@@ -32,6 +32,24 @@ const LIST_TARGET: Duration = Duration::from_secs(1);
 const WATCH_TARGET: Duration = Duration::from_millis(50);
 const RSS_TARGET_KB: u64 = 300 * 1024;
 
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("sim_scale: cannot start tokio: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(bench()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("sim_scale: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn pod(index: usize) -> Result<Pod, serde_json::Error> {
     serde_json::from_value(json!({
         "apiVersion": "v1", "kind": "Pod",

@@ -70,7 +70,7 @@ pub fn measure(mut child: Child, port: Option<u16>) -> Result<Finished, Failure>
             peak_rss_kb = peak_rss_kb.max(peak);
         }
         if let Some(port) = port
-            && samples % CONNECTIONS_EVERY == 0
+            && samples.is_multiple_of(CONNECTIONS_EVERY)
         {
             max_connections = max_connections.max(connections(pid, port).unwrap_or(0));
         }

@@ -167,7 +167,7 @@ async fn measure_idle(tmux: &Tmux) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|e| format!("tmux pane pid: {e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         let screen = tmux.run(&["capture-pane", "-p"])?;
         if screen.contains("done in") {
@@ -201,7 +201,7 @@ async fn measure_idle(tmux: &Tmux) -> Result<f64, String> {
     let (before, start) = (cpu(pid)?, Instant::now());
     tokio::time::sleep(IDLE_WINDOW).await;
     let (after, window) = (cpu(pid)?, start.elapsed());
-    Ok((after - before).as_secs_f64() / window.as_secs_f64() * 100.0)
+    Ok(after.saturating_sub(before).as_secs_f64() / window.as_secs_f64() * 100.0)
 }
 
 /// A tmux server of the bench's own.

@@ -155,7 +155,7 @@ fn change(pods: &[(String, ObjectKey, bool)], n: usize, on_screen: bool) -> Diff
         (n * 7919) % pods.len()
     };
     let (name, owner, counted) = &pods[index];
-    let status = if n % 2 == 0 {
+    let status = if n.is_multiple_of(2) {
         Status::InProgress
     } else {
         Status::Success

@@ -486,7 +486,7 @@ mod tests {
         Diffs,
     }
 
-    /// Deployment and CronJob roots, their ReplicaSets and Jobs, and pods under any of them.
+    /// Deployment and `CronJob` roots, their `ReplicaSets` and Jobs, and pods under any of them.
     const OBJECTS: [(&str, &str, &[&str]); 8] = [
         ("Deployment", "web", &[]),
         ("CronJob", "cron", &[]),
@@ -529,7 +529,7 @@ mod tests {
         fn incremental_diffs_add_up_to_a_full_walk(changes in proptest::collection::vec(change(), 1..40)) {
             let mut graph = Graph::new(vec![key("Deployment", "web"), key("CronJob", "cron")]);
             let mut front: HashMap<ObjectKey, TrackedObject> = HashMap::new();
-            let mut apply = |diffs: Vec<Diff>, front: &mut HashMap<ObjectKey, TrackedObject>| {
+            let apply = |diffs: Vec<Diff>, front: &mut HashMap<ObjectKey, TrackedObject>| {
                 for diff in diffs {
                     match diff {
                         Diff::Upsert(object) => { front.insert(object.key.clone(), *object); }
