@@ -339,11 +339,24 @@ mod patches {
         let managers: Vec<_> = created
             .metadata
             .managed_fields
+            .clone()
             .unwrap()
             .into_iter()
             .map(|m| (m.manager.unwrap(), m.operation.unwrap()))
             .collect();
         assert_eq!(managers, [("kos".to_owned(), "Apply".to_owned())]);
+        // Applying the same configuration again changes nothing, defaults included.
+        let again = api
+            .patch("web", &ssa, &Patch::Apply(deployment("web", "app:1")))
+            .await
+            .unwrap();
+        // (The controller writes the status meanwhile: compare what the apply could touch.)
+        assert_eq!(again.spec, created.spec);
+        assert_eq!(
+            again.metadata.managed_fields,
+            created.metadata.managed_fields
+        );
+        assert_eq!(again.metadata.generation, Some(1));
         let updated = api
             .patch("web", &ssa, &Patch::Apply(deployment("web", "app:2")))
             .await

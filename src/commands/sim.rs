@@ -16,6 +16,15 @@ pub async fn run(command: SimCommand) -> Result<ExitCode> {
 }
 
 async fn serve(args: &SimServeArgs) -> Result<ExitCode> {
+    // The server's own warnings and errors go to stderr (RUST_LOG overrides the level);
+    // stdout carries only the address line.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Already installed (the sim embedded in a process that has its own): keep that one.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .try_init();
     let config = SimConfig {
         addr: args.addr,
         speed: args.speed,

@@ -97,8 +97,9 @@ where
 {
     let signals = terminal::signals()?;
     let mut app = App::new(session.world, session.tracker, session.header);
-    let mut terminal = terminal::init()?;
+    // Armed first: an init that fails half way (raw mode on, no alternate screen) is undone.
     let _guard = terminal::Guard;
+    let mut terminal = terminal::init()?;
     let inputs = Inputs {
         keys: EventStream::new(),
         diffs: session.diffs,

@@ -291,7 +291,6 @@ fn entry<'a>(
         });
     let found = &mut entries[index];
     api_version.clone_into(&mut found.api_version);
-    found.time = now();
     found
 }
 
@@ -313,9 +312,9 @@ pub fn track_update(before: Option<&Value>, after: &mut Value, manager: &str, ap
         e.fields.retain(|p| new.contains(p) && !changed.contains(p));
     }
     if !changed.is_empty() {
-        entry(&mut list, manager, "Update", api_version)
-            .fields
-            .extend(changed);
+        let updated = entry(&mut list, manager, "Update", api_version);
+        updated.fields.extend(changed);
+        updated.time = now();
     }
     write_entries(after, &list);
 }
@@ -451,7 +450,12 @@ fn apply(
             remove_at(&mut result, path);
         }
     }
-    entry(&mut list, manager, "Apply", api_version).fields = fields;
+    let applied_entry = entry(&mut list, manager, "Apply", api_version);
+    // An apply that changes nothing leaves the object, and so its resourceVersion, alone.
+    if applied_entry.fields != fields || applied_entry.time.is_empty() {
+        applied_entry.fields = fields;
+        applied_entry.time = now();
+    }
     write_entries(&mut result, &list);
     Ok(result)
 }
@@ -486,7 +490,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         })?
         .to_owned();
     let force = call.params.flag("force");
-    let mut applied = parse(&call.body)?;
+    let applied = parse(&call.body)?;
     if applied["metadata"]["name"].as_str() != Some(name.as_str()) {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -501,8 +505,9 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     for _ in 0..RETRIES {
         let current = api.store.get(&key, &target.namespace, &name);
         let Some(current) = current else {
-            objects::admit(api, target, &mut applied, true)?;
-            let object = apply(None, &applied, &manager, force, &api_version)?;
+            // Defaults come after the field sets: the applier does not own them.
+            let mut object = apply(None, &applied, &manager, force, &api_version)?;
+            objects::admit(api, target, &mut object, true)?;
             match objects::store_new(api, call, object) {
                 Err(error) if error.reason == "AlreadyExists" => continue,
                 result => return result.map(|o| json(StatusCode::CREATED, &o)),
@@ -572,6 +577,15 @@ mod tests {
         );
         // Same values do not conflict: both managers own them.
         assert!(apply(Some(&first), &deployment(1, "a"), "kos", false, "apps/v1").is_ok());
+    }
+
+    #[test]
+    fn applying_the_same_configuration_again_changes_nothing() {
+        let mut first = apply(None, &deployment(1, "a"), "kos", false, "apps/v1").unwrap();
+        // Written a while ago: a no-op apply must not touch even the time.
+        first["metadata"]["managedFields"][0]["time"] = json!("2020-01-01T00:00:00Z");
+        let again = apply(Some(&first), &deployment(1, "a"), "kos", false, "apps/v1").unwrap();
+        assert_eq!(again, first);
     }
 
     #[test]
