@@ -14,8 +14,12 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-/// The kos binary cargo built for this bench (the bench profile: optimised).
-pub const KOS: &str = env!("CARGO_BIN_EXE_kos");
+/// The kos binary the bench runs: cargo's build of this tree (the bench profile:
+/// optimised), or `KOS_SCALE_BIN` to measure another build (a "before" for a fix).
+pub fn kos() -> PathBuf {
+    std::env::var_os("KOS_SCALE_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_kos").into(), PathBuf::from)
+}
 
 /// A `kos sim serve` child process, killed when dropped.
 pub struct Server {
@@ -31,7 +35,7 @@ impl Server {
     pub async fn start(args: &[&str]) -> Result<Server, Failure> {
         let dir = tempfile::tempdir()?;
         let kubeconfig = dir.path().join("kubeconfig");
-        let mut child = tokio::process::Command::new(KOS)
+        let mut child = tokio::process::Command::new(kos())
             .args(["sim", "serve", "--kubeconfig-out"])
             .arg(&kubeconfig)
             .args(args)

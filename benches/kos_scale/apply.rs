@@ -2,7 +2,7 @@
 //! namespaces (fresh ones each run), then `kos watch` of the same objects, counting its
 //! connections to the API server: one watch per kind and namespace, not per object.
 
-use crate::common::{Failure, KOS, Server};
+use crate::common::{Failure, Server, kos};
 use crate::process::{self, Finished};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -47,7 +47,7 @@ pub async fn run(runs: usize) -> Result<(Vec<ApplyRun>, WatchRun), Failure> {
         std::fs::write(&last, manifest(run))?;
         let started = Instant::now();
         let child = process::spawn(
-            Command::new(KOS)
+            Command::new(kos())
                 .args(["apply", "--no-wait", "--output", "plain", "-f"])
                 .arg(&last)
                 .arg("--kubeconfig")
@@ -66,7 +66,7 @@ pub async fn run(runs: usize) -> Result<(Vec<ApplyRun>, WatchRun), Failure> {
 
 async fn watch(server: &Server, file: &Path) -> Result<WatchRun, Failure> {
     let child = process::spawn(
-        Command::new(KOS)
+        Command::new(kos())
             .args([
                 "watch",
                 "--output",

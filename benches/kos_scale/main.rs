@@ -12,7 +12,8 @@
 //!
 //! Every measurement is repeated (`KOS_SCALE_RUNS`, default 3) and reported as medians and
 //! ratios; the machine is shared and noisy. `KOS_SCALE_SPEED` sets the simulated clock's
-//! speed (default 1). It exits non-zero when a target is missed.
+//! speed (default 1); `KOS_SCALE_BIN` runs another kos build in the processes (the view's
+//! figures always come from this tree). It exits non-zero when a target is missed.
 
 mod apply;
 #[path = "../common/mod.rs"]

@@ -4,7 +4,7 @@
 //! long after kubectl it reaches its verdict. Then the full-screen view, in tmux, idling
 //! after the verdict.
 
-use crate::common::{Failure, KOS, Server};
+use crate::common::{Failure, Server, kos};
 use crate::process::{self, Finished};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
@@ -70,7 +70,7 @@ pub async fn run(
             ]),
     )?;
     let kos = process::spawn(
-        Command::new(KOS)
+        Command::new(kos())
             .args(["watch", &format!("deployment/{NAME}"), "-n", NAMESPACE])
             .args([
                 "--output",
@@ -151,7 +151,8 @@ async fn idle_cpu(kubeconfig: &Path) -> Result<f64, String> {
         socket: format!("kos-bench-{}", std::process::id()),
     };
     let command = format!(
-        "exec {KOS} watch deployment/{NAME} -n {NAMESPACE} --stabilize 0 --output tui --kubeconfig {}",
+        "exec {} watch deployment/{NAME} -n {NAMESPACE} --stabilize 0 --output tui --kubeconfig {}",
+        kos().display(),
         kubeconfig.display()
     );
     tmux.run(&["new-session", "-d", "-x", "200", "-y", "60", &command])?;
