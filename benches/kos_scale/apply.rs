@@ -85,7 +85,7 @@ async fn watch(server: &Server, file: &Path) -> Result<WatchRun, Failure> {
     let finished =
         tokio::task::spawn_blocking(move || process::measure(child, Some(port))).await??;
     succeeded("kos watch", finished).map(|finished| WatchRun {
-        connections: finished.max_connections,
+        connections: finished.connections,
         // Namespaces (named, cluster-wide) + per namespace: its kinds, ReplicaSets and
         // Pods (the Deployments' children), Events.
         planned: 1 + NAMESPACES * (KINDS.len() + 3),

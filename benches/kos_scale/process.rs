@@ -3,7 +3,7 @@
 //! only: the measured process runs exactly as it would without the bench.
 
 use crate::common::{Failure, memory_kb};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -25,8 +25,9 @@ pub struct Finished {
     pub exited: Instant,
     pub peak_rss_kb: u64,
     pub cpu: Duration,
-    /// The most TCP connections to the watched port it held at once.
-    pub max_connections: usize,
+    /// How many TCP connections to the watched port it held most of the time (the mode of
+    /// the samples): its standing watches, without the short requests beside them.
+    pub connections: usize,
     pub stdout: String,
     pub stderr: String,
 }
@@ -57,7 +58,7 @@ pub fn measure(mut child: Child, port: Option<u16>) -> Result<Finished, Failure>
         stderr.read_to_string(&mut text).map(|_| text)
     });
     let mut peak_rss_kb = 0;
-    let mut max_connections = 0;
+    let mut connection_counts: HashMap<usize, u32> = HashMap::new();
     let mut samples = 0u32;
     let exited = loop {
         match exit.recv_timeout(SAMPLE) {
@@ -71,8 +72,9 @@ pub fn measure(mut child: Child, port: Option<u16>) -> Result<Finished, Failure>
         }
         if let Some(port) = port
             && samples.is_multiple_of(CONNECTIONS_EVERY)
+            && let Ok(count) = connections(pid, port)
         {
-            max_connections = max_connections.max(connections(pid, port).unwrap_or(0));
+            *connection_counts.entry(count).or_default() += 1;
         }
         samples += 1;
     };
@@ -86,7 +88,10 @@ pub fn measure(mut child: Child, port: Option<u16>) -> Result<Finished, Failure>
         exited,
         peak_rss_kb,
         cpu,
-        max_connections,
+        connections: connection_counts
+            .into_iter()
+            .max_by_key(|&(count, seen)| (seen, count))
+            .map_or(0, |(count, _)| count),
         stdout,
         stderr,
     })

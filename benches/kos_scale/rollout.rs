@@ -93,7 +93,7 @@ pub async fn run(
         kos: kos.exited - started,
         kos_peak_rss_kb: kos.peak_rss_kb,
         kos_cpu: kos.cpu,
-        kos_connections: kos.max_connections,
+        kos_connections: kos.connections,
         kubectl_peak_rss_kb: kubectl.peak_rss_kb,
     };
     let idle = if idle {
