@@ -100,6 +100,27 @@ pub struct TrackedObject {
     pub containers: Vec<ContainerRow>,
 }
 
+#[cfg(test)]
+impl TrackedObject {
+    /// An object for tests: a root when it has no owner, counted, its uid its name, with
+    /// no message, counts, conditions or containers.
+    pub(crate) fn for_test(key: ObjectKey, status: Status, owner: Option<&ObjectKey>) -> Self {
+        TrackedObject {
+            uid: key.name.clone(),
+            key,
+            api_version: "v1".into(),
+            status,
+            message: String::new(),
+            counts: None,
+            owner: owner.cloned(),
+            applied: owner.is_none(),
+            counted: true,
+            conditions: Vec::new(),
+            containers: Vec::new(),
+        }
+    }
+}
+
 /// A change to the world, as the watch actor sends it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Diff {
@@ -220,19 +241,7 @@ mod tests {
     use super::*;
 
     fn object(kind: &str, name: &str, status: Status, owner: Option<&ObjectKey>) -> TrackedObject {
-        TrackedObject {
-            key: ObjectKey::new(kind, Some("ns"), name),
-            api_version: "v1".into(),
-            uid: name.into(),
-            status,
-            message: String::new(),
-            counts: None,
-            owner: owner.cloned(),
-            applied: owner.is_none(),
-            counted: true,
-            conditions: Vec::new(),
-            containers: Vec::new(),
-        }
+        TrackedObject::for_test(ObjectKey::new(kind, Some("ns"), name), status, owner)
     }
 
     #[test]

@@ -4,180 +4,49 @@
 //! namespace); the fault-injecting cases start their own. The sim runs 10 times faster than
 //! real time so rollouts take seconds.
 
-mod support {
-    use std::io::{BufRead, BufReader, Write};
-    use std::path::{Path, PathBuf};
-    use std::process::{Child, ChildStdin, Command, Output, Stdio};
-    use std::sync::{Mutex, OnceLock};
-    use std::time::{Duration, Instant};
+mod common;
 
-    pub const KOS: &str = env!("CARGO_BIN_EXE_kos");
+use common::*;
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
 
-    /// A running `kos sim serve`. It runs under a shell that kills it when our end of its
-    /// stdin closes — that is, when this test process exits — so no sim outlives the tests.
-    pub struct Sim {
-        pub kubeconfig: PathBuf,
-        _dir: tempfile::TempDir,
-        _guard: Mutex<(Child, ChildStdin)>,
-    }
-
-    impl Sim {
-        pub fn start(extra: &[&str]) -> Sim {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let kubeconfig = dir.path().join("kubeconfig");
-            let kubeconfig_arg = kubeconfig.to_str().expect("utf-8 path");
-            let mut child = Command::new("sh")
-                .args([
-                    "-c",
-                    "\"$@\" & sim=$!; read _; kill $sim",
-                    "sh",
-                    KOS,
-                    "sim",
-                    "serve",
-                ])
-                .args(["--speed", "10", "--kubeconfig-out", kubeconfig_arg])
-                .args(extra)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("start kos sim serve");
-            let stdin = child.stdin.take().expect("stdin");
-            let stdout = child.stdout.take().expect("stdout");
-            let mut first = String::new();
-            let mut lines = BufReader::new(stdout);
-            lines
-                .read_line(&mut first)
-                .expect("read the sim's first line");
-            // Keep reading so the sim never writes into a closed pipe.
-            std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-            assert!(
-                !first.is_empty() && kubeconfig.exists(),
-                "kos sim serve did not start (first line: {first:?})"
-            );
-            Sim {
-                kubeconfig,
-                _dir: dir,
-                _guard: Mutex::new((child, stdin)),
-            }
-        }
-    }
-
-    /// The simulated cluster shared by the tests of this file.
-    pub fn sim() -> &'static Sim {
-        static SIM: OnceLock<Sim> = OnceLock::new();
-        SIM.get_or_init(|| Sim::start(&[]))
-    }
-
-    /// A manifest file that lives as long as the returned guard.
-    pub fn manifest(yaml: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::Builder::new()
-            .suffix(".yaml")
-            .tempfile()
-            .expect("temp file");
-        file.write_all(yaml.as_bytes()).expect("write manifest");
-        file
-    }
-
-    pub fn kos_command(kubeconfig: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new(KOS);
-        command
-            .args(args)
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .env_remove("GITHUB_ACTIONS")
-            .env("NO_COLOR", "1");
-        command
-    }
-
-    /// Runs `kos ARGS --kubeconfig SIM` to completion.
-    pub fn kos(args: &[&str]) -> Output {
-        kos_command(&sim().kubeconfig, args)
-            .output()
-            .expect("run kos")
-    }
-
-    /// `kos apply -f MANIFEST ARGS`, with the manifest written to a temp file.
-    pub fn apply(yaml: &str, args: &[&str]) -> (Output, Duration) {
-        let file = manifest(yaml);
-        let path = file.path().to_str().expect("utf-8 path").to_owned();
-        let mut all = vec!["apply", "-f", path.as_str()];
-        all.extend_from_slice(args);
-        let start = Instant::now();
-        let output = kos(&all);
-        (output, start.elapsed())
-    }
-
-    pub fn code(output: &Output) -> i32 {
-        output.status.code().unwrap_or(-1)
-    }
-
-    pub fn stdout(output: &Output) -> String {
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    pub fn stderr(output: &Output) -> String {
-        String::from_utf8_lossy(&output.stderr).into_owned()
-    }
-
-    /// Everything kos said, for assertion messages.
-    pub fn said(output: &Output) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            output.status.code(),
-            stdout(output),
-            stderr(output)
-        )
-    }
-
-    pub fn report(output: &Output) -> serde_json::Value {
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", said(output)))
-    }
-
-    /// The report's objects of `kind`.
-    pub fn objects<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
-        report["objects"]
-            .as_array()
-            .expect("objects")
-            .iter()
-            .filter(|o| o["kind"] == kind)
-            .collect()
-    }
-
-    /// A Namespace and a Deployment in it; `template_annotations` go on the pod template.
-    pub fn deployment(ns: &str, replicas: u32, image: &str, template_annotations: &str) -> String {
-        format!(
-            "apiVersion: v1
-kind: Namespace
-metadata:
-  name: {ns}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: {ns}
-  labels: {{app: web}}
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-      annotations: {{{template_annotations}}}
-    spec:
-      containers:
-      - name: app
-        image: {image}
-"
-        )
-    }
+/// Runs `kos ARGS --kubeconfig SIM` to completion.
+fn kos(args: &[&str]) -> Output {
+    sim().kos(args).output().expect("run kos")
 }
 
-use std::time::Duration;
-use support::*;
+/// `kos apply -f MANIFEST ARGS --kubeconfig KUBECONFIG`, with the manifest written to a temp
+/// file; also how long kos took.
+fn apply_to(kubeconfig: &Path, yaml: &str, args: &[&str]) -> (Output, Duration) {
+    let file = manifest(yaml);
+    let path = file.path().to_str().expect("utf-8 path");
+    let mut all = vec!["apply", "-f", path];
+    all.extend_from_slice(args);
+    let start = Instant::now();
+    let output = kos_command(kubeconfig, &all).output().expect("run kos");
+    (output, start.elapsed())
+}
+
+/// `kos apply -f MANIFEST ARGS` against the shared sim.
+fn apply(yaml: &str, args: &[&str]) -> (Output, Duration) {
+    apply_to(&sim().kubeconfig, yaml, args)
+}
+
+/// `kos apply` waiting for the verdict with no stabilization window, printing `output`.
+fn apply_until(yaml: &str, output: &str, timeout: &str) -> (Output, Duration) {
+    apply(
+        yaml,
+        &["--output", output, "--stabilize", "0", "--timeout", timeout],
+    )
+}
+
+/// `kos watch -n NS ARGS` with no stabilization window, printing JSON.
+fn watch_json(ns: &str, args: &[&str]) -> Output {
+    let mut all = vec!["watch", "-n", ns, "--stabilize", "0", "--output", "json"];
+    all.extend_from_slice(args);
+    kos(&all)
+}
 
 #[test]
 fn a_healthy_deployment_succeeds_with_its_replicaset_and_pods() {
@@ -207,10 +76,8 @@ fn a_healthy_deployment_succeeds_with_its_replicaset_and_pods() {
 
 #[test]
 fn a_bad_image_fails_fast_naming_the_pull_error_in_plain_and_json() {
-    let (output, took) = apply(
-        &deployment("bad-image", 1, "nginx:doesnotexist", ""),
-        &["--output", "plain", "--stabilize", "0", "--timeout", "120s"],
-    );
+    let bad = deployment("bad-image", 1, "nginx:doesnotexist", "");
+    let (output, took) = apply_until(&bad, "plain", "120s");
     assert_eq!(code(&output), 1, "{}", said(&output));
     assert!(took < Duration::from_secs(30), "took {took:?}");
     let out = stdout(&output);
@@ -231,10 +98,7 @@ fn a_bad_image_fails_fast_naming_the_pull_error_in_plain_and_json() {
     );
     assert!(stderr(&output).contains("digest:"), "{}", said(&output));
 
-    let (output, _) = apply(
-        &deployment("bad-image", 1, "nginx:doesnotexist", ""),
-        &["--output", "json", "--stabilize", "0", "--timeout", "120s"],
-    );
+    let (output, _) = apply_until(&bad, "json", "120s");
     assert_eq!(code(&output), 1, "{}", said(&output));
     let report = report(&output);
     assert_eq!(report["outcome"], "failed");
@@ -265,23 +129,25 @@ fn a_pull_that_recovers_is_forgiven_by_the_window_but_not_without_one() {
         &["--output", "json", "--stabilize", "20s", "--timeout", "90s"],
     );
     assert_eq!(code(&output), 0, "{}", said(&output));
-    let (output, _) = apply(
+    let (output, _) = apply_until(
         &deployment("flaky-pull-b", 1, "nginx:1.27", annotations),
-        &["--output", "json", "--stabilize", "0", "--timeout", "90s"],
+        "json",
+        "90s",
     );
     assert_eq!(code(&output), 1, "{}", said(&output));
 }
 
 #[test]
 fn an_unschedulable_pod_runs_into_the_timeout() {
-    let (output, took) = apply(
+    let (output, took) = apply_until(
         &deployment(
             "unschedulable",
             1,
             "nginx:1.27",
             "sim.kos.dev/unschedulable: \"true\"",
         ),
-        &["--output", "plain", "--stabilize", "0", "--timeout", "3s"],
+        "plain",
+        "3s",
     );
     assert_eq!(code(&output), 2, "{}", said(&output));
     assert!(took < Duration::from_secs(20), "took {took:?}");
@@ -326,22 +192,20 @@ spec:
 
 #[test]
 fn a_job_that_completes_succeeds_and_one_that_fails_fails() {
-    let args = ["--output", "json", "--stabilize", "0", "--timeout", "60s"];
-    let (output, _) = apply(&job("job-ok", 0), &args);
+    let (output, _) = apply_until(&job("job-ok", 0), "json", "60s");
     assert_eq!(code(&output), 0, "{}", said(&output));
     assert_eq!(objects(&report(&output), "Job")[0]["status"], "success");
 
-    let (output, _) = apply(&job("job-fail", 1), &args);
+    let (output, _) = apply_until(&job("job-fail", 1), "json", "60s");
     assert_eq!(code(&output), 1, "{}", said(&output));
     assert_eq!(objects(&report(&output), "Job")[0]["status"], "failed");
 }
 
 #[test]
 fn a_rolling_update_reports_the_old_replicaset_without_counting_it() {
-    let args = ["--output", "json", "--stabilize", "0", "--timeout", "60s"];
-    let (output, _) = apply(&deployment("rolling", 2, "nginx:1.26", ""), &args);
+    let (output, _) = apply_until(&deployment("rolling", 2, "nginx:1.26", ""), "json", "60s");
     assert_eq!(code(&output), 0, "{}", said(&output));
-    let (output, _) = apply(&deployment("rolling", 2, "nginx:1.27", ""), &args);
+    let (output, _) = apply_until(&deployment("rolling", 2, "nginx:1.27", ""), "json", "60s");
     assert_eq!(code(&output), 0, "{}", said(&output));
     let report = report(&output);
     let replicasets = objects(&report, "ReplicaSet");
@@ -356,16 +220,18 @@ fn a_rolling_update_reports_the_old_replicaset_without_counting_it() {
     );
 }
 
+/// Applies a one-replica Deployment in `ns` with `flag`, which must not wait: kos exits 0
+/// within 10 s saying `says`.
+fn apply_without_waiting(ns: &str, flag: &str, says: &str) {
+    let (output, took) = apply(&deployment(ns, 1, "nginx:1.27", ""), &[flag]);
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    assert!(stdout(&output).contains(says), "{}", said(&output));
+    assert!(took < Duration::from_secs(10));
+}
+
 #[test]
 fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
-    let (output, took) = apply(&deployment("dry", 1, "nginx:1.27", ""), &["--dry-run"]);
-    assert_eq!(code(&output), 0, "{}", said(&output));
-    assert!(
-        stdout(&output).contains("Deployment dry/web created (dry run"),
-        "{}",
-        said(&output)
-    );
-    assert!(took < Duration::from_secs(10));
+    apply_without_waiting("dry", "--dry-run", "Deployment dry/web created (dry run");
     let output = kos(&[
         "watch",
         "deploy/web",
@@ -382,14 +248,7 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
         "missing"
     );
 
-    let (output, took) = apply(&deployment("no-wait", 1, "nginx:1.27", ""), &["--no-wait"]);
-    assert_eq!(code(&output), 0, "{}", said(&output));
-    assert!(
-        stdout(&output).contains("Deployment no-wait/web created"),
-        "{}",
-        said(&output)
-    );
-    assert!(took < Duration::from_secs(10));
+    apply_without_waiting("no-wait", "--no-wait", "Deployment no-wait/web created");
     // Applying the same twice more: the last one changes nothing. (Twice, because the
     // first re-apply may settle server-side defaults.)
     apply(&deployment("no-wait", 1, "nginx:1.27", ""), &["--no-wait"]);
@@ -403,34 +262,18 @@ fn no_wait_applies_and_exits_and_dry_run_applies_nothing() {
 
 #[test]
 fn watch_tracks_existing_objects_by_name_and_by_label() {
-    let (output, _) = apply(&deployment("watched", 1, "nginx:1.27", ""), &["--no-wait"]);
+    let (output, _) = apply(
+        &labelled_deployment("watched", 1, "nginx:1.27", ""),
+        &["--no-wait"],
+    );
     assert_eq!(code(&output), 0, "{}", said(&output));
-    let output = kos(&[
-        "watch",
-        "deployment/web",
-        "-n",
-        "watched",
-        "--stabilize",
-        "0",
-        "--output",
-        "json",
-    ]);
+    let output = watch_json("watched", &["deployment/web"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     assert_eq!(objects(&report(&output), "Pod").len(), 1);
 
     // By label, of the workload kinds (the default) or of a named kind.
     for args in [&["-l", "app=web"][..], &["deployments", "-l", "app=web"]] {
-        let mut all = vec![
-            "watch",
-            "-n",
-            "watched",
-            "--stabilize",
-            "0",
-            "--output",
-            "json",
-        ];
-        all.extend_from_slice(args);
-        let output = kos(&all);
+        let output = watch_json("watched", args);
         assert_eq!(code(&output), 0, "{}", said(&output));
         let report = report(&output);
         assert_eq!(
@@ -448,9 +291,8 @@ fn watch_follow_keeps_printing_after_the_verdict_until_ctrl_c() {
     let (output, _) = apply(&deployment("followed", 1, "nginx:1.27", ""), &["--no-wait"]);
     assert_eq!(code(&output), 0, "{}", said(&output));
     // The verdict line, then a later scale-up still shows up, until Ctrl-C.
-    let mut follow = kos_command(
-        &sim().kubeconfig,
-        &[
+    let mut follow = sim()
+        .kos(&[
             "watch",
             "deploy/web",
             "-n",
@@ -460,11 +302,10 @@ fn watch_follow_keeps_printing_after_the_verdict_until_ctrl_c() {
             "--follow",
             "--output",
             "plain",
-        ],
-    )
-    .stdout(std::process::Stdio::piped())
-    .spawn()
-    .expect("start kos watch --follow");
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start kos watch --follow");
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let reader = {
         let lines = lines.clone();
@@ -480,10 +321,10 @@ fn watch_follow_keeps_printing_after_the_verdict_until_ctrl_c() {
         })
     };
     let wait_for = |what: &dyn Fn(&[String]) -> bool, label: &str| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while !what(&lines.lock().unwrap()) {
             assert!(
-                std::time::Instant::now() < deadline,
+                Instant::now() < deadline,
                 "no {label}: {:?}",
                 lines.lock().unwrap()
             );
@@ -522,10 +363,7 @@ fn a_namespace_after_the_deployment_using_it_is_applied_first() {
     let yaml = deployment("late-ns", 1, "nginx:1.27", "");
     let (namespace, deployment) = yaml.split_once("---\n").expect("two documents");
     let reversed = format!("{deployment}---\n{namespace}");
-    let (output, _) = apply(
-        &reversed,
-        &["--output", "json", "--stabilize", "0", "--timeout", "60s"],
-    );
+    let (output, _) = apply_until(&reversed, "json", "60s");
     assert_eq!(code(&output), 0, "{}", said(&output));
     let report = report(&output);
     assert_eq!(
@@ -576,11 +414,10 @@ status:
 "
         )
     };
-    let args = ["--output", "json", "--stabilize", "0", "--timeout", "5s"];
-    let (output, _) = apply(&widget("True"), &args);
+    let (output, _) = apply_until(&widget("True"), "json", "5s");
     assert_eq!(code(&output), 0, "{}", said(&output));
     assert_eq!(objects(&report(&output), "Widget")[0]["status"], "success");
-    let (output, _) = apply(&widget("False"), &args);
+    let (output, _) = apply_until(&widget("False"), "json", "5s");
     assert_ne!(code(&output), 0, "{}", said(&output));
     assert_ne!(objects(&report(&output), "Widget")[0]["status"], "success");
 }
@@ -608,13 +445,13 @@ current-context: gone
         ),
     )
     .unwrap();
-    let file = manifest(&deployment("unreachable", 1, "nginx:1.27", ""));
-    let start = std::time::Instant::now();
-    let output = kos_command(&kubeconfig, &["apply", "-f", file.path().to_str().unwrap()])
-        .output()
-        .unwrap();
+    let (output, took) = apply_to(
+        &kubeconfig,
+        &deployment("unreachable", 1, "nginx:1.27", ""),
+        &[],
+    );
     assert_eq!(code(&output), 4, "{}", said(&output));
-    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(took < Duration::from_secs(20));
     assert!(
         stderr(&output).contains(&format!("127.0.0.1:{port}")),
         "{}",
@@ -637,15 +474,11 @@ fn bad_input_is_exit_3_before_any_request() {
 #[test]
 fn a_forbidden_request_is_exit_4_naming_verb_and_resource() {
     let sim = Sim::start(&["--faults", "forbid=patch:configmaps"]);
-    let file = manifest(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: default}\ndata: {a: b}\n",
-    );
-    let output = kos_command(
+    let (output, _) = apply_to(
         &sim.kubeconfig,
-        &["apply", "-f", file.path().to_str().unwrap()],
-    )
-    .output()
-    .unwrap();
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: default}\ndata: {a: b}\n",
+        &[],
+    );
     assert_eq!(code(&output), 4, "{}", said(&output));
     let err = stderr(&output);
     assert!(
@@ -657,14 +490,15 @@ fn a_forbidden_request_is_exit_4_naming_verb_and_resource() {
 
 #[test]
 fn the_digest_of_a_crash_looping_pod_shows_its_log_lines() {
-    let (output, _) = apply(
+    let (output, _) = apply_until(
         &deployment(
             "crashing",
             1,
             "busybox:1.36",
             "sim.kos.dev/crash-after: 1s, sim.kos.dev/log-rate: 10/s",
         ),
-        &["--output", "plain", "--stabilize", "0", "--timeout", "60s"],
+        "plain",
+        "60s",
     );
     assert_eq!(code(&output), 1, "{}", said(&output));
     let err = stderr(&output);

@@ -243,11 +243,10 @@ impl Sim {
     }
 }
 
-/// The `kubectl get pods` row of one pod. Listed rather than fetched by name because the
-/// simulated server answers `get pod NAME` with the object instead of a Table (kubectl then
-/// shows only NAME and AGE).
+/// The `kubectl get pod NAME` row of one pod: kubectl asks for a Table of one row, and
+/// shows only NAME and AGE when the server answers with the object instead.
 fn row(sim: &Sim, pod: &str) -> Option<Vec<String>> {
-    sim.rows(&["pods"]).into_iter().find(|row| row[0] == pod)
+    sim.rows(&["pod", pod]).into_iter().find(|row| row[0] == pod)
 }
 
 fn path_str(path: &Path) -> &str {
@@ -309,6 +308,20 @@ mod cluster {
                 "{pod:?}"
             );
         }
+
+        let wide = sim.ns(&["get", "pods", "-o", "wide"]);
+        let header = wide.lines().next().unwrap_or_default();
+        for column in ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] {
+            assert!(header.contains(column), "{wide}");
+        }
+        let nodes = sim.ok(&["get", "nodes", "-o", "name"]);
+        let first_pod = wide.lines().nth(1).unwrap_or_default();
+        assert!(
+            nodes
+                .lines()
+                .any(|node| first_pod.contains(node.trim_start_matches("node/"))),
+            "a wide pod row names its node: {wide}"
+        );
 
         let json: serde_json::Value =
             serde_json::from_str(&sim.ns(&["get", "deployment", "web", "-o", "json"]))

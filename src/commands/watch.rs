@@ -82,10 +82,10 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
         })
         .collect();
     if !targets.named.is_empty() || args.selector.is_some() {
-        let everything = kube::Discovery::new(cluster.client.clone())
-            .run()
-            .await
-            .map_err(|e| cluster_error(&cluster, &e, "discover", "API resources"))?;
+        let everything =
+            crate::cluster::retry(|| kube::Discovery::new(cluster.client.clone()).run())
+                .await
+                .map_err(|e| cluster_error(&cluster, &e, "discover", "API resources"))?;
         roots.extend(named_roots(&cluster, &everything, &targets.named)?);
         if let Some(selector) = &args.selector {
             roots.extend(selected_roots(&cluster, &everything, &targets.kinds, selector).await?);
@@ -145,8 +145,8 @@ async fn selected_roots(
         } else {
             Api::all_with(cluster.client.clone(), &served.resource)
         };
-        let list = api
-            .list(&ListParams::default().labels(selector))
+        let params = ListParams::default().labels(selector);
+        let list = crate::cluster::retry(|| api.list(&params))
             .await
             .map_err(|e| cluster_error(cluster, &e, "list", &served.resource.plural))?;
         for object in list.items {

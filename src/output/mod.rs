@@ -94,17 +94,10 @@ pub(crate) mod fixtures {
         owner: Option<&ObjectKey>,
     ) -> TrackedObject {
         TrackedObject {
-            key: ObjectKey::new(kind, Some("shop"), name),
             api_version: if kind == "Pod" { "v1" } else { "apps/v1" }.into(),
             uid: format!("uid-{name}"),
-            status,
             message: message.into(),
-            counts: None,
-            owner: owner.cloned(),
-            applied: owner.is_none(),
-            counted: true,
-            conditions: Vec::new(),
-            containers: Vec::new(),
+            ..TrackedObject::for_test(ObjectKey::new(kind, Some("shop"), name), status, owner)
         }
     }
 

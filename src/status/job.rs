@@ -108,7 +108,7 @@ fn earlier(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::of;
+    use super::super::{counts, of};
     use super::*;
     use serde_json::json;
 
@@ -124,13 +124,7 @@ mod tests {
         ));
         assert_eq!(a.status, Status::Success);
         assert_eq!(a.message, "Job 1/1 completed");
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 1,
-                ready: 1
-            })
-        );
+        assert_eq!(a.counts, Some(counts(1, 1)));
     }
 
     #[test]

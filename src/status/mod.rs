@@ -67,6 +67,12 @@ pub struct Counts {
     pub ready: u32,
 }
 
+/// [`Counts`] on one line, for the rule tests' expectations.
+#[cfg(test)]
+fn counts(desired: u32, ready: u32) -> Counts {
+    Counts { desired, ready }
+}
+
 /// The engine's answer for one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {

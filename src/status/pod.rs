@@ -164,7 +164,7 @@ fn running(object: &Value, conditions: &[Condition], containers: &[Container]) -
 
 #[cfg(test)]
 mod tests {
-    use super::super::of;
+    use super::super::{counts, of};
     use super::*;
     use serde_json::json;
 
@@ -193,13 +193,7 @@ mod tests {
             a.message,
             "nginx: ImagePullBackOff (Back-off pulling image \"nginx:doesnotexist\")"
         );
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 1,
-                ready: 0
-            })
-        );
+        assert_eq!(a.counts, Some(counts(1, 0)));
     }
 
     #[test]
@@ -297,13 +291,7 @@ mod tests {
             "containerStatuses": [{"name": "nginx", "ready": true, "state": {"running": {}}}]}));
         let a = of(&ready);
         assert_eq!((a.status, a.message.as_str()), (Status::Success, "Ready"));
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 1,
-                ready: 1
-            })
-        );
+        assert_eq!(a.counts, Some(counts(1, 1)));
 
         let not_ready = pod(&json!({"phase": "Running",
             "containerStatuses": [{"name": "nginx", "ready": false, "state": {"running": {}}}]}));

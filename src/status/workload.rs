@@ -278,7 +278,7 @@ pub(crate) fn daemon_set(object: &Value) -> Assessment {
 
 #[cfg(test)]
 mod tests {
-    use super::super::of;
+    use super::super::{counts, of};
     use super::*;
     use serde_json::json;
 
@@ -309,13 +309,7 @@ mod tests {
         let a = of(&rollout(4, 1, 3, 3));
         assert_eq!(a.status, Status::InProgress);
         assert_eq!(a.message, "1/3 replicas updated");
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 3,
-                ready: 3
-            })
-        );
+        assert_eq!(a.counts, Some(counts(3, 3)));
 
         assert_eq!(
             of(&rollout(4, 3, 3, 3)).message,
@@ -327,13 +321,7 @@ mod tests {
         );
         let a = of(&rollout(3, 3, 3, 2));
         assert_eq!(a.message, "2/3 replicas available");
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 3,
-                ready: 2
-            })
-        );
+        assert_eq!(a.counts, Some(counts(3, 2)));
         assert_eq!(of(&rollout(3, 3, 2, 3)).message, "2/3 replicas ready");
     }
 
@@ -342,13 +330,7 @@ mod tests {
         let a = of(&rollout(3, 3, 3, 3));
         assert_eq!(a.status, Status::Success);
         assert_eq!(a.message, "3/3 replicas available");
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 3,
-                ready: 3
-            })
-        );
+        assert_eq!(a.counts, Some(counts(3, 3)));
     }
 
     #[test]
@@ -493,13 +475,7 @@ mod tests {
             (a.status, a.message.as_str()),
             (Status::InProgress, "1/3 replicas available")
         );
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 3,
-                ready: 1
-            })
-        );
+        assert_eq!(a.counts, Some(counts(3, 1)));
         assert_eq!(
             of(&replica_set(2, &status(3, 2, 2))).message,
             "Waiting for 1 extra replica to terminate"
@@ -542,13 +518,7 @@ mod tests {
             (a.status, a.message.as_str()),
             (Status::Success, "3/3 replicas ready")
         );
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 3,
-                ready: 3
-            })
-        );
+        assert_eq!(a.counts, Some(counts(3, 3)));
     }
 
     #[test]
@@ -606,13 +576,7 @@ mod tests {
         );
         let a = of(&daemon_set("RollingUpdate", &status(4, 3)));
         assert_eq!(a.message, "3/4 pods available");
-        assert_eq!(
-            a.counts,
-            Some(Counts {
-                desired: 4,
-                ready: 3
-            })
-        );
+        assert_eq!(a.counts, Some(counts(4, 3)));
         let a = of(&daemon_set("RollingUpdate", &status(4, 4)));
         assert_eq!(
             (a.status, a.message.as_str()),

@@ -6,12 +6,14 @@
 //! server forbids is fatal and reported as [`Update::Error`]. The actor never prints and
 //! never judges the verdict: front ends own a `World` and a `Tracker`.
 
+mod backoff;
 pub mod graph;
 pub mod summary;
 
 use crate::apply::Applied;
 use crate::cluster::ApiError;
 use crate::model::{Diff, ObjectKey};
+use backoff::WatchBackoff;
 use futures::future::{BoxFuture, Fuse, FusedFuture};
 use futures::{FutureExt, StreamExt, stream::BoxStream};
 use graph::Graph;
@@ -163,7 +165,7 @@ fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static,
         config = config.fields(&format!("metadata.name={name}"));
     }
     watcher(api, config)
-        .default_backoff()
+        .backoff(WatchBackoff::default())
         .map(move |item| (index, item))
         .boxed()
 }

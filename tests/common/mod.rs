@@ -28,6 +28,11 @@ pub struct Sim {
 impl Sim {
     /// Starts a sim running 10 times faster than real time, with `extra` arguments.
     pub fn start(extra: &[&str]) -> Sim {
+        Sim::start_at_speed("10", extra)
+    }
+
+    /// Starts a sim running `speed` times faster than real time, with `extra` arguments.
+    pub fn start_at_speed(speed: &str, extra: &[&str]) -> Sim {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         let kubeconfig_arg = kubeconfig.to_str().expect("utf-8 path");
@@ -40,7 +45,7 @@ impl Sim {
                 "sim",
                 "serve",
             ])
-            .args(["--speed", "10", "--kubeconfig-out", kubeconfig_arg])
+            .args(["--speed", speed, "--kubeconfig-out", kubeconfig_arg])
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -322,6 +327,21 @@ spec:
         image: {image}
 "
     )
+}
+
+/// [`deployment`] with the Deployment itself labelled `app: web` too, so that a label
+/// selector finds it (not only its pods).
+pub fn labelled_deployment(
+    ns: &str,
+    replicas: u32,
+    image: &str,
+    template_annotations: &str,
+) -> String {
+    let yaml = deployment(ns, replicas, image, template_annotations);
+    // The first `spec:` is the Deployment's: the Namespace before it has none.
+    let labelled = yaml.replacen("\nspec:\n", "\n  labels: {app: web}\nspec:\n", 1);
+    assert_ne!(labelled, yaml, "the Deployment got no label");
+    labelled
 }
 
 /// Whether `tool` can be run; when not, the test skips with a printed reason — or fails

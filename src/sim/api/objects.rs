@@ -70,6 +70,11 @@ pub fn body(call: &Call) -> Result<Value, ApiError> {
 
 pub fn get(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let object = current(api, &call.target, name(call))?;
+    // `kubectl get pod NAME` asks for a Table of one row, as it does for lists.
+    if wants_table(&call.headers) {
+        let table = table(api, &call.target, &[object], call.params.get("includeObject"));
+        return Ok(json(StatusCode::OK, &table));
+    }
     Ok(json(StatusCode::OK, &object))
 }
 
