@@ -9,15 +9,16 @@
 //! on every watcher, prints medians and p99s, and exits non-zero when a target is missed.
 //! `SIM_SCALE_PODS` overrides the pod count (for a quick try).
 
+mod common;
+
+use common::{Failure, Row, Server, memory_kb, ms, percentile};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Api, Client, Config};
+use kube::{Api, Client};
 use serde_json::json;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 const NAMESPACE: &str = "bench";
@@ -30,8 +31,6 @@ const SEQ: &str = "bench.kos.dev/seq";
 const LIST_TARGET: Duration = Duration::from_secs(1);
 const WATCH_TARGET: Duration = Duration::from_millis(50);
 const RSS_TARGET_KB: u64 = 300 * 1024;
-
-type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
@@ -48,56 +47,6 @@ fn main() -> ExitCode {
             eprintln!("sim_scale: {error}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// A `kos sim serve` child process, killed when dropped.
-struct Server {
-    child: tokio::process::Child,
-    client: Client,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start() -> Result<Server, Failure> {
-        let dir = tempfile::tempdir()?;
-        let kubeconfig = dir.path().join("kubeconfig");
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kos"))
-            .args(["sim", "serve", "--kubeconfig-out"])
-            .arg(&kubeconfig)
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await??;
-        println!("server: {}", first.ok_or("kos sim serve exited at start")?);
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let config = Config::from_custom_kubeconfig(
-            Kubeconfig::read_from(&kubeconfig)?,
-            &KubeConfigOptions::default(),
-        )
-        .await?;
-        Ok(Server {
-            child,
-            client: Client::try_from(config)?,
-            _dir: dir,
-        })
-    }
-
-    /// Peak and current resident memory in KiB (`VmHWM`, `VmRSS`).
-    fn memory_kb(&self) -> Result<(u64, u64), Failure> {
-        let pid = self.child.id().ok_or("the server exited")?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
-                .ok_or(format!("no {name} in /proc/{pid}/status"))
-        };
-        Ok((field("VmHWM:")?, field("VmRSS:")?))
     }
 }
 
@@ -240,82 +189,65 @@ async fn change_latencies(client: &Client, count: usize) -> Result<Vec<Duration>
     Ok(latencies)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(index).copied().unwrap_or_default()
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
-}
-
 async fn bench() -> Result<bool, Failure> {
     let count = std::env::var("SIM_SCALE_PODS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(5000);
-    let server = Server::start().await?;
+    let server = Server::start(&[]).await?;
     let client = server.client.clone();
     let created = create_pods(&client, count).await?;
     println!(
         "created {count} pods in {:.1} s ({:.0}/s); server RSS now {} MB",
         created.as_secs_f64(),
         count as f64 / created.as_secs_f64(),
-        server.memory_kb()?.1 / 1024
+        memory_kb(server.pid()?)?.1 / 1024
     );
 
     let settled = wait_running(&client, count).await?;
     println!(
         "all {count} pods Running after {:.1} s; server RSS now {} MB",
         settled.as_secs_f64(),
-        server.memory_kb()?.1 / 1024
+        memory_kb(server.pid()?)?.1 / 1024
     );
 
     let mut latencies = change_latencies(&client, count).await?;
     latencies.sort_unstable();
     println!(
         "after the changes: server RSS {} MB",
-        server.memory_kb()?.1 / 1024
+        memory_kb(server.pid()?)?.1 / 1024
     );
     let mut lists = Vec::with_capacity(LISTS);
     for _ in 0..LISTS {
         lists.push(list_once(&client, count).await?.0);
     }
     lists.sort_unstable();
-    let (peak_kb, rss_kb) = server.memory_kb()?;
+    let (peak_kb, rss_kb) = memory_kb(server.pid()?)?;
 
     let list_median = percentile(&lists, 0.5);
     let watch_median = percentile(&latencies, 0.5);
     let rows = [
-        (
-            format!("full list ({count} pods, {LISTS}x)"),
-            ms(list_median),
-            ms(percentile(&lists, 0.99)),
-            "< 1 s",
-            list_median < LIST_TARGET,
-        ),
-        (
-            format!("watch event ({CHANGES} changes x {WATCHERS})"),
-            ms(watch_median),
-            ms(percentile(&latencies, 0.99)),
-            "< 50 ms",
-            watch_median < WATCH_TARGET,
-        ),
-        (
-            "server RSS (peak / now)".to_owned(),
-            format!("{} MB", peak_kb / 1024),
-            format!("{} MB", rss_kb / 1024),
-            "< 300 MB",
-            peak_kb < RSS_TARGET_KB,
-        ),
+        Row {
+            metric: format!("full list ({count} pods, {LISTS}x)"),
+            median: ms(list_median),
+            p99: ms(percentile(&lists, 0.99)),
+            target: "< 1 s".to_owned(),
+            met: list_median < LIST_TARGET,
+        },
+        Row {
+            metric: format!("watch event ({CHANGES} changes x {WATCHERS})"),
+            median: ms(watch_median),
+            p99: ms(percentile(&latencies, 0.99)),
+            target: "< 50 ms".to_owned(),
+            met: watch_median < WATCH_TARGET,
+        },
+        Row {
+            metric: "server RSS (peak / now)".to_owned(),
+            median: format!("{} MB", peak_kb / 1024),
+            p99: format!("{} MB", rss_kb / 1024),
+            target: "< 300 MB".to_owned(),
+            met: peak_kb < RSS_TARGET_KB,
+        },
     ];
-    println!(
-        "\n{:<34} {:>10} {:>10} {:>9}  met",
-        "metric", "median", "p99", "target"
-    );
-    for (name, median, p99, target, met) in &rows {
-        let met = if *met { "yes" } else { "NO" };
-        println!("{name:<34} {median:>10} {p99:>10} {target:>9}  {met}");
-    }
-    Ok(rows.iter().all(|row| row.4))
+    Ok(common::print_table(&rows))
 }

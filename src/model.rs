@@ -134,12 +134,26 @@ pub enum Diff {
 }
 
 /// The whole tracked state, keyed by object, with the roots in input order.
+///
+/// Change `objects` only through [`World::apply`]: it keeps the counts that make
+/// [`World::raw_state`] cost nothing per diff at 5 000 pods.
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub objects: BTreeMap<ObjectKey, TrackedObject>,
     pub events: BTreeMap<ObjectKey, Vec<EventRow>>,
     /// The roots, in the order the user gave them. A root absent from `objects` is missing.
     pub roots: Vec<ObjectKey>,
+    /// Counted objects that failed.
+    failed: usize,
+    /// Counted descendants in progress.
+    busy: usize,
+}
+
+/// What one object adds to the world's (failed, busy) counts.
+fn weight(object: &TrackedObject) -> (usize, usize) {
+    let failed = object.counted && object.status == Status::Failed;
+    let busy = object.counted && !object.applied && object.status == Status::InProgress;
+    (usize::from(failed), usize::from(busy))
 }
 
 impl World {
@@ -159,12 +173,19 @@ impl World {
                 if self.objects.get(&object.key) == Some(&object) {
                     return false;
                 }
-                self.objects.insert(object.key.clone(), object);
+                self.count(&object, true);
+                if let Some(old) = self.objects.insert(object.key.clone(), object) {
+                    self.count(&old, false);
+                }
                 true
             }
             Diff::Remove(key) => {
                 self.events.remove(&key);
-                self.objects.remove(&key).is_some()
+                let old = self.objects.remove(&key);
+                if let Some(old) = &old {
+                    self.count(old, false);
+                }
+                old.is_some()
             }
             Diff::Events(key, events) => {
                 if self.events.get(&key) == Some(&events) {
@@ -173,6 +194,18 @@ impl World {
                 self.events.insert(key, events);
                 true
             }
+        }
+    }
+
+    /// Adds (or takes away) what `object` weighs in the counts.
+    fn count(&mut self, object: &TrackedObject, add: bool) {
+        let (failed, busy) = weight(object);
+        if add {
+            self.failed += failed;
+            self.busy += busy;
+        } else {
+            self.failed -= failed;
+            self.busy -= busy;
         }
     }
 
@@ -187,8 +220,7 @@ impl World {
     /// `success` if every root succeeded and no counted descendant is failed or in progress,
     /// else `in_progress`.
     pub fn raw_state(&self) -> Status {
-        let counted = || self.objects.values().filter(|o| o.counted);
-        if counted().any(|o| o.status == Status::Failed) {
+        if self.failed > 0 {
             return Status::Failed;
         }
         let roots_done = self.roots.iter().all(|root| {
@@ -196,8 +228,7 @@ impl World {
                 .get(root)
                 .is_some_and(|o| o.status == Status::Success)
         });
-        let descendants_busy = counted().any(|o| !o.applied && o.status == Status::InProgress);
-        if roots_done && !descendants_busy {
+        if roots_done && self.busy == 0 {
             Status::Success
         } else {
             Status::InProgress

@@ -10,6 +10,7 @@ pub mod report;
 
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
+use std::collections::HashMap;
 
 /// One row of the tracked tree, in display order.
 #[derive(Debug, Clone, Copy)]
@@ -40,8 +41,15 @@ impl Row<'_> {
 pub fn tree(world: &World) -> Vec<Row<'_>> {
     let mut rows = Vec::with_capacity(world.objects.len() + world.roots.len());
     let mut seen = std::collections::HashSet::new();
+    // Children by owner, once: asking the world per object is quadratic at 5 000 pods.
+    let mut children: HashMap<&ObjectKey, Vec<&ObjectKey>> = HashMap::new();
+    for object in world.objects.values() {
+        if let Some(owner) = &object.owner {
+            children.entry(owner).or_default().push(&object.key);
+        }
+    }
     for root in &world.roots {
-        push_subtree(world, root, &mut rows, &mut seen);
+        push_subtree(world, &children, root, &mut rows, &mut seen);
     }
     for object in world.objects.values() {
         if seen.insert(&object.key) {
@@ -56,6 +64,7 @@ pub fn tree(world: &World) -> Vec<Row<'_>> {
 
 fn push_subtree<'a>(
     world: &'a World,
+    children: &HashMap<&'a ObjectKey, Vec<&'a ObjectKey>>,
     key: &'a ObjectKey,
     rows: &mut Vec<Row<'a>>,
     seen: &mut std::collections::HashSet<&'a ObjectKey>,
@@ -67,8 +76,8 @@ fn push_subtree<'a>(
         key,
         object: world.objects.get(key),
     });
-    for child in world.children(key) {
-        push_subtree(world, &child.key, rows, seen);
+    for child in children.get(key).into_iter().flatten() {
+        push_subtree(world, children, child, rows, seen);
     }
 }
 

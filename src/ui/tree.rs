@@ -84,6 +84,34 @@ impl TreeModel {
         }
     }
 
+    /// Redraws the row of `object` (node `id`) when it is a shown leaf, keeping the shape:
+    /// what a pod's change needs, without a rebuild. Returns the node's path, or `None`
+    /// when the node is not shown or has children.
+    pub fn patch_leaf(&mut self, id: NodeId, object: &TrackedObject) -> Option<Vec<NodeId>> {
+        let position = self.position(id)?;
+        let path = self.nodes[position].path.clone();
+        // Display order is depth first: a leaf's next node is not below it.
+        let leaf = self
+            .nodes
+            .get(position + 1)
+            .is_none_or(|next| !next.path.starts_with(&path));
+        if !leaf {
+            return None;
+        }
+        let (first, rest) = path.split_first()?;
+        let mut item = self
+            .items
+            .iter_mut()
+            .find(|item| item.identifier() == first)?;
+        for id in rest {
+            let index = item.children().iter().position(|c| c.identifier() == id)?;
+            item = item.child_mut(index)?;
+        }
+        *item = TreeItem::new_leaf(id, row(&object.key, Some(object)));
+        self.nodes[position].status = object.status;
+        Some(path)
+    }
+
     /// The shown node whose path ends in `id`.
     pub fn node(&self, id: NodeId) -> Option<&Node> {
         self.index.get(&id).and_then(|&i| self.nodes.get(i))
