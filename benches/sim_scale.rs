@@ -97,7 +97,7 @@ async fn wait_running(client: &Client, count: usize) -> Result<Duration, Failure
         if running == count {
             return Ok(start.elapsed());
         }
-        if start.elapsed() > Duration::from_secs(180) {
+        if start.elapsed() > Duration::from_mins(3) {
             return Err(format!("only {running} of {count} pods Running after 180 s").into());
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
