@@ -43,8 +43,10 @@ pub struct Event {
     pub resource: String,
     pub namespace: String,
     pub object: Object,
-    /// The object before the change (none for an ADDED event), so that a filtered watch
-    /// can tell an object that left its selector from one that was never in it.
+    /// What selectors read of the object before the change (none for an ADDED event), so
+    /// that a filtered watch can tell an object that left its selector from one that was
+    /// never in it. Only that part ([`selectable`]): a whole copy would pin every old
+    /// version for as long as the history keeps the event.
     pub previous: Option<Object>,
     pub revision: u64,
 }
@@ -103,6 +105,35 @@ impl Default for Store {
             events: broadcast::channel(BROADCAST).0,
         }
     }
+}
+
+/// The part of an object that label and field selectors read: name, namespace, labels,
+/// and the fields a real API server lets a field selector name (`spec.nodeName`,
+/// `status.phase`, an Event's `involvedObject`, `type`, `reason`, `source`).
+pub fn selectable(object: &Value) -> Value {
+    let mut view = json!({"metadata": {}});
+    for field in ["name", "namespace", "labels"] {
+        if let Some(value) = object["metadata"].get(field) {
+            view["metadata"][field] = value.clone();
+        }
+    }
+    for (parent, field) in [("spec", "nodeName"), ("status", "phase")] {
+        if let Some(value) = object.get(parent).and_then(|p| p.get(field)) {
+            view[parent] = json!({ field: value });
+        }
+    }
+    for field in [
+        "involvedObject",
+        "type",
+        "reason",
+        "source",
+        "reportingComponent",
+    ] {
+        if let Some(value) = object.get(field) {
+            view[field] = value.clone();
+        }
+    }
+    view
 }
 
 /// The current time as Kubernetes writes it: `2026-11-26T09:30:00Z`.
@@ -348,7 +379,7 @@ impl Store {
             .and_then(|o| o.get(&key))
             .ok_or_else(not_found)?;
         let mut next = change(current)?;
-        let previous = Some(current.clone());
+        let previous = Some(Arc::new(selectable(current)));
         // The key fields cannot change through an update.
         next["metadata"]["name"] = json!(name);
         if !namespace.is_empty() {
