@@ -60,3 +60,14 @@ pub fn code_for(error: &color_eyre::Report) -> ExitCode {
         ExitCode::Cluster
     }
 }
+
+/// Installs the error and panic reports: for users, not developers — no backtrace section,
+/// no environment hints. The full-screen view installs its terminal-restoring panic hook on
+/// top of this one, so a panic gives the terminal back before the report is printed.
+pub fn install_reports() {
+    // A second installation (tests, examples) is refused; the first one stays.
+    let _ = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .display_location_section(false)
+        .install();
+}

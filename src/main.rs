@@ -5,11 +5,7 @@ use kos::cli::Cli;
 use kos::exit::{self, ExitCode};
 
 fn main() -> std::process::ExitCode {
-    // Errors are for users, not developers: no backtrace section, no environment hints.
-    let _ = color_eyre::config::HookBuilder::default()
-        .display_env_section(false)
-        .display_location_section(false)
-        .install();
+    exit::install_reports();
 
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -637,6 +637,54 @@ spec:
 mod signals {
     use super::*;
 
+    /// A panic while the view owns the terminal: the panic hook leaves the alternate
+    /// screen first, so the report is printed where the user can read it.
+    #[test]
+    fn a_panic_restores_the_terminal_before_its_report() {
+        if !have("tmux") {
+            return;
+        }
+        // Examples are built beside the test binaries: target/PROFILE/examples.
+        let example = std::env::current_exe()
+            .expect("test binary path")
+            .parent()
+            .and_then(std::path::Path::parent)
+            .expect("target/PROFILE")
+            .join("examples/view_panic");
+        assert!(
+            example.exists(),
+            "{} is built by cargo test",
+            example.display()
+        );
+        let tmux = Tmux::start("panic", 100, 30);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let exit = dir.path().join("exit");
+        // As a user runs it: no backtrace asked for, so the report stays short.
+        let command = format!(
+            "env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE {}; echo EXIT=$? > {}",
+            example.display(),
+            exit.display()
+        );
+        tmux.keys(&[&command, "Enter"]);
+        assert_eq!(
+            wait_for_file(&exit, Duration::from_secs(20)).trim(),
+            "EXIT=101",
+            "a panic's exit code"
+        );
+        assert_eq!(tmux.format("#{alternate_on}"), "0", "alternate screen left");
+        assert_eq!(tmux.format("#{cursor_flag}"), "1", "cursor visible");
+        let screen = tmux.screen();
+        assert!(
+            screen.contains("a bug in the view"),
+            "the report is on the normal screen:\n{screen}"
+        );
+        assert!(!screen.contains("kos view before the panic"), "{screen}");
+        assert!(
+            screen.lines().filter(|l| !l.trim().is_empty()).count() < 12,
+            "a short report, not a wall of text:\n{screen}"
+        );
+    }
+
     /// Sends `signal` to kos while its view is up (before any verdict: the pod cannot be
     /// scheduled) and checks the exit code and that the terminal is given back.
     fn restores_the_terminal(name: &str, signal: &str, code: i32, faults: &[&str]) {
