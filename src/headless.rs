@@ -154,10 +154,12 @@ pub async fn follow(
         let give_up = lost.as_ref().map(|(_, since)| *since + LOST_GRACE);
         tokio::select! {
             update = updates.recv() => match update {
-                Some(Update::Diff(diff)) => {
-                    let key = diff_key(&diff).clone();
-                    if world.apply(diff) {
-                        printer.changed(world, &key, start.elapsed()).into_iter().for_each(&mut emit);
+                Some(Update::Diffs(diffs)) => {
+                    for diff in diffs {
+                        let key = diff_key(&diff).clone();
+                        if world.apply(diff) {
+                            printer.changed(world, &key, start.elapsed()).into_iter().for_each(&mut emit);
+                        }
                     }
                 }
                 Some(Update::Error(error)) => {
@@ -401,7 +403,7 @@ mod tests {
     }
 
     fn pod(status: Status, message: &str) -> Update {
-        Update::Diff(Diff::Upsert(Box::new(TrackedObject {
+        Update::Diffs(vec![Diff::Upsert(Box::new(TrackedObject {
             key: ObjectKey::new("Pod", Some("ns"), "p"),
             api_version: "v1".into(),
             uid: "u".into(),
@@ -413,7 +415,7 @@ mod tests {
             counted: true,
             conditions: Vec::new(),
             containers: Vec::new(),
-        })))
+        }))])
     }
 
     async fn run(
@@ -586,5 +588,31 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines[2].ends_with("failed  OOMKilled"), "{lines:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_is_judged_whole_never_halfway() {
+        // The root is done, but in the same batch its counted child is still busy: judging
+        // after the first diff would end the run on a world that never was.
+        let root = ObjectKey::new("Pod", Some("ns"), "p");
+        let child = |status| {
+            let key = ObjectKey::new("Pod", Some("ns"), "c");
+            Diff::Upsert(Box::new(TrackedObject::for_test(key, status, Some(&root))))
+        };
+        let Update::Diffs(mut batch) = pod(Status::Success, "ready") else {
+            unreachable!("pod() is one batch")
+        };
+        batch.push(child(Status::InProgress));
+        let script = vec![
+            (100, Update::Diffs(batch)),
+            (400, Update::Diffs(vec![child(Status::Success)])),
+        ];
+        let (verdict, elapsed, _) = run(&options(Format::Plain, 60, 0), script).await;
+        assert_eq!(verdict, Verdict::Success);
+        assert_eq!(
+            elapsed,
+            Duration::from_millis(500),
+            "not at the first batch"
+        );
     }
 }

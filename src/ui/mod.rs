@@ -53,12 +53,13 @@ pub async fn track(
     let options = Options::from_args(args, false);
     let world = World::new(roots.iter().map(|r| r.key.clone()).collect());
     let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
-    let diffs = futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).filter_map(|update| {
-        futures::future::ready(match update {
-            Update::Diff(diff) => Some(Ok(diff)),
-            Update::Error(error) => Some(Err(error)),
+    let diffs = futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).flat_map(|update| {
+        // A batch's diffs come out together, all ready at once: the loop takes them in one go.
+        futures::stream::iter(match update {
+            Update::Diffs(diffs) => diffs.into_iter().map(Ok).collect(),
+            Update::Error(error) => vec![Err(error)],
             // The view keeps the last known state while the watches retry.
-            Update::Lost(_) | Update::Restored => None,
+            Update::Lost(_) | Update::Restored => Vec::new(),
         })
     });
     let session = Session {

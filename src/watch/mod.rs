@@ -53,7 +53,10 @@ impl From<&Applied> for Root {
 /// What the actor sends.
 #[derive(Debug)]
 pub enum Update {
-    Diff(Diff),
+    /// Everything that changed since the last batch, sent as one message: a front end that
+    /// judged the world halfway through a batch could see a failed pod before the roots
+    /// listed in the same batch, and decide on a world that never was.
+    Diffs(Vec<Diff>),
     /// A watch the server refuses (forbidden, not found); the actor has stopped.
     Error(ApiError),
     /// The API server stopped answering (connection refused, reset, timed out); the watches
@@ -233,10 +236,9 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
         if !unsynced.is_empty() {
             continue;
         }
-        for diff in graph.diffs() {
-            if sender.send(Update::Diff(diff)).await.is_err() {
-                return;
-            }
+        let diffs = graph.diffs();
+        if !diffs.is_empty() && sender.send(Update::Diffs(diffs)).await.is_err() {
+            return;
         }
     }
 }
