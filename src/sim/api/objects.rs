@@ -113,14 +113,26 @@ fn key_of(object: &Value) -> (String, String) {
     (text("namespace"), text("name"))
 }
 
-pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
-    let target = &call.target;
+/// The request's selectors, and every object of its resource in its namespace (all
+/// namespaces for a cluster-wide call) with the list's resourceVersion.
+fn listed(
+    api: &Api,
+    call: &Call,
+) -> Result<(super::selector::Selectors, Vec<Object>, u64), ApiError> {
     let selectors = super::selector::Selectors::parse(
         call.params.get("labelSelector"),
         call.params.get("fieldSelector"),
     )?;
+    let target = &call.target;
     let namespace = target.in_namespace.then_some(target.namespace.as_str());
-    let (objects, mut revision) = api.store.list(&target.resource.key(), namespace);
+    let (objects, revision) = api.store.list(&target.resource.key(), namespace);
+    Ok((selectors, objects, revision))
+}
+
+pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
+    let target = &call.target;
+    let namespace = target.in_namespace.then_some(target.namespace.as_str());
+    let (selectors, objects, mut revision) = listed(api, call)?;
     let mut after = None;
     if let Some(token) = call.params.get("continue") {
         let (first, ns, name) = decode_continue(token)
@@ -470,12 +482,7 @@ fn delete_one(api: &Arc<Api>, call: &Call, existing: &Value) -> Result<Object, A
 
 pub fn delete_collection(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let target = &call.target;
-    let selectors = super::selector::Selectors::parse(
-        call.params.get("labelSelector"),
-        call.params.get("fieldSelector"),
-    )?;
-    let namespace = target.in_namespace.then_some(target.namespace.as_str());
-    let (objects, revision) = api.store.list(&target.resource.key(), namespace);
+    let (selectors, objects, revision) = listed(api, call)?;
     let mut deleted = Vec::new();
     for object in objects.iter().filter(|o| selectors.matches(o)) {
         if call.params.dry_run() {
