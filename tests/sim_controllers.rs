@@ -41,6 +41,14 @@ impl Sim {
         self.store.create(resource, object).unwrap()
     }
 
+    /// Waits until Deployment `name` has rolled out completely.
+    async fn rolled_out(&self, name: &str) {
+        self.wait_for("the rollout", |s| {
+            rolled_out(&s.get("deployments.apps", name)).then_some(())
+        })
+        .await;
+    }
+
     fn get(&self, resource: &str, name: &str) -> Object {
         self.store.get(resource, "ns", name).unwrap()
     }
@@ -159,10 +167,7 @@ mod deployments {
             "deployments.apps",
             deployment("web", 3, "nginx:1.25", &json!({})),
         );
-        sim.wait_for("3/3 available", |s| {
-            rolled_out(&s.get("deployments.apps", "web")).then_some(())
-        })
-        .await;
+        sim.rolled_out("web").await;
         let d = sim.get("deployments.apps", "web");
         let available = condition(&d, "Available").unwrap();
         assert_eq!(available["reason"], "MinimumReplicasAvailable");
@@ -232,10 +237,7 @@ mod deployments {
             "deployments.apps",
             deployment("web", 3, "nginx:1.25", &json!({})),
         );
-        sim.wait_for("first rollout", |s| {
-            rolled_out(&s.get("deployments.apps", "web")).then_some(())
-        })
-        .await;
+        sim.rolled_out("web").await;
         sim.store
             .mutate("deployments.apps", "ns", "web", |d| {
                 d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.26");
@@ -293,10 +295,7 @@ mod deployments {
                 .as_str()
                 .map(str::to_owned)
         };
-        sim.wait_for("first rollout", |s| {
-            rolled_out(&s.get("deployments.apps", "web")).then_some(())
-        })
-        .await;
+        sim.rolled_out("web").await;
         let set_image = |image: &str| {
             sim.store
                 .mutate("deployments.apps", "ns", "web", |d| {
@@ -337,10 +336,7 @@ mod deployments {
         let mut d = deployment("web", 2, "nginx:1.25", &json!({}));
         d["spec"]["strategy"] = json!({"type": "Recreate"});
         sim.create("deployments.apps", d);
-        sim.wait_for("first rollout", |s| {
-            rolled_out(&s.get("deployments.apps", "web")).then_some(())
-        })
-        .await;
+        sim.rolled_out("web").await;
         sim.store
             .mutate("deployments.apps", "ns", "web", |d| {
                 d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.26");
@@ -378,10 +374,7 @@ mod deployments {
             "deployments.apps",
             deployment("web", 2, "nginx:1.25", &json!({})),
         );
-        sim.wait_for("first rollout", |s| {
-            rolled_out(&s.get("deployments.apps", "web")).then_some(())
-        })
-        .await;
+        sim.rolled_out("web").await;
         sim.store
             .mutate("deployments.apps", "ns", "web", |d| {
                 d["spec"]["paused"] = json!(true);
@@ -1175,10 +1168,7 @@ mod garbage_collection {
             "deployments.apps",
             deployment("web", 2, "nginx:1.25", &json!({})),
         );
-        sim.wait_for("rolled out", |s| {
-            rolled_out(&s.get("deployments.apps", "web")).then_some(())
-        })
-        .await;
+        sim.rolled_out("web").await;
         sim.store
             .delete("deployments.apps", "ns", "web", false)
             .unwrap();
@@ -1200,10 +1190,7 @@ mod garbage_collection_policies {
             "deployments.apps",
             deployment("web", 2, "nginx:1.25", &json!({})),
         );
-        sim.wait_for("rolled out", |s| {
-            rolled_out(&s.get("deployments.apps", "web")).then_some(())
-        })
-        .await;
+        sim.rolled_out("web").await;
         sim.store
             .mutate("deployments.apps", "ns", "web", |d| {
                 d["metadata"]["finalizers"] = json!([finalizer]);
@@ -1282,10 +1269,7 @@ mod robustness {
             "deployments.apps",
             deployment("web", 2, "nginx:1.25", &json!({})),
         );
-        sim.wait_for("the sound one rolled out", |s| {
-            rolled_out(&s.get("deployments.apps", "web")).then_some(())
-        })
-        .await;
+        sim.rolled_out("web").await;
         let statuses = [
             "deployments.apps",
             "statefulsets.apps",
