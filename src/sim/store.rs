@@ -1,8 +1,13 @@
 //! The simulated API server's object store: every object of every resource, a global
 //! resourceVersion, and a bounded history of changes for watches to resume from.
 //!
-//! Objects are JSON (`serde_json::Value`) shared behind `Arc`, so that lists and watch
-//! events never copy them. Resources are named as kubectl names them: `pods`, `events`,
+//! Objects are handed out as JSON trees (`serde_json::Value`) shared behind `Arc`, so that
+//! lists and watch events never copy them; but the store itself keeps each object, and each
+//! change in the history, as its JSON text: a decoded tree costs several times its text
+//! (a map node per object level, an allocation per key), and at thousands of objects that
+//! was most of the server's memory. While anyone still holds a decoded version (a pod's
+//! kubelet task, a controller's cache) the store hands out that same tree instead of
+//! decoding again. Resources are named as kubectl names them: `pods`, `events`,
 //! `deployments.apps`, `cronjobs.batch`. Cluster-scoped objects have the namespace `""`.
 //!
 //! The store knows nothing of HTTP, discovery or controllers; it only keeps metadata
@@ -11,7 +16,7 @@
 use rand::Rng;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use tokio::sync::broadcast;
 
 /// A stored object.
@@ -77,7 +82,96 @@ const HISTORY: usize = 8_192;
 /// then resumes from the history, or relists). The ring pins as many versions as it holds.
 const BROADCAST: usize = 8_192;
 
-type Objects = BTreeMap<(String, String), Object>;
+/// Nesting deeper than this is kept decoded: `serde_json` refuses to read back text nested
+/// more than 128 levels deep, and the store must always get back what it wrote.
+const MAX_COMPACT_DEPTH: usize = 100;
+
+/// One version of an object as the store keeps it.
+#[derive(Clone)]
+enum Stored {
+    /// Its JSON text, and the decoded tree while someone else still holds it.
+    Compact {
+        json: Arc<[u8]>,
+        decoded: Weak<Value>,
+    },
+    /// Too deeply nested to be read back from text (see [`MAX_COMPACT_DEPTH`]).
+    Whole(Object),
+}
+
+impl Stored {
+    fn new(object: &Object) -> Stored {
+        if nests_deeper_than(object, MAX_COMPACT_DEPTH) {
+            return Stored::Whole(object.clone());
+        }
+        match serde_json::to_vec(&**object) {
+            Ok(json) => Stored::Compact {
+                json: json.into(),
+                decoded: Arc::downgrade(object),
+            },
+            // A Value always serializes; were it ever not to, keeping it whole is still right.
+            Err(_) => Stored::Whole(object.clone()),
+        }
+    }
+
+    /// The decoded object: the tree someone still holds, or a fresh one from the text.
+    fn object(&self) -> Object {
+        match self {
+            Stored::Whole(object) => object.clone(),
+            Stored::Compact { json, decoded } => decoded.upgrade().unwrap_or_else(|| {
+                // The text was written by `Stored::new` from a tree no deeper than
+                // MAX_COMPACT_DEPTH, so it always reads back; Null only stands in for the
+                // impossible, and is logged.
+                Arc::new(serde_json::from_slice(json).unwrap_or_else(|error| {
+                    tracing::error!(%error, "a stored object does not read back");
+                    Value::Null
+                }))
+            }),
+        }
+    }
+
+    /// The decoded object, kept for later readers while this one holds it.
+    fn object_cached(&mut self) -> Object {
+        let object = self.object();
+        if let Stored::Compact { decoded, .. } = self {
+            *decoded = Arc::downgrade(&object);
+        }
+        object
+    }
+}
+
+/// Whether `value` nests arrays or maps more than `limit` levels deep.
+fn nests_deeper_than(value: &Value, limit: usize) -> bool {
+    match value {
+        Value::Array(items) => limit == 0 || items.iter().any(|v| nests_deeper_than(v, limit - 1)),
+        Value::Object(map) => limit == 0 || map.values().any(|v| nests_deeper_than(v, limit - 1)),
+        _ => false,
+    }
+}
+
+/// One change as the history keeps it: like [`Event`], with the objects kept compact.
+struct Change {
+    type_: EventType,
+    resource: String,
+    namespace: String,
+    object: Stored,
+    previous: Option<Stored>,
+    revision: u64,
+}
+
+impl Change {
+    fn event(&self) -> Arc<Event> {
+        Arc::new(Event {
+            type_: self.type_,
+            resource: self.resource.clone(),
+            namespace: self.namespace.clone(),
+            object: self.object.object(),
+            previous: self.previous.as_ref().map(Stored::object),
+            revision: self.revision,
+        })
+    }
+}
+
+type Objects = BTreeMap<(String, String), Stored>;
 
 /// The events a watch missed, and the subscription that carries it on.
 pub type Resumed = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
@@ -85,7 +179,7 @@ pub type Resumed = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
 struct Inner {
     revision: u64,
     objects: HashMap<String, Objects>,
-    history: VecDeque<Arc<Event>>,
+    history: VecDeque<Change>,
 }
 
 /// The object store. Share it behind an `Arc`.
@@ -134,6 +228,11 @@ pub fn selectable(object: &Value) -> Value {
         }
     }
     view
+}
+
+/// Decodes stored versions, in order.
+fn decode(stored: &[Stored]) -> Vec<Object> {
+    stored.iter().map(Stored::object).collect()
 }
 
 /// The current time as Kubernetes writes it: `2026-11-26T09:30:00Z`.
@@ -196,22 +295,27 @@ impl Store {
 
     /// The stored object, if any.
     pub fn get(&self, resource: &str, namespace: &str, name: &str) -> Option<Object> {
-        let inner = self.lock();
-        inner
+        let mut inner = self.lock();
+        let stored = inner
             .objects
-            .get(resource)?
-            .get(&(namespace.to_owned(), name.to_owned()))
-            .cloned()
+            .get_mut(resource)?
+            .get_mut(&(namespace.to_owned(), name.to_owned()))?;
+        Some(stored.object_cached())
     }
 
     /// Every object of `resource` (in one namespace, or all when `None`), ordered by
     /// namespace and name, with the resourceVersion of the list.
     pub fn list(&self, resource: &str, namespace: Option<&str>) -> (Vec<Object>, u64) {
-        let inner = self.lock();
-        (Self::select(&inner, resource, namespace), inner.revision)
+        let (selected, revision) = {
+            let inner = self.lock();
+            (Self::select(&inner, resource, namespace), inner.revision)
+        };
+        (decode(&selected), revision)
     }
 
-    fn select(inner: &Inner, resource: &str, namespace: Option<&str>) -> Vec<Object> {
+    /// The stored versions; decoding them is left to after the lock is released, so that a
+    /// large list does not hold up every writer.
+    fn select(inner: &Inner, resource: &str, namespace: Option<&str>) -> Vec<Stored> {
         let Some(objects) = inner.objects.get(resource) else {
             return Vec::new();
         };
@@ -271,17 +375,17 @@ impl Store {
         metadata.insert("generation".into(), json!(1));
         metadata.insert("creationTimestamp".into(), json!(now()));
         let object = Arc::new(object);
+        let stored = Stored::new(&object);
         inner
             .objects
             .entry(resource.to_owned())
             .or_default()
-            .insert(key, object.clone());
+            .insert(key, stored.clone());
         self.record(
             &mut inner,
             (EventType::Added, None),
-            resource,
-            &namespace,
-            object.clone(),
+            (resource, &namespace),
+            (object.clone(), stored),
         );
         Ok(object)
     }
@@ -375,11 +479,12 @@ impl Store {
         };
         let current = inner
             .objects
-            .get(resource)
-            .and_then(|o| o.get(&key))
-            .ok_or_else(not_found)?;
+            .get_mut(resource)
+            .and_then(|o| o.get_mut(&key))
+            .ok_or_else(not_found)?
+            .object_cached();
+        let current = &current;
         let mut next = change(current)?;
-        let previous = Some(Arc::new(selectable(current)));
         // The key fields cannot change through an update.
         next["metadata"]["name"] = json!(name);
         if !namespace.is_empty() {
@@ -400,28 +505,25 @@ impl Store {
                 .as_array()
                 .is_none_or(Vec::is_empty);
         let next = Arc::new(next);
-        if finalized {
+        let stored = Stored::new(&next);
+        let previous = Arc::new(selectable(current));
+        let previous = Some((previous.clone(), Stored::new(&previous)));
+        let type_ = if finalized {
             inner.objects.get_mut(resource).map(|o| o.remove(&key));
-            self.record(
-                &mut inner,
-                (EventType::Deleted, previous),
-                resource,
-                namespace,
-                next.clone(),
-            );
+            EventType::Deleted
         } else {
             inner
                 .objects
                 .get_mut(resource)
-                .map(|o| o.insert(key, next.clone()));
-            self.record(
-                &mut inner,
-                (EventType::Modified, previous),
-                resource,
-                namespace,
-                next.clone(),
-            );
-        }
+                .map(|o| o.insert(key, stored.clone()));
+            EventType::Modified
+        };
+        self.record(
+            &mut inner,
+            (type_, previous),
+            (resource, namespace),
+            (next.clone(), stored),
+        );
         Ok(next)
     }
 
@@ -478,15 +580,16 @@ impl Store {
             });
         };
         let revision = inner.revision + 1;
-        let mut last = (*removed).clone();
+        let removed = (removed.object(), removed);
+        let mut last = (*removed.0).clone();
         last["metadata"]["resourceVersion"] = json!(revision.to_string());
         let last = Arc::new(last);
+        let stored = Stored::new(&last);
         self.record(
             &mut inner,
             (EventType::Deleted, Some(removed)),
-            resource,
-            namespace,
-            last.clone(),
+            (resource, namespace),
+            (last.clone(), stored),
         );
         Ok(last)
     }
@@ -497,9 +600,12 @@ impl Store {
         resource: &str,
         namespace: Option<&str>,
     ) -> (Vec<Object>, u64, broadcast::Receiver<Arc<Event>>) {
-        let inner = self.lock();
-        let objects = Self::select(&inner, resource, namespace);
-        (objects, inner.revision, self.events.subscribe())
+        let (selected, revision, receiver) = {
+            let inner = self.lock();
+            let selected = Self::select(&inner, resource, namespace);
+            (selected, inner.revision, self.events.subscribe())
+        };
+        (decode(&selected), revision, receiver)
     }
 
     /// The changes of `resource` after `revision`, and a subscription to every later one.
@@ -512,6 +618,24 @@ impl Store {
         revision: u64,
     ) -> Result<Resumed, StoreError> {
         let inner = self.lock();
+        Self::check_kept(&inner, revision)?;
+        let missed = inner
+            .history
+            .iter()
+            .filter(|e| e.revision > revision && e.resource == resource)
+            .filter(|e| namespace.is_none_or(|ns| ns == e.namespace))
+            .map(Change::event)
+            .collect();
+        Ok((missed, self.events.subscribe()))
+    }
+
+    /// Whether the changes after `revision` are all still kept (410 Gone otherwise): what
+    /// a list's continue token needs, without reading them.
+    pub fn still_kept(&self, revision: u64) -> Result<(), StoreError> {
+        Self::check_kept(&self.lock(), revision)
+    }
+
+    fn check_kept(inner: &Inner, revision: u64) -> Result<(), StoreError> {
         let oldest = inner
             .history
             .front()
@@ -522,37 +646,38 @@ impl Store {
                 oldest,
             });
         }
-        let missed = inner
-            .history
-            .iter()
-            .filter(|e| e.revision > revision && e.resource == resource)
-            .filter(|e| namespace.is_none_or(|ns| ns == e.namespace))
-            .cloned()
-            .collect();
-        Ok((missed, self.events.subscribe()))
+        Ok(())
     }
 
+    /// Records a change: `object` is the version after it, and `stored` its compact form
+    /// (shared with the live object's, so the history adds no copy of its text).
     fn record(
         &self,
         inner: &mut Inner,
-        (type_, previous): (EventType, Option<Object>),
-        resource: &str,
-        namespace: &str,
-        object: Object,
+        (type_, previous): (EventType, Option<(Object, Stored)>),
+        (resource, namespace): (&str, &str),
+        (object, stored): (Object, Stored),
     ) {
         inner.revision += 1;
+        if inner.history.len() == HISTORY {
+            inner.history.pop_front();
+        }
+        inner.history.push_back(Change {
+            type_,
+            resource: resource.to_owned(),
+            namespace: namespace.to_owned(),
+            object: stored,
+            previous: previous.as_ref().map(|(_, stored)| stored.clone()),
+            revision: inner.revision,
+        });
         let event = Arc::new(Event {
             type_,
             resource: resource.to_owned(),
             namespace: namespace.to_owned(),
             object,
-            previous,
+            previous: previous.map(|(object, _)| object),
             revision: inner.revision,
         });
-        if inner.history.len() == HISTORY {
-            inner.history.pop_front();
-        }
-        inner.history.push_back(event.clone());
         // No subscribers is fine: nobody watches right now.
         let _ = self.events.send(event);
     }

@@ -131,23 +131,20 @@ fn listed(
 
 pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let target = &call.target;
-    let namespace = target.in_namespace.then_some(target.namespace.as_str());
     let (selectors, objects, mut revision) = listed(api, call)?;
     let mut after = None;
     if let Some(token) = call.params.get("continue") {
         let (first, ns, name) = decode_continue(token)
             .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
         // A continuation reads the list as of its first page; past the history it is gone.
-        api.store
-            .watch_from(&target.resource.key(), namespace, first)
-            .map_err(|_| {
-                ApiError::new(
-                    410,
-                    "Expired",
-                    "The provided continue parameter is too old to display a consistent list \
+        api.store.still_kept(first).map_err(|_| {
+            ApiError::new(
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list \
                  result. You can start a new list without the continue parameter.",
-                )
-            })?;
+            )
+        })?;
         revision = first;
         after = Some((ns, name));
     }
