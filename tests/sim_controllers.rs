@@ -413,7 +413,7 @@ mod deployments {
         sim.create("deployments.apps", d);
         sim.wait_event("ErrImagePull", |e| {
             e.resource == "pods"
-                && container(&e.object)["state"]["waiting"]["reason"] == "ErrImagePull"
+                && container(&e.object())["state"]["waiting"]["reason"] == "ErrImagePull"
         })
         .await;
         let pod = sim
@@ -532,7 +532,7 @@ mod pods {
             if e.resource != "pods" {
                 return false;
             }
-            let now = ready(&e.object);
+            let now = ready(&e.object());
             if seen.last() != Some(&now) {
                 seen.push(now);
             }
@@ -697,10 +697,10 @@ mod workloads {
             .unwrap();
         let first_replaced = sim
             .wait_event("a pod replaced", |e| {
-                e.resource == "pods" && !e.object["metadata"]["deletionTimestamp"].is_null()
+                e.resource == "pods" && !e.object()["metadata"]["deletionTimestamp"].is_null()
             })
             .await;
-        assert_eq!(first_replaced.object["metadata"]["name"], "db-2");
+        assert_eq!(first_replaced.object()["metadata"]["name"], "db-2");
         sim.wait_for("rolled", |s| {
             let sts = s.get("statefulsets.apps", "db");
             (sts["status"]["updatedReplicas"] == 3
@@ -786,7 +786,7 @@ mod workloads {
         let annotations = json!({"sim.kos.dev/exit-after": "1s", "sim.kos.dev/exit-code": "2"});
         sim.create("jobs.batch", job("broken", &annotations, 1, 2));
         sim.wait_event("a failed pod", |e| {
-            e.resource == "pods" && e.object["status"]["phase"] == "Failed"
+            e.resource == "pods" && e.object()["status"]["phase"] == "Failed"
         })
         .await;
         let failed_at = std::time::Instant::now();
@@ -1024,10 +1024,10 @@ mod more_workloads {
             .unwrap();
         let first = sim
             .wait_event("a pod deleted", |e| {
-                e.resource == "pods" && !e.object["metadata"]["deletionTimestamp"].is_null()
+                e.resource == "pods" && !e.object()["metadata"]["deletionTimestamp"].is_null()
             })
             .await;
-        assert_eq!(first.object["metadata"]["name"], "db-2");
+        assert_eq!(first.object()["metadata"]["name"], "db-2");
         sim.wait_for("only db-0 left", |s| {
             let names: Vec<Value> = s
                 .list("pods")

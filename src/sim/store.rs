@@ -41,19 +41,42 @@ impl EventType {
     }
 }
 
-/// One change, in resourceVersion order.
-#[derive(Debug, Clone)]
+/// One change, in resourceVersion order. The history keeps thousands of them and the
+/// broadcast ring as many for a subscriber that lags, so the objects are kept as the store
+/// keeps them (text, decoded on demand), never pinned decoded.
+#[derive(Clone)]
 pub struct Event {
     pub type_: EventType,
     pub resource: String,
     pub namespace: String,
-    pub object: Object,
+    object: Stored,
     /// What selectors read of the object before the change (none for an ADDED event), so
     /// that a filtered watch can tell an object that left its selector from one that was
-    /// never in it. Only that part ([`selectable`]): a whole copy would pin every old
-    /// version for as long as the history keeps the event.
-    pub previous: Option<Object>,
+    /// never in it. Only that part ([`selectable`]).
+    previous: Option<Stored>,
     pub revision: u64,
+}
+
+impl Event {
+    /// The object after the change.
+    pub fn object(&self) -> Object {
+        self.object.object()
+    }
+
+    /// Appends the JSON text of the object after the change to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.object.write_json(out);
+    }
+
+    /// What selectors read of the object before the change; none for an ADDED event.
+    pub fn previous(&self) -> Option<Object> {
+        self.previous.as_ref().map(Stored::object)
+    }
+
+    /// Whether the object existed before the change (every event but ADDED).
+    pub fn had_previous(&self) -> bool {
+        self.previous.is_some()
+    }
 }
 
 /// Why the store refused.
@@ -129,6 +152,16 @@ impl Stored {
         }
     }
 
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Stored::Compact { json, .. } => out.extend_from_slice(json),
+            // A Value always serializes.
+            Stored::Whole(object) => {
+                let _ = serde_json::to_writer(out, &**object);
+            }
+        }
+    }
+
     /// The decoded object, kept for later readers while this one holds it.
     fn object_cached(&mut self) -> Object {
         let object = self.object();
@@ -148,26 +181,20 @@ fn nests_deeper_than(value: &Value, limit: usize) -> bool {
     }
 }
 
-/// One change as the history keeps it: like [`Event`], with the objects kept compact.
-struct Change {
-    type_: EventType,
-    resource: String,
-    namespace: String,
-    object: Stored,
-    previous: Option<Stored>,
-    revision: u64,
-}
+/// An object as a list hands it out: decoded only when asked, so that a list of thousands
+/// of objects never holds them all decoded at once, and a plain JSON list copies their text.
+#[derive(Clone)]
+pub struct Item(Stored);
 
-impl Change {
-    fn event(&self) -> Arc<Event> {
-        Arc::new(Event {
-            type_: self.type_,
-            resource: self.resource.clone(),
-            namespace: self.namespace.clone(),
-            object: self.object.object(),
-            previous: self.previous.as_ref().map(Stored::object),
-            revision: self.revision,
-        })
+impl Item {
+    /// The decoded object.
+    pub fn object(&self) -> Object {
+        self.0.object()
+    }
+
+    /// Appends the object's JSON text to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.0.write_json(out);
     }
 }
 
@@ -179,7 +206,7 @@ pub type Resumed = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
 struct Inner {
     revision: u64,
     objects: HashMap<String, Objects>,
-    history: VecDeque<Change>,
+    history: VecDeque<Arc<Event>>,
 }
 
 /// The object store. Share it behind an `Arc`.
@@ -228,11 +255,6 @@ pub fn selectable(object: &Value) -> Value {
         }
     }
     view
-}
-
-/// Decodes stored versions, in order.
-fn decode(stored: &[Stored]) -> Vec<Object> {
-    stored.iter().map(Stored::object).collect()
 }
 
 /// The current time as Kubernetes writes it: `2026-11-26T09:30:00Z`.
@@ -306,11 +328,15 @@ impl Store {
     /// Every object of `resource` (in one namespace, or all when `None`), ordered by
     /// namespace and name, with the resourceVersion of the list.
     pub fn list(&self, resource: &str, namespace: Option<&str>) -> (Vec<Object>, u64) {
-        let (selected, revision) = {
-            let inner = self.lock();
-            (Self::select(&inner, resource, namespace), inner.revision)
-        };
-        (decode(&selected), revision)
+        let (items, revision) = self.items(resource, namespace);
+        (items.iter().map(Item::object).collect(), revision)
+    }
+
+    /// Like [`Store::list`], with the objects left undecoded.
+    pub fn items(&self, resource: &str, namespace: Option<&str>) -> (Vec<Item>, u64) {
+        let inner = self.lock();
+        let items = Self::select(&inner, resource, namespace);
+        (items.into_iter().map(Item).collect(), inner.revision)
     }
 
     /// The stored versions; decoding them is left to after the lock is released, so that a
@@ -385,7 +411,7 @@ impl Store {
             &mut inner,
             (EventType::Added, None),
             (resource, &namespace),
-            (object.clone(), stored),
+            stored,
         );
         Ok(object)
     }
@@ -506,8 +532,7 @@ impl Store {
                 .is_none_or(Vec::is_empty);
         let next = Arc::new(next);
         let stored = Stored::new(&next);
-        let previous = Arc::new(selectable(current));
-        let previous = Some((previous.clone(), Stored::new(&previous)));
+        let previous = Some(Stored::new(&Arc::new(selectable(current))));
         let type_ = if finalized {
             inner.objects.get_mut(resource).map(|o| o.remove(&key));
             EventType::Deleted
@@ -518,12 +543,7 @@ impl Store {
                 .map(|o| o.insert(key, stored.clone()));
             EventType::Modified
         };
-        self.record(
-            &mut inner,
-            (type_, previous),
-            (resource, namespace),
-            (next.clone(), stored),
-        );
+        self.record(&mut inner, (type_, previous), (resource, namespace), stored);
         Ok(next)
     }
 
@@ -580,8 +600,7 @@ impl Store {
             });
         };
         let revision = inner.revision + 1;
-        let removed = (removed.object(), removed);
-        let mut last = (*removed.0).clone();
+        let mut last = (*removed.object()).clone();
         last["metadata"]["resourceVersion"] = json!(revision.to_string());
         let last = Arc::new(last);
         let stored = Stored::new(&last);
@@ -589,7 +608,7 @@ impl Store {
             &mut inner,
             (EventType::Deleted, Some(removed)),
             (resource, namespace),
-            (last.clone(), stored),
+            stored,
         );
         Ok(last)
     }
@@ -600,12 +619,23 @@ impl Store {
         resource: &str,
         namespace: Option<&str>,
     ) -> (Vec<Object>, u64, broadcast::Receiver<Arc<Event>>) {
-        let (selected, revision, receiver) = {
-            let inner = self.lock();
-            let selected = Self::select(&inner, resource, namespace);
-            (selected, inner.revision, self.events.subscribe())
-        };
-        (decode(&selected), revision, receiver)
+        let (items, revision, receiver) = self.items_and_watch(resource, namespace);
+        (items.iter().map(Item::object).collect(), revision, receiver)
+    }
+
+    /// Like [`Store::list_and_watch`], with the objects left undecoded.
+    pub fn items_and_watch(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> (Vec<Item>, u64, broadcast::Receiver<Arc<Event>>) {
+        let inner = self.lock();
+        let items = Self::select(&inner, resource, namespace);
+        (
+            items.into_iter().map(Item).collect(),
+            inner.revision,
+            self.events.subscribe(),
+        )
     }
 
     /// The changes of `resource` after `revision`, and a subscription to every later one.
@@ -624,7 +654,7 @@ impl Store {
             .iter()
             .filter(|e| e.revision > revision && e.resource == resource)
             .filter(|e| namespace.is_none_or(|ns| ns == e.namespace))
-            .map(Change::event)
+            .cloned()
             .collect();
         Ok((missed, self.events.subscribe()))
     }
@@ -649,35 +679,28 @@ impl Store {
         Ok(())
     }
 
-    /// Records a change: `object` is the version after it, and `stored` its compact form
-    /// (shared with the live object's, so the history adds no copy of its text).
+    /// Records a change: `object` is the compact form of the version after it (shared with
+    /// the live object's, so the history adds no copy of its text).
     fn record(
         &self,
         inner: &mut Inner,
-        (type_, previous): (EventType, Option<(Object, Stored)>),
+        (type_, previous): (EventType, Option<Stored>),
         (resource, namespace): (&str, &str),
-        (object, stored): (Object, Stored),
+        object: Stored,
     ) {
         inner.revision += 1;
-        if inner.history.len() == HISTORY {
-            inner.history.pop_front();
-        }
-        inner.history.push_back(Change {
-            type_,
-            resource: resource.to_owned(),
-            namespace: namespace.to_owned(),
-            object: stored,
-            previous: previous.as_ref().map(|(_, stored)| stored.clone()),
-            revision: inner.revision,
-        });
         let event = Arc::new(Event {
             type_,
             resource: resource.to_owned(),
             namespace: namespace.to_owned(),
             object,
-            previous: previous.map(|(object, _)| object),
+            previous,
             revision: inner.revision,
         });
+        if inner.history.len() == HISTORY {
+            inner.history.pop_front();
+        }
+        inner.history.push_back(event.clone());
         // No subscribers is fine: nobody watches right now.
         let _ = self.events.send(event);
     }

@@ -337,9 +337,9 @@ fn not_allowed(method: &Method) -> ApiError {
     )
 }
 
-/// A list response, written without copying the stored objects: `head` holds every field
-/// but `items`.
-pub fn list_response(head: &Value, items: &[crate::sim::store::Object]) -> Response {
+/// A list response: `head` holds every field but `items`, and `write` appends one item's
+/// JSON (the stored text, when it can).
+pub fn list_response<T>(head: &Value, items: &[T], write: impl Fn(&T, &mut Vec<u8>)) -> Response {
     let mut bytes = serde_json::to_vec(head).unwrap_or_default();
     // `head` is an object: reopen it and append the items.
     bytes.pop();
@@ -352,7 +352,7 @@ pub fn list_response(head: &Value, items: &[crate::sim::store::Object]) -> Respo
         if index > 0 {
             bytes.push(b',');
         }
-        let _ = serde_json::to_writer(&mut bytes, &**item);
+        write(item, &mut bytes);
     }
     bytes.extend_from_slice(b"]}");
     ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()

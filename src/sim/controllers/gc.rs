@@ -34,11 +34,11 @@ struct Collector {
     waiting: HashMap<String, Place>,
 }
 
-fn place(event: &Event) -> Place {
+fn place(event: &Event, object: &Object) -> Place {
     (
         event.resource.clone(),
-        namespace(&event.object).to_owned(),
-        name(&event.object).to_owned(),
+        namespace(object).to_owned(),
+        name(object).to_owned(),
     )
 }
 
@@ -86,8 +86,8 @@ impl Collector {
     }
 
     fn handle(&mut self, ctx: &Ctx, event: &Event) {
-        let at = place(event);
-        let object = &event.object;
+        let object = &event.object();
+        let at = place(event, object);
         if event.type_ == EventType::Deleted {
             self.unindex(&at);
             self.remember_deleted(uid(object));

@@ -267,18 +267,20 @@ fn drain<C: Controller>(
 
 fn apply<C: Controller>(view: &mut View, controller: &mut C, event: &Event) {
     if event.resource == C::PRIMARY {
+        let object = event.object();
         if event.type_ == EventType::Deleted {
-            if view.remove_primary(&event.object) {
-                controller.forget(&event.object);
+            if view.remove_primary(&object) {
+                controller.forget(&object);
             }
         } else {
-            view.upsert_primary(&event.object);
+            view.upsert_primary(&object);
         }
     } else if Some(event.resource.as_str()) == C::CHILD {
+        let object = event.object();
         if event.type_ == EventType::Deleted {
-            view.remove_child(&event.object);
+            view.remove_child(&object);
         } else {
-            view.upsert_child(event.object.clone());
+            view.upsert_child(object);
         }
     }
 }

@@ -111,9 +111,9 @@ pub async fn run(ctx: Ctx, logs: Logs) {
             received = feed.recv() => match received {
                 Ok(event) if event.resource == "pods" => {
                     if event.type_ == EventType::Deleted {
-                        kubelet.gone(&event.object);
+                        kubelet.gone(&event.object());
                     } else {
-                        kubelet.observe(&event.object);
+                        kubelet.observe(&event.object());
                     }
                 }
                 Ok(_) => {}
