@@ -196,6 +196,14 @@ impl Item {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         self.0.write_json(out);
     }
+
+    /// The length of its JSON text, when the store keeps it as text (to size a response).
+    pub fn json_len(&self) -> usize {
+        match &self.0 {
+            Stored::Compact { json, .. } => json.len(),
+            Stored::Whole(_) => 0,
+        }
+    }
 }
 
 type Objects = BTreeMap<(String, String), Stored>;
@@ -269,14 +277,18 @@ fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// Everything but `metadata` and `status`: a change there bumps `metadata.generation`.
-fn spec_part(object: &Value) -> Value {
-    let mut rest = object.clone();
-    if let Some(map) = rest.as_object_mut() {
-        map.remove("metadata");
-        map.remove("status");
-    }
-    rest
+/// Whether everything but `metadata` and `status` is the same in both: a change there bumps
+/// `metadata.generation`. Compared in place: every write asks, and copies would be garbage.
+fn same_spec(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    spec_entries(a).eq(spec_entries(b))
+}
+
+fn spec_entries(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    map.iter()
+        .filter(|(key, _)| !matches!(key.as_str(), "metadata" | "status"))
 }
 
 fn random_suffix(length: usize) -> String {
@@ -520,7 +532,7 @@ impl Store {
         if next == **current {
             return Ok(current.clone());
         }
-        if spec_part(&next) != spec_part(current) {
+        if !same_spec(&next, current) {
             let generation = current["metadata"]["generation"].as_i64().unwrap_or(0);
             next["metadata"]["generation"] = json!(generation + 1);
         }

@@ -338,9 +338,16 @@ fn not_allowed(method: &Method) -> ApiError {
 }
 
 /// A list response: `head` holds every field but `items`, and `write` appends one item's
-/// JSON (the stored text, when it can).
-pub fn list_response<T>(head: &Value, items: &[T], write: impl Fn(&T, &mut Vec<u8>)) -> Response {
-    let mut bytes = serde_json::to_vec(head).unwrap_or_default();
+/// JSON (the stored text, when it can). `size` is what the items will take, when known: a
+/// body of megabytes grown by doubling leaves its discarded halves to fragment the heap.
+pub fn list_response<T>(
+    head: &Value,
+    (items, size): (&[T], usize),
+    write: impl Fn(&T, &mut Vec<u8>),
+) -> Response {
+    let mut bytes = Vec::with_capacity(size + items.len() + 256);
+    // A Value always serializes.
+    let _ = serde_json::to_writer(&mut bytes, head);
     // `head` is an object: reopen it and append the items.
     bytes.pop();
     bytes.extend_from_slice(if head.as_object().is_some_and(|m| !m.is_empty()) {

@@ -187,7 +187,8 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         "apiVersion": target.resource.api_version(),
         "metadata": metadata,
     });
-    Ok(list_response(&head, &items, Item::write_json))
+    let size = items.iter().map(Item::json_len).sum();
+    Ok(list_response(&head, (&items, size), Item::write_json))
 }
 
 /// The Table of `objects` kubectl asked for (`application/json;as=Table`), with the
@@ -512,7 +513,7 @@ pub fn delete_collection(api: &Arc<Api>, call: &Call) -> Result<Response, ApiErr
         "apiVersion": target.resource.api_version(),
         "metadata": {"resourceVersion": revision.to_string()},
     });
-    Ok(list_response(&head, &deleted, |object, out| {
+    Ok(list_response(&head, (&deleted, 0), |object, out| {
         // A Value always serializes.
         let _ = serde_json::to_writer(out, &**object);
     }))

@@ -9,7 +9,7 @@
 
 use crate::sim::controllers::objects::{name, namespace, owner_uids, terminating, uid};
 use crate::sim::controllers::runner::Ctx;
-use crate::sim::store::{Event, EventType, Object};
+use crate::sim::store::{Event, EventType, Item, Object};
 use std::collections::{HashMap, HashSet, VecDeque};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -165,9 +165,11 @@ fn delete(ctx: &Ctx, (resource, ns, name): &Place) {
 pub async fn run(ctx: Ctx) {
     loop {
         let mut collector = Collector::default();
-        let (_, _, mut feed) = ctx.store.list_and_watch("pods", None);
+        // Only the subscription is wanted here: the objects are read below, one at a time,
+        // so that a rebuild never holds every object of the cluster decoded at once.
+        let (_, _, mut feed) = ctx.store.items_and_watch("pods", None);
         for resource in ctx.store.resources() {
-            for object in ctx.store.list(&resource, None).0 {
+            for object in ctx.store.items(&resource, None).0.iter().map(Item::object) {
                 if owner_uids(&object).next().is_some() {
                     let at = (
                         resource.clone(),

@@ -292,7 +292,8 @@ fn resync<C: Controller>(
     controller: &mut C,
 ) -> broadcast::Receiver<Arc<Event>> {
     let (primaries, _, feed) = ctx.store.list_and_watch(C::PRIMARY, None);
-    let children = C::CHILD.map(|c| ctx.store.list(c, None).0);
+    // Children are decoded one at a time and kept only when a primary controls them.
+    let children = C::CHILD.map(|c| ctx.store.items(c, None).0);
     let live: HashSet<&str> = primaries.iter().map(|p| uid(p)).collect();
     for gone in view.primaries.values() {
         if !live.contains(uid(gone)) {
@@ -303,8 +304,8 @@ fn resync<C: Controller>(
     for primary in primaries {
         view.upsert_primary(&primary);
     }
-    for child in children.into_iter().flatten() {
-        view.upsert_child(child);
+    for child in children.iter().flatten() {
+        view.upsert_child(child.object());
     }
     feed
 }
