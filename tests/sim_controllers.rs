@@ -546,6 +546,38 @@ mod pods {
         );
     }
 
+    /// The store keeps objects as text and hands out a decoded pod again only while someone
+    /// holds it: a kubelet that kept every running pod decoded was most of the server's
+    /// memory at thousands of pods (issue 3).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_running_pod_is_not_held_decoded_by_the_kubelet() {
+        let sim = sim(100.0);
+        sim.create(
+            "pods",
+            json!({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": "bare", "namespace": "ns"},
+                   "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]}}),
+        );
+        sim.wait_for("the pod Ready", |s| {
+            ready(&s.get("pods", "bare")).then_some(())
+        })
+        .await;
+        // The kubelet's last write may still be returning: a copy held for good never goes.
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let pod = sim.get("pods", "bare");
+            if Arc::strong_count(&pod) == 1 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "a decoded copy of the running pod is held for good"
+            );
+            drop(pod);
+            tokio::task::yield_now().await;
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_unschedulable_pod_stays_pending() {
         let sim = sim(100.0);

@@ -98,11 +98,11 @@ pub enum StoreError {
 }
 
 /// How many changes are kept for watches to resume from. Older resourceVersions get
-/// 410 Gone, as from a real API server's compacted etcd. Every kept change pins a version
-/// of an object, so this bounds the server's memory as much as the live objects do.
+/// 410 Gone, as from a real API server's compacted etcd. Every kept change holds the text
+/// of a version of an object (a few KB for a pod), never a decoded tree.
 const HISTORY: usize = 8_192;
 /// Watch events buffered per subscriber before it counts as too slow and is cut off (it
-/// then resumes from the history, or relists). The ring pins as many versions as it holds.
+/// then resumes from the history, or relists). Its events hold text, like the history's.
 const BROADCAST: usize = 8_192;
 
 /// Nesting deeper than this is kept decoded: `serde_json` refuses to read back text nested
@@ -721,6 +721,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     fn pod(name: &str) -> Value {
         json!({"apiVersion": "v1", "kind": "Pod",
@@ -812,6 +813,82 @@ mod tests {
             store.watch_from("pods", None, start),
             Err(StoreError::Gone { .. })
         ));
+    }
+
+    #[test]
+    fn objects_read_back_as_written_and_the_history_pins_no_decoded_version() {
+        let store = Store::default();
+        let start = store.revision();
+        let created = store.create("pods", pod("a")).unwrap();
+        let first = Arc::downgrade(&created);
+        drop(created);
+        assert!(
+            first.upgrade().is_none(),
+            "the store keeps text, not the tree"
+        );
+        for i in 0..3 {
+            store
+                .mutate("pods", "ns", "a", |p| p["status"]["n"] = json!(i))
+                .unwrap();
+        }
+        let current = store.get("pods", "ns", "a").unwrap();
+        assert_eq!(current["status"]["n"], 2);
+        assert_eq!(current["spec"]["x"], 1);
+        assert!(
+            Arc::ptr_eq(&current, &store.get("pods", "ns", "a").unwrap()),
+            "a version someone holds is handed out again, not decoded twice"
+        );
+        let (missed, _rx) = store.watch_from("pods", Some("ns"), start).unwrap();
+        assert_eq!(missed.len(), 4);
+        assert_eq!(missed[0].object()["spec"]["x"], 1);
+        assert!(missed[0].object()["status"].is_null());
+        assert_eq!(missed[2].previous().unwrap()["metadata"]["name"], "a");
+        let mut text = Vec::new();
+        missed[3].write_json(&mut text);
+        assert_eq!(text, serde_json::to_vec(&*current).unwrap());
+        let (items, _) = store.items("pods", Some("ns"));
+        let mut listed = Vec::new();
+        items[0].write_json(&mut listed);
+        assert_eq!(listed, text);
+        assert_eq!(items[0].json_len(), text.len());
+    }
+
+    #[test]
+    fn objects_too_deep_to_read_back_from_text_are_kept_whole() {
+        let store = Store::default();
+        let mut deep = json!("bottom");
+        for _ in 0..MAX_COMPACT_DEPTH + 50 {
+            deep = json!([deep]);
+        }
+        let mut object = pod("deep");
+        object["spec"]["deep"] = deep.clone();
+        store.create("pods", object).unwrap();
+        assert_eq!(
+            store.get("pods", "ns", "deep").unwrap()["spec"]["deep"],
+            deep
+        );
+        let (items, _) = store.items("pods", Some("ns"));
+        let mut text = Vec::new();
+        items[0].write_json(&mut text);
+        let mut parser = serde_json::Deserializer::from_slice(&text);
+        assert!(
+            Value::deserialize(&mut parser).is_err(),
+            "this depth is past what serde_json reads back"
+        );
+    }
+
+    #[test]
+    fn generation_follows_everything_but_metadata_and_status() {
+        assert!(same_spec(
+            &json!({"spec": 1, "metadata": {"a": 1}}),
+            &json!({"spec": 1, "metadata": {"a": 2}, "status": {}})
+        ));
+        assert!(!same_spec(&json!({"spec": 1}), &json!({"spec": 2})));
+        assert!(!same_spec(
+            &json!({"spec": 1}),
+            &json!({"spec": 1, "data": {}})
+        ));
+        assert!(!same_spec(&json!([1]), &json!([2])));
     }
 
     #[test]
