@@ -563,3 +563,46 @@ impl PodTask<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::clock::Clock;
+    use crate::sim::store::Store;
+    use std::sync::Arc;
+
+    /// A task lives as long as its pod: holding the pod it was started with would keep a
+    /// decoded copy of every pod of the cluster (issue 3: most of the server's memory).
+    #[tokio::test]
+    async fn a_running_pod_task_holds_no_copy_of_its_pod() {
+        let store = Arc::new(Store::default());
+        let created = store
+            .create(
+                "pods",
+                json!({"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"name": "p", "namespace": "ns"},
+                       "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]}}),
+            )
+            .unwrap();
+        let given = Arc::downgrade(&created);
+        let (_, _, mut feed) = store.items_and_watch("pods", None);
+        let shared = Arc::new(Shared::new(
+            Ctx::new(store.clone(), Clock::new(100.0)),
+            Logs::default(),
+        ));
+        let (_deleted, stop) = watch::channel(false);
+        let task = tokio::spawn(run(shared, created, stop));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let event = tokio::time::timeout_at(deadline, feed.recv())
+                .await
+                .expect("the pod runs within the deadline")
+                .expect("the feed keeps up");
+            if event.object()["status"]["phase"] == "Running" {
+                break;
+            }
+        }
+        assert!(given.upgrade().is_none(), "the task still holds its pod");
+        task.abort();
+    }
+}
