@@ -547,8 +547,9 @@ mod pods {
     }
 
     /// The store keeps objects as text and hands out a decoded pod again only while someone
-    /// holds it: a kubelet that kept every running pod decoded was most of the server's
-    /// memory at thousands of pods (issue 3).
+    /// holds it: a kubelet that kept each pod's last written version decoded was most of the
+    /// server's memory at thousands of pods (issue 3). (That a task lets go of the pod it
+    /// started with is tested beside it, in `sim::kubelet::pod`.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_running_pod_is_not_held_decoded_by_the_kubelet() {
         let sim = sim(100.0);
