@@ -15,7 +15,7 @@ use crate::tracker::{Tracker, Verdict};
 use crate::watch::{self, Root, Update};
 use color_eyre::Result;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
-use kube::api::{Api, ListParams, LogParams};
+use kube::api::{Api, ApiResource, ListParams, LogParams};
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
@@ -299,7 +299,11 @@ async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry
 /// The Events about one object, oldest first; none when they cannot be read (they only
 /// explain, so failing to read them must not fail the run).
 async fn read_events(cluster: &Cluster, namespace: &str, kind: &str, name: &str) -> Vec<EventRow> {
-    let api: Api<CoreEvent> = Api::namespaced(cluster.client.clone(), namespace);
+    let api: Api<watch::object::Event> = Api::namespaced_with(
+        cluster.client.clone(),
+        namespace,
+        &ApiResource::erase::<CoreEvent>(&()),
+    );
     let params = ListParams::default().fields(&format!(
         "involvedObject.kind={kind},involvedObject.name={name}"
     ));
@@ -308,11 +312,9 @@ async fn read_events(cluster: &Cluster, namespace: &str, kind: &str, name: &str)
     };
     let mut rows: Vec<EventRow> = list
         .items
-        .iter()
-        .filter_map(|event| serde_json::to_value(event).ok())
-        .filter_map(|value| watch::summary::event(&value))
-        .filter(|(about, _, _)| about.kind == kind && about.name == name)
-        .map(|(_, _, row)| row)
+        .into_iter()
+        .filter(|event| event.about.kind == kind && event.about.name == name)
+        .map(|event| event.row)
         .collect();
     rows.sort_by(|a, b| a.last_seen.cmp(&b.last_seen));
     rows

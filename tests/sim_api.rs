@@ -683,7 +683,7 @@ mod listing {
     #[tokio::test]
     async fn label_and_field_selectors_and_paging() {
         let (sim, client) = cluster().await;
-        let api: Api<ConfigMap> = Api::namespaced(client, "default");
+        let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
         for (name, app) in [
             ("a", "web"),
             ("b", "web"),
@@ -733,6 +733,20 @@ mod listing {
             .unwrap();
         assert!(last.metadata.continue_.is_none());
         assert_eq!(names(last), ["e"]);
+
+        // Any version (`resourceVersion=0`) comes from the "watch cache" in one piece, as
+        // a real API server serves it, whatever the limit.
+        let (code, cached) = raw(
+            &client,
+            "GET",
+            "/api/v1/namespaces/default/configmaps?limit=2&resourceVersion=0",
+            "application/json",
+            "",
+        )
+        .await;
+        assert_eq!(code, 200);
+        assert_eq!(cached["items"].as_array().map(Vec::len), Some(5));
+        assert!(cached["metadata"].get("continue").is_none());
         sim.shutdown().await;
     }
 }

@@ -22,8 +22,7 @@ pub(crate) fn read(object: &Value) -> Vec<Condition> {
 /// The conditions an `autoscaling/v1` HPA keeps, JSON-encoded, in an annotation. Text that
 /// does not parse as a list of conditions reads as none.
 pub(crate) fn hpa_annotation(object: &Value) -> Vec<Condition> {
-    let Some(encoded) = object
-        .pointer("/metadata/annotations")
+    let Some(encoded) = super::fields::at(object, "/metadata/annotations")
         .and_then(|annotations| annotations.get(HPA_V1_CONDITIONS))
         .and_then(Value::as_str)
     else {

@@ -29,8 +29,7 @@ pub(crate) fn persistent_volume_claim(object: &Value) -> Assessment {
 }
 
 pub(crate) fn pod_disruption_budget(object: &Value) -> Assessment {
-    let has_status = object
-        .pointer("/status")
+    let has_status = super::fields::at(object, "/status")
         .and_then(Value::as_object)
         .is_some_and(|status| !status.is_empty());
     if !has_status {

@@ -18,6 +18,7 @@ mod pod;
 mod summary;
 mod workload;
 
+pub use fields::at;
 pub use summary::{conditions, containers};
 
 use serde::{Deserialize, Serialize};
@@ -141,9 +142,7 @@ fn assess(object: &Value) -> Assessment {
 
 /// `metadata.deletionTimestamp` set: the object is going away, whatever its kind.
 fn terminating(object: &Value) -> Option<Assessment> {
-    object
-        .pointer("/metadata/deletionTimestamp")
-        .filter(|stamp| !stamp.is_null())?;
+    fields::at(object, "/metadata/deletionTimestamp").filter(|stamp| !stamp.is_null())?;
     let finalizers: Vec<&str> = fields::list(object, "/metadata/finalizers")
         .iter()
         .filter_map(Value::as_str)

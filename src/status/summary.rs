@@ -177,8 +177,7 @@ fn container<'a>(
         ready: flag(status, "/ready"),
         restarts: int_or(status, "/restartCount", 0),
         state: state(status.get("state")),
-        last: status
-            .pointer("/lastState/terminated")
+        last: super::fields::at(status, "/lastState/terminated")
             .filter(|t| t.is_object())
             .map(Termination::read),
     }

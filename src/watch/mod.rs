@@ -8,6 +8,7 @@
 
 mod backoff;
 pub mod graph;
+pub mod object;
 pub mod summary;
 
 use crate::apply::Applied;
@@ -21,15 +22,19 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
 use kube::Client;
-use kube::api::{Api, DynamicObject};
+use kube::api::Api;
 use kube::discovery::ApiResource;
 use kube::runtime::{WatchStreamExt, watcher};
 use std::collections::HashSet;
+use summary::Node;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// How many watch events are folded into one round of diffs at most.
 const BATCH: usize = 512;
+
+/// How many decoded watch events may wait for the owner graph.
+const BUFFER: usize = 4 * BATCH;
 
 /// How often an unreachable API server is asked whether it answers again.
 const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
@@ -156,31 +161,102 @@ pub fn plan(roots: &[Root]) -> Vec<WatchSpec> {
     specs
 }
 
-type Item = (usize, Result<watcher::Event<DynamicObject>, watcher::Error>);
+/// What one watch saw, decoded and summarized.
+enum Seen {
+    /// The watch starts listing everything again.
+    Relist,
+    /// The watch has listed everything.
+    Listed,
+    Upsert(Box<Node>),
+    /// The object with this uid was deleted.
+    Delete(String),
+    Event(Box<object::Event>),
+}
 
-fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static, Item> {
-    let api: Api<DynamicObject> = match &spec.namespace {
+type Item = (usize, Result<Option<Seen>, watcher::Error>);
+
+fn api<K>(client: &Client, spec: &WatchSpec) -> Api<K>
+where
+    K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>,
+{
+    match &spec.namespace {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &spec.resource),
         None => Api::all_with(client.clone(), &spec.resource),
-    };
-    let mut config = watcher::Config::default();
+    }
+}
+
+/// How `spec` lists and watches. Any version and no pages, as client-go's informers list:
+/// a real API server answers from its watch cache in one piece, where a paged list of
+/// thousands of fast-changing pods can outlive its continue token (410 Expired) and start
+/// over, again and again.
+fn config(spec: &WatchSpec) -> watcher::Config {
+    let mut config = watcher::Config::default().any_semantic();
+    config.page_size = None;
     if let Some(name) = &spec.name {
         config = config.fields(&format!("metadata.name={name}"));
     }
-    watcher(api, config)
+    config
+}
+
+fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static, Item> {
+    let config = config(spec);
+    if spec.events {
+        return watcher(api::<object::Event>(client, spec), config)
+            .backoff(WatchBackoff::default())
+            .map(move |item| (index, item.map(event_seen)))
+            .boxed();
+    }
+    let resource = spec.resource.clone();
+    watcher(api::<object::Object>(client, spec), config)
         .backoff(WatchBackoff::default())
-        .map(move |item| (index, item))
+        .map(move |item| (index, item.map(|event| object_seen(event, &resource))))
         .boxed()
+}
+
+/// An object watch's event, summarized: the status rules run here, as it is decoded.
+fn object_seen(event: watcher::Event<object::Object>, resource: &ApiResource) -> Option<Seen> {
+    match event {
+        watcher::Event::Init => Some(Seen::Relist),
+        watcher::Event::InitDone => Some(Seen::Listed),
+        watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
+            summary::node(&object.into_value(resource)).map(|node| Seen::Upsert(Box::new(node)))
+        }
+        watcher::Event::Delete(object) => object.uid().map(|uid| Seen::Delete(uid.to_owned())),
+    }
+}
+
+/// An Events watch's event; Events only add rows, so their deletion and relists are moot.
+fn event_seen(event: watcher::Event<object::Event>) -> Option<Seen> {
+    match event {
+        watcher::Event::Apply(event) | watcher::Event::InitApply(event)
+            if !event.about.name.is_empty() =>
+        {
+            Some(Seen::Event(Box::new(event)))
+        }
+        _ => None,
+    }
 }
 
 async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sender<Update>) {
     let specs = plan(&roots);
-    let streams: Vec<_> = specs
-        .iter()
-        .enumerate()
-        .map(|(index, spec)| stream(&client, index, spec))
-        .collect();
-    let mut merged = futures::stream::select_all(streams).ready_chunks(BATCH);
+    // Each watch reads, decodes and summarizes in a task of its own, so that a big list on
+    // one (tens of thousands of Events) does not leave the others' connections unread until
+    // the server cuts them off as too slow. Dropping the set (with this task) stops them.
+    let (items, mut merged) = mpsc::channel::<Item>(BUFFER);
+    let mut watches = JoinSet::new();
+    for (index, spec) in specs.iter().enumerate() {
+        let mut stream = stream(&client, index, spec);
+        let items = items.clone();
+        watches.spawn(async move {
+            while let Some(item) = stream.next().await {
+                if items.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    drop(items);
+    let mut batch = Vec::with_capacity(BATCH);
     let mut graph = Graph::new(roots.into_iter().map(|r| r.key).collect());
     // Nothing is sent until every object watch has listed once: a Deployment seen before
     // its pods were listed would look finished with no pods to wait for.
@@ -189,10 +265,9 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
     // that resumes says nothing until an object changes, so the probe tells the recovery.
     let mut probe = std::pin::pin!(Fuse::<BoxFuture<'static, ()>>::terminated());
     loop {
-        let batch = tokio::select! {
-            batch = merged.next() => match batch {
-                Some(batch) => batch,
-                None => return,
+        tokio::select! {
+            received = merged.recv_many(&mut batch, BATCH) => if received == 0 {
+                return;
             },
             () = &mut probe => {
                 if sender.send(Update::Restored).await.is_err() {
@@ -201,15 +276,17 @@ async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sen
                 continue;
             }
         };
-        for (index, item) in batch {
+        for (index, item) in batch.drain(..) {
             let spec = &specs[index];
             let lost = !probe.is_terminated();
             let notice = match item {
-                Ok(event) => {
-                    if matches!(event, watcher::Event::InitDone) {
+                Ok(seen) => {
+                    if matches!(seen, Some(Seen::Listed)) {
                         unsynced.remove(&index);
                     }
-                    fold(&mut graph, index, spec.events, event);
+                    if let Some(seen) = seen {
+                        fold(&mut graph, index, seen);
+                    }
                     probe.set(Fuse::terminated());
                     lost.then_some(Update::Restored)
                 }
@@ -253,56 +330,18 @@ async fn answered(client: Client) {
     }
 }
 
-/// Feeds one watch event into the graph.
-fn fold(graph: &mut Graph, index: usize, events: bool, event: watcher::Event<DynamicObject>) {
-    match event {
-        watcher::Event::Init => {
-            if !events {
-                graph.relist_started(index);
-            }
-        }
-        watcher::Event::InitDone => {
-            if !events {
-                graph.relist_done(index);
-            }
-        }
-        watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
-            let Some(value) = into_value(object) else {
-                return;
-            };
-            if events {
-                if let Some((about, uid, row)) = summary::event(&value) {
-                    graph.record_event(about, uid, row);
-                }
-            } else if let Some(node) = summary::node(&value) {
-                graph.upsert(index, node);
-            }
-        }
-        watcher::Event::Delete(object) => {
-            if !events && let Some(uid) = object.metadata.uid.as_deref() {
-                graph.delete(uid);
-            }
+/// Feeds what watch `index` saw into the graph.
+fn fold(graph: &mut Graph, index: usize, seen: Seen) {
+    match seen {
+        Seen::Relist => graph.relist_started(index),
+        Seen::Listed => graph.relist_done(index),
+        Seen::Upsert(node) => graph.upsert(index, *node),
+        Seen::Delete(uid) => graph.delete(&uid),
+        Seen::Event(event) => {
+            let uid = event.uid().to_owned();
+            graph.record_event(event.about, uid, event.row);
         }
     }
-}
-
-/// The object as the JSON the status rules read. Its body (spec, status) is moved, not
-/// copied: a deep copy of every watched pod was a large share of kos's work per event.
-fn into_value(object: DynamicObject) -> Option<serde_json::Value> {
-    let mut body = match object.data {
-        serde_json::Value::Object(body) => body,
-        serde_json::Value::Null => serde_json::Map::new(),
-        _ => return None,
-    };
-    body.insert(
-        "metadata".to_owned(),
-        serde_json::to_value(&object.metadata).ok()?,
-    );
-    if let Some(types) = object.types {
-        body.insert("apiVersion".to_owned(), types.api_version.into());
-        body.insert("kind".to_owned(), types.kind.into());
-    }
-    Some(serde_json::Value::Object(body))
 }
 
 /// A watch error that says the server cannot be reached at all (rather than refusing).
@@ -355,17 +394,19 @@ mod tests {
     }
 
     #[test]
-    fn an_object_moved_into_json_is_what_serializing_it_gives() {
-        let object: DynamicObject = serde_json::from_value(serde_json::json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "web-1", "namespace": "shop", "uid": "u1",
-                         "labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]},
-            "status": {"phase": "Running"},
-        }))
-        .unwrap();
-        let expected = serde_json::to_value(&object).unwrap();
-        assert_eq!(into_value(object), Some(expected));
+    fn watches_list_any_version_in_one_piece_narrowed_to_a_lone_name() {
+        let roots = [root::<Deployment>("Deployment", Some("shop"), "web")];
+        let specs = plan(&roots);
+        for spec in &specs {
+            let config = config(spec);
+            assert_eq!(config.list_semantic, watcher::ListSemantic::Any);
+            assert_eq!(config.page_size, None);
+        }
+        assert_eq!(
+            config(&specs[0]).field_selector.as_deref(),
+            Some("metadata.name=web")
+        );
+        assert_eq!(config(&specs[1]).field_selector, None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! the owner graph need (never `data`, `spec` or `managedFields`), so Secret data cannot
 //! travel further than this function.
 
-use crate::model::{EventRow, ObjectKey, TrackedObject};
+use crate::model::{ObjectKey, TrackedObject};
 use crate::status::{self, Status};
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ pub struct Node {
 
 /// Summarizes `object`; `None` when it has no uid (not an object from a server).
 pub fn node(object: &Value) -> Option<Node> {
-    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+    let text = |pointer: &str| status::at(object, pointer).and_then(Value::as_str);
     let uid = text("/metadata/uid")?.to_owned();
     let kind = text("/kind").unwrap_or_default();
     let namespace = text("/metadata/namespace").filter(|ns| !ns.is_empty());
@@ -42,7 +42,7 @@ pub fn node(object: &Value) -> Option<Node> {
         "Pod" => text("/metadata/labels/controller-revision-hash"),
         _ => None,
     };
-    let terminating = object.pointer("/metadata/deletionTimestamp").is_some();
+    let terminating = status::at(object, "/metadata/deletionTimestamp").is_some();
     Some(Node {
         object: TrackedObject {
             key: ObjectKey::new(kind, namespace, text("/metadata/name").unwrap_or_default()),
@@ -72,7 +72,7 @@ pub fn node(object: &Value) -> Option<Node> {
 }
 
 fn owner_uid(object: &Value) -> Option<String> {
-    let owners = object.pointer("/metadata/ownerReferences")?.as_array()?;
+    let owners = status::at(object, "/metadata/ownerReferences")?.as_array()?;
     let controller = owners
         .iter()
         .find(|o| o.get("controller").and_then(Value::as_bool) == Some(true));
@@ -81,32 +81,6 @@ fn owner_uid(object: &Value) -> Option<String> {
         .and_then(|o| o.get("uid"))
         .and_then(Value::as_str)
         .map(str::to_owned)
-}
-
-/// A core/v1 Event: the object it is about, its uid and its row.
-pub fn event(object: &Value) -> Option<(ObjectKey, String, EventRow)> {
-    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
-    let uid = text("/metadata/uid")?.to_owned();
-    let about = ObjectKey::new(
-        text("/involvedObject/kind")?,
-        text("/involvedObject/namespace").filter(|ns| !ns.is_empty()),
-        text("/involvedObject/name")?,
-    );
-    let last_seen = text("/lastTimestamp")
-        .or_else(|| text("/eventTime"))
-        .or_else(|| text("/metadata/creationTimestamp"))
-        .unwrap_or_default();
-    let row = EventRow {
-        type_: text("/type").unwrap_or("Normal").to_owned(),
-        reason: text("/reason").unwrap_or_default().to_owned(),
-        message: text("/message").unwrap_or_default().to_owned(),
-        count: object
-            .get("count")
-            .and_then(Value::as_u64)
-            .map_or(1, |c| u32::try_from(c).unwrap_or(u32::MAX)),
-        last_seen: last_seen.to_owned(),
-    };
-    Some((about, uid, row))
 }
 
 #[cfg(test)]
@@ -143,20 +117,5 @@ mod tests {
         });
         let node = node(&secret).unwrap();
         assert!(!format!("{node:?}").contains("aHVudGVyMg"));
-    }
-
-    #[test]
-    fn events_are_keyed_by_the_object_they_are_about() {
-        let event = json!({
-            "metadata": {"uid": "e1", "namespace": "ns"},
-            "involvedObject": {"kind": "Pod", "namespace": "ns", "name": "web-0"},
-            "type": "Warning", "reason": "BackOff", "message": "Back-off pulling image",
-            "count": 3, "lastTimestamp": "2026-01-01T00:00:05Z"
-        });
-        let (about, uid, row) = super::event(&event).unwrap();
-        assert_eq!(about, ObjectKey::new("Pod", Some("ns"), "web-0"));
-        assert_eq!(uid, "e1");
-        assert_eq!(row.count, 3);
-        assert_eq!(row.type_, "Warning");
     }
 }

@@ -160,11 +160,15 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
             }
         })
         .collect();
+    // `resourceVersion=0` asks for any version, which a real API server answers from its
+    // watch cache in one piece, ignoring `limit` — informers list this way, and a paged
+    // list of thousands of fast-changing pods would outlive its continue token.
+    let from_cache = call.params.get("resourceVersion") == Some("0");
     let limit = call
         .params
         .get("limit")
         .and_then(|l| l.parse::<usize>().ok())
-        .filter(|l| *l > 0);
+        .filter(|l| *l > 0 && !from_cache);
     let mut metadata = json!({"resourceVersion": revision.to_string()});
     if let Some(limit) = limit.filter(|l| items.len() > *l) {
         let remaining = items.len() - limit;
