@@ -266,11 +266,11 @@ impl Format {
 /// Whether a pod change ends the followed container instance: the pod is gone, the
 /// container restarted (a newer instance), or this instance terminated.
 fn ends(event: &Event, key: &LogKey) -> bool {
-    let pod = &event.object;
-    if event.resource != "pods"
-        || event.namespace != key.namespace
-        || pod["metadata"]["name"] != key.pod.as_str()
-    {
+    if event.resource != "pods" || event.namespace != key.namespace {
+        return false;
+    }
+    let pod = &event.object();
+    if pod["metadata"]["name"] != key.pod.as_str() {
         return false;
     }
     if event.type_ == EventType::Deleted {

@@ -1,8 +1,13 @@
 //! The simulated API server's object store: every object of every resource, a global
 //! resourceVersion, and a bounded history of changes for watches to resume from.
 //!
-//! Objects are JSON (`serde_json::Value`) shared behind `Arc`, so that lists and watch
-//! events never copy them. Resources are named as kubectl names them: `pods`, `events`,
+//! Objects are handed out as JSON trees (`serde_json::Value`) shared behind `Arc`, so that
+//! lists and watch events never copy them; but the store itself keeps each object, and each
+//! change in the history, as its JSON text: a decoded tree costs several times its text
+//! (a map node per object level, an allocation per key), and at thousands of objects that
+//! was most of the server's memory. While anyone still holds a decoded version (a pod's
+//! kubelet task, a controller's cache) the store hands out that same tree instead of
+//! decoding again. Resources are named as kubectl names them: `pods`, `events`,
 //! `deployments.apps`, `cronjobs.batch`. Cluster-scoped objects have the namespace `""`.
 //!
 //! The store knows nothing of HTTP, discovery or controllers; it only keeps metadata
@@ -11,7 +16,7 @@
 use rand::Rng;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use tokio::sync::broadcast;
 
 /// A stored object.
@@ -36,19 +41,42 @@ impl EventType {
     }
 }
 
-/// One change, in resourceVersion order.
-#[derive(Debug, Clone)]
+/// One change, in resourceVersion order. The history keeps thousands of them and the
+/// broadcast ring as many for a subscriber that lags, so the objects are kept as the store
+/// keeps them (text, decoded on demand), never pinned decoded.
+#[derive(Clone)]
 pub struct Event {
     pub type_: EventType,
     pub resource: String,
     pub namespace: String,
-    pub object: Object,
+    object: Stored,
     /// What selectors read of the object before the change (none for an ADDED event), so
     /// that a filtered watch can tell an object that left its selector from one that was
-    /// never in it. Only that part ([`selectable`]): a whole copy would pin every old
-    /// version for as long as the history keeps the event.
-    pub previous: Option<Object>,
+    /// never in it. Only that part ([`selectable`]).
+    previous: Option<Stored>,
     pub revision: u64,
+}
+
+impl Event {
+    /// The object after the change.
+    pub fn object(&self) -> Object {
+        self.object.object()
+    }
+
+    /// Appends the JSON text of the object after the change to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.object.write_json(out);
+    }
+
+    /// What selectors read of the object before the change; none for an ADDED event.
+    pub fn previous(&self) -> Option<Object> {
+        self.previous.as_ref().map(Stored::object)
+    }
+
+    /// Whether the object existed before the change (every event but ADDED).
+    pub fn had_previous(&self) -> bool {
+        self.previous.is_some()
+    }
 }
 
 /// Why the store refused.
@@ -70,14 +98,115 @@ pub enum StoreError {
 }
 
 /// How many changes are kept for watches to resume from. Older resourceVersions get
-/// 410 Gone, as from a real API server's compacted etcd. Every kept change pins a version
-/// of an object, so this bounds the server's memory as much as the live objects do.
+/// 410 Gone, as from a real API server's compacted etcd. Every kept change holds the text
+/// of a version of an object (a few KB for a pod), never a decoded tree.
 const HISTORY: usize = 8_192;
 /// Watch events buffered per subscriber before it counts as too slow and is cut off (it
-/// then resumes from the history, or relists). The ring pins as many versions as it holds.
+/// then resumes from the history, or relists). Its events hold text, like the history's.
 const BROADCAST: usize = 8_192;
 
-type Objects = BTreeMap<(String, String), Object>;
+/// Nesting deeper than this is kept decoded: `serde_json` refuses to read back text nested
+/// more than 128 levels deep, and the store must always get back what it wrote.
+const MAX_COMPACT_DEPTH: usize = 100;
+
+/// One version of an object as the store keeps it.
+#[derive(Clone)]
+enum Stored {
+    /// Its JSON text, and the decoded tree while someone else still holds it.
+    Compact {
+        json: Arc<[u8]>,
+        decoded: Weak<Value>,
+    },
+    /// Too deeply nested to be read back from text (see [`MAX_COMPACT_DEPTH`]).
+    Whole(Object),
+}
+
+impl Stored {
+    fn new(object: &Object) -> Stored {
+        if nests_deeper_than(object, MAX_COMPACT_DEPTH) {
+            return Stored::Whole(object.clone());
+        }
+        match serde_json::to_vec(&**object) {
+            Ok(json) => Stored::Compact {
+                json: json.into(),
+                decoded: Arc::downgrade(object),
+            },
+            // A Value always serializes; were it ever not to, keeping it whole is still right.
+            Err(_) => Stored::Whole(object.clone()),
+        }
+    }
+
+    /// The decoded object: the tree someone still holds, or a fresh one from the text.
+    fn object(&self) -> Object {
+        match self {
+            Stored::Whole(object) => object.clone(),
+            Stored::Compact { json, decoded } => decoded.upgrade().unwrap_or_else(|| {
+                // The text was written by `Stored::new` from a tree no deeper than
+                // MAX_COMPACT_DEPTH, so it always reads back; Null only stands in for the
+                // impossible, and is logged.
+                Arc::new(serde_json::from_slice(json).unwrap_or_else(|error| {
+                    tracing::error!(%error, "a stored object does not read back");
+                    Value::Null
+                }))
+            }),
+        }
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Stored::Compact { json, .. } => out.extend_from_slice(json),
+            // A Value always serializes.
+            Stored::Whole(object) => {
+                let _ = serde_json::to_writer(out, &**object);
+            }
+        }
+    }
+
+    /// The decoded object, kept for later readers while this one holds it.
+    fn object_cached(&mut self) -> Object {
+        let object = self.object();
+        if let Stored::Compact { decoded, .. } = self {
+            *decoded = Arc::downgrade(&object);
+        }
+        object
+    }
+}
+
+/// Whether `value` nests arrays or maps more than `limit` levels deep.
+fn nests_deeper_than(value: &Value, limit: usize) -> bool {
+    match value {
+        Value::Array(items) => limit == 0 || items.iter().any(|v| nests_deeper_than(v, limit - 1)),
+        Value::Object(map) => limit == 0 || map.values().any(|v| nests_deeper_than(v, limit - 1)),
+        _ => false,
+    }
+}
+
+/// An object as a list hands it out: decoded only when asked, so that a list of thousands
+/// of objects never holds them all decoded at once, and a plain JSON list copies their text.
+#[derive(Clone)]
+pub struct Item(Stored);
+
+impl Item {
+    /// The decoded object.
+    pub fn object(&self) -> Object {
+        self.0.object()
+    }
+
+    /// Appends the object's JSON text to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.0.write_json(out);
+    }
+
+    /// The length of its JSON text, when the store keeps it as text (to size a response).
+    pub fn json_len(&self) -> usize {
+        match &self.0 {
+            Stored::Compact { json, .. } => json.len(),
+            Stored::Whole(_) => 0,
+        }
+    }
+}
+
+type Objects = BTreeMap<(String, String), Stored>;
 
 /// The events a watch missed, and the subscription that carries it on.
 pub type Resumed = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
@@ -148,14 +277,18 @@ fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// Everything but `metadata` and `status`: a change there bumps `metadata.generation`.
-fn spec_part(object: &Value) -> Value {
-    let mut rest = object.clone();
-    if let Some(map) = rest.as_object_mut() {
-        map.remove("metadata");
-        map.remove("status");
-    }
-    rest
+/// Whether everything but `metadata` and `status` is the same in both: a change there bumps
+/// `metadata.generation`. Compared in place: every write asks, and copies would be garbage.
+fn same_spec(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    spec_entries(a).eq(spec_entries(b))
+}
+
+fn spec_entries(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    map.iter()
+        .filter(|(key, _)| !matches!(key.as_str(), "metadata" | "status"))
 }
 
 fn random_suffix(length: usize) -> String {
@@ -196,22 +329,31 @@ impl Store {
 
     /// The stored object, if any.
     pub fn get(&self, resource: &str, namespace: &str, name: &str) -> Option<Object> {
-        let inner = self.lock();
-        inner
+        let mut inner = self.lock();
+        let stored = inner
             .objects
-            .get(resource)?
-            .get(&(namespace.to_owned(), name.to_owned()))
-            .cloned()
+            .get_mut(resource)?
+            .get_mut(&(namespace.to_owned(), name.to_owned()))?;
+        Some(stored.object_cached())
     }
 
     /// Every object of `resource` (in one namespace, or all when `None`), ordered by
     /// namespace and name, with the resourceVersion of the list.
     pub fn list(&self, resource: &str, namespace: Option<&str>) -> (Vec<Object>, u64) {
-        let inner = self.lock();
-        (Self::select(&inner, resource, namespace), inner.revision)
+        let (items, revision) = self.items(resource, namespace);
+        (items.iter().map(Item::object).collect(), revision)
     }
 
-    fn select(inner: &Inner, resource: &str, namespace: Option<&str>) -> Vec<Object> {
+    /// Like [`Store::list`], with the objects left undecoded.
+    pub fn items(&self, resource: &str, namespace: Option<&str>) -> (Vec<Item>, u64) {
+        let inner = self.lock();
+        let items = Self::select(&inner, resource, namespace);
+        (items.into_iter().map(Item).collect(), inner.revision)
+    }
+
+    /// The stored versions; decoding them is left to after the lock is released, so that a
+    /// large list does not hold up every writer.
+    fn select(inner: &Inner, resource: &str, namespace: Option<&str>) -> Vec<Stored> {
         let Some(objects) = inner.objects.get(resource) else {
             return Vec::new();
         };
@@ -271,17 +413,17 @@ impl Store {
         metadata.insert("generation".into(), json!(1));
         metadata.insert("creationTimestamp".into(), json!(now()));
         let object = Arc::new(object);
+        let stored = Stored::new(&object);
         inner
             .objects
             .entry(resource.to_owned())
             .or_default()
-            .insert(key, object.clone());
+            .insert(key, stored.clone());
         self.record(
             &mut inner,
             (EventType::Added, None),
-            resource,
-            &namespace,
-            object.clone(),
+            (resource, &namespace),
+            stored,
         );
         Ok(object)
     }
@@ -375,11 +517,12 @@ impl Store {
         };
         let current = inner
             .objects
-            .get(resource)
-            .and_then(|o| o.get(&key))
-            .ok_or_else(not_found)?;
+            .get_mut(resource)
+            .and_then(|o| o.get_mut(&key))
+            .ok_or_else(not_found)?
+            .object_cached();
+        let current = &current;
         let mut next = change(current)?;
-        let previous = Some(Arc::new(selectable(current)));
         // The key fields cannot change through an update.
         next["metadata"]["name"] = json!(name);
         if !namespace.is_empty() {
@@ -389,7 +532,7 @@ impl Store {
         if next == **current {
             return Ok(current.clone());
         }
-        if spec_part(&next) != spec_part(current) {
+        if !same_spec(&next, current) {
             let generation = current["metadata"]["generation"].as_i64().unwrap_or(0);
             next["metadata"]["generation"] = json!(generation + 1);
         }
@@ -400,28 +543,19 @@ impl Store {
                 .as_array()
                 .is_none_or(Vec::is_empty);
         let next = Arc::new(next);
-        if finalized {
+        let stored = Stored::new(&next);
+        let previous = Some(Stored::new(&Arc::new(selectable(current))));
+        let type_ = if finalized {
             inner.objects.get_mut(resource).map(|o| o.remove(&key));
-            self.record(
-                &mut inner,
-                (EventType::Deleted, previous),
-                resource,
-                namespace,
-                next.clone(),
-            );
+            EventType::Deleted
         } else {
             inner
                 .objects
                 .get_mut(resource)
-                .map(|o| o.insert(key, next.clone()));
-            self.record(
-                &mut inner,
-                (EventType::Modified, previous),
-                resource,
-                namespace,
-                next.clone(),
-            );
-        }
+                .map(|o| o.insert(key, stored.clone()));
+            EventType::Modified
+        };
+        self.record(&mut inner, (type_, previous), (resource, namespace), stored);
         Ok(next)
     }
 
@@ -478,15 +612,15 @@ impl Store {
             });
         };
         let revision = inner.revision + 1;
-        let mut last = (*removed).clone();
+        let mut last = (*removed.object()).clone();
         last["metadata"]["resourceVersion"] = json!(revision.to_string());
         let last = Arc::new(last);
+        let stored = Stored::new(&last);
         self.record(
             &mut inner,
             (EventType::Deleted, Some(removed)),
-            resource,
-            namespace,
-            last.clone(),
+            (resource, namespace),
+            stored,
         );
         Ok(last)
     }
@@ -497,9 +631,23 @@ impl Store {
         resource: &str,
         namespace: Option<&str>,
     ) -> (Vec<Object>, u64, broadcast::Receiver<Arc<Event>>) {
+        let (items, revision, receiver) = self.items_and_watch(resource, namespace);
+        (items.iter().map(Item::object).collect(), revision, receiver)
+    }
+
+    /// Like [`Store::list_and_watch`], with the objects left undecoded.
+    pub fn items_and_watch(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> (Vec<Item>, u64, broadcast::Receiver<Arc<Event>>) {
         let inner = self.lock();
-        let objects = Self::select(&inner, resource, namespace);
-        (objects, inner.revision, self.events.subscribe())
+        let items = Self::select(&inner, resource, namespace);
+        (
+            items.into_iter().map(Item).collect(),
+            inner.revision,
+            self.events.subscribe(),
+        )
     }
 
     /// The changes of `resource` after `revision`, and a subscription to every later one.
@@ -512,16 +660,7 @@ impl Store {
         revision: u64,
     ) -> Result<Resumed, StoreError> {
         let inner = self.lock();
-        let oldest = inner
-            .history
-            .front()
-            .map_or(inner.revision, |e| e.revision - 1);
-        if revision < oldest {
-            return Err(StoreError::Gone {
-                requested: revision,
-                oldest,
-            });
-        }
+        Self::check_kept(&inner, revision)?;
         let missed = inner
             .history
             .iter()
@@ -532,13 +671,34 @@ impl Store {
         Ok((missed, self.events.subscribe()))
     }
 
+    /// Whether the changes after `revision` are all still kept (410 Gone otherwise): what
+    /// a list's continue token needs, without reading them.
+    pub fn still_kept(&self, revision: u64) -> Result<(), StoreError> {
+        Self::check_kept(&self.lock(), revision)
+    }
+
+    fn check_kept(inner: &Inner, revision: u64) -> Result<(), StoreError> {
+        let oldest = inner
+            .history
+            .front()
+            .map_or(inner.revision, |e| e.revision - 1);
+        if revision < oldest {
+            return Err(StoreError::Gone {
+                requested: revision,
+                oldest,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records a change: `object` is the compact form of the version after it (shared with
+    /// the live object's, so the history adds no copy of its text).
     fn record(
         &self,
         inner: &mut Inner,
-        (type_, previous): (EventType, Option<Object>),
-        resource: &str,
-        namespace: &str,
-        object: Object,
+        (type_, previous): (EventType, Option<Stored>),
+        (resource, namespace): (&str, &str),
+        object: Stored,
     ) {
         inner.revision += 1;
         let event = Arc::new(Event {
@@ -561,6 +721,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     fn pod(name: &str) -> Value {
         json!({"apiVersion": "v1", "kind": "Pod",
@@ -652,6 +813,82 @@ mod tests {
             store.watch_from("pods", None, start),
             Err(StoreError::Gone { .. })
         ));
+    }
+
+    #[test]
+    fn objects_read_back_as_written_and_the_history_pins_no_decoded_version() {
+        let store = Store::default();
+        let start = store.revision();
+        let created = store.create("pods", pod("a")).unwrap();
+        let first = Arc::downgrade(&created);
+        drop(created);
+        assert!(
+            first.upgrade().is_none(),
+            "the store keeps text, not the tree"
+        );
+        for i in 0..3 {
+            store
+                .mutate("pods", "ns", "a", |p| p["status"]["n"] = json!(i))
+                .unwrap();
+        }
+        let current = store.get("pods", "ns", "a").unwrap();
+        assert_eq!(current["status"]["n"], 2);
+        assert_eq!(current["spec"]["x"], 1);
+        assert!(
+            Arc::ptr_eq(&current, &store.get("pods", "ns", "a").unwrap()),
+            "a version someone holds is handed out again, not decoded twice"
+        );
+        let (missed, _rx) = store.watch_from("pods", Some("ns"), start).unwrap();
+        assert_eq!(missed.len(), 4);
+        assert_eq!(missed[0].object()["spec"]["x"], 1);
+        assert!(missed[0].object()["status"].is_null());
+        assert_eq!(missed[2].previous().unwrap()["metadata"]["name"], "a");
+        let mut text = Vec::new();
+        missed[3].write_json(&mut text);
+        assert_eq!(text, serde_json::to_vec(&*current).unwrap());
+        let (items, _) = store.items("pods", Some("ns"));
+        let mut listed = Vec::new();
+        items[0].write_json(&mut listed);
+        assert_eq!(listed, text);
+        assert_eq!(items[0].json_len(), text.len());
+    }
+
+    #[test]
+    fn objects_too_deep_to_read_back_from_text_are_kept_whole() {
+        let store = Store::default();
+        let mut deep = json!("bottom");
+        for _ in 0..MAX_COMPACT_DEPTH + 50 {
+            deep = json!([deep]);
+        }
+        let mut object = pod("deep");
+        object["spec"]["deep"] = deep.clone();
+        store.create("pods", object).unwrap();
+        assert_eq!(
+            store.get("pods", "ns", "deep").unwrap()["spec"]["deep"],
+            deep
+        );
+        let (items, _) = store.items("pods", Some("ns"));
+        let mut text = Vec::new();
+        items[0].write_json(&mut text);
+        let mut parser = serde_json::Deserializer::from_slice(&text);
+        assert!(
+            Value::deserialize(&mut parser).is_err(),
+            "this depth is past what serde_json reads back"
+        );
+    }
+
+    #[test]
+    fn generation_follows_everything_but_metadata_and_status() {
+        assert!(same_spec(
+            &json!({"spec": 1, "metadata": {"a": 1}}),
+            &json!({"spec": 1, "metadata": {"a": 2}, "status": {}})
+        ));
+        assert!(!same_spec(&json!({"spec": 1}), &json!({"spec": 2})));
+        assert!(!same_spec(
+            &json!({"spec": 1}),
+            &json!({"spec": 1, "data": {}})
+        ));
+        assert!(!same_spec(&json!([1]), &json!([2])));
     }
 
     #[test]

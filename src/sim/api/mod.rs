@@ -337,10 +337,17 @@ fn not_allowed(method: &Method) -> ApiError {
     )
 }
 
-/// A list response, written without copying the stored objects: `head` holds every field
-/// but `items`.
-pub fn list_response(head: &Value, items: &[crate::sim::store::Object]) -> Response {
-    let mut bytes = serde_json::to_vec(head).unwrap_or_default();
+/// A list response: `head` holds every field but `items`, and `write` appends one item's
+/// JSON (the stored text, when it can). `size` is what the items will take, when known: a
+/// body of megabytes grown by doubling leaves its discarded halves to fragment the heap.
+pub fn list_response<T>(
+    head: &Value,
+    (items, size): (&[T], usize),
+    write: impl Fn(&T, &mut Vec<u8>),
+) -> Response {
+    let mut bytes = Vec::with_capacity(size + items.len() + 256);
+    // A Value always serializes.
+    let _ = serde_json::to_writer(&mut bytes, head);
     // `head` is an object: reopen it and append the items.
     bytes.pop();
     bytes.extend_from_slice(if head.as_object().is_some_and(|m| !m.is_empty()) {
@@ -352,7 +359,7 @@ pub fn list_response(head: &Value, items: &[crate::sim::store::Object]) -> Respo
         if index > 0 {
             bytes.push(b',');
         }
-        let _ = serde_json::to_writer(&mut bytes, &**item);
+        write(item, &mut bytes);
     }
     bytes.extend_from_slice(b"]}");
     ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()

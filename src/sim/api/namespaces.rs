@@ -4,7 +4,7 @@
 
 use super::{Api, Target};
 use crate::sim::errors::ApiError;
-use crate::sim::store::{Object, StoreError};
+use crate::sim::store::{Item, Object, StoreError};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,7 +81,8 @@ pub fn delete(api: &Arc<Api>, name: &str) -> Result<Object, ApiError> {
 fn empty_out(api: &Api, namespace: &str) -> bool {
     let mut empty = true;
     for resource in api.registry.all().iter().filter(|r| r.namespaced) {
-        for object in api.store.list(&resource.key(), Some(namespace)).0 {
+        let (items, _) = api.store.items(&resource.key(), Some(namespace));
+        for object in items.iter().map(Item::object) {
             empty = false;
             let name = object["metadata"]["name"].as_str().unwrap_or_default();
             // Gone already, or held by a finalizer someone else removes: both are fine.

@@ -11,7 +11,7 @@ use super::{
     wants_table,
 };
 use crate::sim::errors::ApiError;
-use crate::sim::store::{Object, StoreError, now};
+use crate::sim::store::{Item, Object, StoreError, now};
 use crate::sim::table;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -114,47 +114,51 @@ fn key_of(object: &Value) -> (String, String) {
 }
 
 /// The request's selectors, and every object of its resource in its namespace (all
-/// namespaces for a cluster-wide call) with the list's resourceVersion.
+/// namespaces for a cluster-wide call), undecoded, with the list's resourceVersion.
 fn listed(
     api: &Api,
     call: &Call,
-) -> Result<(super::selector::Selectors, Vec<Object>, u64), ApiError> {
+) -> Result<(super::selector::Selectors, Vec<Item>, u64), ApiError> {
     let selectors = super::selector::Selectors::parse(
         call.params.get("labelSelector"),
         call.params.get("fieldSelector"),
     )?;
     let target = &call.target;
     let namespace = target.in_namespace.then_some(target.namespace.as_str());
-    let (objects, revision) = api.store.list(&target.resource.key(), namespace);
-    Ok((selectors, objects, revision))
+    let (items, revision) = api.store.items(&target.resource.key(), namespace);
+    Ok((selectors, items, revision))
 }
 
 pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let target = &call.target;
-    let namespace = target.in_namespace.then_some(target.namespace.as_str());
     let (selectors, objects, mut revision) = listed(api, call)?;
     let mut after = None;
     if let Some(token) = call.params.get("continue") {
         let (first, ns, name) = decode_continue(token)
             .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
         // A continuation reads the list as of its first page; past the history it is gone.
-        api.store
-            .watch_from(&target.resource.key(), namespace, first)
-            .map_err(|_| {
-                ApiError::new(
-                    410,
-                    "Expired",
-                    "The provided continue parameter is too old to display a consistent list \
+        api.store.still_kept(first).map_err(|_| {
+            ApiError::new(
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list \
                  result. You can start a new list without the continue parameter.",
-                )
-            })?;
+            )
+        })?;
         revision = first;
         after = Some((ns, name));
     }
-    let mut items: Vec<Object> = objects
+    // Each object is decoded for its checks and let go at once: a list of thousands of
+    // objects is written from their stored text, never held decoded all together.
+    let everything = after.is_none() && selectors.is_empty();
+    let mut items: Vec<Item> = objects
         .into_iter()
-        .filter(|o| after.as_ref().is_none_or(|a| key_of(o) > *a))
-        .filter(|o| selectors.matches(o))
+        .filter(|item| {
+            everything || {
+                let object = item.object();
+                after.as_ref().is_none_or(|a| key_of(&object) > *a) && selectors.matches(&object)
+            }
+        })
         .collect();
     // `resourceVersion=0` asks for any version, which a real API server answers from its
     // watch cache in one piece, ignoring `limit` — informers list this way, and a paged
@@ -169,12 +173,16 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     if let Some(limit) = limit.filter(|l| items.len() > *l) {
         let remaining = items.len() - limit;
         items.truncate(limit);
-        let (ns, name) = items.last().map(|o| key_of(o)).unwrap_or_default();
+        let (ns, name) = items
+            .last()
+            .map(|item| key_of(&item.object()))
+            .unwrap_or_default();
         metadata["continue"] = json!(encode_continue(revision, &ns, &name));
         metadata["remainingItemCount"] = json!(remaining);
     }
     if wants_table(&call.headers) {
-        let mut table = table(api, target, &items, call.params.get("includeObject"));
+        let objects: Vec<Object> = items.iter().map(Item::object).collect();
+        let mut table = table(api, target, &objects, call.params.get("includeObject"));
         table["metadata"] = metadata;
         return Ok(json(StatusCode::OK, &table));
     }
@@ -183,7 +191,8 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         "apiVersion": target.resource.api_version(),
         "metadata": metadata,
     });
-    Ok(list_response(&head, &items))
+    let size = items.iter().map(Item::json_len).sum();
+    Ok(list_response(&head, (&items, size), Item::write_json))
 }
 
 /// The Table of `objects` kubectl asked for (`application/json;as=Table`), with the
@@ -486,14 +495,17 @@ fn delete_one(api: &Arc<Api>, call: &Call, existing: &Value) -> Result<Object, A
 
 pub fn delete_collection(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let target = &call.target;
-    let (selectors, objects, revision) = listed(api, call)?;
+    let (selectors, items, revision) = listed(api, call)?;
     let mut deleted = Vec::new();
-    for object in objects.iter().filter(|o| selectors.matches(o)) {
-        if call.params.dry_run() {
-            deleted.push(object.clone());
+    for object in items.iter().map(Item::object) {
+        if !selectors.matches(&object) {
             continue;
         }
-        match delete_one(api, call, object) {
+        if call.params.dry_run() {
+            deleted.push(object);
+            continue;
+        }
+        match delete_one(api, call, &object) {
             Ok(gone) => deleted.push(gone),
             // Deleted by someone else meanwhile: that is what was asked.
             Err(error) if error.code == 404 => {}
@@ -505,7 +517,10 @@ pub fn delete_collection(api: &Arc<Api>, call: &Call) -> Result<Response, ApiErr
         "apiVersion": target.resource.api_version(),
         "metadata": {"resourceVersion": revision.to_string()},
     });
-    Ok(list_response(&head, &deleted))
+    Ok(list_response(&head, (&deleted, 0), |object, out| {
+        // A Value always serializes.
+        let _ = serde_json::to_writer(out, &**object);
+    }))
 }
 
 /// The `scale` subresource of `Deployments`, `ReplicaSets` and `StatefulSets`, as an

@@ -166,6 +166,11 @@ impl Selectors {
     pub fn matches(&self, object: &Value) -> bool {
         self.labels.matches(object) && self.fields.matches(object)
     }
+
+    /// Whether they select everything (nothing to check, so nothing to decode).
+    pub fn is_empty(&self) -> bool {
+        self.labels.0.is_empty() && self.fields.0.is_empty()
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use super::selector::Selectors;
 use super::{Api, Call};
 use crate::sim::errors::ApiError;
-use crate::sim::store::{Event, EventType, Object, StoreError};
+use crate::sim::store::{Event, EventType, Item, Object, StoreError};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -62,31 +62,34 @@ impl Plan {
     /// The line a change shows as through the selectors, as a real server sends it: an
     /// object that starts matching is ADDED, one that stops matching is DELETED.
     fn change(&self, event: &Event) -> Option<Bytes> {
-        let now = self.selectors.matches(&event.object);
-        let before = event
-            .previous
-            .as_ref()
-            .is_some_and(|p| self.selectors.matches(p));
-        let type_ = match (event.type_, before, now) {
+        let before = event.had_previous()
+            && (self.selectors.is_empty()
+                || event.previous().is_some_and(|p| self.selectors.matches(&p)));
+        let type_ = match (event.type_, before, self.selects(event)) {
             (EventType::Modified, false, true) => EventType::Added,
             (EventType::Modified, true, false) => EventType::Deleted,
             (EventType::Deleted, true, _) | (_, _, true) => event.type_,
             _ => return None,
         };
-        Some(self.event(type_.as_str(), &event.object))
+        Some(self.event(type_.as_str(), event))
     }
 
-    /// The line of one change.
-    fn event(&self, type_: &str, object: &Object) -> Bytes {
+    /// Whether the selectors select the object; it is decoded only when there are any.
+    fn selects(&self, object: &impl Undecoded) -> bool {
+        self.selectors.is_empty() || self.selectors.matches(&object.object())
+    }
+
+    /// The line of one change: the stored text as it is, unless a Table is asked for.
+    fn event(&self, type_: &str, object: &impl Undecoded) -> Bytes {
         if self.table {
-            let one = std::slice::from_ref(object);
+            let one = [object.object()];
             let include = self.include_object.as_deref();
             line(
                 type_,
-                &super::objects::table(&self.api, &self.target, one, include),
+                &super::objects::table(&self.api, &self.target, &one, include),
             )
         } else {
-            line(type_, object)
+            line_with(type_, |out| object.write_json(out))
         }
     }
 
@@ -100,11 +103,44 @@ impl Plan {
     }
 }
 
+/// An object as the store hands it out undecoded: a change, or an object of a snapshot.
+trait Undecoded {
+    fn object(&self) -> Object;
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+impl Undecoded for Event {
+    fn object(&self) -> Object {
+        Event::object(self)
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Event::write_json(self, out);
+    }
+}
+
+impl Undecoded for Item {
+    fn object(&self) -> Object {
+        Item::object(self)
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        Item::write_json(self, out);
+    }
+}
+
 /// One event line: `{"type":"ADDED","object":{...}}\n`.
 fn line(type_: &str, object: &Value) -> Bytes {
+    line_with(type_, |out| {
+        // A Value always serializes.
+        let _ = serde_json::to_writer(out, object);
+    })
+}
+
+/// One event line whose object `write` appends.
+fn line_with(type_: &str, write: impl FnOnce(&mut Vec<u8>)) -> Bytes {
     let mut bytes = format!("{{\"type\":\"{type_}\",\"object\":").into_bytes();
-    // A Value always serializes.
-    let _ = serde_json::to_writer(&mut bytes, object);
+    write(&mut bytes);
     bytes.extend_from_slice(b"}\n");
     Bytes::from(bytes)
 }
@@ -112,7 +148,7 @@ fn line(type_: &str, object: &Value) -> Bytes {
 /// Where a watch starts.
 enum Start {
     /// Current objects as ADDED, then changes after the revision.
-    Snapshot(Vec<Object>, u64),
+    Snapshot(Vec<Item>, u64),
     /// Changes after a revision: those already missed, then live ones.
     Resume(Vec<Arc<Event>>, u64),
     /// The revision is too old.
@@ -159,7 +195,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
             }
         }
         _ => {
-            let (objects, revision, receiver) = api.store.list_and_watch(&plan.key, namespace);
+            let (objects, revision, receiver) = api.store.items_and_watch(&plan.key, namespace);
             (Start::Snapshot(objects, revision), Some(receiver))
         }
     };
@@ -200,7 +236,7 @@ async fn run(
     let mut last = match start {
         Start::Gone(error) => return send(sender, line("ERROR", &error.status())).await,
         Start::Snapshot(objects, revision) => {
-            for object in objects.iter().filter(|o| plan.selectors.matches(o)) {
+            for object in objects.iter().filter(|o| plan.selects(*o)) {
                 send(sender, plan.event("ADDED", object)).await?;
             }
             if plan.initial_events_end {

@@ -75,6 +75,39 @@ impl<'a> Note<'a> {
     }
 }
 
+/// The object an Event is about, as its `involvedObject` names it. What a writer that does
+/// not keep the whole object (a pod's kubelet task) keeps instead.
+#[derive(Debug, Clone)]
+pub struct Involved {
+    pub kind: Value,
+    pub api_version: Value,
+    pub name: String,
+    pub namespace: String,
+    pub uid: String,
+    pub resource_version: Value,
+}
+
+impl Involved {
+    pub fn of(object: &Value) -> Self {
+        Involved {
+            kind: object["kind"].clone(),
+            api_version: object["apiVersion"].clone(),
+            name: name(object).to_owned(),
+            namespace: namespace(object).to_owned(),
+            uid: uid(object).to_owned(),
+            resource_version: object["metadata"]["resourceVersion"].clone(),
+        }
+    }
+
+    /// Events about cluster-scoped objects (nodes) live in `default`.
+    fn event_namespace(&self) -> String {
+        match self.namespace.as_str() {
+            "" => "default".to_owned(),
+            ns => ns.to_owned(),
+        }
+    }
+}
+
 /// (involved uid, fieldPath, reason, message): what makes two events the same one.
 type Identity = (String, String, String, String);
 
@@ -109,15 +142,20 @@ impl Recorder {
 
     /// Records that `note` happened to `object`, as `source` saw it.
     pub fn record(&self, source: &Source, object: &Value, note: &Note<'_>) {
+        self.record_about(source, &Involved::of(object), note);
+    }
+
+    /// Records that `note` happened to the object `involved` names, as `source` saw it.
+    pub fn record_about(&self, source: &Source, involved: &Involved, note: &Note<'_>) {
         let identity: Identity = (
-            uid(object).to_owned(),
+            involved.uid.clone(),
             note.field_path.clone().unwrap_or_default(),
             note.reason.to_owned(),
             note.message.clone(),
         );
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(existing) = kept.names.get(&identity) {
-            let ns = event_namespace(object);
+            let ns = involved.event_namespace();
             let now = store::now();
             let bumped = self.store.mutate("events", &ns, existing, |event| {
                 event["count"] = json!(event["count"].as_i64().unwrap_or(1) + 1);
@@ -128,7 +166,7 @@ impl Recorder {
             }
             kept.names.remove(&identity);
         }
-        let event = self.event(source, object, note);
+        let event = self.event(source, involved, note);
         let event_name = name(&event).to_owned();
         let ns = namespace(&event).to_owned();
         if self.store.create("events", event).is_err() {
@@ -165,20 +203,20 @@ impl Recorder {
         }
     }
 
-    fn event(&self, source: &Source, object: &Value, note: &Note<'_>) -> Value {
+    fn event(&self, source: &Source, object: &Involved, note: &Note<'_>) -> Value {
         let now = store::now();
         let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let unique = (nanos as u64).wrapping_add(sequence);
         let mut involved = json!({
-            "kind": object["kind"],
-            "name": name(object),
-            "uid": uid(object),
-            "apiVersion": object["apiVersion"],
-            "resourceVersion": object["metadata"]["resourceVersion"],
+            "kind": object.kind,
+            "name": object.name,
+            "uid": object.uid,
+            "apiVersion": object.api_version,
+            "resourceVersion": object.resource_version,
         });
-        if !namespace(object).is_empty() {
-            involved["namespace"] = json!(namespace(object));
+        if !object.namespace.is_empty() {
+            involved["namespace"] = json!(object.namespace);
         }
         if let Some(path) = &note.field_path {
             involved["fieldPath"] = json!(path);
@@ -191,8 +229,8 @@ impl Recorder {
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {
-                "name": format!("{}.{unique:x}", name(object)),
-                "namespace": event_namespace(object),
+                "name": format!("{}.{unique:x}", object.name),
+                "namespace": object.event_namespace(),
             },
             "involvedObject": involved,
             "reason": note.reason,
@@ -206,14 +244,6 @@ impl Recorder {
             "reportingComponent": source.component,
             "reportingInstance": source.host.clone().unwrap_or_default(),
         })
-    }
-}
-
-/// Events about cluster-scoped objects (nodes) live in `default`.
-fn event_namespace(object: &Value) -> String {
-    match namespace(object) {
-        "" => "default".to_owned(),
-        ns => ns.to_owned(),
     }
 }
 

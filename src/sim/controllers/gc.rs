@@ -9,7 +9,7 @@
 
 use crate::sim::controllers::objects::{name, namespace, owner_uids, terminating, uid};
 use crate::sim::controllers::runner::Ctx;
-use crate::sim::store::{Event, EventType, Object};
+use crate::sim::store::{Event, EventType, Item, Object};
 use std::collections::{HashMap, HashSet, VecDeque};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -34,11 +34,11 @@ struct Collector {
     waiting: HashMap<String, Place>,
 }
 
-fn place(event: &Event) -> Place {
+fn place(event: &Event, object: &Object) -> Place {
     (
         event.resource.clone(),
-        namespace(&event.object).to_owned(),
-        name(&event.object).to_owned(),
+        namespace(object).to_owned(),
+        name(object).to_owned(),
     )
 }
 
@@ -86,8 +86,8 @@ impl Collector {
     }
 
     fn handle(&mut self, ctx: &Ctx, event: &Event) {
-        let at = place(event);
-        let object = &event.object;
+        let object = &event.object();
+        let at = place(event, object);
         if event.type_ == EventType::Deleted {
             self.unindex(&at);
             self.remember_deleted(uid(object));
@@ -165,9 +165,11 @@ fn delete(ctx: &Ctx, (resource, ns, name): &Place) {
 pub async fn run(ctx: Ctx) {
     loop {
         let mut collector = Collector::default();
-        let (_, _, mut feed) = ctx.store.list_and_watch("pods", None);
+        // Only the subscription is wanted here: the objects are read below, one at a time,
+        // so that a rebuild never holds every object of the cluster decoded at once.
+        let (_, _, mut feed) = ctx.store.items_and_watch("pods", None);
         for resource in ctx.store.resources() {
-            for object in ctx.store.list(&resource, None).0 {
+            for object in ctx.store.items(&resource, None).0.iter().map(Item::object) {
                 if owner_uids(&object).next().is_some() {
                     let at = (
                         resource.clone(),

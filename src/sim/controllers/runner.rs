@@ -267,18 +267,20 @@ fn drain<C: Controller>(
 
 fn apply<C: Controller>(view: &mut View, controller: &mut C, event: &Event) {
     if event.resource == C::PRIMARY {
+        let object = event.object();
         if event.type_ == EventType::Deleted {
-            if view.remove_primary(&event.object) {
-                controller.forget(&event.object);
+            if view.remove_primary(&object) {
+                controller.forget(&object);
             }
         } else {
-            view.upsert_primary(&event.object);
+            view.upsert_primary(&object);
         }
     } else if Some(event.resource.as_str()) == C::CHILD {
+        let object = event.object();
         if event.type_ == EventType::Deleted {
-            view.remove_child(&event.object);
+            view.remove_child(&object);
         } else {
-            view.upsert_child(event.object.clone());
+            view.upsert_child(object);
         }
     }
 }
@@ -290,7 +292,8 @@ fn resync<C: Controller>(
     controller: &mut C,
 ) -> broadcast::Receiver<Arc<Event>> {
     let (primaries, _, feed) = ctx.store.list_and_watch(C::PRIMARY, None);
-    let children = C::CHILD.map(|c| ctx.store.list(c, None).0);
+    // Children are decoded one at a time and kept only when a primary controls them.
+    let children = C::CHILD.map(|c| ctx.store.items(c, None).0);
     let live: HashSet<&str> = primaries.iter().map(|p| uid(p)).collect();
     for gone in view.primaries.values() {
         if !live.contains(uid(gone)) {
@@ -301,8 +304,8 @@ fn resync<C: Controller>(
     for primary in primaries {
         view.upsert_primary(&primary);
     }
-    for child in children.into_iter().flatten() {
-        view.upsert_child(child);
+    for child in children.iter().flatten() {
+        view.upsert_child(child.object());
     }
     feed
 }

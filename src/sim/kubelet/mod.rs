@@ -13,7 +13,7 @@ pub mod status;
 use crate::sim::controllers::objects::{name, namespace, terminating, uid};
 use crate::sim::controllers::runner::Ctx;
 use crate::sim::logs::Logs;
-use crate::sim::store::{EventType, Object};
+use crate::sim::store::{EventType, Item, Object};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -67,18 +67,18 @@ impl Kubelet {
         }
     }
 
-    /// Catches up from a fresh list after the feed lagged.
-    fn resync(&mut self, pods: &[Object]) {
-        let live: HashSet<(String, String, String)> = pods
-            .iter()
-            .map(|p| {
-                (
-                    namespace(p).to_owned(),
-                    name(p).to_owned(),
-                    uid(p).to_owned(),
-                )
-            })
-            .collect();
+    /// Catches up from a fresh list after the feed lagged. Pods are decoded one at a time:
+    /// thousands of them decoded at once were a spike of the server's memory.
+    fn resync(&mut self, pods: &[Item]) {
+        let mut live: HashSet<(String, String, String)> = HashSet::new();
+        for pod in pods.iter().map(Item::object) {
+            live.insert((
+                namespace(&pod).to_owned(),
+                name(&pod).to_owned(),
+                uid(&pod).to_owned(),
+            ));
+            self.observe(&pod);
+        }
         let stale: Vec<(String, String)> = self
             .pods
             .iter()
@@ -91,15 +91,12 @@ impl Kubelet {
             }
             self.shared.logs.remove_pod(&key.0, &key.1);
         }
-        for pod in pods {
-            self.observe(pod);
-        }
     }
 }
 
 /// Runs the kubelet until the task is aborted (which aborts every pod task with it).
 pub async fn run(ctx: Ctx, logs: Logs) {
-    let (pods, _, mut feed) = ctx.store.list_and_watch("pods", None);
+    let (pods, _, mut feed) = ctx.store.items_and_watch("pods", None);
     let mut kubelet = Kubelet {
         shared: Arc::new(pod::Shared::new(ctx, logs)),
         tasks: JoinSet::new(),
@@ -111,14 +108,14 @@ pub async fn run(ctx: Ctx, logs: Logs) {
             received = feed.recv() => match received {
                 Ok(event) if event.resource == "pods" => {
                     if event.type_ == EventType::Deleted {
-                        kubelet.gone(&event.object);
+                        kubelet.gone(&event.object());
                     } else {
-                        kubelet.observe(&event.object);
+                        kubelet.observe(&event.object());
                     }
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => {
-                    let (pods, _, fresh) = kubelet.shared.ctx.store.list_and_watch("pods", None);
+                    let (pods, _, fresh) = kubelet.shared.ctx.store.items_and_watch("pods", None);
                     feed = fresh;
                     kubelet.resync(&pods);
                 }

@@ -6,15 +6,15 @@
 //!
 //! The task owns the pod's status and nothing else: it never changes another object.
 
-use crate::sim::controllers::events::{Note, Source};
+use crate::sim::controllers::events::{Involved, Note, Source};
 use crate::sim::controllers::nodes::{self, NODES};
-use crate::sim::controllers::objects::{name, namespace, put, str_at, uid};
+use crate::sim::controllers::objects::{put, str_at};
 use crate::sim::controllers::runner::Ctx;
 use crate::sim::kubelet::behaviour::{Behaviour, back_off};
 use crate::sim::kubelet::status::{PodState, full_image, hex64, image_id, split_image};
 use crate::sim::logs::{LogKey, Logs};
 use crate::sim::store::{self, Object};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -86,9 +86,13 @@ enum Slot {
 
 struct PodTask<'a> {
     shared: &'a Shared,
-    pod: Object,
-    namespace: String,
-    name: String,
+    /// The pod as its Events name it, at the version last written. Not the whole pod: a
+    /// task lives as long as its pod, and thousands of decoded pods held here were most of
+    /// the simulated cluster's memory.
+    pod: Involved,
+    /// `spec.nodeName` as the pod came ("" until the scheduler's part binds it).
+    assigned_node: String,
+    restart_policy: String,
     behaviour: Behaviour,
     state: PodState,
     stop: watch::Receiver<bool>,
@@ -105,12 +109,12 @@ pub async fn run(shared: std::sync::Arc<Shared>, pod: Object, stop: watch::Recei
     let behaviour = Behaviour::of(&pod);
     let mut task = PodTask {
         shared: &shared,
-        namespace: namespace(&pod).to_owned(),
-        name: name(&pod).to_owned(),
+        assigned_node: str_at(&pod, "/spec/nodeName").to_owned(),
+        restart_policy: str_at(&pod, "/spec/restartPolicy").to_owned(),
         state: PodState::new(&pod["spec"]),
         flaps_left: behaviour.ready_failures,
         behaviour,
-        pod,
+        pod: Involved::of(&pod),
         stop,
         source: Source {
             component: "kubelet",
@@ -118,6 +122,8 @@ pub async fn run(shared: std::sync::Arc<Shared>, pod: Object, stop: watch::Recei
         },
         pulls: 0,
     };
+    // Everything needed is taken; the task outlives many versions of the pod.
+    drop(pod);
     match task.live().await {
         Err(Stop::Gone) => return,
         Err(Stop::Deleted) => {}
@@ -156,7 +162,7 @@ impl PodTask<'_> {
 
     /// Binds the pod to a node (the scheduler's part), or keeps it Pending.
     async fn schedule(&mut self) -> Result<(), Stop> {
-        let assigned = str_at(&self.pod, "/spec/nodeName").to_owned();
+        let assigned = self.assigned_node.clone();
         let node = if assigned.is_empty() {
             let scheduler = Source::controller("default-scheduler");
             if self.behaviour.unschedulable {
@@ -165,25 +171,29 @@ impl PodTask<'_> {
                 self.state.condition("PodScheduled", false, reason, &now);
                 self.write()?;
                 let note = Note::warning("FailedScheduling", UNSCHEDULABLE);
-                self.shared.ctx.events.record(&scheduler, &self.pod, &note);
+                self.shared
+                    .ctx
+                    .events
+                    .record_about(&scheduler, &self.pod, &note);
                 return self.stopped().await;
             }
             self.pause(SCHEDULING).await?;
             let turn = self.shared.next_node.fetch_add(1, Ordering::Relaxed);
             let node = NODES[turn % NODES.len()].to_owned();
-            self.pod = self
+            let bound = self
                 .shared
                 .ctx
                 .store
-                .mutate("pods", &self.namespace, &self.name, |pod| {
+                .mutate("pods", &self.pod.namespace, &self.pod.name, |pod| {
                     put(pod, &["spec", "nodeName"], json!(node));
                 })
                 .map_err(|_| Stop::Gone)?;
+            self.pod = Involved::of(&bound);
             let message = format!(
                 "Successfully assigned {}/{} to {node}",
-                self.namespace, self.name
+                self.pod.namespace, self.pod.name
             );
-            self.shared.ctx.events.record(
+            self.shared.ctx.events.record_about(
                 &scheduler,
                 &self.pod,
                 &Note::normal("Scheduled", message),
@@ -220,11 +230,8 @@ impl PodTask<'_> {
     /// Pulls a container's image, failing (with back-off) as its tag and annotations say.
     async fn pull(&mut self, slot: Slot) -> Result<(), Stop> {
         let (image, policy) = {
-            let spec = self.spec_of(slot);
-            (
-                str_at(spec, "/image").to_owned(),
-                str_at(spec, "/imagePullPolicy").to_owned(),
-            )
+            let container = self.container(slot);
+            (container.image.clone(), container.pull_policy.clone())
         };
         let node = self.source.host.clone().unwrap_or_default();
         let (_, tag) = split_image(&image);
@@ -294,7 +301,7 @@ impl PodTask<'_> {
 
     /// Creates and starts a container, writing its start-up log lines.
     async fn start(&mut self, slot: Slot) -> Result<(), Stop> {
-        let pod_uid = uid(&self.pod).to_owned();
+        let pod_uid = self.pod.uid.clone();
         let container = self.container(slot);
         let seed = format!("{pod_uid}/{}/{}", container.name, container.restart_count);
         container.container_id = format!("containerd://{}", hex64(&seed));
@@ -328,7 +335,7 @@ impl PodTask<'_> {
                 }
                 self.state.containers[i].terminate(code, &now);
             }
-            let restart = match str_at(&self.pod, "/spec/restartPolicy") {
+            let restart = match self.restart_policy.as_str() {
                 "Never" => false,
                 "OnFailure" => code != 0,
                 _ => true,
@@ -348,17 +355,14 @@ impl PodTask<'_> {
                     "back-off {}s restarting failed container={} pod={}_{}({})",
                     back_off(restarts).as_secs(),
                     container.name,
-                    self.name,
-                    self.namespace,
-                    uid(&self.pod)
+                    self.pod.name,
+                    self.pod.namespace,
+                    self.pod.uid
                 );
                 container.wait("CrashLoopBackOff", Some(message));
                 let message = format!(
                     "Back-off restarting failed container {} in pod {}_{}({})",
-                    container.name,
-                    self.name,
-                    self.namespace,
-                    uid(&self.pod)
+                    container.name, self.pod.name, self.pod.namespace, self.pod.uid
                 );
                 self.note(Slot::Main(i), Note::warning("BackOff", message));
             }
@@ -465,15 +469,10 @@ impl PodTask<'_> {
             .shared
             .ctx
             .store
-            .remove("pods", &self.namespace, &self.name);
-        self.shared.logs.remove_pod(&self.namespace, &self.name);
-    }
-
-    fn spec_of(&self, slot: Slot) -> &Value {
-        match slot {
-            Slot::Init(i) => &self.pod["spec"]["initContainers"][i],
-            Slot::Main(i) => &self.pod["spec"]["containers"][i],
-        }
+            .remove("pods", &self.pod.namespace, &self.pod.name);
+        self.shared
+            .logs
+            .remove_pod(&self.pod.namespace, &self.pod.name);
     }
 
     fn container(&mut self, slot: Slot) -> &mut crate::sim::kubelet::status::Container {
@@ -503,7 +502,7 @@ impl PodTask<'_> {
         self.shared
             .ctx
             .events
-            .record(&self.source, &self.pod, &note.at(path));
+            .record_about(&self.source, &self.pod, &note.at(path));
     }
 
     /// A log line of the container's current instance.
@@ -513,8 +512,8 @@ impl PodTask<'_> {
             (container.name.clone(), container.restart_count)
         };
         let key = LogKey {
-            namespace: self.namespace.clone(),
-            pod: self.name.clone(),
+            namespace: self.pod.namespace.clone(),
+            pod: self.pod.name.clone(),
             container,
             instance,
         };
@@ -529,14 +528,15 @@ impl PodTask<'_> {
     /// Writes the status; the pod being gone stops the task.
     fn write(&mut self) -> Result<(), Stop> {
         let status = self.state.render();
-        self.pod = self
+        let written = self
             .shared
             .ctx
             .store
-            .mutate("pods", &self.namespace, &self.name, |pod| {
+            .mutate("pods", &self.pod.namespace, &self.pod.name, |pod| {
                 pod["status"] = status;
             })
             .map_err(|_| Stop::Gone)?;
+        self.pod.resource_version = written["metadata"]["resourceVersion"].clone();
         Ok(())
     }
 
@@ -561,5 +561,48 @@ impl PodTask<'_> {
             Ok(_) => Err(Stop::Deleted),
             Err(_) => Err(Stop::Gone),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::clock::Clock;
+    use crate::sim::store::Store;
+    use std::sync::Arc;
+
+    /// A task lives as long as its pod: holding the pod it was started with would keep a
+    /// decoded copy of every pod of the cluster (issue 3: most of the server's memory).
+    #[tokio::test]
+    async fn a_running_pod_task_holds_no_copy_of_its_pod() {
+        let store = Arc::new(Store::default());
+        let created = store
+            .create(
+                "pods",
+                json!({"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"name": "p", "namespace": "ns"},
+                       "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]}}),
+            )
+            .unwrap();
+        let given = Arc::downgrade(&created);
+        let (_, _, mut feed) = store.items_and_watch("pods", None);
+        let shared = Arc::new(Shared::new(
+            Ctx::new(store.clone(), Clock::new(100.0)),
+            Logs::default(),
+        ));
+        let (_deleted, stop) = watch::channel(false);
+        let task = tokio::spawn(run(shared, created, stop));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let event = tokio::time::timeout_at(deadline, feed.recv())
+                .await
+                .expect("the pod runs within the deadline")
+                .expect("the feed keeps up");
+            if event.object()["status"]["phase"] == "Running" {
+                break;
+            }
+        }
+        assert!(given.upgrade().is_none(), "the task still holds its pod");
+        task.abort();
     }
 }

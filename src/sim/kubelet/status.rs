@@ -11,6 +11,8 @@ use std::fmt::Write;
 pub struct Container {
     pub name: String,
     pub image: String,
+    /// `imagePullPolicy` as the spec gives it ("" when it does not).
+    pub pull_policy: String,
     pub image_id: String,
     pub container_id: String,
     pub restart_count: u32,
@@ -25,6 +27,10 @@ impl Container {
         Container {
             name: spec["name"].as_str().unwrap_or_default().to_owned(),
             image: spec["image"].as_str().unwrap_or_default().to_owned(),
+            pull_policy: spec["imagePullPolicy"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             image_id: String::new(),
             container_id: String::new(),
             restart_count: 0,
