@@ -567,7 +567,8 @@ mod watching {
         api.create(&PostParams::default(), &configmap("a", &json!({})))
             .await
             .unwrap();
-        for i in 0..10_001 {
+        // More changes than the history keeps (32 768).
+        for i in 0..40_000 {
             sim.store
                 .mutate("configmaps", "default", "a", |o| o["data"]["k"] = json!(i))
                 .unwrap();
@@ -599,6 +600,42 @@ mod watching {
         .await
         .unwrap();
         assert_eq!(bookmark.metadata.resource_version, now);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_watcher_that_falls_behind_the_live_feed_carries_on_from_the_history() {
+        let (sim, client) = cluster().await;
+        let api: Api<ConfigMap> = Api::namespaced(client, "default");
+        let start = sim.store.revision().to_string();
+        let mut events = api
+            .watch(&WatchParams::default(), &start)
+            .await
+            .unwrap()
+            .boxed();
+        // Nobody reads the watch while 20 000 changes of 2 KB go by: far more than the
+        // connection buffers and the server's live feed (8 192 events) hold, fewer than
+        // its history keeps.
+        const CHANGES: usize = 20_000;
+        let filler = "x".repeat(2048);
+        for i in 0..CHANGES {
+            let object = json!({"metadata": {"name": format!("cm-{i:05}"), "namespace": "default"},
+                                "data": {"filler": filler}});
+            sim.store.create("configmaps", object).unwrap();
+        }
+        for i in 0..CHANGES {
+            let WatchEvent::Added(added) = next_event(&mut events).await else {
+                panic!("change {i} is not an ADDED event")
+            };
+            assert_eq!(added.metadata.name.unwrap(), format!("cm-{i:05}"));
+        }
+        api.create(&PostParams::default(), &configmap("after", &json!({})))
+            .await
+            .unwrap();
+        let WatchEvent::Added(after) = next_event(&mut events).await else {
+            panic!("the watch did not carry on")
+        };
+        assert_eq!(after.metadata.name.as_deref(), Some("after"));
         sim.shutdown().await;
     }
 

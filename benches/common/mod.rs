@@ -78,6 +78,19 @@ impl Server {
     pub fn port(&self) -> u16 {
         self.port
     }
+
+    /// How many watch requests it has served so far, from its `/metrics`.
+    pub async fn watch_requests(&self) -> Result<u64, Failure> {
+        let request = axum::http::Request::get("/metrics").body(Vec::new())?;
+        let text = self.client.request_text(request).await?;
+        Ok(text
+            .lines()
+            .filter(|line| {
+                line.starts_with("apiserver_request_total{") && line.contains("verb=\"WATCH\"")
+            })
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum())
+    }
 }
 
 /// The port of `kos sim: serving on http://127.0.0.1:PORT (kubeconfig: …)`.

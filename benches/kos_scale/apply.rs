@@ -30,6 +30,10 @@ pub struct ApplyRun {
 
 /// What watching the applied objects took.
 pub struct WatchRun {
+    /// Watch requests the server saw from kos: the watches it opened.
+    pub watches: u64,
+    /// TCP connections kos held most of the time: its watches, and the kept-alive
+    /// connections left over from its first lists, all sent at once.
     pub connections: usize,
     /// The watches kos plans for these objects: a kind's watch per namespace, the
     /// children's kinds, Events per namespace.
@@ -65,6 +69,7 @@ pub async fn run(runs: usize) -> Result<(Vec<ApplyRun>, WatchRun), Failure> {
 }
 
 async fn watch(server: &Server, file: &Path) -> Result<WatchRun, Failure> {
+    let watches_before = server.watch_requests().await?;
     let child = process::spawn(
         Command::new(kos())
             .args([
@@ -84,7 +89,9 @@ async fn watch(server: &Server, file: &Path) -> Result<WatchRun, Failure> {
     let port = server.port();
     let finished =
         tokio::task::spawn_blocking(move || process::measure(child, Some(port))).await??;
-    succeeded("kos watch", finished).map(|finished| WatchRun {
+    let finished = succeeded("kos watch", finished)?;
+    Ok(WatchRun {
+        watches: server.watch_requests().await? - watches_before,
         connections: finished.connections,
         // Namespaces (named, cluster-wide) + per namespace: its kinds, ReplicaSets and
         // Pods (the Deployments' children), Events.

@@ -141,15 +141,23 @@ async fn bench() -> Result<bool, Failure> {
     });
     rows.push(Row {
         metric: format!(
-            "connections, {} objects in {} namespaces",
+            "watches, {} objects in {} namespaces",
             apply::OBJECTS,
             apply::NAMESPACES
         ),
-        median: watch.connections.to_string(),
+        median: watch.watches.to_string(),
         p99: format!("plan {}", watch.planned),
         target: "per kind".to_owned(),
-        // One more is the kept-alive connection of the requests before the watches.
-        met: watch.connections <= watch.planned + 1,
+        met: watch.watches == watch.planned as u64,
+    });
+    rows.push(Row {
+        metric: "  TCP connections held (watches + idle)".to_owned(),
+        median: watch.connections.to_string(),
+        p99: format!("plan {}", watch.planned),
+        target: "<= 2 x plan".to_owned(),
+        // The first lists go out together; each may leave one kept-alive connection idle
+        // beside the watch that follows it: bounded by the kinds, never by the objects.
+        met: watch.connections <= 2 * watch.planned,
     });
     Ok(common::print_table(&rows))
 }

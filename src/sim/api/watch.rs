@@ -244,16 +244,7 @@ async fn run(
             }
             revision
         }
-        Start::Resume(missed, revision) => {
-            let mut last = revision;
-            for event in missed {
-                last = last.max(event.revision);
-                if let Some(line) = plan.change(&event) {
-                    send(sender, line).await?;
-                }
-            }
-            last
-        }
+        Start::Resume(missed, revision) => replay(&plan, missed, revision, sender).await?,
     };
     let Some(mut receiver) = receiver else {
         return Ok(());
@@ -279,11 +270,40 @@ async fn run(
                     }
                 }
                 Ok(_) => {}
-                // Too slow (lagged) or the store is gone: end the stream; clients re-watch.
-                Err(_) => return Ok(()),
+                // Too slow for the live feed: carry on from the history, as a real API
+                // server's watch cache serves a watcher that fell behind. Past the history
+                // the stream ends; the client's re-watch then gets 410 and relists.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let namespace = plan.namespace.as_deref();
+                    let Ok((missed, fresh)) = plan.api.store.watch_from(&plan.key, namespace, last)
+                    else {
+                        return Ok(());
+                    };
+                    receiver = fresh;
+                    last = replay(&plan, missed, last, sender).await?;
+                }
+                // The store is gone.
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
             },
         }
     }
+}
+
+/// Sends the changes a watch missed after `revision`; returns the last one's revision.
+async fn replay(
+    plan: &Plan,
+    missed: Vec<Arc<Event>>,
+    revision: u64,
+    sender: &mpsc::Sender<Bytes>,
+) -> Result<u64, Closed> {
+    let mut last = revision;
+    for event in missed {
+        last = last.max(event.revision);
+        if let Some(line) = plan.change(&event) {
+            send(sender, line).await?;
+        }
+    }
+    Ok(last)
 }
 
 #[cfg(test)]
