@@ -605,6 +605,7 @@ mod watching {
 
     #[tokio::test]
     async fn a_watcher_that_falls_behind_the_live_feed_carries_on_from_the_history() {
+        const CHANGES: usize = 20_000;
         let (sim, client) = cluster().await;
         let api: Api<ConfigMap> = Api::namespaced(client, "default");
         let start = sim.store.revision().to_string();
@@ -616,7 +617,6 @@ mod watching {
         // Nobody reads the watch while 20 000 changes of 2 KB go by: far more than the
         // connection buffers and the server's live feed (8 192 events) hold, fewer than
         // its history keeps.
-        const CHANGES: usize = 20_000;
         let filler = "x".repeat(2048);
         for i in 0..CHANGES {
             let object = json!({"metadata": {"name": format!("cm-{i:05}"), "namespace": "default"},

@@ -28,6 +28,7 @@ use crate::sim::faults::Faults;
 use crate::sim::logs::Logs;
 use crate::sim::resources::Registry;
 use crate::sim::store::Store;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,7 +157,15 @@ impl Server {
                 // Open watch streams end, so that the graceful shutdown can finish.
                 epoch.send_modify(|epoch| *epoch += 1);
             };
-            let serving = axum::serve(listener, self.router.clone()).with_graceful_shutdown(signal);
+            // Watch events are small writes: with Nagle's algorithm on, one waits for the
+            // client's delayed ACK (40 ms). Real API servers (Go) turn it off.
+            let listening = listener.tap_io(|stream| {
+                if let Err(error) = stream.set_nodelay(true) {
+                    tracing::debug!(%error, "cannot set TCP_NODELAY");
+                }
+            });
+            let serving =
+                axum::serve(listening, self.router.clone()).with_graceful_shutdown(signal);
             if let Err(error) = serving.await {
                 tracing::error!(%error, "the simulated API server failed");
                 return;
