@@ -192,7 +192,69 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         "metadata": metadata,
     });
     let size = items.iter().map(Item::json_len).sum();
-    Ok(list_response(&head, (&items, size), Item::write_json))
+    Ok(list_response(&head, (&items, size), write_list_item))
+}
+
+/// Writes `item` as a real API server writes a list's items: without `apiVersion` and
+/// `kind`, which only the list carries (kubernetes/kubernetes#3030). Clients must not
+/// depend on them, so neither may the simulator hand them out.
+fn write_list_item(item: &Item, out: &mut Vec<u8>) {
+    let start = out.len();
+    item.write_json(out);
+    let stripped = without_type_meta(&out[start..]);
+    if let Some(stripped) = stripped {
+        out.truncate(start);
+        out.extend_from_slice(&stripped);
+    }
+}
+
+/// The JSON object `json` without its `apiVersion` and `kind` members; `None` when it has
+/// neither (or is not an object). The other members are copied as they are, in order.
+fn without_type_meta(json: &[u8]) -> Option<Vec<u8>> {
+    let Members(members) = serde_json::from_slice(json).ok()?;
+    let is_type_meta = |key: &str| key == "apiVersion" || key == "kind";
+    if !members.iter().any(|(key, _)| is_type_meta(key)) {
+        return None;
+    }
+    let mut stripped = Vec::with_capacity(json.len());
+    stripped.push(b'{');
+    for (key, value) in members.iter().filter(|(key, _)| !is_type_meta(key)) {
+        if stripped.len() > 1 {
+            stripped.push(b',');
+        }
+        // A string always serializes.
+        let _ = serde_json::to_writer(&mut stripped, key);
+        stripped.push(b':');
+        stripped.extend_from_slice(value.get().as_bytes());
+    }
+    stripped.push(b'}');
+    Some(stripped)
+}
+
+/// A JSON object's members in order, their values left as text.
+struct Members<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Members<'a>, M::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
 }
 
 /// The Table of `objects` kubectl asked for (`application/json;as=Table`), with the
@@ -623,6 +685,22 @@ fn selector_text(selector: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_items_leave_out_api_version_and_kind_and_keep_the_rest_in_order() {
+        let object = br#"{"apiVersion":"v1","data":{"a\"b":"1"},"kind":"ConfigMap","metadata":{"name":"x","kind":"inner"}}"#;
+        let stripped = without_type_meta(object).unwrap();
+        assert_eq!(
+            String::from_utf8(stripped).unwrap(),
+            r#"{"data":{"a\"b":"1"},"metadata":{"name":"x","kind":"inner"}}"#
+        );
+        assert_eq!(without_type_meta(br#"{"metadata":{}}"#), None);
+        assert_eq!(without_type_meta(b"[1]"), None);
+        assert_eq!(
+            without_type_meta(br#"{"kind":"Pod"}"#).as_deref(),
+            Some(&b"{}"[..])
+        );
+    }
 
     #[test]
     fn continue_tokens_round_trip_and_reject_garbage() {
