@@ -22,6 +22,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+/// How many digest entries get their Events and logs read from the cluster.
+const DIGEST_READS: usize = 20;
+
 /// How long reading one container's log for the digest may take.
 const LOG_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -75,7 +78,12 @@ impl Options {
 /// Tracks `roots` until the verdict and prints it; returns the exit code.
 pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Result<ExitCode> {
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
-    let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
+    let mut watch = watch::spawn(
+        cluster.client.clone(),
+        cluster.server.clone(),
+        roots,
+        watch::Events::Skip,
+    );
     let ctrl_c = async {
         // Without a signal handler there is no Ctrl-C to wait for.
         if tokio::signal::ctrl_c().await.is_err() {
@@ -276,24 +284,35 @@ impl Printer {
     }
 }
 
-/// The digest, with the log lines of failing containers read from the cluster. Warning
-/// Events the watch has not delivered yet (a verdict can come within milliseconds of the
-/// failure) are read from the cluster too.
+/// The digest, with the Warning Events of its objects and the log lines of failing
+/// containers read from the cluster (the headless watch does not follow Events). Only the
+/// first [`DIGEST_READS`] entries, failed ones first, are read: a timeout with thousands
+/// of pods still starting must not make thousands of requests before kos can exit.
 async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry> {
-    let mut entries = Vec::new();
-    for (mut entry, request) in digest::assemble(world) {
+    let mut entries = digest::assemble(world);
+    let statuses: Vec<Status> = entries.iter().map(|(entry, _)| entry.status).collect();
+    for index in to_read(&statuses) {
+        let (entry, request) = &mut entries[index];
         if entry.warnings.is_empty()
             && let Some(namespace) = &entry.namespace
         {
             let rows = read_events(cluster, namespace, &entry.kind, &entry.name).await;
             entry.warnings = digest::warnings(&rows);
         }
-        if let Some(request) = request {
+        if let Some(request) = request.take() {
             entry.logs = Some(read_logs(cluster, &request).await);
         }
-        entries.push(entry);
     }
-    entries
+    entries.into_iter().map(|(entry, _)| entry).collect()
+}
+
+/// Which digest entries (by index) get their Events and logs read: failed ones first, then
+/// the rest in order, at most [`DIGEST_READS`].
+fn to_read(statuses: &[Status]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..statuses.len()).collect();
+    order.sort_by_key(|&i| statuses[i] != Status::Failed);
+    order.truncate(DIGEST_READS);
+    order
 }
 
 /// The Events about one object, oldest first; none when they cannot be read (they only
@@ -392,6 +411,17 @@ fn finish(
 mod tests {
     use super::*;
     use crate::model::TrackedObject;
+
+    #[test]
+    fn the_digest_reads_failed_objects_first_and_no_more_than_its_budget() {
+        let mut statuses = vec![Status::InProgress; 30];
+        statuses[25] = Status::Failed;
+        statuses[3] = Status::Failed;
+        let order = to_read(&statuses);
+        assert_eq!(order.len(), DIGEST_READS);
+        assert_eq!(order[..3], [3, 25, 0]);
+        assert_eq!(to_read(&statuses[..2]), [0, 1]);
+    }
 
     fn options(format: Format, timeout: u64, stabilize: u64) -> Options {
         Options {

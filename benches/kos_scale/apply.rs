@@ -35,8 +35,8 @@ pub struct WatchRun {
     /// TCP connections kos held most of the time: its watches, and the kept-alive
     /// connections left over from its first lists, all sent at once.
     pub connections: usize,
-    /// The watches kos plans for these objects: a kind's watch per namespace, the
-    /// children's kinds, Events per namespace.
+    /// The watches kos plans for these objects: a kind's watch per namespace and the
+    /// children's kinds.
     pub planned: usize,
 }
 
@@ -94,8 +94,8 @@ async fn watch(server: &Server, file: &Path) -> Result<WatchRun, Failure> {
         watches: server.watch_requests().await? - watches_before,
         connections: finished.connections,
         // Namespaces (named, cluster-wide) + per namespace: its kinds, ReplicaSets and
-        // Pods (the Deployments' children), Events.
-        planned: 1 + NAMESPACES * (KINDS.len() + 3),
+        // Pods (the Deployments' children). `kos watch` follows no Events.
+        planned: 1 + NAMESPACES * (KINDS.len() + 2),
     })
 }
 

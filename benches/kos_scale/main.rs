@@ -245,9 +245,9 @@ fn memory_row(rollouts: &[Vec<Rollout>]) -> Row {
 }
 
 /// kos's connections for a Deployment: the same whatever its size, one per planned watch
-/// (the Deployment by name, its `ReplicaSets`, its Pods, the namespace's Events).
+/// (the Deployment by name, its `ReplicaSets`, its Pods; `kos watch` follows no Events).
 fn connections_row(rollouts: &[Vec<Rollout>]) -> Row {
-    const PLANNED: usize = 4;
+    const PLANNED: usize = 3;
     let typical = |runs: &[Rollout]| median(runs.iter().map(|r| r.kos_connections));
     let (small, large) = (typical(&rollouts[0]), typical(&rollouts[1]));
     Row {

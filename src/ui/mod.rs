@@ -52,7 +52,12 @@ pub async fn track(
 ) -> color_eyre::Result<ExitCode> {
     let options = Options::from_args(args, false);
     let world = World::new(roots.iter().map(|r| r.key.clone()).collect());
-    let mut watch = watch::spawn(cluster.client.clone(), cluster.server.clone(), roots);
+    let mut watch = watch::spawn(
+        cluster.client.clone(),
+        cluster.server.clone(),
+        roots,
+        watch::Events::Follow,
+    );
     let diffs = futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).flat_map(|update| {
         // A batch's diffs come out together, all ready at once: the loop takes them in one go.
         futures::stream::iter(match update {

@@ -1,6 +1,6 @@
 //! The watch actor: one kube-rs watcher per (kind, namespace) in use — never one per object
-//! — plus one Events watch per namespace, merged into one loop that keeps the owner graph
-//! and sends [`Diff`]s over a channel.
+//! — plus, for the view, one Events watch per namespace, merged into one loop that keeps
+//! the owner graph and sends [`Diff`]s over a channel.
 //!
 //! Watchers relist on 410 Gone and back off on errors (kube-runtime does both); a request the
 //! server forbids is fatal and reported as [`Update::Error`]. The actor never prints and
@@ -94,10 +94,24 @@ impl Drop for Watch {
     }
 }
 
+/// Whether a watch also follows the Events of the namespaces in use. The view shows them in
+/// an object's details; the headless modes print none while they run and read the few their
+/// digest needs at the end, so following every Event of a big rollout (as many as its pod
+/// changes) would only double their work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Events {
+    Follow,
+    Skip,
+}
+
+/// How many rounds of diffs may wait for a front end that is behind: beyond that the
+/// watches stop reading, and the API server holds what is not read yet.
+const ROUNDS: usize = 16;
+
 /// Starts watching `roots` and their descendants.
-pub fn spawn(client: Client, server: String, roots: Vec<Root>) -> Watch {
-    let (sender, updates) = mpsc::channel(1024);
-    let task = tokio::spawn(run(client, server, roots, sender));
+pub fn spawn(client: Client, server: String, roots: Vec<Root>, events: Events) -> Watch {
+    let (sender, updates) = mpsc::channel(ROUNDS);
+    let task = tokio::spawn(run(client, server, plan(&roots, events), roots, sender));
     Watch { updates, task }
 }
 
@@ -113,9 +127,9 @@ fn child_resources(kind: &str) -> Vec<ApiResource> {
 }
 
 /// The watches `roots` need: children's kinds watched namespace-wide, a root's kind narrowed
-/// to its name when it is the only object of that kind and namespace, and one Events watch
-/// per namespace in use.
-pub fn plan(roots: &[Root]) -> Vec<WatchSpec> {
+/// to its name when it is the only object of that kind and namespace, and, when `events`
+/// says so, one Events watch per namespace in use.
+pub fn plan(roots: &[Root], events: Events) -> Vec<WatchSpec> {
     let mut specs: Vec<WatchSpec> = Vec::new();
     let mut want = |resource: &ApiResource, namespace: Option<&String>, name: Option<&str>| {
         let same = |s: &WatchSpec| {
@@ -143,6 +157,9 @@ pub fn plan(roots: &[Root]) -> Vec<WatchSpec> {
         for child in child_resources(&root.key.kind) {
             want(&child, root.key.namespace.as_ref(), None);
         }
+    }
+    if events == Events::Skip {
+        return specs;
     }
     let mut namespaces: Vec<&String> = roots
         .iter()
@@ -237,8 +254,13 @@ fn event_seen(event: watcher::Event<object::Event>) -> Option<Seen> {
     }
 }
 
-async fn run(client: Client, server: String, roots: Vec<Root>, sender: mpsc::Sender<Update>) {
-    let specs = plan(&roots);
+async fn run(
+    client: Client,
+    server: String,
+    specs: Vec<WatchSpec>,
+    roots: Vec<Root>,
+    sender: mpsc::Sender<Update>,
+) {
     // Each watch reads, decodes and summarizes in a task of its own, so that a big list on
     // one (tens of thousands of Events) does not leave the others' connections unread until
     // the server cuts them off as too slow. Dropping the set (with this task) stops them.
@@ -396,7 +418,7 @@ mod tests {
     #[test]
     fn watches_list_any_version_in_one_piece_narrowed_to_a_lone_name() {
         let roots = [root::<Deployment>("Deployment", Some("shop"), "web")];
-        let specs = plan(&roots);
+        let specs = plan(&roots, Events::Follow);
         for spec in &specs {
             let config = config(spec);
             assert_eq!(config.list_semantic, watcher::ListSemantic::Any);
@@ -418,7 +440,7 @@ mod tests {
             root::<Pod>("Pod", Some("shop"), "debug"),
             root::<Deployment>("Deployment", Some("other"), "solo"),
         ];
-        let specs = plan(&roots);
+        let specs = plan(&roots, Events::Follow);
         let find = |plural: &str, ns: Option<&str>, events: bool| {
             specs
                 .iter()
@@ -450,5 +472,8 @@ mod tests {
         assert_eq!(find("events", Some("shop"), true).len(), 1);
         assert_eq!(find("events", Some("other"), true).len(), 1);
         assert_eq!(specs.len(), 9);
+        let without_events = plan(&roots, Events::Skip);
+        assert!(without_events.iter().all(|s| !s.events));
+        assert_eq!(without_events.len(), 7);
     }
 }
