@@ -8,6 +8,7 @@
 use crate::cli::ClusterArgs;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
+use rand::Rng;
 use std::time::Duration;
 
 /// How long to wait for a TCP (and TLS) connection before calling the cluster unreachable.
@@ -140,7 +141,9 @@ where
     loop {
         match request().await {
             Err(error) if is_transient(&error) => {
-                let wait = retry_after(&error).unwrap_or(delay).min(MAX_RETRY_DELAY);
+                let wait = retry_after(&error)
+                    .unwrap_or_else(|| jittered(delay))
+                    .min(MAX_RETRY_DELAY);
                 if tokio::time::Instant::now() + wait >= deadline {
                     return Err(error);
                 }
@@ -151,6 +154,12 @@ where
             result => return result,
         }
     }
+}
+
+/// `delay`, give or take half. Without jitter, retries whose waits reach the cap keep step
+/// with a server that restarts on a fixed period and can land in its outage every time.
+fn jittered(delay: Duration) -> Duration {
+    delay.mul_f64(rand::rng().random_range(0.5..1.5))
 }
 
 /// The wait a 429 (or 5xx) asks for in its Status details.
@@ -225,6 +234,18 @@ pub async fn connect(args: &ClusterArgs) -> Result<Cluster, ConnectError> {
 mod tests {
     use super::*;
     use kube::core::Status;
+
+    #[test]
+    fn retry_waits_are_jittered_around_the_back_off() {
+        let delay = Duration::from_secs(2);
+        let waits: Vec<Duration> = (0..200).map(|_| jittered(delay)).collect();
+        assert!(waits.iter().all(|w| *w >= delay / 2 && *w < delay * 3 / 2));
+        let early = waits.iter().filter(|w| **w < delay).count();
+        assert!(
+            (40..160).contains(&early),
+            "{early} of 200 below the back-off"
+        );
+    }
 
     fn api_error(code: u16, message: &str) -> kube::Error {
         let mut status = Status::failure(message, "Forbidden");
