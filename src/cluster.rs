@@ -142,7 +142,7 @@ where
         match request().await {
             Err(error) if is_transient(&error) => {
                 let wait = retry_after(&error)
-                    .unwrap_or_else(|| jittered(delay))
+                    .unwrap_or_else(|| jittered(delay, 0.5))
                     .min(MAX_RETRY_DELAY);
                 if tokio::time::Instant::now() + wait >= deadline {
                     return Err(error);
@@ -156,10 +156,11 @@ where
     }
 }
 
-/// `delay`, give or take half. Without jitter, retries whose waits reach the cap keep step
-/// with a server that restarts on a fixed period and can land in its outage every time.
-fn jittered(delay: Duration) -> Duration {
-    delay.mul_f64(rand::rng().random_range(0.5..1.5))
+/// `delay`, give or take `spread` of it (0.5: half). Without jitter, retries whose waits
+/// reach the cap keep step with a server that restarts on a fixed period and can land in its
+/// outage every time, and watches cut at once all come back in the same instant.
+pub fn jittered(delay: Duration, spread: f64) -> Duration {
+    delay.mul_f64(rand::rng().random_range(1.0 - spread..1.0 + spread))
 }
 
 /// The wait a 429 (or 5xx) asks for in its Status details.
@@ -238,7 +239,7 @@ mod tests {
     #[test]
     fn retry_waits_are_jittered_around_the_back_off() {
         let delay = Duration::from_secs(2);
-        let waits: Vec<Duration> = (0..200).map(|_| jittered(delay)).collect();
+        let waits: Vec<Duration> = (0..200).map(|_| jittered(delay, 0.5)).collect();
         assert!(waits.iter().all(|w| *w >= delay / 2 && *w < delay * 3 / 2));
         let early = waits.iter().filter(|w| **w < delay).count();
         assert!(

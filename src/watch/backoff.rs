@@ -6,7 +6,6 @@
 //! Here the wait grows from 100 ms to at most 3 s, and every success starts it over.
 
 use kube::runtime::utils::Backoff;
-use rand::Rng;
 use std::time::Duration;
 
 const FIRST: Duration = Duration::from_millis(100);
@@ -31,7 +30,7 @@ impl Iterator for WatchBackoff {
     fn next(&mut self) -> Option<Duration> {
         let base = self.next;
         self.next = (self.next * 2).min(LONGEST);
-        Some(base.mul_f64(rand::rng().random_range(0.8..1.2)))
+        Some(crate::cluster::jittered(base, 0.2))
     }
 }
 
