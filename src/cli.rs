@@ -37,7 +37,7 @@ pub enum Command {
     },
     /// Print the manual page (roff) to stdout
     Man,
-    /// The simulated cluster (DESIGN.md section 6)
+    /// The simulated cluster that `kos demo` and the tests run on
     #[command(subcommand)]
     Sim(SimCommand),
     /// Start the embedded simulated cluster, apply a bundled example to it and show the
@@ -48,31 +48,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// Serve the simulated cluster over HTTP until Ctrl-C or SIGTERM
-    Serve(SimServeArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct SimServeArgs {
-    /// The address to listen on; port 0 picks a free port
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub addr: std::net::SocketAddr,
-    /// Write a kubeconfig (context kos-sim) for this cluster to FILE
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig_out: Option<PathBuf>,
-    /// Run the simulated clock X times faster
-    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = speed_arg)]
-    pub speed: f64,
-    /// Inject API faults: a comma-separated list of drop-watch=DUR, gone-on-rewatch=P,
-    /// error-rate=P, latency=DUR, restart-every=DUR, forbid=VERB:RESOURCE
-    #[arg(long, value_name = "SPEC", value_parser = faults_arg)]
-    pub faults: Option<std::sync::Arc<crate::sim::faults::Faults>>,
-}
-
-/// A `--faults` value.
-fn faults_arg(text: &str) -> Result<std::sync::Arc<crate::sim::faults::Faults>, String> {
-    text.parse()
-        .map(std::sync::Arc::new)
-        .map_err(|e: crate::sim::faults::FaultsError| e.to_string())
+    Serve(kos_sim::serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -81,7 +57,7 @@ pub struct DemoArgs {
     #[arg(long, value_enum, default_value_t = DemoScenario::Healthy)]
     pub scenario: DemoScenario,
     /// Run the simulated clock X times faster
-    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = speed_arg)]
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = kos_sim::serve::speed_arg)]
     pub speed: f64,
     /// Step execution timeout [default: 5m]
     #[arg(long, value_name = "DUR", value_parser = duration_arg)]
@@ -111,14 +87,6 @@ pub enum DemoScenario {
     Job,
     /// a Deployment of 1 000 replicas
     Big,
-}
-
-/// A `--speed` value: a positive number.
-fn speed_arg(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
-        _ => Err(format!("{text:?} is not a positive number")),
-    }
 }
 
 /// Where manifests come from: `-f` (repeatable) and `-R`.

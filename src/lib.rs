@@ -19,7 +19,6 @@ pub mod headless;
 pub mod manifest;
 pub mod model;
 pub mod output;
-pub mod sim;
 pub mod status;
 pub mod tracker;
 pub mod ui;

@@ -1,4 +1,5 @@
-//! What the benches share: a `kos sim serve` child process, a process's memory as
+//! What the benches share (kos's and the simulator's): a simulated cluster's server as a
+//! child process, a process's memory as
 //! `/proc/PID/status` tells it, and the percentile/printing helpers of their reports.
 //!
 //! Benches only: nothing here may be used by kos itself or by `cargo test`.
@@ -8,20 +9,14 @@
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-/// The kos binary the bench runs: cargo's build of this tree (the bench profile:
-/// optimised), or `KOS_SCALE_BIN` to measure another build (a "before" for a fix).
-pub fn kos() -> PathBuf {
-    std::env::var_os("KOS_SCALE_BIN")
-        .map_or_else(|| env!("CARGO_BIN_EXE_kos").into(), PathBuf::from)
-}
-
-/// A `kos sim serve` child process, killed when dropped.
+/// A simulated cluster's server as a child process, killed when dropped.
 pub struct Server {
     child: tokio::process::Child,
     pub client: Client,
@@ -31,14 +26,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the simulated cluster with `args` added to `kos sim serve`, and connects.
-    pub async fn start(args: &[&str]) -> Result<Server, Failure> {
+    /// Runs `serve` (a program and its arguments up to the serve command's flags, such as
+    /// `kos sim serve`) with `args` and `--kubeconfig-out`, and connects.
+    pub async fn start(serve: &[&OsStr], args: &[&str]) -> Result<Server, Failure> {
         let dir = tempfile::tempdir()?;
         let kubeconfig = dir.path().join("kubeconfig");
-        let mut child = tokio::process::Command::new(kos())
-            .args(["sim", "serve", "--kubeconfig-out"])
-            .arg(&kubeconfig)
+        let (program, serve_args) = serve.split_first().ok_or("no server program")?;
+        let mut child = tokio::process::Command::new(program)
+            .args(serve_args)
             .args(args)
+            .arg("--kubeconfig-out")
+            .arg(&kubeconfig)
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()?;
@@ -46,7 +44,7 @@ impl Server {
         let mut lines = BufReader::new(stdout).lines();
         let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
             .await??
-            .ok_or("kos sim serve exited at start")?;
+            .ok_or("the server exited at start")?;
         println!("server: {first}");
         // Keep draining stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });

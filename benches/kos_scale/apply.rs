@@ -2,8 +2,9 @@
 //! namespaces (fresh ones each run), then `kos watch` of the same objects, counting its
 //! connections to the API server: one watch per kind and namespace, not per object.
 
-use crate::common::{Failure, Server, kos};
+use crate::common::{Failure, Server};
 use crate::process::{self, Finished};
+use crate::{kos, sim_serve};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -42,7 +43,7 @@ pub struct WatchRun {
 
 /// Applies a fresh set of objects `runs` times, then watches the last set.
 pub async fn run(runs: usize) -> Result<(Vec<ApplyRun>, WatchRun), Failure> {
-    let server = Server::start(&["--speed", "10"]).await?;
+    let server = sim_serve(&["--speed", "10"]).await?;
     let dir = tempfile::tempdir()?;
     let mut applies = Vec::with_capacity(runs);
     let mut last = dir.path().join("none.yaml");

@@ -22,12 +22,31 @@ mod process;
 mod rollout;
 mod view;
 
-use common::{Failure, Row, ms, percentile};
+use common::{Failure, Row, Server, ms, percentile};
 use rollout::Rollout;
+use std::ffi::OsStr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 const SIZES: [usize; 2] = [3_000, 5_000];
+
+/// The kos binary the bench runs: cargo's build of this tree (the bench profile:
+/// optimised), or `KOS_SCALE_BIN` to measure another build (a "before" for a fix).
+pub fn kos() -> PathBuf {
+    std::env::var_os("KOS_SCALE_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_kos").into(), PathBuf::from)
+}
+
+/// `kos sim serve ARGS` of the kos under test, connected.
+pub async fn sim_serve(args: &[&str]) -> Result<Server, Failure> {
+    let kos = kos();
+    Server::start(
+        &[kos.as_os_str(), OsStr::new("sim"), OsStr::new("serve")],
+        args,
+    )
+    .await
+}
 const RSS_TARGET_MB: [u64; 2] = [100, 150];
 const DELAY_TARGET_S: f64 = 0.5;
 const FRAME_TARGET: Duration = Duration::from_millis(8);

@@ -4,8 +4,9 @@
 //! long after kubectl it reaches its verdict. Then the full-screen view, in tmux, idling
 //! after the verdict.
 
-use crate::common::{Failure, Server, kos};
+use crate::common::{Failure, Server};
 use crate::process::{self, Finished};
+use crate::{kos, sim_serve};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
@@ -52,7 +53,7 @@ pub async fn run(
     speed: &str,
     idle: bool,
 ) -> Result<(Rollout, Option<Result<f64, String>>), Failure> {
-    let server = Server::start(&["--speed", speed]).await?;
+    let server = sim_serve(&["--speed", speed]).await?;
     create(&server, replicas).await?;
     let kubeconfig = server.kubeconfig().to_owned();
     let started = Instant::now();

@@ -1,0 +1,50 @@
+//! The simulated cluster's control plane: the three Nodes, and every controller that turns
+//! specs into children and status (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
+//! CronJob, Service, PersistentVolumeClaim, garbage collection), plus the kubelet that runs
+//! pods (`sim::kubelet`).
+//!
+//! They reach the cluster only through the in-process [`Store`], never over HTTP, and every
+//! delay goes through the [`Clock`] so that `--speed` scales it. Nothing here serves HTTP.
+
+// Kubernetes kind and field names (ReplicaSet, maxSurge) are words in these docs, not code.
+#![allow(clippy::doc_markdown)]
+
+pub mod cron;
+pub mod cronjob;
+pub mod daemonset;
+pub mod deployment;
+pub mod events;
+pub mod gc;
+pub mod job;
+pub mod nodes;
+pub mod objects;
+pub mod replicaset;
+pub mod rolling;
+pub mod runner;
+pub mod services;
+pub mod statefulset;
+
+use crate::clock::Clock;
+use crate::logs::Logs;
+use crate::store::Store;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+/// Creates the Nodes and starts every controller and the kubelet, each as a task of the
+/// returned set (dropping it stops them all). Must be called inside a tokio runtime.
+pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
+    nodes::create(&store);
+    let ctx = runner::Ctx::new(store, clock);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(crate::kubelet::run(ctx.clone(), logs));
+    tasks.spawn(gc::run(ctx.clone()));
+    tasks.spawn(runner::run(ctx.clone(), replicaset::ReplicaSets));
+    tasks.spawn(runner::run(ctx.clone(), deployment::Deployments::default()));
+    tasks.spawn(runner::run(ctx.clone(), statefulset::StatefulSets));
+    tasks.spawn(runner::run(ctx.clone(), daemonset::DaemonSets));
+    tasks.spawn(runner::run(ctx.clone(), job::Jobs::default()));
+    tasks.spawn(runner::run(ctx.clone(), cronjob::CronJobs::default()));
+    tasks.spawn(runner::run(ctx.clone(), services::Services::default()));
+    tasks.spawn(runner::run(ctx, services::Claims::default()));
+    tasks
+}

@@ -1,0 +1,608 @@
+//! One pod's life on its simulated node, as a task: scheduling (or staying Pending when
+//! unschedulable), image pulls with back-off, init containers in order, container start,
+//! readiness, log lines, exits and restarts with CrashLoopBackOff, and graceful termination
+//! once the pod is deleted. Every delay goes through the clock; every change is written to
+//! the pod's status and told by the Events a kubelet and scheduler write.
+//!
+//! The task owns the pod's status and nothing else: it never changes another object.
+
+use crate::controllers::events::{Involved, Note, Source};
+use crate::controllers::nodes::{self, NODES};
+use crate::controllers::objects::{put, str_at};
+use crate::controllers::runner::Ctx;
+use crate::kubelet::behaviour::{Behaviour, back_off};
+use crate::kubelet::status::{PodState, full_image, hex64, image_id, split_image};
+use crate::logs::{LogKey, Logs};
+use crate::store::{self, Object};
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+const SCHEDULING: Duration = Duration::from_millis(200);
+const PULL: Duration = Duration::from_secs(1);
+const CREATE: Duration = Duration::from_millis(500);
+/// How long ErrImagePull shows before the back-off starts.
+const PULL_ERROR_SHOWN: Duration = Duration::from_secs(2);
+/// How long an init container runs.
+const INIT_RUN: Duration = Duration::from_millis(500);
+/// How long a `ready-failures` pod stays ready, or not ready, before it flips.
+const FLAP: Duration = Duration::from_secs(3);
+/// Time from deletion to removal of a pod whose containers ran.
+const GRACE: Duration = Duration::from_secs(1);
+/// Log lines written per wake-up at most (a pause must not turn into a flood).
+const LINES_PER_WAKE: u64 = 1_000;
+const UNSCHEDULABLE: &str = "0/3 nodes are available: 3 node(s) didn't match Pod's node \
+    affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for \
+    scheduling.";
+
+/// What every pod task shares: the cluster, the logs, the nodes' image caches.
+pub struct Shared {
+    pub ctx: Ctx,
+    pub logs: Logs,
+    images: Mutex<HashSet<(String, String)>>,
+    next_node: AtomicUsize,
+    next_ip: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(ctx: Ctx, logs: Logs) -> Self {
+        Shared {
+            ctx,
+            logs,
+            images: Mutex::default(),
+            next_node: AtomicUsize::new(0),
+            next_ip: AtomicU64::new(0),
+        }
+    }
+
+    fn has_image(&self, node: &str, image: &str) -> bool {
+        let images = self.images.lock().unwrap_or_else(PoisonError::into_inner);
+        images.contains(&(node.to_owned(), image.to_owned()))
+    }
+
+    fn add_image(&self, node: &str, image: &str) {
+        let mut images = self.images.lock().unwrap_or_else(PoisonError::into_inner);
+        images.insert((node.to_owned(), image.to_owned()));
+    }
+}
+
+/// Why a pod's life stopped early.
+enum Stop {
+    /// It was deleted (gracefully): terminate it.
+    Deleted,
+    /// It is gone from the store, or the kubelet let go of it.
+    Gone,
+}
+
+/// Which list a container is in.
+#[derive(Clone, Copy)]
+enum Slot {
+    Init(usize),
+    Main(usize),
+}
+
+struct PodTask<'a> {
+    shared: &'a Shared,
+    /// The pod as its Events name it, at the version last written. Not the whole pod: a
+    /// task lives as long as its pod, and thousands of decoded pods held here were most of
+    /// the simulated cluster's memory.
+    pod: Involved,
+    /// `spec.nodeName` as the pod came ("" until the scheduler's part binds it).
+    assigned_node: String,
+    restart_policy: String,
+    behaviour: Behaviour,
+    state: PodState,
+    stop: watch::Receiver<bool>,
+    source: Source,
+    /// Image pull attempts so far (for `pull-failures`).
+    pulls: u32,
+    /// `ready-failures` still to come.
+    flaps_left: u32,
+}
+
+/// Runs `pod` until it is removed. `stop` turns true when the pod is deleted gracefully;
+/// dropping its sender abandons the pod.
+pub async fn run(shared: std::sync::Arc<Shared>, pod: Object, stop: watch::Receiver<bool>) {
+    let behaviour = Behaviour::of(&pod);
+    let mut task = PodTask {
+        shared: &shared,
+        assigned_node: str_at(&pod, "/spec/nodeName").to_owned(),
+        restart_policy: str_at(&pod, "/spec/restartPolicy").to_owned(),
+        state: PodState::new(&pod["spec"]),
+        flaps_left: behaviour.ready_failures,
+        behaviour,
+        pod: Involved::of(&pod),
+        stop,
+        source: Source {
+            component: "kubelet",
+            host: None,
+        },
+        pulls: 0,
+    };
+    // Everything needed is taken; the task outlives many versions of the pod.
+    drop(pod);
+    match task.live().await {
+        Err(Stop::Gone) => return,
+        Err(Stop::Deleted) => {}
+        Ok(()) => {
+            if task.stop.wait_for(|deleted| *deleted).await.is_err() {
+                return;
+            }
+        }
+    }
+    task.terminate().await;
+}
+
+impl PodTask<'_> {
+    async fn live(&mut self) -> Result<(), Stop> {
+        self.schedule().await?;
+        for i in 0..self.state.init.len() {
+            self.pull(Slot::Init(i)).await?;
+            self.start(Slot::Init(i)).await?;
+            self.write()?;
+            self.pause(INIT_RUN).await?;
+            let now = store::now();
+            self.state.init[i].terminate(0, &now);
+            self.write()?;
+        }
+        let now = store::now();
+        self.state.condition("Initialized", true, None, &now);
+        for i in 0..self.state.containers.len() {
+            self.pull(Slot::Main(i)).await?;
+            self.start(Slot::Main(i)).await?;
+            self.write()?;
+        }
+        self.state.phase = "Running";
+        self.write()?;
+        self.serve().await
+    }
+
+    /// Binds the pod to a node (the scheduler's part), or keeps it Pending.
+    async fn schedule(&mut self) -> Result<(), Stop> {
+        let assigned = self.assigned_node.clone();
+        let node = if assigned.is_empty() {
+            let scheduler = Source::controller("default-scheduler");
+            if self.behaviour.unschedulable {
+                let now = store::now();
+                let reason = Some(("Unschedulable", UNSCHEDULABLE.to_owned()));
+                self.state.condition("PodScheduled", false, reason, &now);
+                self.write()?;
+                let note = Note::warning("FailedScheduling", UNSCHEDULABLE);
+                self.shared
+                    .ctx
+                    .events
+                    .record_about(&scheduler, &self.pod, &note);
+                return self.stopped().await;
+            }
+            self.pause(SCHEDULING).await?;
+            let turn = self.shared.next_node.fetch_add(1, Ordering::Relaxed);
+            let node = NODES[turn % NODES.len()].to_owned();
+            let bound = self
+                .shared
+                .ctx
+                .store
+                .mutate("pods", &self.pod.namespace, &self.pod.name, |pod| {
+                    put(pod, &["spec", "nodeName"], json!(node));
+                })
+                .map_err(|_| Stop::Gone)?;
+            self.pod = Involved::of(&bound);
+            let message = format!(
+                "Successfully assigned {}/{} to {node}",
+                self.pod.namespace, self.pod.name
+            );
+            self.shared.ctx.events.record_about(
+                &scheduler,
+                &self.pod,
+                &Note::normal("Scheduled", message),
+            );
+            node
+        } else {
+            assigned
+        };
+        let now = store::now();
+        self.state.condition("PodScheduled", true, None, &now);
+        // The sandbox (network, IP) is up: containers can start.
+        self.state
+            .condition("PodReadyToStartContainers", true, None, &now);
+        let incomplete: Vec<&str> = self.state.init.iter().map(|c| c.name.as_str()).collect();
+        if incomplete.is_empty() {
+            self.state.condition("Initialized", true, None, &now);
+        } else {
+            let message = format!(
+                "containers with incomplete status: [{}]",
+                incomplete.join(" ")
+            );
+            let reason = Some(("ContainersNotInitialized", message));
+            self.state.condition("Initialized", false, reason, &now);
+        }
+        self.state.readiness(&now);
+        self.state.host_ip = Some(nodes::host_ip(&node));
+        let serial = self.shared.next_ip.fetch_add(1, Ordering::Relaxed);
+        self.state.pod_ip = Some(nodes::pod_ip(&node, serial));
+        self.state.start_time = Some(now);
+        self.source.host = Some(node);
+        self.write()
+    }
+
+    /// Pulls a container's image, failing (with back-off) as its tag and annotations say.
+    async fn pull(&mut self, slot: Slot) -> Result<(), Stop> {
+        let (image, policy) = {
+            let container = self.container(slot);
+            (container.image.clone(), container.pull_policy.clone())
+        };
+        let node = self.source.host.clone().unwrap_or_default();
+        let (_, tag) = split_image(&image);
+        let policy = match policy.as_str() {
+            "" if tag == "latest" => "Always",
+            "" => "IfNotPresent",
+            other => other,
+        };
+        let forced = self.pulls < self.behaviour.pull_failures;
+        if policy != "Always" && !forced && self.shared.has_image(&node, &image) {
+            let message = format!("Container image \"{image}\" already present on machine");
+            self.note(slot, Note::normal("Pulled", message));
+            self.container(slot).image_id = image_id(&image);
+            return Ok(());
+        }
+        let mut failures = 0;
+        loop {
+            self.pulls += 1;
+            self.note(
+                slot,
+                Note::normal("Pulling", format!("Pulling image \"{image}\"")),
+            );
+            self.pause(PULL).await?;
+            let failure = if tag == "doesnotexist" {
+                let full = full_image(&image);
+                Some(format!(
+                    "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed \
+                     to pull and unpack image \"{full}\": failed to resolve reference \
+                     \"{full}\": {full}: not found"
+                ))
+            } else if self.pulls <= self.behaviour.pull_failures {
+                Some(format!(
+                    "Failed to pull image \"{image}\": rpc error: code = Unknown desc = failed \
+                     to pull and unpack image \"{}\": failed to copy: httpReadSeeker: failed \
+                     open: unexpected status code 503 Service Unavailable",
+                    full_image(&image)
+                ))
+            } else {
+                None
+            };
+            let Some(message) = failure else {
+                let size = 10_000_000 + u64::from(image.len() as u32) * 1_234_567;
+                let message = format!(
+                    "Successfully pulled image \"{image}\" in 1s (1s including waiting). \
+                     Image size: {size} bytes."
+                );
+                self.note(slot, Note::normal("Pulled", message));
+                self.shared.add_image(&node, &image);
+                self.container(slot).image_id = image_id(&image);
+                return Ok(());
+            };
+            failures += 1;
+            self.note(slot, Note::warning("Failed", message.clone()));
+            self.note(slot, Note::warning("Failed", "Error: ErrImagePull"));
+            self.container(slot).wait("ErrImagePull", Some(message));
+            self.write()?;
+            self.pause(PULL_ERROR_SHOWN).await?;
+            let back_off_message = format!("Back-off pulling image \"{image}\"");
+            self.note(slot, Note::normal("BackOff", back_off_message.clone()));
+            self.note(slot, Note::warning("Failed", "Error: ImagePullBackOff"));
+            self.container(slot)
+                .wait("ImagePullBackOff", Some(back_off_message));
+            self.write()?;
+            self.pause(back_off(failures)).await?;
+        }
+    }
+
+    /// Creates and starts a container, writing its start-up log lines.
+    async fn start(&mut self, slot: Slot) -> Result<(), Stop> {
+        let pod_uid = self.pod.uid.clone();
+        let container = self.container(slot);
+        let seed = format!("{pod_uid}/{}/{}", container.name, container.restart_count);
+        container.container_id = format!("containerd://{}", hex64(&seed));
+        container.wait("ContainerCreating", None);
+        let container_name = container.name.clone();
+        self.note(
+            slot,
+            Note::normal("Created", format!("Created container: {container_name}")),
+        );
+        self.pause(CREATE).await?;
+        let now = store::now();
+        self.container(slot).run(&now);
+        self.note(
+            slot,
+            Note::normal("Started", format!("Started container {container_name}")),
+        );
+        let image = self.container(slot).image.clone();
+        self.log(slot, &format!("starting {container_name} (image {image})"));
+        self.log(slot, "configuration loaded; listening on :8080");
+        Ok(())
+    }
+
+    /// The containers run: log lines, readiness, flaps, exits, restarts with back-off.
+    async fn serve(&mut self) -> Result<(), Stop> {
+        loop {
+            let code = self.run_once().await?;
+            let now = store::now();
+            for i in 0..self.state.containers.len() {
+                if code != 0 {
+                    self.log(Slot::Main(i), &format!("fatal: exiting with code {code}"));
+                }
+                self.state.containers[i].terminate(code, &now);
+            }
+            let restart = match self.restart_policy.as_str() {
+                "Never" => false,
+                "OnFailure" => code != 0,
+                _ => true,
+            };
+            if !restart {
+                self.state.phase = if code == 0 { "Succeeded" } else { "Failed" };
+                self.state.readiness(&now);
+                return self.write();
+            }
+            let mut restarts = 0;
+            for i in 0..self.state.containers.len() {
+                let container = &mut self.state.containers[i];
+                container.last_state = container.state.clone();
+                container.restart_count += 1;
+                restarts = container.restart_count;
+                let message = format!(
+                    "back-off {}s restarting failed container={} pod={}_{}({})",
+                    back_off(restarts).as_secs(),
+                    container.name,
+                    self.pod.name,
+                    self.pod.namespace,
+                    self.pod.uid
+                );
+                container.wait("CrashLoopBackOff", Some(message));
+                let message = format!(
+                    "Back-off restarting failed container {} in pod {}_{}({})",
+                    container.name, self.pod.name, self.pod.namespace, self.pod.uid
+                );
+                self.note(Slot::Main(i), Note::warning("BackOff", message));
+            }
+            self.state.readiness(&now);
+            self.write()?;
+            self.pause(back_off(restarts)).await?;
+            for i in 0..self.state.containers.len() {
+                let image = self.state.containers[i].image.clone();
+                let message = format!("Container image \"{image}\" already present on machine");
+                self.note(Slot::Main(i), Note::normal("Pulled", message));
+                self.start(Slot::Main(i)).await?;
+            }
+            self.write()?;
+        }
+    }
+
+    /// One run of the containers, until they exit; returns the exit code.
+    async fn run_once(&mut self) -> Result<i32, Stop> {
+        let clock = self.shared.ctx.clock;
+        let started = Instant::now();
+        let exit = self.behaviour.exit();
+        let mut ready_at = Some(self.behaviour.start_delay);
+        let mut flip_at: Option<Duration> = None;
+        let mut lines: u64 = 0;
+        let every = self.behaviour.log_every;
+        // Wake-ups are at least this far apart in real time; logs catch up in batches.
+        let min_step = Duration::from_millis(20);
+        loop {
+            let now = started.elapsed().mul_f64(clock.speed());
+            let due = (now.as_secs_f64() / every.as_secs_f64()) as u64;
+            for line in lines + 1..=due.min(lines + LINES_PER_WAKE) {
+                for i in 0..self.state.containers.len() {
+                    self.log(Slot::Main(i), &format!("GET /healthz 200 request={line}"));
+                }
+            }
+            lines = lines.max(due);
+            if let Some((at, code)) = exit
+                && now >= at
+            {
+                return Ok(code);
+            }
+            if ready_at.is_some_and(|at| now >= at) {
+                ready_at = None;
+                self.set_ready(true)?;
+                flip_at = (self.flaps_left > 0).then_some(now + FLAP);
+            }
+            if flip_at.is_some_and(|at| now >= at) {
+                let ready = !self.state.containers.iter().all(|c| c.ready);
+                if ready {
+                    self.flaps_left = self.flaps_left.saturating_sub(1);
+                } else {
+                    let note = Note::warning(
+                        "Unhealthy",
+                        "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                    );
+                    self.note(Slot::Main(0), note);
+                }
+                self.set_ready(ready)?;
+                flip_at = (!ready || self.flaps_left > 0).then_some(now + FLAP);
+            }
+            let next_line = every.mul_f64((lines + 1) as f64);
+            let next = [exit.map(|(at, _)| at), ready_at, flip_at, Some(next_line)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(next_line);
+            let wait = clock.real(next.saturating_sub(now)).max(min_step);
+            self.pause_real(wait).await?;
+        }
+    }
+
+    fn set_ready(&mut self, ready: bool) -> Result<(), Stop> {
+        for container in &mut self.state.containers {
+            container.ready = ready && container.running();
+        }
+        let now = store::now();
+        self.state.readiness(&now);
+        self.write()
+    }
+
+    /// The pod was deleted: stop its containers, then remove it.
+    async fn terminate(&mut self) {
+        let now = store::now();
+        let mut ran = false;
+        for i in 0..self.state.containers.len() {
+            if self.state.containers[i].running() {
+                let name = self.state.containers[i].name.clone();
+                self.note(
+                    Slot::Main(i),
+                    Note::normal("Killing", format!("Stopping container {name}")),
+                );
+                self.state.containers[i].terminate(0, &now);
+                ran = true;
+            }
+        }
+        if ran {
+            self.state.readiness(&now);
+            // Already gone is fine: the removal below has nothing left to do then.
+            let _ = self.write();
+            self.shared.ctx.clock.sleep(GRACE).await;
+        }
+        // Removed by someone else first is fine.
+        let _ = self
+            .shared
+            .ctx
+            .store
+            .remove("pods", &self.pod.namespace, &self.pod.name);
+        self.shared
+            .logs
+            .remove_pod(&self.pod.namespace, &self.pod.name);
+    }
+
+    fn container(&mut self, slot: Slot) -> &mut crate::kubelet::status::Container {
+        match slot {
+            Slot::Init(i) => &mut self.state.init[i],
+            Slot::Main(i) => &mut self.state.containers[i],
+        }
+    }
+
+    /// An Event about one container.
+    fn note(&mut self, slot: Slot, note: Note<'_>) {
+        let path = match slot {
+            Slot::Init(i) => self
+                .state
+                .init
+                .get(i)
+                .map(|c| format!("spec.initContainers{{{}}}", c.name)),
+            Slot::Main(i) => self
+                .state
+                .containers
+                .get(i)
+                .map(|c| format!("spec.containers{{{}}}", c.name)),
+        };
+        let Some(path) = path else {
+            return;
+        };
+        self.shared
+            .ctx
+            .events
+            .record_about(&self.source, &self.pod, &note.at(path));
+    }
+
+    /// A log line of the container's current instance.
+    fn log(&mut self, slot: Slot, text: &str) {
+        let (container, instance) = {
+            let container = self.container(slot);
+            (container.name.clone(), container.restart_count)
+        };
+        let key = LogKey {
+            namespace: self.pod.namespace.clone(),
+            pod: self.pod.name.clone(),
+            container,
+            instance,
+        };
+        let level = if text.starts_with("fatal") {
+            "ERROR"
+        } else {
+            "INFO"
+        };
+        self.shared.logs.append(&key, format!("{level} {text}"));
+    }
+
+    /// Writes the status; the pod being gone stops the task.
+    fn write(&mut self) -> Result<(), Stop> {
+        let status = self.state.render();
+        let written = self
+            .shared
+            .ctx
+            .store
+            .mutate("pods", &self.pod.namespace, &self.pod.name, |pod| {
+                pod["status"] = status;
+            })
+            .map_err(|_| Stop::Gone)?;
+        self.pod.resource_version = written["metadata"]["resourceVersion"].clone();
+        Ok(())
+    }
+
+    async fn pause(&mut self, simulated: Duration) -> Result<(), Stop> {
+        let real = self.shared.ctx.clock.real(simulated);
+        self.pause_real(real).await
+    }
+
+    async fn pause_real(&mut self, real: Duration) -> Result<(), Stop> {
+        tokio::select! {
+            () = tokio::time::sleep(real) => Ok(()),
+            deleted = self.stop.wait_for(|deleted| *deleted) => match deleted {
+                Ok(_) => Err(Stop::Deleted),
+                Err(_) => Err(Stop::Gone),
+            },
+        }
+    }
+
+    /// Waits until the pod is deleted.
+    async fn stopped(&mut self) -> Result<(), Stop> {
+        match self.stop.wait_for(|deleted| *deleted).await {
+            Ok(_) => Err(Stop::Deleted),
+            Err(_) => Err(Stop::Gone),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::store::Store;
+    use std::sync::Arc;
+
+    /// A task lives as long as its pod: holding the pod it was started with would keep a
+    /// decoded copy of every pod of the cluster (issue 3: most of the server's memory).
+    #[tokio::test]
+    async fn a_running_pod_task_holds_no_copy_of_its_pod() {
+        let store = Arc::new(Store::default());
+        let created = store
+            .create(
+                "pods",
+                json!({"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"name": "p", "namespace": "ns"},
+                       "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]}}),
+            )
+            .unwrap();
+        let given = Arc::downgrade(&created);
+        let (_, _, mut feed) = store.items_and_watch("pods", None);
+        let shared = Arc::new(Shared::new(
+            Ctx::new(store.clone(), Clock::new(100.0)),
+            Logs::default(),
+        ));
+        let (_deleted, stop) = watch::channel(false);
+        let task = tokio::spawn(run(shared, created, stop));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let event = tokio::time::timeout_at(deadline, feed.recv())
+                .await
+                .expect("the pod runs within the deadline")
+                .expect("the feed keeps up");
+            if event.object()["status"]["phase"] == "Running" {
+                break;
+            }
+        }
+        assert!(given.upgrade().is_none(), "the task still holds its pod");
+        task.abort();
+    }
+}
