@@ -4,7 +4,7 @@
 //! owns one [`World`] and applies them. Rows are small summaries, never whole Kubernetes
 //! objects, so that 5 000 pods stay cheap and Secret data can never reach a view.
 
-use crate::status::{Counts, Status};
+use crate::status::{Condition, ContainerRow, Counts, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -40,33 +40,6 @@ impl fmt::Display for ObjectKey {
             None => write!(f, "{} {}", self.kind, self.name),
         }
     }
-}
-
-/// One condition of an object's `.status.conditions`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Condition {
-    pub type_: String,
-    pub status: String,
-    pub reason: String,
-    pub message: String,
-}
-
-/// The state of one container of a pod, for the details pane and the digest.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ContainerRow {
-    pub name: String,
-    pub init: bool,
-    pub image: String,
-    pub ready: bool,
-    pub restarts: u32,
-    /// `running`, `waiting` or `terminated`.
-    pub state: String,
-    /// Waiting or terminated reason (`ImagePullBackOff`, `Error`, `Completed`).
-    pub reason: String,
-    pub message: String,
-    pub exit_code: Option<i32>,
-    /// The previous instance, when it terminated: `Error (exit 1)`.
-    pub last_state: Option<String>,
 }
 
 /// One Kubernetes Event about an object.

@@ -1,9 +1,13 @@
 //! The status engine against the peers' own tests, and against arbitrary input.
 //!
-//! `corpus` walks every row of `../shared/conformance/expected.tsv` (objects and verdicts
-//! taken from kstatus's and Argo CD's test suites) and checks `kos::status::of` against the
-//! expected word, or against `tests/conformance/deviations.tsv` where kos deliberately
-//! differs. `never_panics` feeds the engine arbitrary Kubernetes-shaped JSON.
+//! `corpus` walks every row of the peers' conformance corpus (`expected.tsv`: objects and
+//! verdicts taken from kstatus's and Argo CD's test suites) and checks `kos::status::of`
+//! against the expected word, or against `tests/conformance/deviations.tsv` where kos
+//! deliberately differs. The corpus is kept outside this repository: `KOS_CONFORMANCE_DIR`
+//! names its folder (default: `conformance` in the `shared` folder beside the checkout).
+//! Without it the corpus test is skipped with a printed reason, and fails under
+//! `KOS_REQUIRE_E2E=1` (CI). `never_panics` feeds the engine arbitrary Kubernetes-shaped
+//! JSON.
 
 mod corpus {
     use kos::status;
@@ -25,14 +29,30 @@ mod corpus {
         reason: String,
     }
 
-    fn corpus_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
+    /// The corpus's folder, or None (after saying why) when it is not there to be read.
+    fn corpus_dir() -> Option<PathBuf> {
+        let dir = std::env::var_os("KOS_CONFORMANCE_DIR").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
+            PathBuf::from,
+        );
+        if dir.join("expected.tsv").is_file() {
+            return Some(dir);
+        }
+        let reason = format!(
+            "no conformance corpus at {} (set KOS_CONFORMANCE_DIR to its folder)",
+            dir.display()
+        );
+        assert!(
+            std::env::var("KOS_REQUIRE_E2E").as_deref() != Ok("1"),
+            "the corpus is required (KOS_REQUIRE_E2E=1): {reason}"
+        );
+        eprintln!("skipped: {reason}");
+        None
     }
 
     /// The data lines of a TSV file with `header` as its first line, split into fields.
     fn tsv(path: &Path, header: &[&str]) -> Vec<Vec<String>> {
-        let text = fs::read_to_string(path)
-            .unwrap_or_else(|e| panic!("the corpus is required: {}: {e}", path.display()));
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut lines = text.lines();
         let first: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
         assert_eq!(&first[..header.len()], header, "{}: header", path.display());
@@ -50,8 +70,8 @@ mod corpus {
             .collect()
     }
 
-    fn rows() -> Vec<Row> {
-        let path = corpus_dir().join("expected.tsv");
+    fn rows(corpus: &Path) -> Vec<Row> {
+        let path = corpus.join("expected.tsv");
         tsv(&path, &["file", "source", "kind", "expected"])
             .into_iter()
             .map(|f| Row {
@@ -78,8 +98,8 @@ mod corpus {
         out
     }
 
-    fn load(file: &str) -> Value {
-        let path = corpus_dir().join(file);
+    fn load(corpus: &Path, file: &str) -> Value {
+        let path = corpus.join(file);
         let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         serde_saphyr::from_str::<Value>(&text)
             .unwrap_or_else(|e| panic!("{}: not YAML: {e}", path.display()))
@@ -95,7 +115,8 @@ mod corpus {
 
     #[test]
     fn every_row_matches_expected_or_its_deviation() {
-        let rows = rows();
+        let Some(corpus) = corpus_dir() else { return };
+        let rows = rows(&corpus);
         assert!(
             rows.len() >= 140,
             "the corpus has 140 rows, found {}",
@@ -107,7 +128,7 @@ mod corpus {
         for row in &rows {
             let tally = tallies.entry(row.source.clone()).or_default();
             tally.rows += 1;
-            let got = status::of(&load(&row.file));
+            let got = status::of(&load(&corpus, &row.file));
             let deviation = deviations.get(&row.file);
             if row.expected == "none" {
                 // No upstream verdict: only the absence of a panic is checked.

@@ -6,7 +6,8 @@
 //! fills [`Entry::logs`]; [`render`] words it for stderr.
 
 use super::tree;
-use crate::model::{ContainerRow, EventRow, ObjectKey, TrackedObject, World};
+use crate::model::{EventRow, ObjectKey, TrackedObject, World};
+use crate::status::ContainerRow;
 use crate::status::Status;
 use serde::{Deserialize, Serialize};
 

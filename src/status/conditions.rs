@@ -6,8 +6,8 @@
 //! any particular kind.
 
 use super::fields::{int, list, text_or_empty};
+use super::summary::Condition;
 use super::{Assessment, Status};
-use crate::model::Condition;
 use serde_json::Value;
 
 /// The annotation in which `autoscaling/v1` `HorizontalPodAutoscalers` carry their conditions.

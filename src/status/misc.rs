@@ -8,8 +8,8 @@
 
 use super::conditions::{self, explain, find, named};
 use super::fields::{int, plural, text, text_or_empty};
+use super::summary::Condition;
 use super::{Assessment, Status};
-use crate::model::Condition;
 use serde_json::Value;
 
 pub(crate) fn persistent_volume_claim(object: &Value) -> Assessment {

@@ -19,7 +19,7 @@ mod summary;
 mod workload;
 
 pub use fields::at;
-pub use summary::{conditions, containers};
+pub use summary::{Condition, ContainerRow, conditions, containers};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

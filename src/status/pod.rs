@@ -8,9 +8,9 @@
 
 use super::conditions::{self, find};
 use super::fields::{count, plural, text, text_or_empty};
+use super::summary::Condition;
 use super::summary::{self, Container, State};
 use super::{Assessment, Counts, Status};
-use crate::model::Condition;
 use serde_json::Value;
 
 pub(crate) fn assess(object: &Value) -> Assessment {

@@ -6,8 +6,35 @@
 //! exit codes are read: never environment values, volumes or any Secret data.
 
 use super::fields::{flag, int, int_or, list, text, text_or_empty};
-use crate::model::{Condition, ContainerRow};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// One condition of an object's `.status.conditions`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Condition {
+    pub type_: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// The state of one container of a pod, for the details pane and the digest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContainerRow {
+    pub name: String,
+    pub init: bool,
+    pub image: String,
+    pub ready: bool,
+    pub restarts: u32,
+    /// `running`, `waiting` or `terminated`.
+    pub state: String,
+    /// Waiting or terminated reason (`ImagePullBackOff`, `Error`, `Completed`).
+    pub reason: String,
+    pub message: String,
+    pub exit_code: Option<i32>,
+    /// The previous instance, when it terminated: `Error (exit 1)`.
+    pub last_state: Option<String>,
+}
 
 /// The object's conditions: `.status.conditions`, or for an `autoscaling/v1`
 /// `HorizontalPodAutoscaler` the ones kept in its annotation.

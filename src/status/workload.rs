@@ -9,8 +9,8 @@
 
 use super::conditions::{self, detail, explain, find, named, unobserved};
 use super::fields::{count, flag, int, int_or, plural, text};
+use super::summary::Condition;
 use super::{Assessment, Counts, Status};
-use crate::model::Condition;
 use serde_json::Value;
 
 /// The replica numbers of a Deployment, `ReplicaSet` or `StatefulSet`.

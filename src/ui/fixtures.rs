@@ -1,7 +1,8 @@
 //! A small tracked world for the view's tests: a failing nginx rollout in namespace
 //! `octopus` (Deployment → new and old `ReplicaSet` → pods), a Service, a Namespace and a Job.
 
-use crate::model::{Condition, ContainerRow, Diff, EventRow, ObjectKey, TrackedObject, World};
+use crate::model::{Diff, EventRow, ObjectKey, TrackedObject, World};
+use crate::status::{Condition, ContainerRow};
 use crate::status::{Counts, Status};
 use crate::tracker::Tracker;
 use crate::ui::app::{App, Header};

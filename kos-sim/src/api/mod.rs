@@ -14,6 +14,7 @@ pub mod apply;
 pub mod crds;
 pub mod defaults;
 pub mod discovery;
+pub mod managed;
 pub mod metrics;
 pub mod namespaces;
 pub mod objects;
@@ -299,6 +300,9 @@ async fn serve(api: &Arc<Api>, method: &Method, call: Call) -> Result<Response, 
         (true, None | Some("status")) => match *method {
             Method::GET => objects::get(api, &call),
             Method::PUT => objects::update(api, &call),
+            Method::PATCH if patch::media_type(&call.headers) == patch::APPLY => {
+                apply::serve(api, &call)
+            }
             Method::PATCH => objects::patch(api, &call),
             Method::DELETE if sub.is_none() => objects::delete(api, &call),
             _ => Err(not_allowed(method)),

@@ -3,11 +3,11 @@
 //!
 //! Each handler checks, computes the new object, and only then writes it to the store, so
 //! that `dryRun=All` can return the computed object and store nothing. Bookkeeping that
-//! belongs to other modules is called from here: managedFields ([`apply`]), validation
+//! belongs to other modules is called from here: managedFields ([`managed`]), validation
 //! ([`validate`]), CRDs ([`crds`]) and namespaces ([`namespaces`]).
 
 use super::{
-    Api, Call, Target, apply, crds, defaults, json, list_response, namespaces, patch, validate,
+    Api, Call, Target, crds, defaults, json, list_response, managed, namespaces, patch, validate,
     wants_table,
 };
 use crate::errors::ApiError;
@@ -322,7 +322,7 @@ pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         }
     }
     let manager = call.params.field_manager(&call.headers);
-    apply::track_update(None, &mut object, &manager, &target.resource.api_version());
+    managed::track_update(None, &mut object, &manager, &target.resource.api_version());
     let created = store_new(api, call, object)?;
     Ok(json(StatusCode::CREATED, &created))
 }
@@ -402,7 +402,7 @@ pub fn update(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
 fn track(call: &Call, existing: &Value, object: &mut Value) {
     if !status_subresource(call) {
         let manager = call.params.field_manager(&call.headers);
-        apply::track_update(
+        managed::track_update(
             Some(existing),
             object,
             &manager,
@@ -451,21 +451,9 @@ pub fn store_replace(
     Ok((*stored).clone())
 }
 
+/// A merge, JSON or strategic merge patch (server-side apply is [`apply`](super::apply)'s).
 pub fn patch(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
-    let content_type = call
-        .headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    if content_type == "application/apply-patch+yaml" {
-        return apply::serve(api, call);
-    }
-    let kind = patch::Kind::from_content_type(&content_type)?;
+    let kind = patch::Kind::from_content_type(patch::media_type(&call.headers))?;
     let document = patch::parse(kind, &call.body)?;
     for _ in 0..PATCH_RETRIES {
         let existing = current(api, &call.target, name(call))?;

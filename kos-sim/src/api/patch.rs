@@ -6,7 +6,23 @@
 //! shared with server-side apply ([`list_key`]).
 
 use crate::errors::ApiError;
+use axum::http::HeaderMap;
 use serde_json::{Map, Value};
+
+/// The media type of server-side apply's PATCH bodies.
+pub const APPLY: &str = "application/apply-patch+yaml";
+
+/// A request's media type: its `Content-Type` without parameters.
+pub fn media_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+}
 
 /// A patch's content type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

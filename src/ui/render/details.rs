@@ -2,7 +2,8 @@
 //! selected object. The model carries no Secret data, and neither does this pane.
 
 use super::status_look;
-use crate::model::{ContainerRow, EventRow, TrackedObject};
+use crate::model::{EventRow, TrackedObject};
+use crate::status::ContainerRow;
 use crate::ui::app::App;
 use crate::ui::tree::one_line;
 use ratatui::Frame;
