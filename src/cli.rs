@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md section 2), declared with clap.
+//! The command line, declared with clap.
 //!
 //! Parsing only: each subcommand's behaviour lives in `commands`.
 

@@ -1,4 +1,4 @@
-//! Exit codes (DESIGN.md section 4) and the error kinds that select them.
+//! Exit codes (README.md, "Exit codes") and the error kinds that select them.
 //!
 //! Errors travel as `eyre::Report`; the two user-facing kinds below are attached as the
 //! report's root so that `main` can pick the exit code with a downcast.

@@ -4,10 +4,10 @@
 //! rollout has succeeded, failed or run out of time. The library holds everything; `main.rs`
 //! only parses the command line and maps outcomes to exit codes.
 //!
-//! Data flows one way (see `DESIGN.md` section 7):
+//! Data flows one way (see ARCHITECTURE.md):
 //! `manifest` → `apply` → `watch` (cluster → [`model::World`]) → `tracker` (verdict) →
-//! front ends (`ui`, plain, json). `status` is the pure rule engine they all share, and
-//! `sim` is the simulated cluster, reached only over HTTP.
+//! front ends (`ui`, plain, json). `status` is the pure rule engine they all share. The
+//! simulated cluster is the `kos-sim` crate, reached only over HTTP.
 
 pub mod apply;
 pub mod cli;

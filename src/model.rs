@@ -189,7 +189,7 @@ impl World {
             .filter(move |o| o.owner.as_ref() == Some(key))
     }
 
-    /// The raw state of DESIGN.md section 4: `failed` if any counted object failed,
+    /// The raw state the tracker judges (README.md, "How the verdict is reached"): `failed` if any counted object failed,
     /// `success` if every root succeeded and no counted descendant is failed or in progress,
     /// else `in_progress`.
     pub fn raw_state(&self) -> Status {

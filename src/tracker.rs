@@ -1,4 +1,4 @@
-//! The verdict of a whole `apply` or `watch` (DESIGN.md section 4), as a pure state machine.
+//! The verdict of a whole `apply` or `watch`, as a pure state machine.
 //!
 //! It is fed the raw state of the tracked world (`World::raw_state`) and the time elapsed
 //! since tracking started, and owns nothing else: no clock, no I/O, no knowledge of objects.

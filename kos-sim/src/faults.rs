@@ -1,4 +1,4 @@
-//! Fault injection for the simulated API server (`--faults SPEC`, DESIGN.md section 6):
+//! Fault injection for the simulated API server (`--faults SPEC`, listed in README.md):
 //! parses the SPEC and answers, per request, whether and how it should fail.
 //!
 //! It owns the decisions only (delay this request, refuse it, cut this watch after so long,

@@ -1,5 +1,5 @@
 //! The simulated cluster: a Kubernetes API server, its controllers and a kubelet, in
-//! process, over real HTTP on 127.0.0.1 (DESIGN.md section 6).
+//! process, over real HTTP on 127.0.0.1.
 //!
 //! It exists to demo, test and benchmark kos. Nothing in kos's own code path may know it is
 //! there: kos reaches it only through a kubeconfig, like any other cluster.

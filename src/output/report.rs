@@ -1,4 +1,4 @@
-//! `--output json`: the one JSON document of DESIGN.md section 5, with the digest.
+//! `--output json`: the one JSON document README.md describes, with the digest.
 
 use super::digest::Entry;
 use super::tree;

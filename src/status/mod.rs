@@ -1,8 +1,8 @@
 //! The status engine: one Kubernetes object in, its status out.
 //!
 //! Pure: no I/O, no clock, no cluster. The offline `kos status` command, the watch actor and
-//! the tests all call [`of`]. The rules follow `shared/conformance/RULES.md` (kstatus and
-//! Argo CD), taking the deploy-time view of `DESIGN.md` section 3 where they disagree; the
+//! the tests all call [`of`]. The rules follow kstatus and Argo CD's health checks, taking the
+//! deploy-time view (ARCHITECTURE.md, "Status: the deploy-time view") where they disagree; the
 //! corpus rows where kos answers differently are listed, with reasons, in
 //! `tests/conformance/deviations.tsv`.
 //!
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
-/// The status of one object (DESIGN.md section 3). Lower case everywhere.
+/// The status of one object. Lower case everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

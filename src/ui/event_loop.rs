@@ -1,4 +1,4 @@
-//! The view's one loop (DESIGN.md section 7): a single `select!` over keys, world diffs, log
+//! The view's one loop: a single `select!` over keys, world diffs, log
 //! lines, signals and a tick, feeding [`App::update`], redrawing only when it said something
 //! changed.
 //!

@@ -1,4 +1,4 @@
-//! Keys → [`Action`]s, per [`KeyContext`] (DESIGN.md section 8), and the help text that
+//! Keys → [`Action`]s, per [`KeyContext`] (the key table is in README.md), and the help text that
 //! lists them. It only translates: what an action does is `App::update`'s business.
 
 use crate::ui::app::{Action, KeyContext};

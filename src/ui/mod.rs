@@ -1,4 +1,4 @@
-//! The full-screen live view (DESIGN.md sections 1, 7 and 8): a tree of every tracked object
+//! The full-screen live view (ARCHITECTURE.md, "Code map"): a tree of every tracked object
 //! with its status, details, logs, Events and the verdict's countdowns.
 //!
 //! The view only reads the engine's output: it is handed the [`World`] to start from, a

@@ -1,5 +1,5 @@
 //! The simulated cluster's HTTP API: an axum router that speaks the Kubernetes REST API
-//! (DESIGN.md section 6) over the [`Store`].
+//! over the [`Store`].
 //!
 //! This module owns routing: it turns a path into a [`Target`] (resource type, namespace,
 //! name, subresource) and a method into a verb, and hands the request to the handler of

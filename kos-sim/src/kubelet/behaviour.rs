@@ -1,5 +1,5 @@
 //! What a pod does in the simulation, read from its `sim.kos.dev/…` annotations and its
-//! image (DESIGN.md section 6), and the kubelet's back-off schedule. Pure; no I/O.
+//! image (README.md lists the annotations), and the kubelet's back-off schedule. Pure; no I/O.
 
 use serde_json::Value;
 use std::time::Duration;
