@@ -67,3 +67,22 @@ fn bad_flags_exit_3() {
         assert_eq!(status.code(), Some(3), "{args:?}");
     }
 }
+
+#[test]
+fn a_kubeconfig_out_that_kos_did_not_write_is_kept_and_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "apiVersion: v1\nkind: Config\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kos"))
+        .args(["sim", "serve", "--kubeconfig-out"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--overwrite-kubeconfig"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "apiVersion: v1\nkind: Config\n"
+    );
+}
