@@ -284,6 +284,75 @@ mod faults {
         assert_backs_off(&run, spec);
     }
 
+    /// The API server comes back on the same address with fresh state (a simulator restarted,
+    /// an etcd restored from an old backup): what kos tracked is gone, and its watches resume
+    /// from versions the new server has never reached. kos must relist and say so, not keep
+    /// showing the old objects.
+    #[test]
+    fn a_server_that_lost_its_state_is_relisted_and_its_objects_are_missing() {
+        let first = Sim::start(&[]);
+        let output = apply(
+            &first,
+            &deployment("amnesia", 1, "nginx:1.27", ""),
+            &["--no-wait"],
+        );
+        assert_eq!(code(&output), 0, "{}", said(&output));
+        let mut watch = first
+            .kos(&[
+                "watch",
+                "deploy/web",
+                "-n",
+                "amnesia",
+                "--follow",
+                "--stabilize",
+                "0",
+                "--timeout",
+                "0",
+                "--output",
+                "plain",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start kos watch");
+        let (lines, reader) = {
+            let (send, lines) = std::sync::mpsc::channel::<String>();
+            let stdout = watch.stdout.take().expect("stdout");
+            let reader = std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stdout)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    let _ = send.send(line);
+                }
+            });
+            (lines, reader)
+        };
+        let wait_for = |what: &str| {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut seen = Vec::new();
+            while let Ok(line) = lines.recv_timeout(deadline - Instant::now()) {
+                if line.contains(what) {
+                    return;
+                }
+                seen.push(line);
+            }
+            panic!("no line with {what:?} in {seen:?}");
+        };
+        wait_for("outcome: success");
+        let addr = first.url.trim_start_matches("http://").to_owned();
+        first.stop();
+        let second = Sim::start(&["--addr", &addr]);
+        assert_eq!(second.url, first.url, "the same address");
+        wait_for("Deployment amnesia/web  missing");
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &watch.id().to_string()])
+            .status();
+        let _ = watch.wait();
+        reader.join().expect("reader");
+        second.stop();
+    }
+
     #[test]
     fn a_dying_api_server_ends_tracking_by_the_timeout_naming_it() {
         let sim = Sim::start(&[]);

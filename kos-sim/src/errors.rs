@@ -53,6 +53,24 @@ impl ApiError {
         error
     }
 
+    /// 504 for a list or watch from a resourceVersion the store has not reached, worded as
+    /// a real API server's watch cache words it after waiting for it in vain. Clients that
+    /// know it (client-go's reflector) relist from scratch: the server has lost its history,
+    /// for instance after a restart with fresh state.
+    pub fn too_large_resource_version(requested: u64, current: u64) -> Self {
+        let mut error = ApiError::new(
+            504,
+            "Timeout",
+            format!("Too large resource version: {requested}, current: {current}"),
+        );
+        error.details = Some(json!({
+            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+            "retryAfterSeconds": 1,
+        }));
+        error.retry_after = Some(1);
+        error
+    }
+
     #[must_use]
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);

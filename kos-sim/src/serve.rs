@@ -144,14 +144,21 @@ fn write_kubeconfig(path: &Path, kubeconfig: &str) -> Result<(), ServeError> {
         path: path.to_owned(),
         source,
     };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| {
         failed(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a file name",
         ))
     })?;
-    let temporary = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let temporary = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -191,10 +198,18 @@ mod tests {
         write_kubeconfig(&path, "kind: Config\n").unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        assert!(std::fs::read_to_string(&path).unwrap().ends_with("kind: Config\n"));
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .ends_with("kind: Config\n")
+        );
         check_replaceable(&path, false).unwrap();
         write_kubeconfig(&path, "kind: Config\n# again\n").unwrap();
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
     }
 
     #[test]
@@ -203,7 +218,10 @@ mod tests {
         let path = dir.path().join("config");
         std::fs::write(&path, "apiVersion: v1\nkind: Config\n").unwrap();
         let refused = check_replaceable(&path, false).unwrap_err();
-        assert!(refused.to_string().contains("kos did not write it"), "{refused}");
+        assert!(
+            refused.to_string().contains("kos did not write it"),
+            "{refused}"
+        );
         check_replaceable(&path, true).unwrap();
     }
 

@@ -718,6 +718,40 @@ mod listing {
     use super::*;
 
     #[tokio::test]
+    async fn a_resource_version_from_the_future_is_504_too_large_for_lists_and_watches() {
+        let (sim, client) = cluster().await;
+        let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+        let current = api.list(&ListParams::default()).await.unwrap();
+        let current: u64 = current.metadata.resource_version.unwrap().parse().unwrap();
+        let ahead = (current + 1000).to_string();
+        let list = api
+            .list(&ListParams::default().at(&ahead))
+            .await
+            .unwrap_err();
+        let watch = api
+            .watch(&WatchParams::default(), &ahead)
+            .await
+            .err()
+            .expect("a watch from the future is refused");
+        for error in [list, watch] {
+            let kube::Error::Api(status) = error else {
+                panic!("not an API error: {error:?}");
+            };
+            assert_eq!(status.code, 504);
+            assert_eq!(status.reason, "Timeout");
+            assert_eq!(
+                status.message,
+                format!("Too large resource version: {ahead}, current: {current}")
+            );
+        }
+        // Not ahead: answered as usual.
+        api.list(&ListParams::default().at(&current.to_string()))
+            .await
+            .unwrap();
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
     async fn label_and_field_selectors_and_paging() {
         let (sim, client) = cluster().await;
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");

@@ -267,12 +267,20 @@ async fn run(
     let (items, mut merged) = mpsc::channel::<Item>(BUFFER);
     let mut watches = JoinSet::new();
     for (index, spec) in specs.iter().enumerate() {
-        let mut stream = stream(&client, index, spec);
+        let (client, spec) = (client.clone(), spec.clone());
         let items = items.clone();
         watches.spawn(async move {
-            while let Some(item) = stream.next().await {
+            let mut watch = stream(&client, index, &spec);
+            while let Some(item) = watch.next().await {
+                let lost_history = matches!(&item.1, Err(error) if ahead_of_server(error));
                 if items.send(item).await.is_err() {
                     return;
+                }
+                // kube-runtime would resume from that version forever; start over with a
+                // fresh list instead, as client-go's reflector does, so that objects the
+                // server no longer has leave the view.
+                if lost_history {
+                    watch = stream(&client, index, &spec);
                 }
             }
         });
@@ -378,6 +386,23 @@ fn unreachable(error: &watcher::Error, server: &str) -> Option<ApiError> {
         lost @ ApiError::Unreachable { .. } => Some(lost),
         _ => None,
     }
+}
+
+/// A watch error that says the server has not reached the resourceVersion the watch resumes
+/// from ("Too large resource version"): it lost its history, say by restarting with fresh
+/// state, and waiting will not bring that version.
+fn ahead_of_server(error: &watcher::Error) -> bool {
+    let (watcher::Error::InitialListFailed(kube::Error::Api(status))
+    | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+    | watcher::Error::WatchFailed(kube::Error::Api(status))) = error
+    else {
+        return matches!(error, watcher::Error::WatchError(status) if too_large(status));
+    };
+    too_large(status)
+}
+
+fn too_large(status: &kube::core::Status) -> bool {
+    status.code == 504 && status.message.starts_with("Too large resource version")
 }
 
 /// A watch error no back-off will cure: the server forbids it, or does not serve it.

@@ -132,6 +132,14 @@ fn listed(
 pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let target = &call.target;
     let (selectors, objects, mut revision) = listed(api, call)?;
+    if let Some(requested) = call
+        .params
+        .get("resourceVersion")
+        .and_then(|v| v.parse().ok())
+        && requested > revision
+    {
+        return Err(ApiError::too_large_resource_version(requested, revision));
+    }
     let mut after = None;
     if let Some(token) = call.params.get("continue") {
         let (first, ns, name) = decode_continue(token)

@@ -4,7 +4,8 @@
 //! No resourceVersion (or "0", or `sendInitialEvents=true`): synthetic ADDED events for the
 //! current objects, then every change. A resourceVersion N: every change after N, or an
 //! ERROR event with a 410 `Expired` Status when N is older than the kept history (kube-rs's
-//! watcher relists on it). `allowWatchBookmarks=true` adds periodic BOOKMARK events;
+//! watcher relists on it); a 504 `Too large resource version` when N is newer than the
+//! store. `allowWatchBookmarks=true` adds periodic BOOKMARK events;
 //! `timeoutSeconds` ends the stream; label and field selectors filter the events. A
 //! subscriber that lags too far behind the store's broadcast is cut off and re-watches.
 
@@ -182,6 +183,12 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
             let revision: u64 = rv
                 .parse()
                 .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?;
+            // From the future: the server answers 504 rather than wait for a version that,
+            // here, only a restart with fresh state can have taken away.
+            let current = api.store.revision();
+            if revision > current {
+                return Err(ApiError::too_large_resource_version(revision, current));
+            }
             match api.store.watch_from(&plan.key, namespace, revision) {
                 Ok(_) if api.faults.gone_on_rewatch() => {
                     let error = StoreError::Gone {
