@@ -1,6 +1,5 @@
-//! The view's one loop: a single `select!` over keys, world diffs, log
-//! lines, signals and a tick, feeding [`App::update`], redrawing only when it said something
-//! changed.
+//! The view's one loop: a single `select!` over keys, world diffs, log lines, signals and a
+//! tick, feeding [`App::update`], redrawing only when it said something changed.
 //!
 //! Every input is injected (a key stream, a diff stream, a signal stream, a log source) so
 //! that the loop runs the same against a real terminal and against a script. The tick is not

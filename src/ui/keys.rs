@@ -1,5 +1,6 @@
-//! Keys → [`Action`]s, per [`KeyContext`] (the key table is in README.md), and the help text that
-//! lists them. It only translates: what an action does is `App::update`'s business.
+//! Keys → [`Action`]s, per [`KeyContext`] (the pane, the filter being typed, or help), and
+//! the help text that lists them. It only translates: what an action does is
+//! `App::update`'s business.
 
 use crate::ui::app::{Action, KeyContext};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};

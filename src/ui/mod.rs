@@ -1,5 +1,5 @@
-//! The full-screen live view (ARCHITECTURE.md, "Code map"): a tree of every tracked object
-//! with its status, details, logs, Events and the verdict's countdowns.
+//! The full-screen live view: a tree of every tracked object with its status, details, logs,
+//! Events and the verdict's countdowns.
 //!
 //! The view only reads the engine's output: it is handed the [`World`] to start from, a
 //! [`Tracker`], a stream of [`Diff`]s from the watch actor and a [`LogSource`]. It must not

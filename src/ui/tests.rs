@@ -150,5 +150,5 @@ fn a_missing_root_shows_as_missing() {
         text.contains("∅ ConfigMap settings  missing  not in the cluster"),
         "{text}"
     );
-    assert_eq!(app.tree.nodes[0].status, Status::Missing);
+    assert_eq!(app.tree.model.nodes[0].status, Status::Missing);
 }

@@ -1,6 +1,6 @@
 //! The help overlay: every key of the view underneath.
 
-use crate::ui::app::{App, KeyContext, Pane};
+use crate::ui::app::App;
 use crate::ui::keys;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,12 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     // Help describes the pane it covers, not itself.
-    let context = match app.pane {
-        Pane::Tree => KeyContext::Tree,
-        Pane::Logs => KeyContext::Logs,
-        Pane::Events => KeyContext::Events,
-    };
-    let entries = keys::help(context);
+    let entries = keys::help(app.panes.pane.key_context());
     let key_width = entries
         .iter()
         .map(|(k, _)| k.chars().count())

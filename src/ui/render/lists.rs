@@ -88,7 +88,7 @@ fn log_rows(logs: &LogView, width: usize, height: usize) -> Vec<Line<'static>> {
 }
 
 pub fn render_events(app: &App, frame: &mut Frame, area: Rect) {
-    let Some(view) = &app.events else {
+    let Some(view) = &app.panes.events else {
         return;
     };
     let block = Block::bordered().title(format!(" events {} ", view.key));

@@ -56,19 +56,19 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     ])
     .areas(frame.area());
     header::render(app, frame, header_area);
-    match app.pane {
+    match app.panes.pane {
         Pane::Tree => render_tree_pane(app, frame, body),
         Pane::Logs => lists::render_logs(app, frame, body),
         Pane::Events => lists::render_events(app, frame, body),
     }
     frame.render_widget(footer_line(app), footer);
-    if app.help {
+    if app.panes.help {
         help::render(app, frame, body);
     }
 }
 
 fn render_tree_pane(app: &mut App, frame: &mut Frame, area: Rect) {
-    let (tree_area, details_area) = if app.details {
+    let (tree_area, details_area) = if app.panes.details {
         let direction = if area.width >= SIDE_BY_SIDE {
             Direction::Horizontal
         } else {
@@ -89,21 +89,21 @@ fn render_tree_pane(app: &mut App, frame: &mut Frame, area: Rect) {
         format!(" objects matching “{}” ", app.filter.text)
     };
     let block = Block::bordered().title(title);
-    if app.tree.items.is_empty() {
+    if app.tree.model.items.is_empty() {
         let text = if app.filter.text.is_empty() {
             "nothing tracked yet"
         } else {
             "no object matches the filter"
         };
         frame.render_widget(Paragraph::new(text).block(block), tree_area);
-    } else if let Ok(tree) = Tree::new(&app.tree.items) {
+    } else if let Ok(tree) = Tree::new(&app.tree.model.items) {
         let tree = tree
             .block(block)
             .highlight_style(Style::new().add_modifier(Modifier::REVERSED))
             .highlight_symbol("›")
             .node_closed_symbol("▸ ")
             .node_open_symbol("▾ ");
-        frame.render_stateful_widget(tree, tree_area, &mut app.tree_state);
+        frame.render_stateful_widget(tree, tree_area, &mut app.tree.state);
     }
     if let Some(details_area) = details_area {
         details::render(app, frame, details_area);
@@ -120,7 +120,7 @@ fn footer_line(app: &App) -> Line<'static> {
             Span::raw("   Enter keep · Esc clear"),
         ]);
     }
-    let hints = match app.pane {
+    let hints = match app.panes.pane {
         Pane::Tree => {
             "↑↓ move · ←→ fold · Enter details · f failure · / filter · l logs · e events · ? help · q quit"
         }

@@ -1,0 +1,46 @@
+//! The tree's filter: the text typed after `/`, and whether it is still being typed.
+//!
+//! Owns [`Filter`]; only the methods here write it, and [`App::update`](super::App::update)
+//! is their only caller. It must not rebuild the tree itself: a change of the filter is
+//! reported, and `update` has the tree rebuilt with the new text.
+
+use super::Action;
+
+/// The filter of the tree: rows whose name or status contains `text`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    /// The user is typing it.
+    pub editing: bool,
+}
+
+impl Filter {
+    /// Whether any row is filtered out: a filter is on once it has text.
+    pub fn is_on(&self) -> bool {
+        !self.text.is_empty()
+    }
+
+    pub(super) fn start_editing(&mut self) -> bool {
+        self.editing = true;
+        true
+    }
+
+    pub(super) fn clear(&mut self) {
+        *self = Filter::default();
+    }
+
+    /// Applies a key typed while editing. Returns false for a key that is not about the
+    /// filter; true otherwise, Enter (keep) included, after which the tree is rebuilt.
+    pub(super) fn edit(&mut self, action: Action) -> bool {
+        match action {
+            Action::FilterChar(c) => self.text.push(c),
+            Action::FilterBackspace => {
+                self.text.pop();
+            }
+            Action::FilterKeep => self.editing = false,
+            Action::Back => self.clear(),
+            _ => return false,
+        }
+        true
+    }
+}

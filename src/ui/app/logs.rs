@@ -1,0 +1,164 @@
+//! The logs pane's state: one pod's container log, where it is scrolled to, and which
+//! stream the view wants open.
+//!
+//! Owns [`LogView`] and [`LogRequest`]: the lines kept, following, wrapping, the container
+//! and instance shown, and when an ended stream is asked for again. Only the methods here
+//! write a `LogView` (the fields are public for drawing), and
+//! [`App::update`](super::App::update) is their only caller. It must not open a stream: it
+//! says which one it wants ([`LogView::request`]) and the event loop opens it.
+
+use super::Action;
+use crate::model::{ObjectKey, TrackedObject};
+use std::collections::VecDeque;
+
+/// Log lines kept for the logs view; older ones are dropped.
+const LOG_CAPACITY: usize = 10_000;
+
+/// Which container log to stream; the event loop opens one stream per distinct request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRequest {
+    pub namespace: String,
+    pub pod: String,
+    /// `None`: the pod's only container, as the API picks it.
+    pub container: Option<String>,
+    pub previous: bool,
+    /// Bumped to reopen an ended stream (see [`LogView::attempt`]).
+    pub attempt: u32,
+}
+
+/// The logs pane: one pod's container log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogView {
+    pub pod: ObjectKey,
+    pub containers: Vec<String>,
+    pub container: usize,
+    pub previous: bool,
+    pub follow: bool,
+    pub wrap: bool,
+    /// First line shown when not following.
+    pub top: usize,
+    pub lines: VecDeque<String>,
+    /// Why the stream ended, or why there is none.
+    pub note: Option<String>,
+    /// Streams opened so far for this container and instance: an ended stream is reopened
+    /// when the pod changes (the container started, or restarted), as a person re-running
+    /// `kubectl logs -f` would.
+    pub attempt: u32,
+}
+
+impl LogView {
+    /// The log of `pod`, following its end, on its first container of `containers`.
+    pub(super) fn new(pod: ObjectKey, containers: Vec<String>) -> Self {
+        LogView {
+            pod,
+            containers,
+            container: 0,
+            previous: false,
+            follow: true,
+            wrap: false,
+            top: 0,
+            lines: VecDeque::new(),
+            note: None,
+            attempt: 0,
+        }
+    }
+
+    pub fn container_name(&self) -> Option<&str> {
+        self.containers.get(self.container).map(String::as_str)
+    }
+
+    /// Whether this is the log of `pod`.
+    pub(super) fn is_of(&self, pod: &ObjectKey) -> bool {
+        self.pod == *pod
+    }
+
+    /// The stream this view shows.
+    pub(super) fn request(&self) -> LogRequest {
+        LogRequest {
+            namespace: self.pod.namespace.clone().unwrap_or_default(),
+            pod: self.pod.name.clone(),
+            container: self.container_name().map(str::to_owned),
+            previous: self.previous,
+            attempt: self.attempt,
+        }
+    }
+
+    /// A new stream starts from its first line.
+    fn restart(&mut self) {
+        self.lines.clear();
+        self.top = 0;
+        self.note = None;
+    }
+
+    /// Applies a key of the logs pane, with `page` rows on screen. Returns false for a key
+    /// the log itself does not take (leaving the pane, help and quit are the app's).
+    pub(super) fn act(&mut self, action: Action, page: usize) -> bool {
+        let last = self.lines.len().saturating_sub(page);
+        match action {
+            Action::Follow => {
+                self.follow = !self.follow;
+                self.top = last;
+            }
+            Action::NextContainer if self.containers.len() > 1 => {
+                self.container = (self.container + 1) % self.containers.len();
+                self.restart();
+            }
+            Action::Previous => {
+                self.previous = !self.previous;
+                self.restart();
+            }
+            Action::Wrap => self.wrap = !self.wrap,
+            Action::Top | Action::PageUp | Action::Up => {
+                // Scrolling up from the followed end starts where the last page is.
+                let from = if self.follow { last } else { self.top };
+                self.follow = false;
+                self.top = match action {
+                    Action::Top => 0,
+                    Action::PageUp => from.saturating_sub(page),
+                    _ => from.saturating_sub(1),
+                };
+            }
+            Action::Bottom => {
+                self.top = last;
+                self.follow = true;
+            }
+            Action::PageDown | Action::Down => {
+                let step = if action == Action::Down { 1 } else { page };
+                self.top = (self.top + step).min(last);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Keeps `line`, dropping the oldest past [`LOG_CAPACITY`]; the view stays on the same
+    /// line when one is dropped above it.
+    pub(super) fn push(&mut self, line: String) {
+        if self.lines.len() == LOG_CAPACITY {
+            self.lines.pop_front();
+            self.top = self.top.saturating_sub(1);
+        }
+        self.lines.push_back(line);
+    }
+
+    /// The stream ended or failed: `reason` is shown under the lines.
+    pub(super) fn end(&mut self, reason: String) {
+        self.note = Some(reason);
+    }
+
+    /// A stream that ended (the container was not running yet, or exited) starts again.
+    pub(super) fn reopen_if_ended(&mut self) {
+        if self.note.is_some() {
+            self.restart();
+            self.attempt += 1;
+        }
+    }
+}
+
+/// The containers of `pod` to cycle through: regular containers first, as they are what a
+/// person usually wants to read.
+pub(super) fn containers(pod: &TrackedObject) -> Vec<String> {
+    let mut rows: Vec<_> = pod.containers.iter().collect();
+    rows.sort_by_key(|c| c.init);
+    rows.into_iter().map(|c| c.name.clone()).collect()
+}

@@ -1,0 +1,388 @@
+//! The state of the full-screen view and the one function that changes it.
+//!
+//! [`App::update`] is the only code that mutates the view: keys (as [`Action`]s), world
+//! diffs, log lines, ticks and signals all arrive as [`Message`]s. It owns the tracked
+//! [`World`], the [`Tracker`], the clock and the exit; what the user opened, selected or
+//! typed lives in sub-states, each in its own module and written only through its methods:
+//! the tree and its selection ([`TreeView`]), the filter ([`Filter`]), the panes and help
+//! ([`Panes`]) and the log ([`LogView`]); `header` says when the header's clocks turn. Those
+//! methods are `pub(super)`, so that nothing outside this module can call them, and here only
+//! `update`, through the helpers below, does: it decides which sub-state a message is for
+//! and passes each what it needs of the others. It must not do I/O, read a clock or know
+//! about the terminal: time comes in with each message.
+
+mod filter;
+mod header;
+mod logs;
+mod panes;
+mod tree_view;
+
+pub use filter::Filter;
+pub use header::Header;
+pub use logs::{LogRequest, LogView};
+pub use panes::{EventsView, Pane, Panes};
+pub use tree_view::TreeView;
+
+use crate::exit::ExitCode;
+use crate::model::{Diff, ObjectKey, TrackedObject, World};
+use crate::tracker::{Tracker, Verdict};
+use crate::ui::tree::NodeId;
+use std::time::Duration;
+
+/// Something that happened, for [`App::update`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// A key, already turned into what it does (see `keys`).
+    Key(Action),
+    /// The watch actor's news about the world, as many diffs as were waiting (the tree is
+    /// rebuilt once per message).
+    Diffs(Vec<Diff>),
+    /// Time passed: a countdown's second turned or a tracker deadline came.
+    Tick,
+    /// The terminal's size, in cells.
+    Resize { width: u16, height: u16 },
+    /// One line of the followed container log.
+    LogLine(String),
+    /// The log stream ended or failed; the reason is shown under the lines.
+    LogEnded(String),
+    /// SIGINT, SIGTERM or SIGHUP: leave now with this code.
+    Signal(ExitCode),
+}
+
+/// What a key does, in the pane it was pressed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Home in the tree, `g` in logs and events.
+    Top,
+    /// End in the tree, `G` in logs and events.
+    Bottom,
+    Collapse,
+    Expand,
+    Toggle,
+    Details,
+    NextFailure,
+    StartFilter,
+    FilterChar(char),
+    FilterBackspace,
+    FilterKeep,
+    Logs,
+    Events,
+    Follow,
+    NextContainer,
+    Previous,
+    Wrap,
+    Help,
+    Back,
+    Quit,
+}
+
+/// Where keys go right now (see `keys::action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyContext {
+    Tree,
+    Filter,
+    Logs,
+    Events,
+    Help,
+}
+
+/// The whole state of the view.
+#[derive(Debug)]
+pub struct App {
+    pub world: World,
+    pub tracker: Tracker,
+    pub header: Header,
+    /// Elapsed time since tracking started, as of the last message.
+    pub now: Duration,
+    pub tree: TreeView,
+    pub panes: Panes,
+    pub filter: Filter,
+    pub logs: Option<LogView>,
+    /// The terminal's size, for paging and layout decisions.
+    pub size: (u16, u16),
+    exit: Option<ExitCode>,
+}
+
+impl App {
+    pub fn new(world: World, tracker: Tracker, header: Header) -> Self {
+        let mut app = App {
+            world,
+            tracker,
+            header,
+            now: Duration::ZERO,
+            tree: TreeView::default(),
+            panes: Panes::default(),
+            filter: Filter::default(),
+            logs: None,
+            size: (80, 24),
+            exit: None,
+        };
+        app.sync();
+        app
+    }
+
+    /// The exit code, once the user (or a signal) asked to leave.
+    pub fn exit_code(&self) -> Option<ExitCode> {
+        self.exit
+    }
+
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.tracker.verdict()
+    }
+
+    /// Where keys go right now.
+    pub fn key_context(&self) -> KeyContext {
+        if self.panes.help {
+            KeyContext::Help
+        } else if self.filter.editing {
+            KeyContext::Filter
+        } else {
+            self.panes.pane.key_context()
+        }
+    }
+
+    /// The log stream the view wants open, if any.
+    pub fn log_request(&self) -> Option<LogRequest> {
+        let logs = self
+            .logs
+            .as_ref()
+            .filter(|_| self.panes.pane == Pane::Logs)?;
+        Some(logs.request())
+    }
+
+    /// The object under the selection.
+    pub fn selected_key(&self) -> Option<&ObjectKey> {
+        self.tree.selected_key()
+    }
+
+    /// The paths of the rows the tree shows (open parents only), top to bottom.
+    pub fn visible(&self) -> Vec<Vec<NodeId>> {
+        self.tree.visible()
+    }
+
+    /// The elapsed time at which the screen next changes by itself: a countdown's or the
+    /// elapsed clock's second turns, or the tracker must decide. `None` after the verdict.
+    pub fn next_wake(&self) -> Option<Duration> {
+        header::next_wake(&self.tracker, self.now)
+    }
+
+    /// Rows a page holds: the tree or log area is the screen minus header, borders, footer.
+    fn page(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(4)).max(1)
+    }
+
+    /// Applies `message` at elapsed time `now`; returns whether the screen must be redrawn.
+    pub fn update(&mut self, message: Message, now: Duration) -> bool {
+        self.now = self.now.max(now);
+        let changed = match message {
+            Message::Key(action) => {
+                self.sync();
+                self.act(action)
+            }
+            Message::Diffs(diffs) => self.apply_diffs(diffs),
+            Message::Tick => true,
+            Message::Resize { width, height } => {
+                self.size = (width, height);
+                true
+            }
+            // Lines and ends of a log nobody opened are dropped; a line is drawn only while
+            // the logs pane is up, an end is noted for when it comes back.
+            Message::LogLine(line) => {
+                let kept = self.logs.as_mut().map(|logs| logs.push(line)).is_some();
+                kept && self.panes.pane == Pane::Logs
+            }
+            Message::LogEnded(reason) => self.logs.as_mut().map(|logs| logs.end(reason)).is_some(),
+            Message::Signal(code) => {
+                self.tracker.interrupt(self.now);
+                self.exit = Some(code);
+                true
+            }
+        };
+        let verdict_before = self.tracker.verdict();
+        self.sync();
+        changed || self.tracker.verdict() != verdict_before
+    }
+
+    /// Brings the tree and the verdict up to date with the world (once per batch of diffs).
+    fn sync(&mut self) {
+        self.tree.sync(&self.world, &self.filter.text);
+        self.tracker.update(self.world.raw_state(), self.now);
+    }
+
+    /// Applies a batch of diffs to the world. A row that keeps its place is redrawn alone;
+    /// any other change has the tree rebuilt at the next sync. Returns whether the world
+    /// changed.
+    fn apply_diffs(&mut self, diffs: Vec<Diff>) -> bool {
+        let mut changed = false;
+        let mut log_pod_changed = false;
+        for diff in diffs {
+            let events = matches!(diff, Diff::Events(..));
+            let row = match &diff {
+                Diff::Upsert(new) if self.row_stays(new) => Some(new.key.clone()),
+                _ => None,
+            };
+            let about_log_pod = matches!((&diff, &self.logs),
+                (Diff::Upsert(o), Some(logs)) if logs.is_of(&o.key));
+            if self.world.apply(diff) {
+                changed = true;
+                log_pod_changed |= about_log_pod;
+                // No row shows Events.
+                let patched = events || row.is_some_and(|key| self.patch_row(&key));
+                if !patched {
+                    self.tree.mark_stale();
+                }
+            }
+        }
+        if log_pod_changed && let Some(logs) = self.logs.as_mut() {
+            logs.reopen_if_ended();
+        }
+        changed
+    }
+
+    /// Whether the new summary `new` of a known object keeps its row in place; never with a
+    /// filter on, as the filter reads the status.
+    fn row_stays(&self, new: &TrackedObject) -> bool {
+        !self.filter.is_on()
+            && self
+                .world
+                .objects
+                .get(&new.key)
+                .is_some_and(|old| tree_view::keeps_its_row(old, new))
+    }
+
+    /// Redraws the row of `key` from the world; false when the tree must be rebuilt instead.
+    fn patch_row(&mut self, key: &ObjectKey) -> bool {
+        self.world
+            .objects
+            .get(key)
+            .is_some_and(|object| self.tree.patch_row(object))
+    }
+
+    /// Rebuilds the tree after the filter changed.
+    fn refilter(&mut self) {
+        self.tree.refilter(&self.world, &self.filter.text);
+    }
+
+    /// A key, in the context it was pressed in; returns whether anything changed.
+    fn act(&mut self, action: Action) -> bool {
+        match self.key_context() {
+            KeyContext::Help => match action {
+                Action::Help | Action::Back => self.panes.set_help(false),
+                Action::Quit => self.quit(),
+                _ => false,
+            },
+            KeyContext::Filter => self.act_filter(action),
+            KeyContext::Tree => self.act_tree(action),
+            KeyContext::Logs => self.act_logs(action),
+            KeyContext::Events => self.act_events(action),
+        }
+    }
+
+    /// Leaves with the verdict's code, or as interrupted before the verdict.
+    fn quit(&mut self) -> bool {
+        self.tracker.interrupt(self.now);
+        self.exit = Some(
+            self.tracker
+                .verdict()
+                .map_or(ExitCode::Interrupted, Verdict::exit_code),
+        );
+        true
+    }
+
+    fn act_filter(&mut self, action: Action) -> bool {
+        if action == Action::Quit {
+            return self.quit();
+        }
+        if !self.filter.edit(action) {
+            return false;
+        }
+        self.refilter();
+        true
+    }
+
+    fn act_tree(&mut self, action: Action) -> bool {
+        match action {
+            Action::Details => self.panes.toggle_details(),
+            Action::StartFilter => self.filter.start_editing(),
+            Action::Logs => self.open_logs(),
+            Action::Events => self.open_events(),
+            Action::Help => self.panes.set_help(true),
+            Action::Back => self.back_in_tree(),
+            Action::Quit => self.quit(),
+            _ => self.tree.act(action, self.page()),
+        }
+    }
+
+    /// Esc in the tree: closes the details first, then clears a kept filter.
+    fn back_in_tree(&mut self) -> bool {
+        if self.panes.close_details() {
+            true
+        } else if self.filter.is_on() {
+            self.filter.clear();
+            self.refilter();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Shows the log of the selected pod (or the first pod under the selection), keeping
+    /// where it was when it is the log shown last.
+    fn open_logs(&mut self) -> bool {
+        let Some(pod) = self.tree.pod_under_selection() else {
+            return false;
+        };
+        if !self.logs.as_ref().is_some_and(|logs| logs.is_of(&pod)) {
+            let containers = self
+                .world
+                .objects
+                .get(&pod)
+                .map_or_else(Vec::new, logs::containers);
+            self.logs = Some(LogView::new(pod, containers));
+        }
+        self.panes.show(Pane::Logs)
+    }
+
+    fn open_events(&mut self) -> bool {
+        let Some(key) = self.tree.selected_key().cloned() else {
+            return false;
+        };
+        self.panes.open_events(key)
+    }
+
+    fn act_logs(&mut self, action: Action) -> bool {
+        let page = self.page();
+        match self.logs.as_mut() {
+            Some(logs) => logs.act(action, page) || self.act_over_tree(action),
+            // The pane never shows without a log; should it, the tree comes back.
+            None => self.panes.show(Pane::Tree),
+        }
+    }
+
+    fn act_events(&mut self, action: Action) -> bool {
+        let page = self.page();
+        let total = self
+            .panes
+            .events_of()
+            .and_then(|key| self.world.events.get(key))
+            .map_or(0, Vec::len);
+        self.panes.scroll_events(action, page, total) || self.act_over_tree(action)
+    }
+
+    /// The keys every pane over the tree shares: back to the tree, help and quit.
+    fn act_over_tree(&mut self, action: Action) -> bool {
+        match action {
+            Action::Back => self.panes.show(Pane::Tree),
+            Action::Help => self.panes.set_help(true),
+            Action::Quit => self.quit(),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
