@@ -177,6 +177,10 @@ pub struct TrackArgs {
     /// Output format (default: tui when stdout is a terminal, else plain)
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<TrackOutput>,
+    /// How many log lines of each failing container the failure digest quotes; 0 quotes
+    /// none (an application that logs a secret would leak it into the CI log)
+    #[arg(long, value_name = "N", default_value_t = crate::output::digest::LOG_LINES)]
+    pub digest_logs: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -20,13 +20,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Watch(args) => watch::run(&args).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "kos", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "kos", &mut script);
+            crate::output::sink::out_raw(&script);
             Ok(ExitCode::Success)
         }
         Command::Sim(command) => sim::run(command).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            crate::output::sink::out_raw(&page);
             Ok(ExitCode::Success)
         }
     }

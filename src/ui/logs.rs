@@ -57,18 +57,10 @@ impl LogSource for ClusterLogs {
                     })
                     .boxed(),
                 Err(error) => {
-                    stream::once(async move { LogEvent::Failed(describe(&error)) }).boxed()
+                    let reason = crate::cluster::describe(&error);
+                    stream::once(async move { LogEvent::Failed(reason) }).boxed()
                 }
             })
             .boxed()
-    }
-}
-
-/// The API's own words when it gave a reason (`container "x" in pod "y" is waiting to
-/// start`), else the client error.
-fn describe(error: &kube::Error) -> String {
-    match error {
-        kube::Error::Api(status) => status.message.clone(),
-        other => other.to_string(),
     }
 }
