@@ -7,6 +7,7 @@
 
 use crate::cli::ClusterArgs;
 pub mod kubeconfig;
+pub mod limits;
 
 use kube::config::KubeConfigOptions;
 use kube::{Client, Config};
@@ -90,7 +91,7 @@ impl ApiError {
                 },
             },
             kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_)
-                if auth_problem(error).is_none() =>
+                if auth_problem(error).is_none() && !limits::exceeded(error) =>
             {
                 ApiError::Unreachable {
                     server: server.to_owned(),
@@ -127,7 +128,9 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 pub fn is_transient(error: &kube::Error) -> bool {
     match error {
         kube::Error::Api(status) => matches!(status.code, 429 | 500 | 502 | 503 | 504),
-        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => true,
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => {
+            !limits::exceeded(error)
+        }
         _ => false,
     }
 }
@@ -283,10 +286,13 @@ pub async fn connect(args: &ClusterArgs) -> Result<Cluster, ConnectError> {
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
-    let client = Client::try_from(config).map_err(|error| ConnectError::Client {
-        server: server.clone(),
-        reason: root_cause(&error),
-    })?;
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|error| ConnectError::Client {
+            server: server.clone(),
+            reason: root_cause(&error),
+        })?
+        .with_layer(&limits::LimitLayer)
+        .build();
     Ok(Cluster {
         client,
         server,

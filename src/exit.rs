@@ -17,6 +17,8 @@ pub enum ExitCode {
     HungUp = 129,
     /// 128 + SIGINT.
     Interrupted = 130,
+    /// 128 + SIGQUIT (Ctrl-\\).
+    Quit = 131,
     /// 128 + SIGPIPE: stdout's reader went away (`kos … | head -1`); kos stops quietly.
     BrokenPipe = 141,
     /// 128 + SIGTERM.
