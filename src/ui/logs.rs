@@ -109,9 +109,15 @@ where
             Some(end) => (end, true),
             None => (buf.len(), false),
         };
-        let kept = take.min(max - line.len());
+        // A CRLF line end is not part of the line, nor of what a cut leaves out.
+        let content = if ended && buf[..take].ends_with(b"\r") {
+            take - 1
+        } else {
+            take
+        };
+        let kept = content.min(max - line.len());
         line.extend_from_slice(&buf[..kept]);
-        left_out += take - kept;
+        left_out += content - kept;
         reader.consume_unpin(take + usize::from(ended));
         if ended {
             return Ok(Some(finish(&line, left_out)));
@@ -145,7 +151,7 @@ mod tests {
         text.extend_from_slice(b"\r\nnext\nlast");
         assert_eq!(
             lines(&text, 8),
-            ["xxxxxxxx… (99993 more bytes)", "next", "last"]
+            ["xxxxxxxx… (99992 more bytes)", "next", "last"]
         );
     }
 
