@@ -289,7 +289,7 @@ pub async fn connect(args: &ClusterArgs) -> Result<Cluster, ConnectError> {
     let client = kube::client::ClientBuilder::try_from(config)
         .map_err(|error| ConnectError::Client {
             server: server.clone(),
-            reason: root_cause(&error),
+            reason: describe(&error),
         })?
         .with_layer(&limits::LimitLayer)
         .build();

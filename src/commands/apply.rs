@@ -28,9 +28,12 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
         force_conflicts: args.force_conflicts,
         dry_run: args.dry_run,
     };
-    let applied = apply::apply(&cluster, &manifests, &apply_options)
-        .await
-        .map_err(|e| super::apply_error(&e))?;
+    let applied = super::within(args.track.timeout, "applying", async {
+        apply::apply(&cluster, &manifests, &apply_options)
+            .await
+            .map_err(|e| super::apply_error(&e))
+    })
+    .await?;
     let only_apply = args.dry_run || args.no_wait;
     report_applied(&applied, args.dry_run, options.format, only_apply)?;
     if only_apply {

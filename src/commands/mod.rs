@@ -52,3 +52,25 @@ fn apply_error(error: &crate::apply::ApplyError) -> color_eyre::Report {
         crate::exit::ClusterError(error.to_string()).into()
     }
 }
+
+/// Runs a phase before tracking (finding the objects, applying them) within the step
+/// timeout (`--timeout`; 0: none), so that a server that stops answering half way cannot
+/// hold kos past it: exit 4, naming the phase.
+async fn within<T>(
+    timeout: std::time::Duration,
+    phase: &str,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    if timeout.is_zero() {
+        return work.await;
+    }
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::exit::ClusterError(format!(
+                "{phase}: the cluster did not answer within the step timeout ({})",
+                crate::duration::short(timeout)
+            ))
+            .into())
+        })
+}

@@ -309,7 +309,11 @@ async fn run(
             let lost = !probe.is_terminated();
             let notice = match item {
                 Ok(seen) => {
-                    repeats.forget(index);
+                    // A watch starts each retry with a relist event: only what follows it
+                    // shows that the server answers sense again.
+                    if !matches!(seen, Some(Seen::Relist)) {
+                        repeats.forget(index);
+                    }
                     if matches!(seen, Some(Seen::Listed)) {
                         unsynced.remove(&index);
                     }
@@ -330,9 +334,7 @@ async fn run(
                         && undecodable(&error)
                         && repeats.count(index, &error) >= SAME_FAILURES
                     {
-                        let _ = sender
-                            .send(Update::Error(persistent(&error, &server, spec)))
-                            .await;
+                        let _ = sender.send(Update::Error(persistent(&error, spec))).await;
                         return;
                     }
                     let unreachable = unreachable(&error, &server).filter(|_| !lost);
@@ -435,30 +437,25 @@ fn undecodable(error: &watcher::Error) -> bool {
 }
 
 /// The error a watch kept failing with, worded with its request: `list pods in namespace
-/// shop failed: Error deserializing response: expected value at line 1 column 1`.
-fn persistent(error: &watcher::Error, server: &str, spec: &WatchSpec) -> ApiError {
+/// shop failed: its reply cannot be decoded (5 times in a row): expected value at line 1
+/// column 1`.
+fn persistent(error: &watcher::Error, spec: &WatchSpec) -> ApiError {
     let resource = match &spec.namespace {
         Some(ns) => format!("{} in namespace {ns}", spec.resource.plural),
         None => spec.resource.plural.clone(),
     };
-    let (verb, source) = match error {
-        watcher::Error::InitialListFailed(source) => ("list", source),
+    let (verb, why) = match error {
+        watcher::Error::InitialListFailed(source) => ("list", crate::cluster::describe(source)),
         watcher::Error::WatchStartFailed(source) | watcher::Error::WatchFailed(source) => {
-            ("watch", source)
+            ("watch", crate::cluster::describe(source))
         }
-        other => {
-            return ApiError::Other {
-                verb: "watch".into(),
-                resource,
-                reason: crate::output::safe::clean_bounded(
-                    &other.to_string(),
-                    crate::cluster::QUOTED_BYTES,
-                ),
-            };
-        }
+        other => ("watch", other.to_string()),
     };
-    let verb = format!("{verb} ({SAME_FAILURES} times in a row)");
-    ApiError::from_kube(source, server, &verb, &resource, false)
+    ApiError::Other {
+        verb: verb.to_owned(),
+        resource,
+        reason: format!("its reply cannot be decoded ({SAME_FAILURES} times in a row): {why}"),
+    }
 }
 
 /// A watch error no back-off will cure: the server forbids it, or does not serve it.
