@@ -43,6 +43,16 @@ pub enum Command {
     /// Start the embedded simulated cluster, apply a bundled example to it and show the
     /// live view; no cluster needed
     Demo(DemoArgs),
+    /// Runs an exec credential plugin with a timeout and bounded output (kos points
+    /// kubeconfigs' exec commands at it)
+    #[command(name = "exec-credential-guard", hide = true)]
+    ExecGuard {
+        /// How long the plugin may run, in seconds
+        timeout_secs: u64,
+        /// The plugin's command and arguments
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

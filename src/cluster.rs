@@ -6,6 +6,7 @@
 //! It builds clients and words errors; it must not apply, watch or print anything.
 
 use crate::cli::ClusterArgs;
+pub mod exec_guard;
 pub mod kubeconfig;
 pub mod limits;
 
@@ -222,10 +223,13 @@ fn auth_problem(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     while let Some(error) = current {
         if let Some(auth) = error.downcast_ref::<AuthError>() {
             return Some(match auth {
-                AuthError::AuthExecRun { out, .. } => format!(
-                    "the exec credential plugin failed ({}); its output is not shown",
-                    out.status
-                ),
+                AuthError::AuthExecRun { out, .. } => match exec_guard::said(&out.stderr) {
+                    Some(said) => format!("the exec credential plugin failed: {said}"),
+                    None => format!(
+                        "the exec credential plugin failed ({}); its output is not shown",
+                        out.status
+                    ),
+                },
                 AuthError::AuthExecParse(parse) => format!(
                     "the exec credential plugin's output is not an ExecCredential{}; it is \
                      not shown",

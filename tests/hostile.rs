@@ -384,12 +384,13 @@ fn a_broken_kubeconfig_is_named_by_line_and_never_quoted() {
 
 /// A shell script in `dir` that prints `output` and exits with `code`: an exec plugin.
 fn plugin(dir: &Path, name: &str, output: &str, code: i32) -> String {
+    script(dir, name, &format!("printf '%s' '{output}'\nexit {code}"))
+}
+
+/// An executable shell script in `dir` running `body`.
+fn script(dir: &Path, name: &str, body: &str) -> String {
     let path = dir.join(name);
-    std::fs::write(
-        &path,
-        format!("#!/bin/sh\nprintf '%s' '{output}'\nexit {code}\n"),
-    )
-    .expect("write plugin");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write plugin");
     let mut permissions = std::fs::metadata(&path).expect("plugin").permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
     std::fs::set_permissions(&path, permissions).expect("chmod");
@@ -408,11 +409,7 @@ fn an_exec_plugins_output_is_never_quoted() {
         ("failing", credential.as_str(), 1),
     ] {
         let command = plugin(dir.path(), name, output, code);
-        let user = format!(
-            "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: \
-             {command}\n      interactiveMode: Never\n"
-        );
-        let setup = Setup::with_user(&server, &user);
+        let setup = Setup::with_user(&server, &exec_user(&command));
         let run = run(setup.watch(&["-o", "plain", "--timeout", "20s"]));
         assert_eq!(run.code(), 4, "{name}: {}", run.stderr());
         assert!(!run.all().contains(SECRET), "{name}: {}", run.all());
@@ -421,6 +418,34 @@ fn an_exec_plugins_output_is_never_quoted() {
             "{name}: {}",
             run.stderr()
         );
+    }
+}
+
+/// A kubeconfig user whose exec plugin is `command`, which cannot ask anything.
+fn exec_user(command: &str) -> String {
+    format!(
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: \
+         {command}\n      interactiveMode: Never\n"
+    )
+}
+
+#[test]
+fn a_hanging_or_endless_exec_plugin_is_stopped() {
+    let server = Server::start(|_| None);
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, body, said) in [
+        ("endless", "exec yes", "printed more than 1024 KiB"),
+        (
+            "hanging",
+            "exec sleep 120",
+            "did not finish within 30s; it was stopped",
+        ),
+    ] {
+        let setup = Setup::with_user(&server, &exec_user(&script(dir.path(), name, body)));
+        let run = run(setup.watch(&["-o", "plain", "--timeout", "0"]));
+        assert_eq!(run.code(), 4, "{name}: {}", run.stderr());
+        assert!(run.stderr().contains(said), "{name}: {}", run.stderr());
+        assert!(run.took < Duration::from_secs(40), "{name}: {:?}", run.took);
     }
 }
 

@@ -55,6 +55,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Kubeconfig, Problem> {
         _ => read(&default_path().ok_or(Problem::NoHome)?)?,
     };
     inline_token_files(&mut config)?;
+    super::exec_guard::guard_plugins(&mut config);
     Ok(config)
 }
 

@@ -27,6 +27,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Sim(command) => sim::run(command).await,
         Command::Demo(args) => demo::run(&args).await,
+        Command::ExecGuard {
+            timeout_secs,
+            command,
+        } => {
+            // The plugin's own exit code, which none of kos's means.
+            let code = crate::cluster::exec_guard::run(timeout_secs, &command).await;
+            std::process::exit(i32::from(code))
+        }
         Command::Man => {
             let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command()).render(&mut page)?;
