@@ -250,17 +250,18 @@ fn watch_with_list(reply: impl Fn() -> Reply + Send + Sync + 'static) -> Run {
 
 #[test]
 fn undecodable_lists_end_with_exit_4_naming_the_decode_error() {
-    let replies: [(&str, fn() -> Reply); 3] = [
+    type Hostile = (&'static str, fn() -> Reply);
+    let replies: [Hostile; 3] = [
         ("garbage", || Reply::Text(200, "<html>nope".into())),
         ("wrong shape", || {
             Reply::Json(200, r#"{"kind":"PodList","items":{"a":1}}"#.into())
         }),
         ("invalid UTF-8", || {
-            let mut bytes = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
-                              Content-Length: 12\r\n\r\n{\"kind\":\"\xff\xfe\"}"
-                .to_vec();
-            bytes.truncate(bytes.len());
-            Reply::Raw(bytes)
+            Reply::Raw(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                  Content-Length: 13\r\n\r\n{\"kind\":\"\xff\xfe\"}"
+                    .to_vec(),
+            )
         }),
     ];
     for (what, reply) in replies {

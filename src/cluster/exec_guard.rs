@@ -13,12 +13,12 @@ use kube::config::{ExecInteractiveMode, Kubeconfig};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The most a plugin may print: an ExecCredential with a client certificate is a few KiB.
+/// The most a plugin may print: an `ExecCredential` with a client certificate is a few KiB.
 pub const MAX_OUTPUT: u64 = 1 << 20;
 /// How long a plugin that cannot ask anything may take.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one that may ask the user (a browser login) may take.
-pub const INTERACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
+pub const INTERACTIVE_TIMEOUT: Duration = Duration::from_mins(5);
 /// How the guard's own lines on stderr begin.
 pub const SAYS: &str = "kos exec-credential-guard: ";
 

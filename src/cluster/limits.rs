@@ -34,7 +34,7 @@ pub const MAX_LINE: usize = 16 << 20;
 /// after 60 s itself; webhooks are allowed 30 s at most.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a reply read whole may take to arrive, once its head has.
-pub const BODY_DEADLINE: Duration = Duration::from_secs(60);
+pub const BODY_DEADLINE: Duration = Duration::from_mins(1);
 
 /// A bound kos keeps was passed.
 #[derive(Debug, thiserror::Error)]
