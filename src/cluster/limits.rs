@@ -7,7 +7,7 @@
 //! memory, and one that never answers would hold kos past every timeout. Here:
 //! - the response head must come within [`HEAD_TIMEOUT`];
 //! - a reply read whole (everything but watches and followed logs) may hold at most
-//!   [`MAX_BODY`] bytes — a `Content-Length` above it is refused before reading — and must
+//!   [`MAX_BODY`] bytes ([`MAX_LOG`] for a log) — a `Content-Length` above it is refused before reading — and must
 //!   be complete within [`BODY_DEADLINE`];
 //! - an error reply is cut at [`MAX_ERROR_BODY`] (what is left is still quoted, bounded);
 //! - a watch stream's lines (one event each) may hold at most [`MAX_LINE`] bytes.
@@ -25,6 +25,9 @@ use tower::{BoxError, Layer, Service};
 
 /// The most a reply read whole may hold. A list of 10 000 real pods is about 100 MB.
 pub const MAX_BODY: u64 = 128 << 20;
+/// The most a log read whole may hold (kos asks for less with `limitBytes`, which a server
+/// may ignore).
+pub const MAX_LOG: u64 = 8 << 20;
 /// The most of an error reply that is read: a `Status` is a few hundred bytes.
 pub const MAX_ERROR_BODY: usize = 64 << 10;
 /// The most one watch event (one line of a watch stream) may hold. etcd stores objects of
@@ -39,10 +42,10 @@ pub const BODY_DEADLINE: Duration = Duration::from_mins(1);
 /// A bound kos keeps was passed.
 #[derive(Debug, thiserror::Error)]
 pub enum Exceeded {
-    #[error("the reply is larger than {max} MiB (Content-Length {0})", max = MAX_BODY >> 20)]
-    Declared(u64),
-    #[error("the reply is larger than {} MiB", MAX_BODY >> 20)]
-    Body,
+    #[error("the reply is larger than {} MiB (Content-Length {})", .max >> 20, .length)]
+    Declared { max: u64, length: u64 },
+    #[error("the reply is larger than {} MiB", .0 >> 20)]
+    Body(u64),
     #[error("a watch event is larger than {} MiB", MAX_LINE >> 20)]
     Line,
     #[error("the reply did not arrive within {}s", BODY_DEADLINE.as_secs())]
@@ -97,6 +100,8 @@ pub struct Limited<S> {
 enum Reading {
     /// Read whole into memory by the client.
     Whole,
+    /// A log read whole (not followed).
+    Log,
     /// A watch: lines, for as long as the server sends them.
     Watch,
     /// A followed log: the reader bounds its lines itself.
@@ -109,8 +114,12 @@ impl Reading {
         let has = |pair: &str| query.split('&').any(|p| p == pair);
         if has("watch=true") || has("watch=1") {
             Reading::Watch
-        } else if uri.path().ends_with("/log") && has("follow=true") {
-            Reading::Follow
+        } else if uri.path().ends_with("/log") {
+            if has("follow=true") {
+                Reading::Follow
+            } else {
+                Reading::Log
+            }
         } else {
             Reading::Whole
         }
@@ -144,11 +153,16 @@ where
             let failed = response.status().is_client_error() || response.status().is_server_error();
             let bound = match (reading, failed) {
                 (_, true) => Bound::Cut(MAX_ERROR_BODY as u64),
-                (Reading::Whole, false) => {
-                    if let Some(length) = declared_length(&response).filter(|l| *l > MAX_BODY) {
-                        return Err(Exceeded::Declared(length).into());
+                (Reading::Whole | Reading::Log, false) => {
+                    let max = if reading == Reading::Log {
+                        MAX_LOG
+                    } else {
+                        MAX_BODY
+                    };
+                    if let Some(length) = declared_length(&response).filter(|l| *l > max) {
+                        return Err(Exceeded::Declared { max, length }.into());
                     }
-                    Bound::Whole(MAX_BODY)
+                    Bound::Whole(max)
                 }
                 (Reading::Watch, false) => Bound::Lines(MAX_LINE),
                 (Reading::Follow, false) => Bound::None,
@@ -209,7 +223,7 @@ impl<B> LimitedBody<B> {
             Bound::Whole(max) => {
                 self.count += data.len() as u64;
                 if self.count > max {
-                    return Err(Exceeded::Body);
+                    return Err(Exceeded::Body(max));
                 }
             }
             Bound::Cut(max) => {
@@ -351,7 +365,7 @@ mod tests {
         );
         assert_eq!(
             of("/api/v1/namespaces/a/pods/p/log?tailLines=10"),
-            Reading::Whole
+            Reading::Log
         );
         assert_eq!(
             of("/api/v1/pods?fieldSelector=watch%3Dtrue"),

@@ -42,6 +42,8 @@ pub enum Message {
     LogEnded(String),
     /// SIGINT, SIGTERM or SIGHUP: leave now with this code.
     Signal(ExitCode),
+    /// The API server stopped answering (why), or answers again (`None`).
+    Connection(Option<String>),
 }
 
 /// What a key does, in the pane it was pressed in.
@@ -187,6 +189,8 @@ pub struct App {
     pub events: Option<EventsView>,
     /// The terminal's size, for paging and layout decisions.
     pub size: (u16, u16),
+    /// While the API server does not answer: why, and since when (the rows are as old).
+    pub lost: Option<(String, Duration)>,
     exit: Option<ExitCode>,
     tree_stale: bool,
     /// Paths that were ever shown: a path seen for the first time opens.
@@ -212,6 +216,7 @@ impl App {
             logs: None,
             events: None,
             size: (80, 24),
+            lost: None,
             exit: None,
             tree_stale: true,
             known: HashSet::new(),
@@ -316,6 +321,10 @@ impl App {
             Message::Signal(code) => {
                 self.tracker.interrupt(self.now);
                 self.exit = Some(code);
+                true
+            }
+            Message::Connection(lost) => {
+                self.lost = lost.map(|reason| (reason, self.now));
                 true
             }
         };

@@ -14,8 +14,9 @@ use kube::api::{Api, LogParams};
 /// line end, and the pane holds thousands of lines.
 pub const LINE_BYTES: usize = 4096;
 
-/// How much of a previous (terminated) instance's log is read.
-const PREVIOUS_BYTES: i64 = 8 << 20;
+/// How much of a previous (terminated) instance's log is read: what the client reads of a
+/// log at most.
+const PREVIOUS_BYTES: i64 = crate::cluster::limits::MAX_LOG as i64;
 
 /// What a log stream yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +103,10 @@ where
     loop {
         let buf = reader.fill_buf().await?;
         if buf.is_empty() {
+            // The last line, without a line end: a CR is still not part of it.
+            if left_out == 0 && line.ends_with(b"\r") {
+                line.pop();
+            }
             return Ok(started.then(|| finish(&line, left_out)));
         }
         started = true;
@@ -120,13 +125,16 @@ where
         left_out += content - kept;
         reader.consume_unpin(take + usize::from(ended));
         if ended {
+            // The CR came at the end of the previous read, the LF at the start of this one.
+            if take == 0 && left_out == 0 && line.ends_with(b"\r") {
+                line.pop();
+            }
             return Ok(Some(finish(&line, left_out)));
         }
     }
 }
 
 fn finish(line: &[u8], left_out: usize) -> String {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
     let text = String::from_utf8_lossy(line);
     if left_out == 0 {
         text.into_owned()
