@@ -33,6 +33,31 @@ pub enum Feed {
     Connection(Option<String>),
 }
 
+impl From<Diff> for Feed {
+    fn from(diff: Diff) -> Self {
+        Feed::Diff(diff)
+    }
+}
+
+/// What the loop takes from its feed: a [`Feed`], or bare diffs from a driver that has no
+/// connection to report (benchmarks, scripts).
+pub trait FeedItem: Into<Feed> {
+    /// Whether it is news of the connection (which ends a batch of diffs).
+    fn is_connection(&self) -> bool;
+}
+
+impl FeedItem for Feed {
+    fn is_connection(&self) -> bool {
+        matches!(self, Feed::Connection(_))
+    }
+}
+
+impl FeedItem for Diff {
+    fn is_connection(&self) -> bool {
+        false
+    }
+}
+
 /// Why the loop stopped without an exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum LoopError {
@@ -67,7 +92,7 @@ pub struct Inputs<K, D, S> {
 }
 
 /// Runs the view until the user quits, a signal comes or the terminal goes away.
-pub async fn run<B, K, D, E, S>(
+pub async fn run<B, K, D, T, E, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     inputs: Inputs<K, D, S>,
@@ -77,7 +102,8 @@ where
     B: Backend,
     B::Error: std::fmt::Display,
     K: Stream<Item = io::Result<Event>> + Unpin,
-    D: Stream<Item = Result<Feed, E>> + Unpin,
+    D: Stream<Item = Result<T, E>> + Unpin,
+    T: FeedItem,
     E: std::fmt::Display,
     S: Stream<Item = ExitCode> + Unpin,
 {
@@ -119,7 +145,7 @@ where
                 Some(Err(error)) => return Err(LoopError::Input(error)),
                 None => Some(Message::Signal(ExitCode::HungUp)),
             },
-            Some(item) = diffs.next() => match item.map_err(|e| LoopError::Watch(e.to_string()))? {
+            Some(item) = diffs.next() => match item.map_err(|e| LoopError::Watch(e.to_string()))?.into() {
                 Feed::Connection(lost) => Some(Message::Connection(lost)),
                 Feed::Diff(first) => Some(Message::Diffs(batch(first, &mut diffs)?)),
             },
@@ -134,19 +160,25 @@ where
 /// `first` and the diffs the watch actor already sent after it, up to [`DIFF_BATCH`]; or
 /// the error that stopped it. News of the connection ends the batch: it is a message of its
 /// own, taken on the next turn.
-fn batch<D, E>(first: Diff, diffs: &mut Peekable<Fuse<D>>) -> Result<Vec<Diff>, LoopError>
+fn batch<D, T, E>(first: Diff, diffs: &mut Peekable<Fuse<D>>) -> Result<Vec<Diff>, LoopError>
 where
-    D: Stream<Item = Result<Feed, E>> + Unpin,
+    D: Stream<Item = Result<T, E>> + Unpin,
+    T: FeedItem,
     E: std::fmt::Display,
 {
     let mut batch = vec![first];
     while batch.len() < DIFF_BATCH {
         let next = futures::FutureExt::now_or_never(std::pin::Pin::new(&mut *diffs).peek());
-        if !matches!(next, Some(Some(Ok(Feed::Diff(_)) | Err(_)))) {
-            break;
+        match next {
+            Some(Some(Ok(item))) if !item.is_connection() => {}
+            Some(Some(Err(_))) => {}
+            _ => break,
         }
         match futures::FutureExt::now_or_never(diffs.next()) {
-            Some(Some(Ok(Feed::Diff(diff)))) => batch.push(diff),
+            Some(Some(Ok(item))) => match item.into() {
+                Feed::Diff(diff) => batch.push(diff),
+                Feed::Connection(_) => unreachable!("peeked: a diff"),
+            },
             Some(Some(Err(error))) => return Err(LoopError::Watch(error.to_string())),
             _ => break,
         }
@@ -270,8 +302,7 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let inputs = Inputs {
             keys: script(steps),
-            diffs: stream::iter(diffs.into_iter().map(|d| Ok::<_, String>(Feed::Diff(d))))
-                .chain(stream::pending()),
+            diffs: stream::iter(diffs.into_iter().map(Ok::<_, String>)).chain(stream::pending()),
             signals: stream::pending(),
             started: Instant::now(),
         };
@@ -395,7 +426,7 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
         let inputs = Inputs {
             keys: stream::pending(),
-            diffs: stream::iter([Err("pods is forbidden")]),
+            diffs: stream::iter([Err::<Diff, _>("pods is forbidden")]),
             signals: stream::pending(),
             started: Instant::now(),
         };

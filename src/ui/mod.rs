@@ -98,9 +98,10 @@ pub struct Session<D> {
 
 /// Opens the view on this terminal and runs it until the user quits; returns the exit code
 /// (the verdict's after a verdict, 130 before it, 143/129 on SIGTERM/SIGHUP).
-pub async fn run<D, E>(session: Session<D>) -> color_eyre::Result<ExitCode>
+pub async fn run<D, T, E>(session: Session<D>) -> color_eyre::Result<ExitCode>
 where
-    D: Stream<Item = Result<Feed, E>> + Unpin,
+    D: Stream<Item = Result<T, E>> + Unpin,
+    T: event_loop::FeedItem,
     E: std::fmt::Display,
 {
     let signals = terminal::signals()?;
