@@ -43,6 +43,16 @@ pub enum Command {
     /// Start the embedded simulated cluster, apply a bundled example to it and show the
     /// live view; no cluster needed
     Demo(DemoArgs),
+    /// Runs an exec credential plugin with a timeout and bounded output (kos points
+    /// kubeconfigs' exec commands at it)
+    #[command(name = "exec-credential-guard", hide = true)]
+    ExecGuard {
+        /// How long the plugin may run, in seconds
+        timeout_secs: u64,
+        /// The plugin's command and arguments
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +155,10 @@ pub struct TrackArgs {
     /// Output format (default: tui when stdout is a terminal, else plain)
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<TrackOutput>,
+    /// How many log lines of each failing container the failure digest quotes; 0 quotes
+    /// none (an application that logs a secret would leak it into the CI log)
+    #[arg(long, value_name = "N", default_value_t = crate::output::digest::LOG_LINES)]
+    pub digest_logs: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

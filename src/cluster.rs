@@ -6,7 +6,11 @@
 //! It builds clients and words errors; it must not apply, watch or print anything.
 
 use crate::cli::ClusterArgs;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+pub mod exec_guard;
+pub mod kubeconfig;
+pub mod limits;
+
+use kube::config::KubeConfigOptions;
 use kube::{Client, Config};
 use rand::Rng;
 use std::time::Duration;
@@ -70,33 +74,35 @@ impl ApiError {
             kube::Error::Api(status) if status.code == 403 => ApiError::Forbidden {
                 verb,
                 resource,
-                message: if sensitive {
-                    status.reason.clone()
+                message: quote(if sensitive {
+                    &status.reason
                 } else {
-                    status.message.clone()
-                },
+                    &status.message
+                }),
             },
             kube::Error::Api(status) => ApiError::Rejected {
                 verb,
                 resource,
                 code: status.code,
-                reason: status.reason.clone(),
+                reason: quote(&status.reason),
                 message: if sensitive {
                     "(the server's message is withheld: it may quote Secret data)".to_owned()
                 } else {
-                    status.message.clone()
+                    quote(&status.message)
                 },
             },
-            kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => {
+            kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_)
+                if auth_problem(error).is_none() && !limits::exceeded(error) =>
+            {
                 ApiError::Unreachable {
                     server: server.to_owned(),
-                    reason: root_cause(error),
+                    reason: describe(error),
                 }
             }
             other => ApiError::Other {
                 verb,
                 resource,
-                reason: root_cause(other),
+                reason: describe(other),
             },
         }
     }
@@ -123,7 +129,9 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 pub fn is_transient(error: &kube::Error) -> bool {
     match error {
         kube::Error::Api(status) => matches!(status.code, 429 | 500 | 502 | 503 | 504),
-        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => true,
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => {
+            !limits::exceeded(error)
+        }
         _ => false,
     }
 }
@@ -186,10 +194,77 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     current.to_string()
 }
 
+/// How much of a message that the server (or a proxy before it) sent is quoted in an error:
+/// an error body may be a gigabyte.
+pub const QUOTED_BYTES: usize = 1024;
+
+/// A server's text for an error message: cleaned and bounded.
+fn quote(text: &str) -> String {
+    crate::output::safe::clean_bounded(text, QUOTED_BYTES)
+}
+
+/// A kube error in a few words a person can act on, quoting at most [`QUOTED_BYTES`] of what
+/// the server said and nothing of what a credential plugin printed.
+pub fn describe(error: &kube::Error) -> String {
+    if let Some(problem) = auth_problem(error) {
+        return problem;
+    }
+    match error {
+        kube::Error::Api(status) => quote(&status.message),
+        other => quote(&root_cause(other)),
+    }
+}
+
+/// What went wrong with the credentials, worded without their content: kube's own messages
+/// quote an exec plugin's whole output (its token) and the YAML it could not parse.
+fn auth_problem(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use kube::client::AuthError;
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(auth) = error.downcast_ref::<AuthError>() {
+            return Some(match auth {
+                AuthError::AuthExecRun { out, .. } => match exec_guard::said(&out.stderr) {
+                    Some(said) => format!("the exec credential plugin failed: {said}"),
+                    None => format!(
+                        "the exec credential plugin failed ({}); its output is not shown",
+                        out.status
+                    ),
+                },
+                AuthError::AuthExecParse(parse) => format!(
+                    "the exec credential plugin's output is not an ExecCredential{}; it is \
+                     not shown",
+                    yaml_position(parse)
+                ),
+                AuthError::AuthExecStart(io) => {
+                    format!("cannot start the exec credential plugin: {io}")
+                }
+                AuthError::ReadTokenFile(io, path) => {
+                    format!("cannot read the tokenFile {}: {io}", path.display())
+                }
+                AuthError::InvalidBearerToken(_) | AuthError::InvalidBasicAuth(_) => {
+                    "the credentials hold characters an HTTP header cannot carry".to_owned()
+                }
+                _ => "authentication failed (the credential's content is not shown)".to_owned(),
+            });
+        }
+        current = error.source();
+    }
+    None
+}
+
+/// ` at line L, column C` of a YAML error, when it knows where.
+pub fn yaml_position(error: &serde_saphyr::Error) -> String {
+    error.location().map_or_else(String::new, |at| {
+        format!(" at line {}, column {}", at.line(), at.column())
+    })
+}
+
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot read the kubeconfig: {0}")]
+    #[error(transparent)]
+    Read(#[from] kubeconfig::Problem),
+    #[error("cannot use the kubeconfig: {0}")]
     Kubeconfig(#[source] kube::config::KubeconfigError),
     #[error("cannot set up a client for {server}: {reason}")]
     Client { server: String, reason: String },
@@ -197,11 +272,7 @@ pub enum ConnectError {
 
 /// Builds a client from the kubeconfig the way kubectl would choose it. Sends no request.
 pub async fn connect(args: &ClusterArgs) -> Result<Cluster, ConnectError> {
-    let kubeconfig = match &args.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path),
-        None => Kubeconfig::read(),
-    }
-    .map_err(ConnectError::Kubeconfig)?;
+    let kubeconfig = kubeconfig::load(args.kubeconfig.as_deref())?;
     let context = args
         .context
         .clone()
@@ -224,10 +295,13 @@ pub async fn connect(args: &ClusterArgs) -> Result<Cluster, ConnectError> {
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
-    let client = Client::try_from(config).map_err(|error| ConnectError::Client {
-        server: server.clone(),
-        reason: root_cause(&error),
-    })?;
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|error| ConnectError::Client {
+            server: server.clone(),
+            reason: describe(&error),
+        })?
+        .with_layer(&limits::LimitLayer)
+        .build();
     Ok(Cluster {
         client,
         server,
@@ -333,9 +407,6 @@ mod tests {
             kubeconfig: Some("/nonexistent/kubeconfig".into()),
             ..ClusterArgs::default()
         };
-        assert!(matches!(
-            connect(&args).await,
-            Err(ConnectError::Kubeconfig(_))
-        ));
+        assert!(matches!(connect(&args).await, Err(ConnectError::Read(_))));
     }
 }

@@ -17,6 +17,10 @@ pub enum ExitCode {
     HungUp = 129,
     /// 128 + SIGINT.
     Interrupted = 130,
+    /// 128 + SIGQUIT (Ctrl-\\).
+    Quit = 131,
+    /// 128 + SIGPIPE: stdout's reader went away (`kos … | head -1`); kos stops quietly.
+    BrokenPipe = 141,
     /// 128 + SIGTERM.
     Terminated = 143,
 }
@@ -61,6 +65,20 @@ pub fn code_for(error: &color_eyre::Report) -> ExitCode {
     }
 }
 
+/// An error as kos prints it: `error: …`, then each cause as `  caused by: …`. A message
+/// of several lines (a manifest's problems) keeps its lines, indented, so that no line of
+/// it starts at column 0 where it could pass for a line of kos's own (`::error::`,
+/// `outcome:`); the sink cleans every line.
+pub fn describe(error: &color_eyre::Report) -> String {
+    let indented = |text: String| text.replace('\n', "\n  ");
+    let mut out = format!("error: {}", indented(error.to_string()));
+    for cause in error.chain().skip(1) {
+        out.push_str("\n  caused by: ");
+        out.push_str(&indented(cause.to_string()));
+    }
+    out
+}
+
 /// Installs the error and panic reports: for users, not developers — no backtrace section,
 /// no environment hints. The full-screen view installs its terminal-restoring panic hook on
 /// top of this one, so a panic gives the terminal back before the report is printed.
@@ -70,4 +88,20 @@ pub fn install_reports() {
         .display_env_section(false)
         .display_location_section(false)
         .install();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_line_of_an_error_starts_where_kos_writes_its_own() {
+        let error = color_eyre::Report::new(ClusterError(
+            "apply failed: x\n::error::forged\noutcome: success".into(),
+        ));
+        let text = describe(&error);
+        assert!(text.starts_with("error: apply failed: x\n"), "{text}");
+        assert!(text.lines().skip(1).all(|l| l.starts_with("  ")), "{text}");
+        assert_eq!(code_for(&error), ExitCode::Cluster);
+    }
 }

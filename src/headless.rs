@@ -9,7 +9,7 @@ use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
 use crate::model::{Diff, EventRow, ObjectKey, World};
-use crate::output::{digest, plain, report, tree};
+use crate::output::{digest, plain, report, safe, sink, tree};
 use crate::status::Status;
 use crate::tracker::{Tracker, Verdict};
 use crate::watch::{self, Root, Update};
@@ -17,7 +17,6 @@ use color_eyre::Result;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
 use kube::api::{Api, ApiResource, ListParams, LogParams};
 use std::collections::HashMap;
-use std::io::Write;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -51,6 +50,8 @@ pub struct Options {
     pub colour: bool,
     /// Print `::error::` workflow commands (`GITHUB_ACTIONS=true`).
     pub github: bool,
+    /// Log lines per failing container in the digest (`--digest-logs`); 0: none read.
+    pub digest_logs: usize,
 }
 
 impl Options {
@@ -71,6 +72,7 @@ impl Options {
             follow,
             colour: plain::use_colour(terminal, std::env::var_os("NO_COLOR").as_deref()),
             github: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            digest_logs: args.digest_logs,
         }
     }
 }
@@ -96,14 +98,14 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
         options,
         ctrl_c,
         |line| match line {
-            Line::Out(text) => println!("{text}"),
-            Line::Err(text) => eprintln!("{text}"),
+            Line::Out(text) => sink::out(&text),
+            Line::Err(text) => sink::err(&text),
         },
     )
     .await?;
     drop(watch);
     let entries = if matches!(ending.verdict, Verdict::Failed | Verdict::Timeout) {
-        digest_with_logs(cluster, &world).await
+        digest_with_logs(cluster, &world, options.digest_logs).await
     } else {
         Vec::new()
     };
@@ -288,7 +290,11 @@ impl Printer {
 /// containers read from the cluster (the headless watch does not follow Events). Only the
 /// first [`DIGEST_READS`] entries, failed ones first, are read: a timeout with thousands
 /// of pods still starting must not make thousands of requests before kos can exit.
-async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry> {
+async fn digest_with_logs(
+    cluster: &Cluster,
+    world: &World,
+    log_lines: usize,
+) -> Vec<digest::Entry> {
     let mut entries = digest::assemble(world);
     let statuses: Vec<Status> = entries.iter().map(|(entry, _)| entry.status).collect();
     for index in to_read(&statuses) {
@@ -299,8 +305,8 @@ async fn digest_with_logs(cluster: &Cluster, world: &World) -> Vec<digest::Entry
             let rows = read_events(cluster, namespace, &entry.kind, &entry.name).await;
             entry.warnings = digest::warnings(&rows);
         }
-        if let Some(request) = request.take() {
-            entry.logs = Some(read_logs(cluster, &request).await);
+        if let Some(request) = request.take().filter(|_| log_lines > 0) {
+            entry.logs = Some(read_logs(cluster, &request, log_lines).await);
         }
     }
     entries.into_iter().map(|(entry, _)| entry).collect()
@@ -339,18 +345,20 @@ async fn read_events(cluster: &Cluster, namespace: &str, kind: &str, name: &str)
     rows
 }
 
-async fn read_logs(cluster: &Cluster, request: &digest::LogRequest) -> digest::Logs {
+async fn read_logs(cluster: &Cluster, request: &digest::LogRequest, count: usize) -> digest::Logs {
     let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &request.namespace);
     let params = LogParams {
         container: Some(request.container.clone()),
         previous: request.previous,
-        tail_lines: Some(digest::LOG_LINES as i64),
+        tail_lines: Some(count as i64),
+        // The server stops there: the digest shows a few lines, each cut to a line's worth.
+        limit_bytes: Some((count * digest::LOG_LINE_BYTES * 2) as i64),
         ..LogParams::default()
     };
     let result = tokio::time::timeout(LOG_TIMEOUT, api.logs(&request.pod, &params)).await;
     let (lines, error) = match result {
-        Ok(Ok(text)) => (digest::tail(&text), None),
-        Ok(Err(error)) => (Vec::new(), Some(error.to_string())),
+        Ok(Ok(text)) => (digest::tail(&text, count), None),
+        Ok(Err(error)) => (Vec::new(), Some(crate::cluster::describe(&error))),
         Err(_) => (
             Vec::new(),
             Some(format!("no answer within {LOG_TIMEOUT:?}")),
@@ -371,11 +379,10 @@ fn finish(
     entries: Vec<digest::Entry>,
     options: &Options,
 ) -> Result<()> {
-    let mut out = std::io::stdout().lock();
     match options.format {
         Format::Plain => {
             if !entries.is_empty() {
-                eprint!("{}", digest::render(&entries));
+                sink::err(&digest::render(&entries));
             }
             let Ending {
                 verdict,
@@ -386,11 +393,7 @@ fn finish(
                 return Ok(());
             }
             let rows = tree(world);
-            writeln!(
-                out,
-                "{}",
-                plain::final_line(verdict, elapsed, &rows, options.colour)
-            )?;
+            sink::out(&plain::final_line(verdict, elapsed, &rows, options.colour));
         }
         Format::Json => {
             let timings = report::Timings {
@@ -399,11 +402,9 @@ fn finish(
                 stabilize: options.stabilize,
             };
             let report = report::build(world, ending.verdict, timings, entries);
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
+            sink::out(&safe::json(&serde_json::to_string_pretty(&report)?));
         }
     }
-    out.flush()?;
     Ok(())
 }
 
@@ -431,6 +432,7 @@ mod tests {
             follow: false,
             colour: false,
             github: true,
+            digest_logs: digest::LOG_LINES,
         }
     }
 

@@ -3,6 +3,7 @@
 use clap::Parser;
 use kos::cli::Cli;
 use kos::exit::{self, ExitCode};
+use kos::output::sink;
 use std::io::Write;
 
 /// kos makes and frees millions of small strings and JSON nodes while it follows thousands
@@ -30,17 +31,14 @@ fn main() -> std::process::ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            sink::err(&format!("error: cannot start the async runtime: {error}"));
             return ExitCode::Cluster.into();
         }
     };
     let code = match runtime.block_on(kos::commands::run(cli)) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error}");
-            for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            sink::err(&exit::describe(&error));
             exit::code_for(&error)
         }
     };

@@ -121,6 +121,26 @@ fn the_live_view_in_a_real_terminal() {
     tmux.wait_for("the view again", Duration::from_secs(30), |s| {
         pod_rows(s) == 3
     });
+    signal_kos(&tmux, "-TERM");
+    assert_eq!(wait_for_exit(&exit_file), "EXIT=143", "SIGTERM exits 143");
+    assert_eq!(tmux.format("#{alternate_on}"), "0");
+
+    // SIGQUIT too (raw mode reads Ctrl-\\ as a key, so it comes from kill): exit 131,
+    // terminal restored.
+    std::fs::remove_file(&exit_file).expect("the exit file exists");
+    tmux.keys(&["clear", "Enter"]);
+    tmux.keys(&[&command, "Enter"]);
+    tmux.wait_for("the view once more", Duration::from_secs(30), |s| {
+        pod_rows(s) == 3
+    });
+    signal_kos(&tmux, "-QUIT");
+    assert_eq!(wait_for_exit(&exit_file), "EXIT=131", "SIGQUIT exits 131");
+    assert_eq!(tmux.format("#{alternate_on}"), "0");
+    assert!(!tmux.screen().contains("┌ objects"), "the view is gone");
+}
+
+/// Sends `signal` (`-TERM`) to the kos running under the pane's shell.
+fn signal_kos(tmux: &Tmux, signal: &str) {
     let shell = tmux.format("#{pane_pid}");
     let kos = Command::new("pgrep")
         .args(["-P", &shell])
@@ -128,10 +148,8 @@ fn the_live_view_in_a_real_terminal() {
         .expect("pgrep runs");
     let pid = String::from_utf8_lossy(&kos.stdout).trim().to_owned();
     assert!(!pid.is_empty(), "kos runs under the pane's shell");
-    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    let killed = Command::new("kill").args([signal, &pid]).status();
     assert!(killed.is_ok_and(|s| s.success()));
-    assert_eq!(wait_for_exit(&exit_file), "EXIT=143", "SIGTERM exits 143");
-    assert_eq!(tmux.format("#{alternate_on}"), "0");
 }
 
 /// The `EXIT=n` line the shell writes once kos has exited.

@@ -5,6 +5,7 @@ use crate::cli::ApplyArgs;
 use crate::exit::{BadInput, ExitCode};
 use crate::headless::{self, Format, Options};
 use crate::manifest::{self, LoadOptions};
+use crate::output::{safe, sink};
 use crate::watch::Root;
 use color_eyre::Result;
 use serde::Serialize;
@@ -27,9 +28,12 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
         force_conflicts: args.force_conflicts,
         dry_run: args.dry_run,
     };
-    let applied = apply::apply(&cluster, &manifests, &apply_options)
-        .await
-        .map_err(|e| super::apply_error(&e))?;
+    let applied = super::within(args.track.timeout, "applying", async {
+        apply::apply(&cluster, &manifests, &apply_options)
+            .await
+            .map_err(|e| super::apply_error(&e))
+    })
+    .await?;
     let only_apply = args.dry_run || args.no_wait;
     report_applied(&applied, args.dry_run, options.format, only_apply)?;
     if only_apply {
@@ -69,7 +73,7 @@ fn report_applied(applied: &[Applied], dry_run: bool, format: Format, last: bool
             })
             .collect();
         let document = serde_json::json!({"dry_run": dry_run, "applied": rows});
-        println!("{}", serde_json::to_string_pretty(&document)?);
+        sink::out(&safe::json(&serde_json::to_string_pretty(&document)?));
         return Ok(());
     }
     for object in applied {
@@ -78,10 +82,14 @@ fn report_applied(applied: &[Applied], dry_run: bool, format: Format, last: bool
             (true, true) => " (server dry run)",
             (true, false) => " (dry run; not checked by the server: its Namespace or CRD is new)",
         };
-        let line = format!("{} {}{suffix}", object.key, object.action);
+        let line = format!(
+            "{} {}{suffix}",
+            safe::clean(&object.key.to_string()),
+            object.action
+        );
         match format {
-            Format::Plain => println!("{line}"),
-            Format::Json => eprintln!("{line}"),
+            Format::Plain => sink::out(&line),
+            Format::Json => sink::err(&line),
         }
     }
     Ok(())

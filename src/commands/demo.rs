@@ -53,6 +53,7 @@ fn track_args(args: &DemoArgs) -> TrackArgs {
         timeout: args.timeout.unwrap_or(Duration::from_mins(5)),
         stabilize: args.stabilize.unwrap_or(stabilize),
         output: args.output,
+        digest_logs: crate::output::digest::LOG_LINES,
     }
 }
 

@@ -20,13 +20,25 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Watch(args) => watch::run(&args).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "kos", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "kos", &mut script);
+            crate::output::sink::out_raw(&script);
             Ok(ExitCode::Success)
         }
         Command::Sim(command) => sim::run(command).await,
         Command::Demo(args) => demo::run(&args).await,
+        Command::ExecGuard {
+            timeout_secs,
+            command,
+        } => {
+            // The plugin's own exit code, which none of kos's means.
+            let code = crate::cluster::exec_guard::run(timeout_secs, &command).await;
+            std::process::exit(i32::from(code))
+        }
         Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            crate::output::sink::out_raw(&page);
             Ok(ExitCode::Success)
         }
     }
@@ -47,4 +59,26 @@ fn apply_error(error: &crate::apply::ApplyError) -> color_eyre::Report {
     } else {
         crate::exit::ClusterError(error.to_string()).into()
     }
+}
+
+/// Runs a phase before tracking (finding the objects, applying them) within the step
+/// timeout (`--timeout`; 0: none), so that a server that stops answering half way cannot
+/// hold kos past it: exit 4, naming the phase.
+async fn within<T>(
+    timeout: std::time::Duration,
+    phase: &str,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    if timeout.is_zero() {
+        return work.await;
+    }
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::exit::ClusterError(format!(
+                "{phase}: the cluster did not answer within the step timeout ({})",
+                crate::duration::short(timeout)
+            ))
+            .into())
+        })
 }

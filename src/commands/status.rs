@@ -3,10 +3,10 @@
 use crate::cli::{StatusArgs, StatusOutput};
 use crate::exit::{BadInput, ExitCode};
 use crate::manifest::{self, LoadOptions};
+use crate::output::{safe, sink};
 use crate::status;
 use color_eyre::Result;
 use serde::Serialize;
-use std::io::Write;
 
 /// One line of `kos status --output json`.
 #[derive(Debug, Serialize)]
@@ -42,25 +42,32 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode> {
             }
         })
         .collect();
-    let mut out = std::io::stdout().lock();
     match args.output {
-        StatusOutput::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows)?;
-            writeln!(out)?;
-        }
+        StatusOutput::Json => sink::out(&safe::json(&serde_json::to_string_pretty(&rows)?)),
         StatusOutput::Plain => {
+            let mut out = String::new();
             for row in &rows {
-                let name = match row.namespace {
-                    Some(ns) => format!("{}/{}", ns, row.name),
-                    None => row.name.to_owned(),
-                };
-                writeln!(
-                    out,
-                    "{} {}  {}  {}",
-                    row.kind, name, row.status, row.message
-                )?;
+                out.push_str(&plain_line(row));
+                out.push('\n');
             }
+            sink::out(&out);
         }
     }
     Ok(ExitCode::Success)
+}
+
+/// `Kind namespace/name  status  message`, each piece cleaned: a manifest's text is as
+/// untrusted as the cluster's.
+fn plain_line(row: &Row) -> String {
+    let name = match row.namespace {
+        Some(ns) => format!("{}/{}", ns, row.name),
+        None => row.name.to_owned(),
+    };
+    format!(
+        "{} {}  {}  {}",
+        safe::clean(row.kind),
+        safe::clean(&name),
+        row.status,
+        safe::clean(&row.message)
+    )
 }

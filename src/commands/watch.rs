@@ -72,7 +72,32 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
     }
     let options = Options::from_args(&args.track, args.follow);
     let cluster = super::connect(&args.cluster).await?;
-    let mut roots: Vec<Root> = apply::identify(&cluster, &manifests)
+    let mut roots = super::within(
+        args.track.timeout,
+        "finding what to watch",
+        find_roots(&cluster, args, &targets, &manifests),
+    )
+    .await?;
+    let mut seen = std::collections::HashSet::new();
+    roots.retain(|root| seen.insert(root.key.clone()));
+    if roots.is_empty() {
+        return Err(BadInput("no objects match; nothing to watch".into()).into());
+    }
+    if crate::ui::wanted(&args.track) {
+        return crate::ui::track(&cluster, roots, &args.track).await;
+    }
+    headless::track(&cluster, roots, &options).await
+}
+
+/// The roots of the watch: the objects of the manifests, the named ones and the selected
+/// ones, as the cluster serves them.
+async fn find_roots(
+    cluster: &Cluster,
+    args: &WatchArgs,
+    targets: &Targets<'_>,
+    manifests: &[manifest::Manifest],
+) -> Result<Vec<Root>> {
+    let mut roots: Vec<Root> = apply::identify(cluster, manifests)
         .await
         .map_err(|e| super::apply_error(&e))?
         .into_iter()
@@ -85,21 +110,13 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
         let everything =
             crate::cluster::retry(|| kube::Discovery::new(cluster.client.clone()).run())
                 .await
-                .map_err(|e| cluster_error(&cluster, &e, "discover", "API resources"))?;
-        roots.extend(named_roots(&cluster, &everything, &targets.named)?);
+                .map_err(|e| cluster_error(cluster, &e, "discover", "API resources"))?;
+        roots.extend(named_roots(cluster, &everything, &targets.named)?);
         if let Some(selector) = &args.selector {
-            roots.extend(selected_roots(&cluster, &everything, &targets.kinds, selector).await?);
+            roots.extend(selected_roots(cluster, &everything, &targets.kinds, selector).await?);
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    roots.retain(|root| seen.insert(root.key.clone()));
-    if roots.is_empty() {
-        return Err(BadInput("no objects match; nothing to watch".into()).into());
-    }
-    if crate::ui::wanted(&args.track) {
-        return crate::ui::track(&cluster, roots, &args.track).await;
-    }
-    headless::track(&cluster, roots, &options).await
+    Ok(roots)
 }
 
 fn resolve(everything: &kube::Discovery, word: &str) -> Result<discovery::Served> {

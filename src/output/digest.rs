@@ -5,6 +5,7 @@
 //! Pure: [`assemble`] picks the entries and the logs to fetch; the driver fetches them and
 //! fills [`Entry::logs`]; [`render`] words it for stderr.
 
+use super::safe::{clean, clean_bounded};
 use super::tree;
 use crate::model::{EventRow, ObjectKey, TrackedObject, World};
 use crate::status::ContainerRow;
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// How many Warning Events an entry shows.
 const WARNINGS: usize = 5;
-/// How many log lines an entry shows.
+/// How many log lines an entry shows unless `--digest-logs` says otherwise.
 pub const LOG_LINES: usize = 10;
 
 /// One object of the digest.
@@ -116,48 +117,59 @@ fn log_request(object: &TrackedObject) -> Option<LogRequest> {
     })
 }
 
-/// The digest as text for stderr.
+/// How much of one log line the digest shows: an application's line may be megabytes.
+pub const LOG_LINE_BYTES: usize = 2048;
+
+/// The digest as text for stderr: each Event, reason and log line on one line of its own,
+/// cleaned and indented, so that nothing it quotes can pass for a line of kos's (an
+/// `outcome:` line, a `::error::` workflow command).
 pub fn render(entries: &[Entry]) -> String {
     use std::fmt::Write;
     let mut out = String::from("digest:\n");
     for entry in entries {
         let key = ObjectKey::new(&entry.kind, entry.namespace.as_deref(), &entry.name);
-        let _ = writeln!(out, "  {key}  {}  {}", entry.status, entry.reason);
+        let key = clean(&key.to_string()).into_owned();
+        let _ = writeln!(out, "  {key}  {}  {}", entry.status, clean(&entry.reason));
         for warning in &entry.warnings {
-            let _ = writeln!(out, "    warning: {warning}");
+            let _ = writeln!(out, "    warning: {}", clean(warning));
         }
         if let Some(logs) = &entry.logs {
-            let instance = if logs.previous {
-                " (previous instance)"
-            } else {
-                ""
-            };
-            if let Some(error) = &logs.error {
-                let _ = writeln!(
-                    out,
-                    "    logs of {}{instance}: unavailable: {error}",
-                    logs.container
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "    logs of {}{instance}, last {} lines:",
-                    logs.container,
-                    logs.lines.len()
-                );
-                for line in &logs.lines {
-                    let _ = writeln!(out, "      | {line}");
-                }
-            }
+            render_logs(&mut out, logs);
         }
     }
     out
 }
 
-/// The last [`LOG_LINES`] lines of a log text.
-pub fn tail(text: &str) -> Vec<String> {
+fn render_logs(out: &mut String, logs: &Logs) {
+    use std::fmt::Write;
+    let instance = if logs.previous {
+        " (previous instance)"
+    } else {
+        ""
+    };
+    let container = clean(&logs.container);
+    if let Some(error) = &logs.error {
+        let _ = writeln!(
+            out,
+            "    logs of {container}{instance}: unavailable: {}",
+            clean(error)
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "    logs of {container}{instance}, last {} lines:",
+        logs.lines.len()
+    );
+    for line in &logs.lines {
+        let _ = writeln!(out, "      | {}", clean_bounded(line, LOG_LINE_BYTES));
+    }
+}
+
+/// The last `count` lines of a log text.
+pub fn tail(text: &str, count: usize) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(LOG_LINES)..]
+    lines[lines.len().saturating_sub(count)..]
         .iter()
         .map(|l| (*l).to_owned())
         .collect()
@@ -242,6 +254,7 @@ mod tests {
                         .map(|i| format!("line {i}"))
                         .collect::<Vec<_>>()
                         .join("\n"),
+                    LOG_LINES,
                 ),
                 error: None,
             }),
@@ -256,5 +269,33 @@ mod tests {
         assert!(
             text.contains("| line 12") && text.contains("| line 3") && !text.contains("| line 2\n")
         );
+    }
+
+    #[test]
+    fn quoted_text_cannot_forge_a_line_or_reach_the_terminal() {
+        let entry = Entry {
+            kind: "Pod".into(),
+            namespace: Some("shop".into()),
+            name: "p".into(),
+            status: Status::Failed,
+            reason: "nginx\x1b]0;owned\x07: ErrImagePull".into(),
+            warnings: vec!["Failed: x\n::error::forged\noutcome: success after 1s ()".into()],
+            logs: Some(Logs {
+                container: "app".into(),
+                previous: false,
+                lines: vec!["\u{9b}2J".into(), "x".repeat(10 * LOG_LINE_BYTES)],
+                error: None,
+            }),
+        };
+        let text = render(&[entry]);
+        assert!(
+            text.lines()
+                .skip(1)
+                .all(|line| line.starts_with("  ")
+                    && !line.chars().any(crate::output::safe::is_control)),
+            "{text}"
+        );
+        assert!(text.contains("x\\n::error::forged\\noutcome"), "{text}");
+        assert!(text.len() < 4 * LOG_LINE_BYTES, "long log lines are cut");
     }
 }

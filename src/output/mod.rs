@@ -2,11 +2,14 @@
 //!
 //! Pure formatting of a [`World`] (plus the verdict and timings): no cluster access and no
 //! printing here, so every format is unit-tested; the headless driver writes the strings.
-//! Only statuses and messages ever leave through here — never object data.
+//! Only statuses and messages ever leave through here — never object data. Every line
+//! written to stdout or stderr goes through [`sink`], which cleans it with [`safe`].
 
 pub mod digest;
 pub mod plain;
 pub mod report;
+pub mod safe;
+pub mod sink;
 
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;

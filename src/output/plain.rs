@@ -3,7 +3,7 @@
 //!
 //! Pure string building; colour is decided by the caller (a terminal, and no `NO_COLOR`).
 
-use super::Row;
+use super::{Row, safe};
 use crate::duration;
 use crate::model::ObjectKey;
 use crate::status::Status;
@@ -24,6 +24,8 @@ pub fn change_line(
     colour: bool,
 ) -> String {
     let word = paint(status.as_str(), colour.then(|| status_colour(status)));
+    let key = safe::clean(&key.to_string()).into_owned();
+    let message = safe::clean(message);
     let line = format!("{:>7}  {key}  {word}  {message}", duration::short(elapsed));
     line.trim_end().to_owned()
 }
@@ -55,12 +57,16 @@ pub fn final_line(verdict: Verdict, elapsed: Duration, rows: &[Row<'_>], colour:
     )
 }
 
-/// `::error title=kos::Pod shop/web-2-x failed: ...`, escaped as workflow commands need.
+/// `::error title=kos::Pod shop/web-2-x failed: ...`, escaped as workflow commands need
+/// (line ends as `%0A`, so that a message cannot start a workflow command of its own), the
+/// other controls as everywhere else.
 pub fn github_error(key: &ObjectKey, message: &str) -> String {
     let escape = |text: &str| {
-        text.replace('%', "%25")
+        let text = text
+            .replace('%', "%25")
             .replace('\r', "%0D")
-            .replace('\n', "%0A")
+            .replace('\n', "%0A");
+        safe::clean(&text).into_owned()
     };
     format!(
         "::error title=kos::{} failed: {}",

@@ -12,7 +12,7 @@ use crate::ui::app::{App, LogRequest, Message};
 use crate::ui::keys;
 use crate::ui::logs::{LogEvent, LogSource};
 use crate::ui::render::render;
-use futures::stream::BoxStream;
+use futures::stream::{BoxStream, Fuse, Peekable};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -23,6 +23,39 @@ use tokio::time::Instant;
 /// Diffs applied in one go before a redraw, so that a burst costs one frame while keys
 /// stay responsive.
 const DIFF_BATCH: usize = 512;
+
+/// What the watch actor tells the view.
+#[derive(Debug)]
+pub enum Feed {
+    Diff(Diff),
+    /// The API server stopped answering (why), or answers again (`None`).
+    Connection(Option<String>),
+}
+
+impl From<Diff> for Feed {
+    fn from(diff: Diff) -> Self {
+        Feed::Diff(diff)
+    }
+}
+
+/// What the loop takes from its feed: a [`Feed`], or bare diffs from a driver that has no
+/// connection to report (benchmarks, scripts).
+pub trait FeedItem: Into<Feed> {
+    /// Whether it is news of the connection (which ends a batch of diffs).
+    fn is_connection(&self) -> bool;
+}
+
+impl FeedItem for Feed {
+    fn is_connection(&self) -> bool {
+        matches!(self, Feed::Connection(_))
+    }
+}
+
+impl FeedItem for Diff {
+    fn is_connection(&self) -> bool {
+        false
+    }
+}
 
 /// Why the loop stopped without an exit code.
 #[derive(Debug, thiserror::Error)]
@@ -48,8 +81,8 @@ pub struct Inputs<K, D, S> {
     /// Terminal events: `EventStream` in production, a script in tests. Its end means the
     /// terminal is gone.
     pub keys: K,
-    /// The watch actor's diffs, or the error that stopped it. Its end leaves the view open
-    /// on the last state.
+    /// The watch actor's diffs and news of the connection, or the error that stopped it. Its
+    /// end leaves the view open on the last state.
     pub diffs: D,
     /// SIGINT, SIGTERM, SIGHUP as the exit code each one means.
     pub signals: S,
@@ -58,7 +91,7 @@ pub struct Inputs<K, D, S> {
 }
 
 /// Runs the view until the user quits, a signal comes or the terminal goes away.
-pub async fn run<B, K, D, E, S>(
+pub async fn run<B, K, D, T, E, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     inputs: Inputs<K, D, S>,
@@ -68,7 +101,8 @@ where
     B: Backend,
     B::Error: std::fmt::Display,
     K: Stream<Item = io::Result<Event>> + Unpin,
-    D: Stream<Item = Result<Diff, E>> + Unpin,
+    D: Stream<Item = Result<T, E>> + Unpin,
+    T: FeedItem,
     E: std::fmt::Display,
     S: Stream<Item = ExitCode> + Unpin,
 {
@@ -78,7 +112,7 @@ where
         mut signals,
         started,
     } = inputs;
-    let mut diffs = diffs.fuse();
+    let mut diffs = diffs.fuse().peekable();
     let mut logs = LogStream::default();
     let mut redraws = 0;
     let size = terminal
@@ -110,7 +144,10 @@ where
                 Some(Err(error)) => return Err(LoopError::Input(error)),
                 None => Some(Message::Signal(ExitCode::HungUp)),
             },
-            Some(diff) = diffs.next() => Some(Message::Diffs(batch(diff, &mut diffs)?)),
+            Some(item) = diffs.next() => match item.map_err(|e| LoopError::Watch(e.to_string()))?.into() {
+                Feed::Connection(lost) => Some(Message::Connection(lost)),
+                Feed::Diff(first) => Some(Message::Diffs(batch(first, &mut diffs)?)),
+            },
             Some(event) = logs.next() => Some(event),
             Some(code) = signals.next() => Some(Message::Signal(code)),
             () = sleep_until(wake) => Some(Message::Tick),
@@ -119,18 +156,29 @@ where
     }
 }
 
-/// `first` and whatever else the watch actor already sent, up to [`DIFF_BATCH`]; or the
-/// error that stopped it.
-fn batch<D, E>(first: Result<Diff, E>, diffs: &mut D) -> Result<Vec<Diff>, LoopError>
+/// `first` and the diffs the watch actor already sent after it, up to [`DIFF_BATCH`]; or
+/// the error that stopped it. News of the connection ends the batch: it is a message of its
+/// own, taken on the next turn.
+fn batch<D, T, E>(first: Diff, diffs: &mut Peekable<Fuse<D>>) -> Result<Vec<Diff>, LoopError>
 where
-    D: Stream<Item = Result<Diff, E>> + Unpin,
+    D: Stream<Item = Result<T, E>> + Unpin,
+    T: FeedItem,
     E: std::fmt::Display,
 {
-    let watch_error = |e: E| LoopError::Watch(e.to_string());
-    let mut batch = vec![first.map_err(watch_error)?];
+    let mut batch = vec![first];
     while batch.len() < DIFF_BATCH {
+        let next = futures::FutureExt::now_or_never(std::pin::Pin::new(&mut *diffs).peek());
+        match next {
+            Some(Some(Ok(item))) if !item.is_connection() => {}
+            Some(Some(Err(_))) => {}
+            _ => break,
+        }
         match futures::FutureExt::now_or_never(diffs.next()) {
-            Some(Some(diff)) => batch.push(diff.map_err(watch_error)?),
+            Some(Some(Ok(item))) => match item.into() {
+                Feed::Diff(diff) => batch.push(diff),
+                Feed::Connection(_) => unreachable!("peeked: a diff"),
+            },
+            Some(Some(Err(error))) => return Err(LoopError::Watch(error.to_string())),
             _ => break,
         }
     }
@@ -191,7 +239,7 @@ impl LogStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::World;
+    use crate::model::{TrackedObject, World};
     use crate::status::Status;
     use crate::tracker::Tracker;
     use crate::ui::app::Header;
@@ -361,7 +409,7 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
         let inputs = Inputs {
             keys: stream::pending(),
-            diffs: stream::pending::<Result<Diff, String>>(),
+            diffs: stream::pending::<Result<Feed, String>>(),
             signals: stream::iter([ExitCode::Terminated]),
             started: Instant::now(),
         };
@@ -377,7 +425,7 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
         let inputs = Inputs {
             keys: stream::pending(),
-            diffs: stream::iter([Err("pods is forbidden")]),
+            diffs: stream::iter([Err::<Diff, _>("pods is forbidden")]),
             signals: stream::pending(),
             started: Instant::now(),
         };
@@ -392,5 +440,46 @@ mod tests {
         let mut app = fixtures::app();
         let (outcome, _) = run_script(&mut app, Vec::new(), Vec::new(), &FakeLogs::default()).await;
         assert_eq!(outcome.code, ExitCode::HungUp);
+    }
+
+    #[test]
+    fn the_header_says_while_the_cluster_does_not_answer() {
+        let mut app = fixtures::app();
+        let reason = "cannot reach the cluster at http://x: refused";
+        let lost_at = app.now;
+        app.update(Message::Connection(Some(reason.into())), lost_at);
+        app.update(Message::Tick, lost_at + Duration::from_secs(16));
+        let mut terminal = Terminal::new(TestBackend::new(160, 10)).unwrap();
+        terminal.draw(|frame| render(&mut app, frame)).unwrap();
+        let screen = terminal.backend().to_string();
+        assert!(
+            screen.contains("⚠ cluster not answering for 0:16: cannot reach the cluster"),
+            "{screen}"
+        );
+        app.update(Message::Connection(None), lost_at + Duration::from_secs(17));
+        terminal.draw(|frame| render(&mut app, frame)).unwrap();
+        assert!(!terminal.backend().to_string().contains("not answering"));
+    }
+
+    #[test]
+    fn news_of_the_connection_ends_a_batch_of_diffs() {
+        let pod = |name: &str| {
+            let key = fixtures::key("Pod", name);
+            Feed::Diff(Diff::Upsert(Box::new(TrackedObject::for_test(
+                key,
+                Status::InProgress,
+                None,
+            ))))
+        };
+        let feed = vec![
+            Ok::<_, String>(pod("b")),
+            Ok(Feed::Connection(None)),
+            Ok(pod("c")),
+        ];
+        let mut diffs = stream::iter(feed).fuse().peekable();
+        let first = Diff::Remove(fixtures::key("Pod", "a"));
+        assert_eq!(batch(first, &mut diffs).unwrap().len(), 2);
+        let next = futures::FutureExt::now_or_never(diffs.next());
+        assert!(matches!(next, Some(Some(Ok(Feed::Connection(None))))));
     }
 }

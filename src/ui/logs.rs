@@ -6,9 +6,17 @@
 
 use crate::ui::app::LogRequest;
 use futures::stream::{self, BoxStream};
-use futures::{AsyncBufReadExt, StreamExt};
+use futures::{AsyncBufRead, AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
+
+/// How much of one log line the pane keeps: an application may log megabytes without a
+/// line end, and the pane holds thousands of lines.
+pub const LINE_BYTES: usize = 4096;
+
+/// How much of a previous (terminated) instance's log is read: what the client reads of a
+/// log at most.
+const PREVIOUS_BYTES: i64 = crate::cluster::limits::MAX_LOG as i64;
 
 /// What a log stream yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,31 +52,137 @@ impl LogSource for ClusterLogs {
             // A previous instance has terminated: there is nothing to follow.
             follow: !request.previous,
             previous: request.previous,
+            // A previous instance's log is read whole: the server stops there.
+            limit_bytes: request.previous.then_some(PREVIOUS_BYTES),
             ..LogParams::default()
         };
         let pod = request.pod.clone();
         stream::once(async move { api.log_stream(&pod, &params).await })
             .flat_map(|opened| match opened {
-                Ok(reader) => Box::pin(reader)
-                    .lines()
+                Ok(reader) => bounded_lines(Box::pin(reader), LINE_BYTES)
                     .map(|line| match line {
                         Ok(line) => LogEvent::Line(line),
                         Err(error) => LogEvent::Failed(format!("log stream broke: {error}")),
                     })
                     .boxed(),
                 Err(error) => {
-                    stream::once(async move { LogEvent::Failed(describe(&error)) }).boxed()
+                    let reason = crate::cluster::describe(&error);
+                    stream::once(async move { LogEvent::Failed(reason) }).boxed()
                 }
             })
             .boxed()
     }
 }
 
-/// The API's own words when it gave a reason (`container "x" in pod "y" is waiting to
-/// start`), else the client error.
-fn describe(error: &kube::Error) -> String {
-    match error {
-        kube::Error::Api(status) => status.message.clone(),
-        other => other.to_string(),
+/// The lines of `reader`, each cut to `max` bytes with a note of what was left out: reading
+/// never holds more than one cut line, however long the line the server sends.
+pub fn bounded_lines<R>(
+    reader: R,
+    max: usize,
+) -> impl futures::Stream<Item = std::io::Result<String>>
+where
+    R: AsyncBufRead + Unpin,
+{
+    stream::unfold(reader, move |mut reader| async move {
+        match bounded_line(&mut reader, max).await {
+            Ok(Some(line)) => Some((Ok(line), reader)),
+            Ok(None) => None,
+            Err(error) => Some((Err(error), reader)),
+        }
+    })
+}
+
+/// One line of at most `max` bytes (without its line end), or `None` at the end.
+async fn bounded_line<R>(reader: &mut R, max: usize) -> std::io::Result<Option<String>>
+where
+    R: AsyncBufRead + Unpin,
+{
+    let mut line = Vec::new();
+    let mut left_out = 0usize;
+    let mut started = false;
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            // The last line, without a line end: a CR is still not part of it.
+            if left_out == 0 && line.ends_with(b"\r") {
+                line.pop();
+            }
+            return Ok(started.then(|| finish(&line, left_out)));
+        }
+        started = true;
+        let (take, ended) = match buf.iter().position(|b| *b == b'\n') {
+            Some(end) => (end, true),
+            None => (buf.len(), false),
+        };
+        // A CRLF line end is not part of the line, nor of what a cut leaves out.
+        let content = if ended && buf[..take].ends_with(b"\r") {
+            take - 1
+        } else {
+            take
+        };
+        let kept = content.min(max - line.len());
+        line.extend_from_slice(&buf[..kept]);
+        left_out += content - kept;
+        reader.consume_unpin(take + usize::from(ended));
+        if ended {
+            // The CR came at the end of the previous read, the LF at the start of this one.
+            if take == 0 && left_out == 0 && line.ends_with(b"\r") {
+                line.pop();
+            }
+            return Ok(Some(finish(&line, left_out)));
+        }
+    }
+}
+
+fn finish(line: &[u8], left_out: usize) -> String {
+    let text = String::from_utf8_lossy(line);
+    if left_out == 0 {
+        text.into_owned()
+    } else {
+        format!("{text}… ({left_out} more bytes)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lines(bytes: &[u8], max: usize) -> Vec<String> {
+        let reader = futures::io::Cursor::new(bytes.to_vec());
+        futures::executor::block_on(bounded_lines(reader, max).map(Result::unwrap).collect())
+    }
+
+    #[test]
+    fn a_line_without_end_is_cut_and_the_next_one_kept() {
+        let mut text = vec![b'x'; 100_000];
+        text.extend_from_slice(b"\r\nnext\nlast");
+        assert_eq!(
+            lines(&text, 8),
+            ["xxxxxxxx… (99992 more bytes)", "next", "last"]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn lines_are_bounded_and_short_ones_come_out_as_written(
+            text in proptest::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 0..400),
+            max in 1usize..64
+        ) {
+            let out = lines(&text, max);
+            let expected: Vec<&[u8]> = text
+                .strip_suffix(b"\n").unwrap_or(&text)
+                .split(|b| *b == b'\n')
+                .collect();
+            prop_assert_eq!(out.len(), if text.is_empty() { 0 } else { expected.len() });
+            for (line, raw) in out.iter().zip(expected) {
+                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                if raw.len() <= max {
+                    prop_assert_eq!(line, &String::from_utf8_lossy(raw));
+                } else {
+                    prop_assert!(line.len() <= max * 3 + 40);
+                }
+            }
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! Events and the verdict's countdowns.
 //!
 //! The view only reads the engine's output: it is handed the [`World`] to start from, a
-//! [`Tracker`], a stream of [`Diff`]s from the watch actor and a [`LogSource`]. It must not
-//! talk to the cluster other than through the log source, nor decide anything about status.
+//! [`Tracker`], a stream of [`Diff`](crate::model::Diff)s (and news of the connection) from
+//! the watch actor and a [`LogSource`]. It must not talk to the cluster other than through
+//! the log source, nor decide anything about status.
 
 pub mod app;
 pub mod event_loop;
@@ -22,11 +23,11 @@ use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::Cluster;
 use crate::exit::{ClusterError, ExitCode};
 use crate::headless::Options;
-use crate::model::{Diff, World};
+use crate::model::World;
 use crate::tracker::Tracker;
 use crate::watch::{self, Root, Update};
 use app::{App, Header};
-use event_loop::{Inputs, LoopError};
+use event_loop::{Feed, Inputs, LoopError};
 use futures::{Stream, StreamExt};
 use logs::{ClusterLogs, LogSource};
 use ratatui::crossterm::event::EventStream;
@@ -61,10 +62,11 @@ pub async fn track(
     let diffs = futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).flat_map(|update| {
         // A batch's diffs come out together, all ready at once: the loop takes them in one go.
         futures::stream::iter(match update {
-            Update::Diffs(diffs) => diffs.into_iter().map(Ok).collect(),
+            Update::Diffs(diffs) => diffs.into_iter().map(|d| Ok(Feed::Diff(d))).collect(),
             Update::Error(error) => vec![Err(error)],
-            // The view keeps the last known state while the watches retry.
-            Update::Lost(_) | Update::Restored => Vec::new(),
+            // The view keeps the last known state while the watches retry, and says so.
+            Update::Lost(error) => vec![Ok(Feed::Connection(Some(error.to_string())))],
+            Update::Restored => vec![Ok(Feed::Connection(None))],
         })
     });
     let session = Session {
@@ -96,9 +98,10 @@ pub struct Session<D> {
 
 /// Opens the view on this terminal and runs it until the user quits; returns the exit code
 /// (the verdict's after a verdict, 130 before it, 143/129 on SIGTERM/SIGHUP).
-pub async fn run<D, E>(session: Session<D>) -> color_eyre::Result<ExitCode>
+pub async fn run<D, T, E>(session: Session<D>) -> color_eyre::Result<ExitCode>
 where
-    D: Stream<Item = Result<Diff, E>> + Unpin,
+    D: Stream<Item = Result<T, E>> + Unpin,
+    T: event_loop::FeedItem,
     E: std::fmt::Display,
 {
     let signals = terminal::signals()?;

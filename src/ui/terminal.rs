@@ -33,13 +33,15 @@ impl Drop for Guard {
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP as the exit codes they mean (130, 143, 129). Registering
-/// replaces the default action (death without restoring the terminal).
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT as the exit codes they mean (130, 143, 129, 131).
+/// Registering replaces the default action (death without restoring the terminal; SIGQUIT's
+/// also dumps core).
 pub fn signals() -> io::Result<impl Stream<Item = ExitCode> + Unpin> {
     let handlers = [
         (SignalKind::interrupt(), ExitCode::Interrupted),
         (SignalKind::terminate(), ExitCode::Terminated),
         (SignalKind::hangup(), ExitCode::HungUp),
+        (SignalKind::quit(), ExitCode::Quit),
     ];
     let streams = handlers
         .into_iter()

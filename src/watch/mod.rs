@@ -36,6 +36,11 @@ const BATCH: usize = 512;
 /// How many decoded watch events may wait for the owner graph.
 const BUFFER: usize = 4 * BATCH;
 
+/// How many times in a row one watch may fail with the same error (a reply it cannot
+/// decode, say) before tracking ends with it: retrying a server that answers garbage only
+/// hides why nothing is seen.
+const SAME_FAILURES: u32 = 5;
+
 /// How often an unreachable API server is asked whether it answers again.
 const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -294,6 +299,7 @@ async fn run(
     // While the server is unreachable: a probe that ends once it answers again. A watch
     // that resumes says nothing until an object changes, so the probe tells the recovery.
     let mut probe = std::pin::pin!(Fuse::<BoxFuture<'static, ()>>::terminated());
+    let mut repeats = Repeats::default();
     loop {
         tokio::select! {
             received = merged.recv_many(&mut batch, BATCH) => if received == 0 {
@@ -311,6 +317,11 @@ async fn run(
             let lost = !probe.is_terminated();
             let notice = match item {
                 Ok(seen) => {
+                    // A watch starts each retry with a relist event: only what follows it
+                    // shows that the server answers sense again.
+                    if !matches!(seen, Some(Seen::Relist)) {
+                        repeats.forget(index);
+                    }
                     if matches!(seen, Some(Seen::Listed)) {
                         unsynced.remove(&index);
                     }
@@ -327,6 +338,13 @@ async fn run(
                         return;
                     }
                     tracing::debug!(%error, "watch error; backing off");
+                    if !spec.events
+                        && undecodable(&error)
+                        && repeats.count(index, &error) >= SAME_FAILURES
+                    {
+                        let _ = sender.send(Update::Error(persistent(&error, spec))).await;
+                        return;
+                    }
                     let unreachable = unreachable(&error, &server).filter(|_| !lost);
                     if unreachable.is_some() {
                         probe.set(answered(client.clone()).boxed().fuse());
@@ -403,6 +421,66 @@ fn ahead_of_server(error: &watcher::Error) -> bool {
 
 fn too_large(status: &kube::core::Status) -> bool {
     status.code == 504 && status.message.starts_with("Too large resource version")
+}
+
+/// The last error of each watch and how many times in a row it came.
+#[derive(Default)]
+struct Repeats(std::collections::HashMap<usize, (String, u32)>);
+
+impl Repeats {
+    /// Records `error` for watch `index`; returns how many times in a row it came.
+    fn count(&mut self, index: usize, error: &watcher::Error) -> u32 {
+        let text = error.to_string();
+        let entry = self.0.entry(index).or_insert_with(|| (text.clone(), 0));
+        if entry.0 != text {
+            *entry = (text, 0);
+        }
+        entry.1 += 1;
+        entry.1
+    }
+
+    fn forget(&mut self, index: usize) {
+        self.0.remove(&index);
+    }
+}
+
+/// A reply kos could not read: not JSON, not the shape asked for, not UTF-8, or past the
+/// bounds kos reads. Unlike an outage or a 5xx answer, trying again gets the same.
+fn undecodable(error: &watcher::Error) -> bool {
+    let (watcher::Error::InitialListFailed(source)
+    | watcher::Error::WatchStartFailed(source)
+    | watcher::Error::WatchFailed(source)) = error
+    else {
+        return false;
+    };
+    matches!(
+        source,
+        kube::Error::SerdeError(_)
+            | kube::Error::FromUtf8(_)
+            | kube::Error::LinesCodecMaxLineLengthExceeded
+    ) || crate::cluster::limits::exceeded(source)
+}
+
+/// The error a watch kept failing with, worded with its request: `list pods in namespace
+/// shop failed: its reply cannot be decoded (5 times in a row): expected value at line 1
+/// column 1`.
+fn persistent(error: &watcher::Error, spec: &WatchSpec) -> ApiError {
+    let resource = match &spec.namespace {
+        Some(ns) => format!("{} in namespace {ns}", spec.resource.plural),
+        None => spec.resource.plural.clone(),
+    };
+    let (verb, why) = match error {
+        watcher::Error::InitialListFailed(source) => ("list", crate::cluster::describe(source)),
+        watcher::Error::WatchStartFailed(source) | watcher::Error::WatchFailed(source) => {
+            ("watch", crate::cluster::describe(source))
+        }
+        other => ("watch", other.to_string()),
+    };
+    ApiError::Other {
+        verb: verb.to_owned(),
+        resource,
+        reason: format!("its reply cannot be decoded ({SAME_FAILURES} times in a row): {why}"),
+    }
 }
 
 /// A watch error no back-off will cure: the server forbids it, or does not serve it.

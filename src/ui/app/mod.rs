@@ -47,6 +47,8 @@ pub enum Message {
     LogEnded(String),
     /// SIGINT, SIGTERM or SIGHUP: leave now with this code.
     Signal(ExitCode),
+    /// The API server stopped answering (why), or answers again (`None`).
+    Connection(Option<String>),
 }
 
 /// What a key does, in the pane it was pressed in.
@@ -104,6 +106,8 @@ pub struct App {
     pub logs: Option<LogView>,
     /// The terminal's size, for paging and layout decisions.
     pub size: (u16, u16),
+    /// While the API server does not answer: why, and since when (the rows are as old).
+    pub lost: Option<(String, Duration)>,
     exit: Option<ExitCode>,
 }
 
@@ -119,6 +123,7 @@ impl App {
             filter: Filter::default(),
             logs: None,
             size: (80, 24),
+            lost: None,
             exit: None,
         };
         app.sync();
@@ -199,6 +204,10 @@ impl App {
             Message::Signal(code) => {
                 self.tracker.interrupt(self.now);
                 self.exit = Some(code);
+                true
+            }
+            Message::Connection(lost) => {
+                self.lost = lost.map(|reason| (reason, self.now));
                 true
             }
         };

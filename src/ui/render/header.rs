@@ -23,6 +23,15 @@ fn line(app: &App) -> Line<'static> {
             empty_as(&app.header.namespace, "(all namespaces)")
         )),
     ];
+    if let Some((reason, since)) = &app.lost {
+        spans.push(Span::styled(
+            format!(
+                "   ⚠ cluster not answering for {}: {reason}; retrying (rows as of then)",
+                clock(app.now.saturating_sub(*since))
+            ),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+    }
     if let (Some(verdict), Some(at)) = (app.tracker.verdict(), app.tracker.decided_at()) {
         spans.push(Span::raw(format!("   done in {}", clock(at))));
         let (glyph, style) = verdict_look(verdict);
