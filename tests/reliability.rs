@@ -287,10 +287,14 @@ mod faults {
     /// The API server comes back on the same address with fresh state (a simulator restarted,
     /// an etcd restored from an old backup): what kos tracked is gone, and its watches resume
     /// from versions the new server has never reached. kos must relist and say so, not keep
-    /// showing the old objects.
+    /// showing the old objects. Both servers keep their certificates in one PKI directory,
+    /// as a restarted cluster keeps its own: kos goes on trusting the second.
     #[test]
     fn a_server_that_lost_its_state_is_relisted_and_its_objects_are_missing() {
-        let first = Sim::start(&[]);
+        let pki = tempfile::tempdir().expect("temp dir");
+        let pki = pki.path().join("pki");
+        let pki = pki.to_str().expect("utf-8 path");
+        let first = Sim::start(&["--pki-dir", pki]);
         let output = apply(
             &first,
             &deployment("amnesia", 1, "nginx:1.27", ""),
@@ -340,9 +344,9 @@ mod faults {
             panic!("no line with {what:?} in {seen:?}");
         };
         wait_for("outcome: success");
-        let addr = first.url.trim_start_matches("http://").to_owned();
+        let addr = first.url.trim_start_matches("https://").to_owned();
         first.stop();
-        let second = Sim::start(&["--addr", &addr]);
+        let second = Sim::start(&["--addr", &addr, "--pki-dir", pki]);
         assert_eq!(second.url, first.url, "the same address");
         wait_for("Deployment amnesia/web  missing");
         let _ = std::process::Command::new("kill")
