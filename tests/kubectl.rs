@@ -645,7 +645,13 @@ mod credentials {
             return;
         }
         let sim = Sim::start();
-        let server = sim.ok(&["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"]);
+        let server = sim.ok(&[
+            "config",
+            "view",
+            "--minify",
+            "-o",
+            "jsonpath={.clusters[0].cluster.server}",
+        ]);
         assert!(server.starts_with("https://127.0.0.1:"), "{server}");
         sim.ns(&["create", "configmap", "by-admin", "--from-literal=k=v"]);
         let viewer = |args: &[&str]| {

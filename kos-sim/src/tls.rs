@@ -364,8 +364,8 @@ mod tests {
     #[test]
     fn the_admin_certificate_names_the_admin_in_system_masters() {
         let certs = Certificates::generate(ServingCert::CaSigned).unwrap();
-        let der = rustls::pki_types::pem::PemObject::from_pem_slice(certs.admin.cert.as_bytes())
-            .unwrap();
+        let der =
+            rustls::pki_types::pem::PemObject::from_pem_slice(certs.admin.cert.as_bytes()).unwrap();
         let user = certificate_user(&der).unwrap();
         assert_eq!(user.name, ADMIN_USER);
         assert!(user.groups.iter().any(|g| g == ADMIN_GROUP), "{user:?}");
@@ -384,7 +384,8 @@ mod tests {
         assert_eq!(made.trusted, again.trusted);
         assert_eq!(made.admin.cert, again.admin.cert);
         let key = pki.join(ADMIN_FILES.1);
-        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(key).unwrap().permissions());
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(key).unwrap().permissions());
         assert_eq!(mode & 0o777, 0o600);
         let other = Certificates::generate(ServingCert::CaSigned).unwrap();
         assert_ne!(made.trusted, other.trusted);

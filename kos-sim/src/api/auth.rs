@@ -239,7 +239,12 @@ fn authorize_path(user: &User, method: &Method, path: &str) -> Result<(), ApiErr
 
 /// Whether `user` may `verb` the target (`verb` as RBAC names it): by the user's bindings,
 /// then by `--faults forbid=`, which takes rights away from everyone.
-pub fn authorize(user: &User, verb: &str, target: &Target, faults: &Faults) -> Result<(), ApiError> {
+pub fn authorize(
+    user: &User,
+    verb: &str,
+    target: &Target,
+    faults: &Faults,
+) -> Result<(), ApiError> {
     let key = target.resource.key();
     let allowed = match user.access() {
         Access::Everything => true,
@@ -283,9 +288,10 @@ pub fn forbidden(refusal: &Refusal<'_>) -> ApiError {
     let what = refusal
         .subresource
         .map_or_else(|| plural.to_owned(), |sub| format!("{plural}/{sub}"));
-    let subject = refusal
-        .name
-        .map_or_else(|| resource.to_owned(), |name| format!("{resource} \"{name}\""));
+    let subject = refusal.name.map_or_else(
+        || resource.to_owned(),
+        |name| format!("{resource} \"{name}\""),
+    );
     let mut details = json!({"group": group, "kind": plural});
     if let Some(name) = refusal.name {
         details["name"] = json!(name);
@@ -326,7 +332,11 @@ mod tests {
         ] {
             let refused = check_host(Some(host), loopback).unwrap_err();
             assert_eq!((refused.code, refused.reason), (403, "Forbidden"), "{host}");
-            assert!(refused.message.contains("DNS rebinding"), "{}", refused.message);
+            assert!(
+                refused.message.contains("DNS rebinding"),
+                "{}",
+                refused.message
+            );
         }
         assert!(check_host(None, loopback).is_err());
         assert!(check_host(Some("[::1]:6443"), addr("[::1]:6443")).is_ok());
@@ -354,12 +364,21 @@ mod tests {
     #[test]
     fn a_known_token_is_its_user_an_unknown_one_401_none_anonymous() {
         let authn = secure();
-        assert_eq!(authenticate(&authn, None, &bearer("good")).unwrap().name, VIEWER);
+        assert_eq!(
+            authenticate(&authn, None, &bearer("good")).unwrap().name,
+            VIEWER
+        );
         let bad = authenticate(&authn, None, &bearer("bad")).unwrap_err();
-        assert_eq!((bad.code, bad.reason, bad.message.as_str()), (401, "Unauthorized", "Unauthorized"));
+        assert_eq!(
+            (bad.code, bad.reason, bad.message.as_str()),
+            (401, "Unauthorized", "Unauthorized")
+        );
         let none = authenticate(&authn, None, &axum::http::HeaderMap::new()).unwrap();
         assert!(none.is_anonymous());
-        let admin = Arc::new(User::authenticated("kubernetes-admin", vec![MASTERS.into()]));
+        let admin = Arc::new(User::authenticated(
+            "kubernetes-admin",
+            vec![MASTERS.into()],
+        ));
         let cert = authenticate(&authn, Some(ClientCert(Some(admin))), &bearer("bad")).unwrap();
         assert_eq!(cert.access(), Access::Everything);
         let insecure = authenticate(&Authn::Insecure, None, &bearer("bad")).unwrap();
@@ -370,25 +389,43 @@ mod tests {
     fn anonymous_requests_reach_health_and_version_only() {
         let anonymous = User::anonymous();
         for path in PUBLIC {
-            assert!(authorize_path(&anonymous, &Method::GET, path).is_ok(), "{path}");
+            assert!(
+                authorize_path(&anonymous, &Method::GET, path).is_ok(),
+                "{path}"
+            );
         }
         for path in ["/api", "/api/v1/pods", "/metrics", "/openapi/v3"] {
             let refused = authorize_path(&anonymous, &Method::GET, path).unwrap_err();
             assert_eq!(refused.code, 401, "{path}");
         }
         let viewer = User::authenticated(VIEWER, Vec::new());
-        for path in ["/api", "/apis/apps/v1", "/openapi/v3", "/api/v1/pods", "/version"] {
-            assert!(authorize_path(&viewer, &Method::GET, path).is_ok(), "{path}");
+        for path in [
+            "/api",
+            "/apis/apps/v1",
+            "/openapi/v3",
+            "/api/v1/pods",
+            "/version",
+        ] {
+            assert!(
+                authorize_path(&viewer, &Method::GET, path).is_ok(),
+                "{path}"
+            );
         }
         let metrics = authorize_path(&viewer, &Method::GET, "/metrics").unwrap_err();
         assert_eq!(
             (metrics.code, metrics.message.as_str()),
-            (403, "forbidden: User \"kos-sim-viewer\" cannot get path \"/metrics\"")
+            (
+                403,
+                "forbidden: User \"kos-sim-viewer\" cannot get path \"/metrics\""
+            )
         );
         let posted = authorize_path(&anonymous, &Method::POST, "/healthz").unwrap_err();
         assert_eq!(
             (posted.code, posted.message.as_str()),
-            (403, "forbidden: User \"system:anonymous\" cannot post path \"/healthz\"")
+            (
+                403,
+                "forbidden: User \"system:anonymous\" cannot post path \"/healthz\""
+            )
         );
     }
 
@@ -411,7 +448,10 @@ mod tests {
             "configmaps is forbidden: User \"kos-sim-viewer\" cannot create resource \
              \"configmaps\" in API group \"\" in the namespace \"default\""
         );
-        assert_eq!(error.details, Some(json!({"group": "", "kind": "configmaps"})));
+        assert_eq!(
+            error.details,
+            Some(json!({"group": "", "kind": "configmaps"}))
+        );
         let error = refusal("deployments.apps", Some("scale"), "", Some("web"));
         assert_eq!(
             error.message,
