@@ -236,6 +236,11 @@ pub async fn connect(args: &ClusterArgs) -> Result<Cluster, ConnectError> {
         .await
         .map_err(ConnectError::Kubeconfig)?;
     config.connect_timeout = Some(CONNECT_TIMEOUT);
+    // kube's own retry layer answers 429/503/504 with up to 15 tries whose back-off grows
+    // towards 1 000 s: one request could outlive any step timeout, and a watch would hide a
+    // 504 "Too large resource version" for minutes. kos retries where it matters itself
+    // (`retry`, with a bounded budget) and its watches back off on their own.
+    config.default_retry = false;
     let server = config.cluster_url.to_string();
     let namespace = args
         .namespace

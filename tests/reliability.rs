@@ -610,16 +610,31 @@ spec:
         }
         let view = View::start("secret-view", sim(), &planted("secret-view", false));
         let mut screens = vec![view.wait_for_row("Secret db")];
-        // Select the Secret's row, then its details and its Events.
+        // Select the Secret's row, then its details and its Events. Each Down is followed by
+        // waiting for the selection to move, so that a slow redraw cannot make the loop
+        // press past the row it looks for.
+        // The selected row's kind and name (its status may change under it).
+        let selected = |screen: &str| {
+            let row = screen.lines().find(|l| l.contains('›')).unwrap_or_default();
+            row.split('›')
+                .nth(1)
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter(|word| word.starts_with(|c: char| c.is_ascii_alphabetic()))
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         for _ in 0..12 {
-            let screen = view.tmux.screen();
-            if screen
-                .lines()
-                .any(|l| l.contains('›') && l.contains("Secret db"))
-            {
+            let before = selected(&view.tmux.screen());
+            if before.contains("Secret db") {
                 break;
             }
             view.tmux.keys(&["Down"]);
+            view.tmux
+                .wait_for("the selection to move", Duration::from_secs(10), |s| {
+                    selected(s) != before
+                });
         }
         view.tmux.keys(&["Enter"]);
         screens.push(

@@ -430,6 +430,30 @@ fn fatal(error: &watcher::Error, server: &str, spec: &WatchSpec) -> Option<ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_the_server_never_reached_restarts_the_watch_and_nothing_else_does() {
+        let status = |code: u16, message: &str| {
+            kube::core::Status::failure(message, "Timeout")
+                .with_code(code)
+                .boxed()
+        };
+        let too_large = || status(504, "Too large resource version: 40, current: 8");
+        assert!(ahead_of_server(&watcher::Error::WatchStartFailed(
+            kube::Error::Api(too_large())
+        )));
+        assert!(ahead_of_server(&watcher::Error::InitialListFailed(
+            kube::Error::Api(too_large())
+        )));
+        assert!(ahead_of_server(&watcher::Error::WatchError(too_large())));
+        assert!(!ahead_of_server(&watcher::Error::WatchStartFailed(
+            kube::Error::Api(status(504, "the server was too slow"))
+        )));
+        assert!(!ahead_of_server(&watcher::Error::WatchError(status(
+            410,
+            "too old resource version: 1 (8)"
+        ))));
+    }
     use k8s_openapi::api::apps::v1::Deployment;
     use k8s_openapi::api::core::v1::Namespace;
 
