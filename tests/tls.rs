@@ -11,15 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-/// A ConfigMap `settings` in a namespace of its own.
+/// A `ConfigMap` `settings` in a namespace of its own.
 fn configmap(ns: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Namespace
-metadata:
-  name: {ns}
----
-apiVersion: v1
+    common::namespace(ns)
+        + &format!(
+            "apiVersion: v1
 kind: ConfigMap
 metadata:
   name: settings
@@ -27,7 +23,7 @@ metadata:
 data:
   k: v
 "
-    )
+        )
 }
 
 /// `kos apply` of [`configmap`] through `kubeconfig` (`extra` flags after it), and how long

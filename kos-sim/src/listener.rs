@@ -1,7 +1,7 @@
 //! The API server's connections: accepting them, the TLS handshake, HTTP/1.1 or HTTP/2 on
 //! each, and closing them all when the server stops or restarts.
 //!
-//! It owns the connection-level limits a real API server has: TCP_NODELAY, a deadline for
+//! It owns the connection-level limits a real API server has: `TCP_NODELAY`, a deadline for
 //! the TLS handshake and for each request's headers (a client that opens connections and
 //! sends nothing, or a byte a minute, ties up nothing for long). It reads who a verified
 //! client certificate names and hands that to every request of the connection; what the

@@ -420,15 +420,16 @@ pub fn objects<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_j
         .collect()
 }
 
+/// A Namespace `ns`, as the first document of a manifest.
+pub fn namespace(ns: &str) -> String {
+    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n---\n")
+}
+
 /// A Namespace and a Deployment `web` in it; `template_annotations` go on the pod template.
 pub fn deployment(ns: &str, replicas: u32, image: &str, template_annotations: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Namespace
-metadata:
-  name: {ns}
----
-apiVersion: apps/v1
+    namespace(ns)
+        + &format!(
+            "apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -446,7 +447,7 @@ spec:
       - name: app
         image: {image}
 "
-    )
+        )
 }
 
 /// [`deployment`] with the Deployment itself labelled `app: web` too, so that a label

@@ -4,7 +4,7 @@
 //!
 //! It answers as kube-apiserver does: a request whose credentials are bad, or that has none
 //! and is not for a public health or version endpoint, is 401 `Unauthorized` (the shape of a
-//! server whose AuthenticationConfiguration allows anonymous requests to those endpoints
+//! server whose `AuthenticationConfiguration` allows anonymous requests to those endpoints
 //! only); one the user may not make is 403 in RBAC's words. Users: the admin's client
 //! certificate (group `system:masters`, may do everything), the read-only viewer's bearer
 //! token (get, list and watch), and any other certificate the CA signed (discovery only).
