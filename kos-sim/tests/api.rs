@@ -33,9 +33,12 @@ async fn client_of(sim: &Sim, context: Option<&str>) -> Client {
         context: context.map(str::to_owned),
         ..Default::default()
     };
-    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .unwrap();
+    // As kos does: the tests see the server's 429, 503 and 504 answers, not kube's retries
+    // of them (up to 15, with back-off growing towards 1000 s).
+    config.default_retry = false;
     Client::try_from(config).unwrap()
 }
 
