@@ -57,7 +57,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
-    /// Serve the simulated cluster over HTTP until Ctrl-C or SIGTERM
+    /// Serve the simulated cluster over HTTPS until Ctrl-C or SIGTERM
     Serve(kos_sim::serve::ServeArgs),
 }
 

@@ -96,7 +96,7 @@ impl ApiError {
             {
                 ApiError::Unreachable {
                     server: server.to_owned(),
-                    reason: describe(error),
+                    reason: with_tls_hint(describe(error)),
                 }
             }
             other => ApiError::Other {
@@ -129,10 +129,30 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 pub fn is_transient(error: &kube::Error) -> bool {
     match error {
         kube::Error::Api(status) => matches!(status.code, 429 | 500 | 502 | 503 | 504),
+        // A certificate refused now is refused on every try.
         kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => {
-            !limits::exceeded(error)
+            !limits::exceeded(error) && !root_cause(error).starts_with(CERTIFICATE_REFUSED)
         }
         _ => false,
+    }
+}
+
+/// How rustls begins the message of a server certificate it refuses.
+const CERTIFICATE_REFUSED: &str = "invalid peer certificate";
+
+/// A refused certificate, with what to do when kubectl would have taken it: rustls (the TLS
+/// of kube-rs) refuses a CA certificate served as the server's own, even when the kubeconfig
+/// trusts that very certificate as its CA; Go's TLS, and so kubectl, accepts it.
+fn with_tls_hint(reason: String) -> String {
+    if reason.starts_with(CERTIFICATE_REFUSED) && reason.contains("CaUsedAsEndEntity") {
+        format!(
+            "{reason}: the server's certificate is a CA certificate (a self-signed one used as \
+             its own CA), which kos's TLS refuses though kubectl accepts it; serve a \
+             certificate signed by a CA, or set `insecure-skip-tls-verify: true` for this \
+             cluster in the kubeconfig"
+        )
+    } else {
+        reason
     }
 }
 

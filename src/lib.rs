@@ -7,7 +7,7 @@
 //! Data flows one way (see ARCHITECTURE.md):
 //! `manifest` → `apply` → `watch` (cluster → [`model::World`]) → `tracker` (verdict) →
 //! front ends (`ui`, plain, json). `status` is the pure rule engine they all share. The
-//! simulated cluster is the `kos-sim` crate, reached only over HTTP.
+//! simulated cluster is the `kos-sim` crate, reached only over HTTP(S).
 
 pub mod apply;
 pub mod cli;

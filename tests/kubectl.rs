@@ -146,12 +146,18 @@ struct Sim {
 
 impl Sim {
     fn start() -> Sim {
+        Sim::start_with(&[])
+    }
+
+    /// A server with `extra` flags.
+    fn start_with(extra: &[&str]) -> Sim {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut command = Command::new(env!("CARGO_BIN_EXE_kos"));
         command
             .args(["sim", "serve", "--speed", "20", "--kubeconfig-out"])
-            .arg(&kubeconfig);
+            .arg(&kubeconfig)
+            .args(extra);
         let server = Lines::spawn(command);
         let first = server.next("the server's address");
         assert!(
@@ -625,5 +631,53 @@ spec:
             "{}",
             waiting.stderr
         );
+    }
+}
+
+mod credentials {
+    use super::*;
+
+    /// The kubeconfig's two users over HTTPS: the admin (a client certificate) may write, the
+    /// viewer (a bearer token) may read and gets RBAC's 403 for a write.
+    #[test]
+    fn the_admin_writes_and_the_viewer_only_reads() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let server = sim.ok(&[
+            "config",
+            "view",
+            "--minify",
+            "-o",
+            "jsonpath={.clusters[0].cluster.server}",
+        ]);
+        assert!(server.starts_with("https://127.0.0.1:"), "{server}");
+        sim.ns(&["create", "configmap", "by-admin", "--from-literal=k=v"]);
+        let viewer = |args: &[&str]| {
+            let mut all = vec!["--context", "kos-sim-viewer", "-n", NS];
+            all.extend_from_slice(args);
+            sim.kubectl(&all)
+        };
+        let read = viewer(&["get", "configmap", "by-admin", "-o", "name"]);
+        assert!(read.ok, "{}", read.stderr);
+        assert_eq!(read.stdout.trim(), "configmap/by-admin");
+        let written = viewer(&["create", "configmap", "by-viewer", "--from-literal=k=v"]);
+        assert!(!written.ok, "{}", written.stdout);
+        let refusal = format!(
+            "configmaps is forbidden: User \"kos-sim-viewer\" cannot create resource \
+             \"configmaps\" in API group \"\" in the namespace \"{NS}\""
+        );
+        assert!(written.stderr.contains(&refusal), "{}", written.stderr);
+    }
+
+    /// A self-signed serving certificate that is its own CA: kubectl (Go's TLS) accepts it.
+    #[test]
+    fn a_self_signed_serving_certificate_is_accepted() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start_with(&["--serving-cert", "self-signed"]);
+        assert!(sim.ok(&["get", "namespaces"]).contains(NS));
     }
 }

@@ -23,7 +23,7 @@ async fn kos_sim_serve_prints_its_address_writes_a_kubeconfig_and_stops_on_sigte
         .read_line(&mut line)
         .unwrap();
     assert!(
-        line.starts_with("kos sim: serving on http://127.0.0.1:"),
+        line.starts_with("kos sim: serving on https://127.0.0.1:"),
         "{line}"
     );
     assert!(
@@ -57,7 +57,13 @@ async fn kos_sim_serve_prints_its_address_writes_a_kubeconfig_and_stops_on_sigte
 
 #[test]
 fn bad_flags_exit_3() {
-    for args in [["--speed", "-1"], ["--faults", "nonsense=1"]] {
+    for args in [
+        &["--speed", "-1"][..],
+        &["--faults", "nonsense=1"],
+        &["--serving-cert", "homemade"],
+        &["--insecure-http", "--serving-cert", "self-signed"],
+        &["--insecure-http", "--pki-dir", "/nonexistent"],
+    ] {
         let status = Command::new(env!("CARGO_BIN_EXE_kos"))
             .args(["sim", "serve"])
             .args(args)

@@ -1,5 +1,6 @@
 //! What the benches share (kos's and the simulator's): a simulated cluster's server as a
-//! child process, a process's memory as
+//! child process (reached over HTTPS with the admin's credentials of the kubeconfig it
+//! writes), a process's memory as
 //! `/proc/PID/status` tells it, and the percentile/printing helpers of their reports.
 //!
 //! Benches only: nothing here may be used by kos itself or by `cargo test`.
@@ -91,7 +92,7 @@ impl Server {
     }
 }
 
-/// The port of `kos sim: serving on http://127.0.0.1:PORT (kubeconfig: …)`.
+/// The port of `kos sim: serving on https://127.0.0.1:PORT (kubeconfig: …)`.
 fn port_of(line: &str) -> Option<u16> {
     let url = line
         .split_whitespace()

@@ -4,7 +4,8 @@
 //! SIGTERM.
 
 use crate::faults::{Faults, FaultsError};
-use crate::{SimConfig, SimError};
+use crate::tls::ServingCert;
+use crate::{SimConfig, SimError, Transport};
 use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -31,6 +32,19 @@ pub struct ServeArgs {
     /// error-rate=P, latency=DUR, restart-every=DUR, forbid=VERB:RESOURCE
     #[arg(long, value_name = "SPEC", value_parser = faults_arg)]
     pub faults: Option<Arc<Faults>>,
+    /// The serving certificate: ca-signed (by the cluster's CA, as kubeadm and kind make
+    /// it) or self-signed (a CA certificate that is its own CA, which kubectl accepts and
+    /// rustls-based clients, kos among them, refuse)
+    #[arg(long, value_name = "SHAPE", value_enum, default_value = "ca-signed")]
+    pub serving_cert: ServingCert,
+    /// Serve plain HTTP and let every request do everything, without credentials: for
+    /// debugging only (anything that can reach the port owns the cluster)
+    #[arg(long, conflicts_with_all = ["serving_cert", "pki_dir"])]
+    pub insecure_http: bool,
+    /// Keep the CA, the certificates and the viewer's token in DIR, made there on the first
+    /// run: a server restarted on it is still trusted by the clients of the last one
+    #[arg(long, value_name = "DIR")]
+    pub pki_dir: Option<PathBuf>,
 }
 
 /// A `--speed` value: a positive number.
@@ -80,12 +94,22 @@ pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
         addr: args.addr,
         speed: args.speed,
         faults: args.faults.clone().unwrap_or_default(),
+        transport: if args.insecure_http {
+            Transport::InsecureHttp
+        } else {
+            Transport::Https(args.serving_cert)
+        },
+        pki_dir: args.pki_dir.clone(),
+        ..SimConfig::default()
     };
     // Refuse before listening, so that a refused path leaves nothing running.
     if let Some(path) = &args.kubeconfig_out {
         check_replaceable(path, args.overwrite_kubeconfig)?;
     }
     let cluster = crate::start(config).await?;
+    if let Some(warning) = exposure_warning(cluster.addr, args.insecure_http) {
+        eprintln!("kos sim: warning: {warning}");
+    }
     let written = match &args.kubeconfig_out {
         Some(path) => {
             write_kubeconfig(path, &cluster.kubeconfig())?;
@@ -104,6 +128,21 @@ pub async fn run(args: &ServeArgs) -> Result<(), ServeError> {
     stopped().await?;
     cluster.shutdown().await;
     Ok(())
+}
+
+/// What to warn of when the server can be reached from beyond this machine.
+fn exposure_warning(addr: SocketAddr, insecure: bool) -> Option<String> {
+    if addr.ip().is_loopback() {
+        return None;
+    }
+    let who = if insecure {
+        "anyone who can reach it can do anything to the cluster (--insecure-http)"
+    } else {
+        "anyone who can reach it can try its credentials"
+    };
+    Some(format!(
+        "listening on {addr}, beyond the loopback interface: {who}"
+    ))
 }
 
 /// The first line of every kubeconfig `serve` writes: what tells a file it may replace from
@@ -223,6 +262,17 @@ mod tests {
             "{refused}"
         );
         check_replaceable(&path, true).unwrap();
+    }
+
+    #[test]
+    fn listening_beyond_loopback_is_warned_of() {
+        let addr = |text: &str| text.parse::<SocketAddr>().unwrap();
+        assert_eq!(exposure_warning(addr("127.0.0.1:6443"), true), None);
+        assert_eq!(exposure_warning(addr("[::1]:6443"), false), None);
+        let warning = exposure_warning(addr("0.0.0.0:6443"), true).unwrap();
+        assert!(warning.contains("beyond the loopback"), "{warning}");
+        assert!(warning.contains("--insecure-http"), "{warning}");
+        assert!(exposure_warning(addr("192.0.2.1:6443"), false).is_some());
     }
 
     #[test]

@@ -21,9 +21,25 @@ const DEADLINE: Duration = Duration::from_secs(20);
 
 async fn cluster() -> (Sim, Client) {
     let sim = sim::start(SimConfig::default()).await.unwrap();
-    let config = Config::new(sim.url().parse().unwrap());
-    let client = Client::try_from(config).unwrap();
+    let client = client_of(&sim, None).await;
     (sim, client)
+}
+
+/// A client of the sim through its own kubeconfig, as the admin (the current context) or
+/// as `context`'s user.
+async fn client_of(sim: &Sim, context: Option<&str>) -> Client {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig()).unwrap();
+    let options = kube::config::KubeConfigOptions {
+        context: context.map(str::to_owned),
+        ..Default::default()
+    };
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .unwrap();
+    // As kos does: the tests see the server's 429, 503 and 504 answers, not kube's retries
+    // of them (up to 15, with back-off growing towards 1000 s).
+    config.default_retry = false;
+    Client::try_from(config).unwrap()
 }
 
 fn configmap(name: &str, labels: &Value) -> ConfigMap {
@@ -917,7 +933,7 @@ mod faults {
             ..SimConfig::default()
         };
         let sim = sim::start(config).await.unwrap();
-        let client = Client::try_from(Config::new(sim.url().parse().unwrap())).unwrap();
+        let client = client_of(&sim, None).await;
         (sim, client)
     }
 

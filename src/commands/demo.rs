@@ -1,9 +1,9 @@
 //! `kos demo`: the simulated cluster in process, a bundled example applied to it, and the
 //! live view (or plain/JSON lines) — kos at work with no cluster at all.
 //!
-//! It goes the way `kos apply` goes, through a kubeconfig for the in-process cluster and
-//! `kos apply`'s own code, so the demo shows the real thing. It must not reach into the
-//! simulated cluster's insides.
+//! It goes the way `kos apply` goes, through a kubeconfig for the in-process cluster (HTTPS,
+//! its CA and the admin's client certificate) and `kos apply`'s own code, so the demo shows
+//! the real thing. It must not reach into the simulated cluster's insides.
 
 use crate::apply::ApplyOptions;
 use crate::cli::{ApplyArgs, ClusterArgs, DemoArgs, DemoScenario, FileArgs, TrackArgs};
@@ -12,6 +12,7 @@ use crate::manifest::{self, LoadOptions};
 use color_eyre::Result;
 use color_eyre::eyre::WrapErr;
 use kos_sim::{self as sim, SimConfig};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -115,7 +116,7 @@ async fn apply_only(args: &ApplyArgs) -> Result<()> {
     Ok(())
 }
 
-/// A directory of our own for the kubeconfig and manifests, removed on drop.
+/// A directory of our own (mode 0700) for the kubeconfig and manifests, removed on drop.
 struct Scratch {
     path: PathBuf,
 }
@@ -125,7 +126,11 @@ impl Scratch {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!("kos-demo-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&path)
+        // Owner only: the kubeconfig holds the cluster admin's private key.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&path)
             .wrap_err_with(|| format!("cannot create {}", path.display()))?;
         Ok(Scratch { path })
     }

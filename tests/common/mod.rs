@@ -1,14 +1,19 @@
 //! Helpers shared by the end-to-end test files: starting `kos sim serve` as a process,
 //! running the `kos` binary against it, reading what it said, and asking the simulated API
-//! server directly (plain HTTP, no client library) for the truth to compare with.
+//! server directly (HTTPS with the admin's credentials from its kubeconfig, no Kubernetes
+//! client library) for the truth to compare with.
 //!
 //! Each test binary uses a part of this module only.
 #![allow(dead_code)]
 
+use base64::Engine;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::Arc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -19,8 +24,10 @@ pub const KOS: &str = env!("CARGO_BIN_EXE_kos");
 /// the tests.
 pub struct Sim {
     pub kubeconfig: PathBuf,
-    /// `http://127.0.0.1:PORT`.
+    /// `https://127.0.0.1:PORT`.
     pub url: String,
+    /// How [`Sim::get`] speaks to it.
+    direct: Direct,
     _dir: tempfile::TempDir,
     guard: Mutex<Option<(Child, ChildStdin)>>,
 }
@@ -63,13 +70,15 @@ impl Sim {
         std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
         let url = first
             .split_whitespace()
-            .find(|word| word.starts_with("http://"))
+            .find(|word| word.starts_with("https://") || word.starts_with("http://"))
             .unwrap_or_else(|| panic!("kos sim serve did not start (first line: {first:?})"))
             .to_owned();
         assert!(kubeconfig.exists(), "no kubeconfig written");
+        let direct = Direct::new(&url, &Kubeconfig::read(&kubeconfig));
         Sim {
             kubeconfig,
             url,
+            direct,
             _dir: dir,
             guard: Mutex::new(Some((child, stdin))),
         }
@@ -96,7 +105,7 @@ impl Sim {
     pub fn get(&self, path: &str) -> (u16, String) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            match http_get(&self.url, path) {
+            match self.direct.get(path, None) {
                 Ok((code, body)) if code < 500 && code != 429 => return (code, body),
                 other => assert!(
                     Instant::now() < deadline,
@@ -193,18 +202,129 @@ impl Requests {
     }
 }
 
-/// One HTTP/1.1 GET without a client library: the status code and the body.
-fn http_get(url: &str, path: &str) -> std::io::Result<(u16, String)> {
-    let host = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
+/// A kubeconfig as JSON, to read and to rewrite (a kubeconfig may be JSON).
+pub struct Kubeconfig(pub serde_json::Value);
+
+impl Kubeconfig {
+    pub fn read(path: &Path) -> Kubeconfig {
+        let text = std::fs::read_to_string(path).expect("read the kubeconfig");
+        Kubeconfig(serde_saphyr::from_str(&text).expect("a YAML kubeconfig"))
+    }
+
+    pub fn write(&self, path: &Path) {
+        std::fs::write(path, self.0.to_string()).expect("write the kubeconfig");
+    }
+
+    /// The one cluster entry's `cluster`.
+    pub fn cluster(&mut self) -> &mut serde_json::Value {
+        &mut self.0["clusters"][0]["cluster"]
+    }
+
+    /// The `user` of the user entry `name`.
+    pub fn user(&self, name: &str) -> &serde_json::Value {
+        self.0["users"]
+            .as_array()
+            .and_then(|users| users.iter().find(|u| u["name"] == name))
+            .map_or(&serde_json::Value::Null, |u| &u["user"])
+    }
+
+    /// The user entry of the current context.
+    pub fn current_user(&self) -> &serde_json::Value {
+        let current = &self.0["current-context"];
+        let user = self.0["contexts"]
+            .as_array()
+            .and_then(|contexts| contexts.iter().find(|c| &c["name"] == current))
+            .and_then(|c| c["context"]["user"].as_str())
+            .unwrap_or_default();
+        self.user(user)
+    }
+
+    /// The PEM text of a `*-data` field.
+    pub fn data(field: &serde_json::Value) -> Option<Vec<u8>> {
+        base64::engine::general_purpose::STANDARD
+            .decode(field.as_str()?)
+            .ok()
+    }
+}
+
+/// Where and how to send requests to the API server: its address, and over HTTPS the TLS
+/// configuration of the kubeconfig's current context (its CA and client certificate).
+#[derive(Clone)]
+pub struct Direct {
+    addr: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Direct {
+    pub fn new(url: &str, kubeconfig: &Kubeconfig) -> Direct {
+        let Some(addr) = url.strip_prefix("https://") else {
+            let addr = url.trim_start_matches("http://").to_owned();
+            return Direct { addr, tls: None };
+        };
+        let mut kubeconfig = Kubeconfig(kubeconfig.0.clone());
+        let ca = Kubeconfig::data(&kubeconfig.cluster()["certificate-authority-data"])
+            .expect("certificate-authority-data");
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&ca) {
+            roots.add(cert.expect("a CA certificate")).expect("a CA");
+        }
+        let user = kubeconfig.current_user();
+        let cert = Kubeconfig::data(&user["client-certificate-data"]).expect("a client cert");
+        let key = Kubeconfig::data(&user["client-key-data"]).expect("a client key");
+        let chain = CertificateDer::pem_slice_iter(&cert)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("a client certificate");
+        let key = PrivateKeyDer::from_pem_slice(&key).expect("a client key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .expect("a client certificate and key");
+        Direct {
+            addr: addr.trim_end_matches('/').to_owned(),
+            tls: Some(Arc::new(config)),
+        }
+    }
+
+    /// One HTTP/1.1 GET without a client library, with `host` as the Host header (the
+    /// server's address when None): the status code and the body.
+    pub fn get(&self, path: &str, host: Option<&str>) -> std::io::Result<(u16, String)> {
+        let mut tcp = TcpStream::connect(&self.addr)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+            host.unwrap_or(&self.addr)
+        );
+        let mut raw = Vec::new();
+        match &self.tls {
+            None => {
+                tcp.write_all(request.as_bytes())?;
+                tcp.read_to_end(&mut raw)?;
+            }
+            Some(config) => {
+                let ip = ServerName::try_from("127.0.0.1").expect("an IP address");
+                let connection = rustls::ClientConnection::new(config.clone(), ip)
+                    .map_err(std::io::Error::other)?;
+                let mut tls = rustls::StreamOwned::new(connection, tcp);
+                tls.write_all(request.as_bytes())?;
+                // The server may close without a TLS close_notify once it has answered.
+                match tls.read_to_end(&mut raw) {
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+                    other => {
+                        other?;
+                    }
+                }
+            }
+        }
+        Ok(parse_response(&raw))
+    }
+}
+
+/// The status code and the (de-chunked) body of an HTTP/1.1 response.
+fn parse_response(raw: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let code = head
         .split_whitespace()
@@ -219,7 +339,7 @@ fn http_get(url: &str, path: &str) -> std::io::Result<(u16, String)> {
     } else {
         body.to_owned()
     };
-    Ok((code, body))
+    (code, body)
 }
 
 fn dechunk(mut body: &str) -> String {
@@ -300,15 +420,16 @@ pub fn objects<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_j
         .collect()
 }
 
+/// A Namespace `ns`, as the first document of a manifest.
+pub fn namespace(ns: &str) -> String {
+    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n---\n")
+}
+
 /// A Namespace and a Deployment `web` in it; `template_annotations` go on the pod template.
 pub fn deployment(ns: &str, replicas: u32, image: &str, template_annotations: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Namespace
-metadata:
-  name: {ns}
----
-apiVersion: apps/v1
+    namespace(ns)
+        + &format!(
+            "apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -326,7 +447,7 @@ spec:
       - name: app
         image: {image}
 "
-    )
+        )
 }
 
 /// [`deployment`] with the Deployment itself labelled `app: web` too, so that a label

@@ -8,9 +8,11 @@
 //! Submodules: [`objects`] (get/list/create/update/delete), [`watch`], [`patch`] (merge,
 //! JSON and strategic merge patches), [`apply`] (server-side apply and managedFields),
 //! [`validate`], [`defaults`], [`selector`] (label and field selectors), [`discovery`], [`openapi`],
-//! [`crds`] (`CustomResourceDefinitions`) and [`namespaces`].
+//! [`crds`] (`CustomResourceDefinitions`) and [`namespaces`]; [`auth`] checks every request
+//! before it is routed.
 
 pub mod apply;
+pub mod auth;
 pub mod crds;
 pub mod defaults;
 pub mod discovery;
@@ -34,7 +36,7 @@ use crate::resources::{Registry, ResourceType};
 use crate::store::Store;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -57,8 +59,8 @@ pub struct Api {
     pub metrics: metrics::Metrics,
 }
 
-/// The router serving the whole API.
-pub fn router(api: Arc<Api>) -> Router {
+/// The router serving the whole API, every route behind `auth`.
+pub fn router(api: Arc<Api>, auth: Arc<auth::Auth>) -> Router {
     Router::new()
         .route("/version", axum::routing::get(discovery::version))
         .route("/api", axum::routing::get(discovery::core_versions))
@@ -75,6 +77,7 @@ pub fn router(api: Arc<Api>) -> Router {
             metrics::count,
         ))
         .route("/metrics", axum::routing::get(metrics::serve))
+        .layer(axum::middleware::from_fn_with_state(auth, auth::check))
         .with_state(api)
 }
 
@@ -221,6 +224,7 @@ pub struct Call {
 
 async fn dispatch(
     State(api): State<Arc<Api>>,
+    Extension(user): Extension<Arc<auth::User>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -243,16 +247,12 @@ async fn dispatch(
                     headers,
                     body,
                 };
-                match api
-                    .faults
-                    .before_request(
-                        verb(&method, &call),
-                        &call.target.resource.key(),
-                        &call.target.namespace,
-                    )
-                    .await
-                {
-                    Ok(()) => serve(&api, &method, call).await,
+                let verb = verb(&method, &call);
+                match auth::authorize(&user, verb, &call.target, &api.faults) {
+                    Ok(()) => match api.faults.before_request().await {
+                        Ok(()) => serve(&api, &method, call).await,
+                        Err(error) => Err(error),
+                    },
                     Err(error) => Err(error),
                 }
             }
