@@ -410,17 +410,15 @@ fn unreachable(error: &watcher::Error, server: &str) -> Option<ApiError> {
 /// from ("Too large resource version"): it lost its history, say by restarting with fresh
 /// state, and waiting will not bring that version.
 fn ahead_of_server(error: &watcher::Error) -> bool {
-    let (watcher::Error::InitialListFailed(kube::Error::Api(status))
-    | watcher::Error::WatchStartFailed(kube::Error::Api(status))
-    | watcher::Error::WatchFailed(kube::Error::Api(status))) = error
-    else {
-        return matches!(error, watcher::Error::WatchError(status) if too_large(status));
-    };
-    too_large(status)
-}
-
-fn too_large(status: &kube::core::Status) -> bool {
-    status.code == 504 && status.message.starts_with("Too large resource version")
+    match error {
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status))
+        | watcher::Error::WatchError(status) => {
+            status.code == 504 && status.message.starts_with("Too large resource version")
+        }
+        _ => false,
+    }
 }
 
 /// The last error of each watch and how many times in a row it came.
