@@ -292,6 +292,28 @@ fn stamp_type(target: &Target, object: &mut Value) {
     }
 }
 
+/// The typed checks of a write (see [`validate::fields`]), by the request's
+/// `fieldValidation`: the warnings to send with the response.
+pub fn check_fields(call: &Call, object: &Value, applied: bool) -> Result<Vec<String>, ApiError> {
+    let validation = validate::FieldValidation::parse(call.params.get("fieldValidation"))?;
+    let mut typed = object.clone();
+    stamp_type(&call.target, &mut typed);
+    validate::fields(&call.target, &typed, validation, applied)
+}
+
+/// `response` with a `Warning` header (`299 - "text"`) per warning, as the API server
+/// sends them and kubectl prints them.
+pub fn warned(mut response: Response, warnings: &[String]) -> Response {
+    for warning in warnings {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&format!("299 - {warning:?}")) {
+            response
+                .headers_mut()
+                .append(axum::http::header::WARNING, value);
+        }
+    }
+    response
+}
+
 /// The checks every write of a whole object goes through.
 pub fn admit(
     api: &Api,
@@ -319,6 +341,7 @@ pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     }
     let mut object = body(call)?;
     admit(api, target, &mut object, true)?;
+    let warnings = check_fields(call, &object, false)?;
     if let Some(meta) = object["metadata"].as_object_mut() {
         for field in [
             "resourceVersion",
@@ -332,7 +355,7 @@ pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let manager = call.params.field_manager(&call.headers);
     managed::track_update(None, &mut object, &manager, &target.resource.api_version());
     let created = store_new(api, call, object)?;
-    Ok(json(StatusCode::CREATED, &created))
+    Ok(warned(json(StatusCode::CREATED, &created), &warnings))
 }
 
 /// Creates an object (or, for a dry run, computes what would be created).
@@ -400,9 +423,10 @@ pub fn update(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         return Err(not_found(target, name(call)));
     };
     admit(api, target, &mut object, false)?;
+    let warnings = check_fields(call, &object, false)?;
     track(call, &existing, &mut object);
     let updated = store_replace(api, call, &existing, object)?;
-    Ok(json(StatusCode::OK, &updated))
+    Ok(warned(json(StatusCode::OK, &updated), &warnings))
 }
 
 /// Records the writer of an update in managedFields (not for the status subresource,
@@ -467,12 +491,13 @@ pub fn patch(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         let existing = current(api, &call.target, name(call))?;
         let mut candidate = patch::apply(kind, &existing, &document)?;
         admit(api, &call.target, &mut candidate, false)?;
+        let warnings = check_fields(call, &candidate, false)?;
         track(call, &existing, &mut candidate);
         let pinned =
             candidate["metadata"]["resourceVersion"] != existing["metadata"]["resourceVersion"];
         match store_replace(api, call, &existing, candidate) {
             Err(error) if error.reason == "Conflict" && !pinned => {}
-            result => return result.map(|object| json(StatusCode::OK, &object)),
+            result => return result.map(|object| warned(json(StatusCode::OK, &object), &warnings)),
         }
     }
     Err(qualify(

@@ -1,16 +1,18 @@
 //! Validation of objects written through the API: what a real API server refuses with
-//! 422 Invalid, naming the field (name, pod templates, Deployment selectors, the body's
-//! apiVersion and kind against the URL).
+//! 422 Invalid, naming the field (names by each type's rule, pod templates, Deployment
+//! selectors, Services' types and ports, pull policies, the body's apiVersion and kind
+//! against the URL), and with 400 (quantities that do not parse; with
+//! `fieldValidation=Strict`, fields the type does not have).
 //!
-//! Pure: an object and its target in, an error out. Schemas are not checked: unknown
-//! fields are accepted, as with `fieldValidation=Ignore`.
+//! Pure: an object and its target in, an error or warnings out.
 
 use super::Target;
 use crate::errors::ApiError;
+use crate::resources::NameRule;
 use serde_json::Value;
 
-/// The longest name a DNS subdomain may have.
-const MAX_NAME: usize = 253;
+/// The longest RFC 1123 label.
+const LABEL_MAX: usize = 63;
 
 fn kind_label(target: &Target) -> String {
     if target.resource.group.is_empty() {
@@ -57,13 +59,53 @@ pub fn body_matches(target: &Target, object: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A lowercase RFC 1123 subdomain, as object names must be.
-fn valid_name(name: &str) -> bool {
+/// Why `name` breaks `rule`, in the API server's words; `None` when it is valid.
+pub fn name_problem(rule: NameRule, name: &str) -> Option<String> {
     let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    name.len() <= MAX_NAME
-        && name.starts_with(alnum)
-        && name.ends_with(alnum)
-        && name.chars().all(|c| alnum(c) || c == '-' || c == '.')
+    let label = |text: &str| {
+        text.starts_with(alnum)
+            && text.ends_with(alnum)
+            && text.chars().all(|c| alnum(c) || c == '-')
+    };
+    let too_long =
+        |max: usize| (name.len() > max).then(|| format!("must be no more than {max} characters"));
+    match rule {
+        NameRule::Subdomain(max) => too_long(max).or_else(|| {
+            (!name.split('.').all(label)).then(|| {
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric \
+                 characters, '-' or '.', and must start and end with an alphanumeric character \
+                 (e.g. 'example.com', regex used for validation is \
+                 '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+                    .to_owned()
+            })
+        }),
+        NameRule::Label => too_long(LABEL_MAX).or_else(|| {
+            (!label(name)).then(|| {
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters \
+                 or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  \
+                 or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+                    .to_owned()
+            })
+        }),
+        NameRule::Rfc1035Label => too_long(LABEL_MAX).or_else(|| {
+            (!(label(name) && name.starts_with(|c: char| c.is_ascii_lowercase()))).then(|| {
+                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', \
+                 start with an alphabetic character, and end with an alphanumeric character \
+                 (e.g. 'my-name',  or 'abc-123', regex used for validation is \
+                 '[a-z]([-a-z0-9]*[a-z0-9])?')"
+                    .to_owned()
+            })
+        }),
+        NameRule::PathSegment => {
+            if name == "." || name == ".." {
+                return Some(format!("may not be '{name}'"));
+            }
+            ["/", "%"]
+                .iter()
+                .find(|bad| name.contains(*bad))
+                .map(|bad| format!("may not contain '{bad}'"))
+        }
+    }
 }
 
 /// Where a kind keeps its pod template's spec, as a JSON pointer and a field path.
@@ -95,14 +137,13 @@ pub fn object(target: &Target, object: &Value) -> Result<(), ApiError> {
             "Required value: name or generateName is required",
         ));
     }
-    if !name.is_empty() && !valid_name(name) {
+    if let Some(problem) = (!name.is_empty())
+        .then(|| name_problem(target.resource.names, name))
+        .flatten()
+    {
         return Err(invalid(
             "metadata.name",
-            &format!(
-                "Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower \
-                 case alphanumeric characters, '-' or '.', and must start and end with an \
-                 alphanumeric character"
-            ),
+            &format!("Invalid value: {name:?}: {problem}"),
         ));
     }
     if target.resource.group.is_empty()
@@ -113,6 +154,215 @@ pub fn object(target: &Target, object: &Value) -> Result<(), ApiError> {
     }
     if target.resource.kind == "Deployment" && target.resource.group == "apps" {
         selector(object, &invalid)?;
+    }
+    if target.resource.key() == "services" {
+        service(object, &invalid)?;
+    }
+    quantities(target, object)
+}
+
+/// Whether `value` is one of `supported`, worded as the API server words it when not.
+fn one_of(value: &str, supported: &[&str]) -> Result<(), String> {
+    if supported.contains(&value) {
+        return Ok(());
+    }
+    let listed: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
+    Err(format!(
+        "Unsupported value: {value:?}: supported values: {}",
+        listed.join(", ")
+    ))
+}
+
+fn service(object: &Value, invalid: &impl Fn(&str, &str) -> ApiError) -> Result<(), ApiError> {
+    let spec = &object["spec"];
+    let kind = spec["type"].as_str();
+    if let Some(kind) = kind {
+        one_of(
+            kind,
+            &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"],
+        )
+        .map_err(|problem| invalid("spec.type", &problem))?;
+    }
+    let headless = spec["clusterIP"].as_str() == Some("None");
+    let no_ports = spec["ports"].as_array().is_none_or(Vec::is_empty);
+    if no_ports && !headless && kind != Some("ExternalName") {
+        return Err(invalid("spec.ports", "Required value"));
+    }
+    Ok(())
+}
+
+/// The lists of containers in a pod spec.
+const CONTAINER_LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
+
+/// The maps of quantities an object of `target` holds: (field path, map).
+fn quantity_maps<'a>(target: &Target, object: &'a Value) -> Vec<(String, &'a Value)> {
+    let mut maps = Vec::new();
+    if let Some((pointer, field)) = pod_spec_path(&target.resource.kind) {
+        for list in CONTAINER_LISTS {
+            let containers = object
+                .pointer(&format!("{pointer}/{list}"))
+                .and_then(Value::as_array);
+            for (index, container) in containers.into_iter().flatten().enumerate() {
+                for part in ["limits", "requests"] {
+                    maps.push((
+                        format!("{field}.{list}[{index}].resources.{part}"),
+                        &container["resources"][part],
+                    ));
+                }
+            }
+        }
+    }
+    match target.resource.key().as_str() {
+        "persistentvolumeclaims" => {
+            for part in ["limits", "requests"] {
+                maps.push((
+                    format!("spec.resources.{part}"),
+                    &object["spec"]["resources"][part],
+                ));
+            }
+        }
+        "resourcequotas" => maps.push(("spec.hard".to_owned(), &object["spec"]["hard"])),
+        _ => {}
+    }
+    maps
+}
+
+/// Every quantity must parse, or the object cannot be decoded at all (400).
+fn quantities(target: &Target, object: &Value) -> Result<(), ApiError> {
+    for (_, map) in quantity_maps(target, object) {
+        for value in map.as_object().into_iter().flat_map(|m| m.values()) {
+            if !value.is_number() && !value.as_str().is_some_and(is_quantity) {
+                return Err(undecodable(
+                    target,
+                    "quantities must match the regular expression \
+                     '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A Kubernetes quantity: a decimal number and a binary (`Ki`…`Ei`) or decimal (`n`…`E`)
+/// suffix, or a decimal exponent (`1e3`).
+fn is_quantity(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let split = unsigned
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(unsigned.len());
+    let (number, suffix) = unsigned.split_at(split);
+    let number_ok = number.chars().any(|c| c.is_ascii_digit()) && number.matches('.').count() <= 1;
+    let exponent = |s: &str| {
+        s.strip_prefix(['e', 'E']).is_some_and(|e| {
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+        })
+    };
+    const SUFFIXES: [&str; 16] = [
+        "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E",
+    ];
+    number_ok && (SUFFIXES.contains(&suffix) || exponent(suffix))
+}
+
+/// 400 for an object the server cannot decode as its type.
+fn undecodable(target: &Target, problem: &str) -> ApiError {
+    let kind = &target.resource.kind;
+    ApiError::bad_request(format!(
+        "{kind} in version {:?} cannot be handled as a {kind}: {problem}",
+        target.resource.version
+    ))
+}
+
+/// What `fieldValidation` asks of fields the type does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Refuse the request (400), naming each field.
+    Strict,
+    /// Accept it with a `Warning` header per field (the server's default).
+    Warn,
+    /// Accept it silently.
+    Ignore,
+}
+
+impl FieldValidation {
+    /// The request's `fieldValidation` parameter; 400 for a value the server does not know.
+    pub fn parse(value: Option<&str>) -> Result<FieldValidation, ApiError> {
+        match value {
+            None | Some("Warn") => Ok(FieldValidation::Warn),
+            Some("Strict") => Ok(FieldValidation::Strict),
+            Some("Ignore") => Ok(FieldValidation::Ignore),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "fieldValidation parameter unsupported: {other}. Valid values are: Strict, Warn, Ignore"
+            ))),
+        }
+    }
+}
+
+/// Checks a built-in type's object against its typed schema: a value of the wrong type is
+/// 400; fields the type does not have are refused, warned of (returned: one warning text
+/// each) or ignored as `validation` asks. `applied` words them as server-side apply does.
+pub fn fields(
+    target: &Target,
+    object: &Value,
+    validation: FieldValidation,
+    applied: bool,
+) -> Result<Vec<String>, ApiError> {
+    let Some(typed) = target.resource.typed else {
+        return Ok(Vec::new());
+    };
+    let unknown = typed
+        .unknown_fields(object)
+        .map_err(|problem| undecodable(target, &problem))?;
+    let problems: Vec<String> = unknown
+        .iter()
+        .map(|path| {
+            if applied {
+                format!(".{path}: field not declared in schema")
+            } else {
+                format!("unknown field {path:?}")
+            }
+        })
+        .collect();
+    match validation {
+        FieldValidation::Ignore => Ok(Vec::new()),
+        FieldValidation::Warn => Ok(problems),
+        FieldValidation::Strict if problems.is_empty() => Ok(Vec::new()),
+        FieldValidation::Strict if applied => Err(ApiError::bad_request(format!(
+            "failed to create typed patch object ({}/{}; {}, Kind={}): {}",
+            target.namespace,
+            name_of(object),
+            target.resource.api_version(),
+            target.resource.kind,
+            problems.join("\n")
+        ))),
+        FieldValidation::Strict => Err(undecodable(
+            target,
+            &format!("strict decoding error: {}", problems.join(", ")),
+        )),
+    }
+}
+
+/// Whether a pod spec's containers ask for a pull policy the server knows.
+fn pull_policies(
+    pointer: &str,
+    field: &str,
+    object: &Value,
+    invalid: &impl Fn(&str, &str) -> ApiError,
+) -> Result<(), ApiError> {
+    for list in CONTAINER_LISTS {
+        let containers = object
+            .pointer(&format!("{pointer}/{list}"))
+            .and_then(Value::as_array);
+        for (index, container) in containers.into_iter().flatten().enumerate() {
+            if let Some(policy) = container["imagePullPolicy"].as_str() {
+                one_of(policy, &["Always", "IfNotPresent", "Never"]).map_err(|problem| {
+                    invalid(
+                        &format!("{field}.{list}[{index}].imagePullPolicy"),
+                        &problem,
+                    )
+                })?;
+            }
+        }
     }
     Ok(())
 }
@@ -141,7 +391,7 @@ fn pod_template(
             }
         }
     }
-    Ok(())
+    pull_policies(pointer, field, object, invalid)
 }
 
 fn selector(object: &Value, invalid: &impl Fn(&str, &str) -> ApiError) -> Result<(), ApiError> {
