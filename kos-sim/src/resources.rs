@@ -33,13 +33,13 @@ pub struct ResourceType {
     pub typed: Option<Typed>,
 }
 
-/// Decodes an object as its k8s-openapi struct: the fields the struct does not know, as
-/// paths (`spec.template.spec.containers[0].foo`), or why the object does not decode.
+/// Decodes an object as its k8s-openapi struct: the paths of the fields the struct does
+/// not know, or why the object does not decode.
 #[derive(Clone, Copy)]
-pub struct Typed(fn(&Value) -> Result<Vec<String>, String>);
+pub struct Typed(fn(&Value) -> Result<Vec<FieldPath>, String>);
 
 impl Typed {
-    pub fn unknown_fields(&self, object: &Value) -> Result<Vec<String>, String> {
+    pub fn unknown_fields(&self, object: &Value) -> Result<Vec<FieldPath>, String> {
         (self.0)(object)
     }
 }
@@ -60,30 +60,90 @@ impl PartialEq for Typed {
 
 impl Eq for Typed {}
 
-fn unknown_fields<T: serde::de::DeserializeOwned>(object: &Value) -> Result<Vec<String>, String> {
+/// One step of a [`FieldPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Where a field is in an object, step by step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPath(pub Vec<Step>);
+
+impl std::fmt::Display for FieldPath {
+    /// As the API server writes it: `spec.containers[0].foo`.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        for (index, step) in self.0.iter().enumerate() {
+            match step {
+                Step::Key(key) if index == 0 => f.write_str(key)?,
+                Step::Key(key) => write!(f, ".{key}")?,
+                Step::Index(i) => write!(f, "[{i}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FieldPath {
+    /// The field's value in `object`, if it is there.
+    pub fn get<'a>(&self, object: &'a Value) -> Option<&'a Value> {
+        self.0.iter().try_fold(object, |at, step| match step {
+            Step::Key(key) => at.get(key.as_str()),
+            Step::Index(i) => at.get(*i),
+        })
+    }
+
+    /// Removes the field from `object`, if it is there.
+    pub fn remove_from(&self, object: &mut Value) {
+        let Some((last, parents)) = self.0.split_last() else {
+            return;
+        };
+        let mut at = object;
+        for step in parents {
+            let next = match step {
+                Step::Key(key) => at.get_mut(key.as_str()),
+                Step::Index(i) => at.get_mut(*i),
+            };
+            let Some(next) = next else { return };
+            at = next;
+        }
+        if let (Step::Key(key), Some(map)) = (last, at.as_object_mut()) {
+            map.remove(key);
+        }
+    }
+}
+
+fn unknown_fields<T: serde::de::DeserializeOwned>(
+    object: &Value,
+) -> Result<Vec<FieldPath>, String> {
     let mut unknown = Vec::new();
-    serde_ignored::deserialize::<_, _, T>(object, |path| unknown.push(field_path(&path)))
-        .map_err(|e| e.to_string())?;
+    serde_ignored::deserialize::<_, _, T>(object, |path| {
+        let mut steps = Vec::new();
+        steps_of(&path, &mut steps);
+        unknown.push(FieldPath(steps));
+    })
+    .map_err(|e| e.to_string())?;
     Ok(unknown)
 }
 
-/// A path as the API server writes it: `spec.containers[0].foo`.
-fn field_path(path: &serde_ignored::Path) -> String {
+fn steps_of(path: &serde_ignored::Path, steps: &mut Vec<Step>) {
     use serde_ignored::Path;
     match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Root => {}
+        Path::Seq { parent, index } => {
+            steps_of(parent, steps);
+            steps.push(Step::Index(*index));
+        }
         Path::Map { parent, key } => {
-            let parent = field_path(parent);
-            if parent.is_empty() {
-                key.clone()
-            } else {
-                format!("{parent}.{key}")
-            }
+            steps_of(parent, steps);
+            steps.push(Step::Key(key.clone()));
         }
         Path::Some { parent }
         | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => field_path(parent),
+        | Path::NewtypeVariant { parent } => {
+            steps_of(parent, steps);
+        }
     }
 }
 
@@ -620,8 +680,86 @@ mod tests {
         assert!(
             groups
                 .iter()
-                .any(|(g, v)| g == "autoscaling" && v == &["v2"])
+                .any(|(g, v)| g == "autoscaling" && v == &["v2", "v1"])
         );
+    }
+
+    /// What `kubectl api-resources` lists for a real cluster of k8s-openapi's newest
+    /// version (each registry's names, short names and scope), less the kinds the
+    /// simulator leaves out (see [`builtins`]).
+    const REAL: &str = include_str!("testdata/api-resources.txt");
+
+    #[test]
+    fn the_builtins_are_what_a_real_cluster_lists() {
+        let registry = Registry::default();
+        let mut served: Vec<String> = Vec::new();
+        for (group, versions) in registry.groups() {
+            // kubectl lists each group's preferred (first) version only.
+            for t in registry
+                .all()
+                .iter()
+                .filter(|t| t.group == group && t.version == versions[0])
+            {
+                served.push(format!(
+                    "{} {} {} {} {}",
+                    t.plural,
+                    if t.short_names.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        t.short_names.join(",")
+                    },
+                    t.api_version(),
+                    t.namespaced,
+                    t.kind
+                ));
+            }
+        }
+        let mut real: Vec<String> = REAL
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        served.sort();
+        real.sort();
+        assert_eq!(served, real);
+    }
+
+    #[test]
+    fn every_fact_is_of_a_served_kind_and_categories_are_real() {
+        let all = Registry::default().all();
+        for facts in FACTS {
+            assert!(
+                all.iter()
+                    .any(|t| t.group == facts.group && t.kind == facts.kind),
+                "{} {} is not served",
+                facts.group,
+                facts.kind
+            );
+        }
+        let in_all: Vec<&str> = all
+            .iter()
+            .filter(|t| t.categories.contains(&"all".to_owned()))
+            .map(|t| t.plural.as_str())
+            .collect();
+        assert_eq!(
+            in_all,
+            [
+                "pods",
+                "services",
+                "replicationcontrollers",
+                "deployments",
+                "replicasets",
+                "statefulsets",
+                "daemonsets",
+                "jobs",
+                "cronjobs",
+                "horizontalpodautoscalers",
+                "horizontalpodautoscalers"
+            ]
+        );
+        let namespaces = all.iter().find(|t| t.kind == "Namespace").unwrap();
+        assert!(!namespaces.verbs.contains(&"deletecollection"));
+        assert_eq!(namespaces.names, NameRule::Label);
     }
 
     #[test]

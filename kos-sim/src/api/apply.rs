@@ -191,7 +191,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         })?
         .to_owned();
     let force = call.params.flag("force");
-    let applied = parse(&call.body)?;
+    let mut applied = parse(&call.body)?;
     if applied["metadata"]["name"].as_str() != Some(name.as_str()) {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -201,7 +201,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     if applied["metadata"].get("managedFields").is_some() {
         return Err(ApiError::bad_request("metadata.managedFields must be nil"));
     }
-    let warnings = objects::check_fields(call, &applied, true)?;
+    let warnings = objects::check_fields(call, &mut applied, None, true)?;
     let respond = |status, object: &Value| objects::warned(json(status, object), &warnings);
     let api_version = target.resource.api_version();
     let key = target.resource.key();

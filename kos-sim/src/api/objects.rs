@@ -11,6 +11,7 @@ use super::{
     wants_table,
 };
 use crate::errors::ApiError;
+use crate::resources::FieldPath;
 use crate::store::{Item, Object, StoreError, now};
 use crate::table;
 use axum::http::{Method, StatusCode};
@@ -293,12 +294,35 @@ fn stamp_type(target: &Target, object: &mut Value) {
 }
 
 /// The typed checks of a write (see [`validate::fields`]), by the request's
-/// `fieldValidation`: the warnings to send with the response.
-pub fn check_fields(call: &Call, object: &Value, applied: bool) -> Result<Vec<String>, ApiError> {
+/// `fieldValidation`: the warnings to send with the response. Drops the unknown fields it
+/// accepts from `object`. Unknown fields the `existing` object already holds with the same
+/// value are not the request's doing and pass.
+pub fn check_fields(
+    call: &Call,
+    object: &mut Value,
+    existing: Option<&Value>,
+    applied: bool,
+) -> Result<Vec<String>, ApiError> {
     let validation = validate::FieldValidation::parse(call.params.get("fieldValidation"))?;
+    let duplicates = validate::duplicate_fields(&call.body);
+    // Decoded as the type the URL names (an applied configuration may leave out its type).
     let mut typed = object.clone();
     stamp_type(&call.target, &mut typed);
-    validate::fields(&call.target, &typed, validation, applied)
+    let already = |path: &FieldPath| {
+        existing.is_some_and(|e| path.get(e).is_some() && path.get(e) == path.get(&typed))
+    };
+    let (warnings, dropped) = validate::fields(
+        &call.target,
+        &typed,
+        &duplicates,
+        validation,
+        applied,
+        &already,
+    )?;
+    for path in dropped {
+        path.remove_from(object);
+    }
+    Ok(warnings)
 }
 
 /// `response` with a `Warning` header (`299 - "text"`) per warning, as the API server
@@ -341,7 +365,7 @@ pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     }
     let mut object = body(call)?;
     admit(api, target, &mut object, true)?;
-    let warnings = check_fields(call, &object, false)?;
+    let warnings = check_fields(call, &mut object, None, false)?;
     if let Some(meta) = object["metadata"].as_object_mut() {
         for field in [
             "resourceVersion",
@@ -423,7 +447,7 @@ pub fn update(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         return Err(not_found(target, name(call)));
     };
     admit(api, target, &mut object, false)?;
-    let warnings = check_fields(call, &object, false)?;
+    let warnings = check_fields(call, &mut object, Some(&existing), false)?;
     track(call, &existing, &mut object);
     let updated = store_replace(api, call, &existing, object)?;
     Ok(warned(json(StatusCode::OK, &updated), &warnings))
@@ -491,7 +515,7 @@ pub fn patch(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         let existing = current(api, &call.target, name(call))?;
         let mut candidate = patch::apply(kind, &existing, &document)?;
         admit(api, &call.target, &mut candidate, false)?;
-        let warnings = check_fields(call, &candidate, false)?;
+        let warnings = check_fields(call, &mut candidate, Some(&existing), false)?;
         track(call, &existing, &mut candidate);
         let pinned =
             candidate["metadata"]["resourceVersion"] != existing["metadata"]["resourceVersion"];
