@@ -402,12 +402,15 @@ fn name_rule(group: &str, kind: &str) -> NameRule {
         ("", "Service") => NameRule::Rfc1035Label,
         ("", "Namespace") => NameRule::Label,
         ("batch", "CronJob") => NameRule::Subdomain(CRONJOB_MAX),
-        ("rbac.authorization.k8s.io", _)
-        | ("flowcontrol.apiserver.k8s.io", _)
+        (
+            "rbac.authorization.k8s.io"
+            | "flowcontrol.apiserver.k8s.io"
+            | "events.k8s.io"
+            | "apiregistration.k8s.io",
+            _,
+        )
         | ("certificates.k8s.io", "CertificateSigningRequest")
-        | ("", "Event")
-        | ("events.k8s.io", _)
-        | ("apiregistration.k8s.io", _) => NameRule::PathSegment,
+        | ("", "Event") => NameRule::PathSegment,
         _ => NameRule::Subdomain(SUBDOMAIN_MAX),
     }
 }

@@ -246,6 +246,9 @@ fn quantities(target: &Target, object: &Value) -> Result<(), ApiError> {
 /// A Kubernetes quantity: a decimal number and a binary (`Ki`…`Ei`) or decimal (`n`…`E`)
 /// suffix, or a decimal exponent (`1e3`).
 fn is_quantity(text: &str) -> bool {
+    const SUFFIXES: [&str; 16] = [
+        "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E",
+    ];
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     let split = unsigned
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -258,9 +261,6 @@ fn is_quantity(text: &str) -> bool {
             !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
         })
     };
-    const SUFFIXES: [&str; 16] = [
-        "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E",
-    ];
     number_ok && (SUFFIXES.contains(&suffix) || exponent(suffix))
 }
 
