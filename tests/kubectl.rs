@@ -681,3 +681,278 @@ mod credentials {
         assert!(sim.ok(&["get", "namespaces"]).contains(NS));
     }
 }
+
+mod kinds {
+    use super::*;
+
+    /// A typical object of each kind that published install manifests use and the
+    /// simulator did not serve before, one document each.
+    const TYPICAL: &str = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: e2e}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  insecureSkipTLSVerify: true
+  service: {name: metrics-server, namespace: e2e}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: checker}
+webhooks:
+- name: check.example.com
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {service: {name: checker, namespace: e2e, path: /validate}}
+  rules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: injector}
+webhooks:
+- name: inject.example.com
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {service: {name: injector, namespace: e2e}}
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: fast}
+provisioner: example.com/fast
+reclaimPolicy: Delete
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy, namespace: e2e}
+spec:
+  replicas: 1
+  selector: {app: legacy}
+  template:
+    metadata: {labels: {app: legacy}}
+    spec: {containers: [{name: app, image: nginx}]}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+globalDefault: false
+---
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: gvisor}
+handler: runsc
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: leader, namespace: e2e}
+spec: {holderIdentity: one, leaseDurationSeconds: 15}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-abc, namespace: e2e, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints: [{addresses: [10.0.0.1]}]
+ports: [{name: http, port: 80, protocol: TCP}]
+---
+apiVersion: storage.k8s.io/v1
+kind: CSIDriver
+metadata: {name: csi.example.com}
+spec: {attachRequired: true, podInfoOnMount: false}
+---
+apiVersion: storage.k8s.io/v1
+kind: VolumeAttachment
+metadata: {name: attach-one}
+spec:
+  attacher: csi.example.com
+  nodeName: node-1
+  source: {persistentVolumeName: pv-one}
+---
+apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata: {name: "system:node:one"}
+spec:
+  request: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K
+  signerName: kubernetes.io/kube-apiserver-client
+  usages: [client auth]
+---
+apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: FlowSchema
+metadata: {name: "system:probes"}
+spec:
+  matchingPrecedence: 500
+  priorityLevelConfiguration: {name: exempt}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: quota, namespace: e2e}
+spec: {hard: {pods: "10", requests.memory: 1Gi}}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: limits, namespace: e2e}
+spec: {limits: [{type: Container, default: {memory: 256Mi}}]}
+---
+apiVersion: v1
+kind: PodTemplate
+metadata: {name: template, namespace: e2e}
+template:
+  metadata: {labels: {app: template}}
+  spec: {containers: [{name: app, image: nginx}]}
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata: {name: web-1, namespace: e2e}
+revision: 1
+data: {spec: {}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:aggregated-metrics-reader"}
+rules: [{apiGroups: [metrics.k8s.io], resources: [pods, nodes], verbs: [get, list, watch]}]
+"#;
+
+    /// (resource, name, namespaced) of each object of [`TYPICAL`].
+    const APPLIED: [(&str, &str, bool); 20] = [
+        ("networkpolicies", "deny-all", true),
+        ("apiservices", "v1beta1.metrics.k8s.io", false),
+        ("validatingwebhookconfigurations", "checker", false),
+        ("mutatingwebhookconfigurations", "injector", false),
+        ("ingressclasses", "nginx", false),
+        ("storageclasses", "fast", false),
+        ("replicationcontrollers", "legacy", true),
+        ("priorityclasses", "high", false),
+        ("runtimeclasses", "gvisor", false),
+        ("leases", "leader", true),
+        ("endpointslices", "web-abc", true),
+        ("csidrivers", "csi.example.com", false),
+        ("volumeattachments", "attach-one", false),
+        ("certificatesigningrequests", "system:node:one", false),
+        ("flowschemas", "system:probes", false),
+        ("resourcequotas", "quota", true),
+        ("limitranges", "limits", true),
+        ("podtemplates", "template", true),
+        ("controllerrevisions", "web-1", true),
+        ("clusterroles", "system:aggregated-metrics-reader", false),
+    ];
+
+    #[test]
+    fn every_kind_serves_its_typical_object_to_server_side_apply() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let file = sim.manifest("kinds.yaml", TYPICAL);
+        let path = path_str(&file);
+        sim.ok(&["apply", "--server-side", "-f", path]);
+        for (resource, name, namespaced) in APPLIED {
+            let mut args = vec!["get", resource, name, "-o", "name"];
+            if namespaced {
+                args.extend(["-n", NS]);
+            }
+            assert!(
+                sim.ok(&args).trim().ends_with(&format!("/{name}")),
+                "{resource} {name}"
+            );
+        }
+        // kubectl knows the kinds by their real short names.
+        let listed = sim.ok(&["api-resources", "--no-headers"]);
+        for short in ["netpol", "sc", "rc", "pc", "csr", "quota", "limits"] {
+            assert!(
+                listed
+                    .lines()
+                    .any(|l| l.split_whitespace().nth(1) == Some(short)),
+                "api-resources lists no {short}:\n{listed}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_objects_are_refused_as_a_real_server_refuses_them() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let refused = |name: &str, yaml: &str, args: &[&str]| {
+            let file = sim.manifest(name, yaml);
+            let mut all = vec!["-n", NS];
+            all.extend_from_slice(args);
+            all.extend(["-f", path_str(&file)]);
+            let output = sim.kubectl(&all);
+            assert!(!output.ok, "{name} was accepted");
+            output.stderr
+        };
+        let service = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n";
+        let stderr = refused(
+            "type.yaml",
+            &format!("{service}spec: {{type: LoadBalancr, ports: [{{port: 80}}]}}\n"),
+            &["apply", "--server-side"],
+        );
+        assert!(
+            stderr.contains(
+                "spec.type: Unsupported value: \"LoadBalancr\": supported values: \
+                 \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\""
+            ),
+            "{stderr}"
+        );
+        let stderr = refused(
+            "ports.yaml",
+            &format!("{service}spec: {{selector: {{app: web}}}}\n"),
+            &["apply", "--server-side"],
+        );
+        assert!(stderr.contains("spec.ports: Required value"), "{stderr}");
+        let pod = |container: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - {{name: app, image: nginx, {container}}}\n"
+            )
+        };
+        let stderr = refused(
+            "quantity.yaml",
+            &pod("resources: {limits: {memory: 1Gib}}"),
+            &["create"],
+        );
+        assert!(
+            stderr.contains("quantities must match the regular expression"),
+            "{stderr}"
+        );
+        let stderr = refused(
+            "pull.yaml",
+            &pod("imagePullPolicy: Allways"),
+            &["apply", "--server-side"],
+        );
+        assert!(
+            stderr.contains("spec.containers[0].imagePullPolicy: Unsupported value: \"Allways\""),
+            "{stderr}"
+        );
+        let typo = deployment("web", 1, "nginx", "").replace("replicas:", "replica:");
+        let stderr = refused("strict.yaml", &typo, &["create", "--validate=strict"]);
+        assert!(
+            stderr.contains("strict decoding error: unknown field \"spec.replica\""),
+            "{stderr}"
+        );
+        // Warn accepts the object and passes the warning on.
+        let file = sim.manifest("warn.yaml", &typo);
+        let warned = sim.kubectl(&["-n", NS, "create", "--validate=warn", "-f", path_str(&file)]);
+        assert!(warned.ok, "{}", warned.stderr);
+        assert!(
+            warned
+                .stderr
+                .contains("Warning: unknown field \"spec.replica\""),
+            "{}",
+            warned.stderr
+        );
+    }
+}

@@ -25,10 +25,148 @@ pub struct ResourceType {
     pub categories: Vec<String>,
     /// Served by a `CustomResourceDefinition`.
     pub custom: bool,
+    /// The rule the type's object names must follow.
+    pub names: NameRule,
+    /// The verbs the type serves.
+    pub verbs: &'static [&'static str],
+    /// The typed decoding of a built-in type's objects (`None` for custom resources).
+    pub typed: Option<Typed>,
 }
 
-/// Every verb a served type supports (the simulation serves all of them for every type).
-pub const VERBS: [&str; 8] = [
+/// Decodes an object as its k8s-openapi struct: the paths of the fields the struct does
+/// not know, or why the object does not decode.
+#[derive(Clone, Copy)]
+pub struct Typed(fn(&Value) -> Result<Vec<FieldPath>, String>);
+
+impl Typed {
+    pub fn unknown_fields(&self, object: &Value) -> Result<Vec<FieldPath>, String> {
+        (self.0)(object)
+    }
+}
+
+impl std::fmt::Debug for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("Typed")
+    }
+}
+
+/// A type's decoding follows from its group, version and kind, which the rest of
+/// [`ResourceType`] compares.
+impl PartialEq for Typed {
+    fn eq(&self, _: &Typed) -> bool {
+        true
+    }
+}
+
+impl Eq for Typed {}
+
+/// One step of a [`FieldPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Where a field is in an object, step by step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPath(pub Vec<Step>);
+
+impl std::fmt::Display for FieldPath {
+    /// As the API server writes it: `spec.containers[0].foo`.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        for (index, step) in self.0.iter().enumerate() {
+            match step {
+                Step::Key(key) if index == 0 => f.write_str(key)?,
+                Step::Key(key) => write!(f, ".{key}")?,
+                Step::Index(i) => write!(f, "[{i}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FieldPath {
+    /// The field's value in `object`, if it is there.
+    pub fn get<'a>(&self, object: &'a Value) -> Option<&'a Value> {
+        self.0.iter().try_fold(object, |at, step| match step {
+            Step::Key(key) => at.get(key.as_str()),
+            Step::Index(i) => at.get(*i),
+        })
+    }
+
+    /// Removes the field from `object`, if it is there.
+    pub fn remove_from(&self, object: &mut Value) {
+        let Some((last, parents)) = self.0.split_last() else {
+            return;
+        };
+        let mut at = object;
+        for step in parents {
+            let next = match step {
+                Step::Key(key) => at.get_mut(key.as_str()),
+                Step::Index(i) => at.get_mut(*i),
+            };
+            let Some(next) = next else { return };
+            at = next;
+        }
+        if let (Step::Key(key), Some(map)) = (last, at.as_object_mut()) {
+            map.remove(key);
+        }
+    }
+}
+
+fn unknown_fields<T: serde::de::DeserializeOwned>(
+    object: &Value,
+) -> Result<Vec<FieldPath>, String> {
+    let mut unknown = Vec::new();
+    serde_ignored::deserialize::<_, _, T>(object, |path| {
+        let mut steps = Vec::new();
+        steps_of(&path, &mut steps);
+        unknown.push(FieldPath(steps));
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(unknown)
+}
+
+fn steps_of(path: &serde_ignored::Path, steps: &mut Vec<Step>) {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => {}
+        Path::Seq { parent, index } => {
+            steps_of(parent, steps);
+            steps.push(Step::Index(*index));
+        }
+        Path::Map { parent, key } => {
+            steps_of(parent, steps);
+            steps.push(Step::Key(key.clone()));
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => {
+            steps_of(parent, steps);
+        }
+    }
+}
+
+/// How the API server checks the names of a type's objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameRule {
+    /// A lowercase RFC 1123 subdomain of at most this many characters (253, or 52 for a
+    /// `CronJob`, which leaves room for the suffix of its Jobs).
+    Subdomain(usize),
+    /// A lowercase RFC 1123 label (Namespaces).
+    Label,
+    /// A DNS-1035 label: an RFC 1123 label that starts with a letter (Services).
+    Rfc1035Label,
+    /// Anything a URL path segment may hold: not `.` or `..`, no `/` or `%` (RBAC objects,
+    /// whose names hold `:`).
+    PathSegment,
+}
+
+/// The longest RFC 1123 subdomain.
+pub const SUBDOMAIN_MAX: usize = 253;
+
+/// Every verb of a type that serves them all.
+pub const VERBS: &[&str] = &[
     "create",
     "delete",
     "deletecollection",
@@ -37,6 +175,11 @@ pub const VERBS: [&str; 8] = [
     "patch",
     "update",
     "watch",
+];
+
+/// A Namespace cannot be deleted as part of a collection.
+const NAMESPACE_VERBS: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
 ];
 
 impl ResourceType {
@@ -69,241 +212,324 @@ pub fn key(plural: &str, group: &str) -> String {
     }
 }
 
-/// (group, version, kind, plural, short names, namespaced, status, in category `all`)
-type Builtin = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    bool,
-    bool,
-    bool,
-);
+/// Whether a k8s-openapi scope is that of namespaced objects.
+trait Scope {
+    const NAMESPACED: bool;
+}
 
-const BUILTINS: &[Builtin] = &[
-    ("", "v1", "Pod", "pods", &["po"], true, true, true),
-    ("", "v1", "Service", "services", &["svc"], true, true, true),
-    (
-        "",
-        "v1",
-        "Endpoints",
-        "endpoints",
-        &["ep"],
-        true,
-        false,
-        false,
-    ),
-    (
-        "",
-        "v1",
-        "ConfigMap",
-        "configmaps",
-        &["cm"],
-        true,
-        false,
-        false,
-    ),
-    ("", "v1", "Secret", "secrets", &[], true, false, false),
-    (
-        "",
-        "v1",
-        "Namespace",
-        "namespaces",
-        &["ns"],
-        false,
-        true,
-        false,
-    ),
-    ("", "v1", "Node", "nodes", &["no"], false, true, false),
-    ("", "v1", "Event", "events", &["ev"], true, false, false),
-    (
-        "",
-        "v1",
-        "ServiceAccount",
-        "serviceaccounts",
-        &["sa"],
-        true,
-        false,
-        false,
-    ),
-    (
-        "",
-        "v1",
-        "PersistentVolumeClaim",
-        "persistentvolumeclaims",
-        &["pvc"],
-        true,
-        true,
-        false,
-    ),
-    (
-        "",
-        "v1",
-        "PersistentVolume",
-        "persistentvolumes",
-        &["pv"],
-        false,
-        true,
-        false,
-    ),
-    (
-        "apps",
-        "v1",
-        "Deployment",
-        "deployments",
-        &["deploy"],
-        true,
-        true,
-        true,
-    ),
-    (
-        "apps",
-        "v1",
-        "ReplicaSet",
-        "replicasets",
-        &["rs"],
-        true,
-        true,
-        true,
-    ),
-    (
-        "apps",
-        "v1",
-        "StatefulSet",
-        "statefulsets",
-        &["sts"],
-        true,
-        true,
-        true,
-    ),
-    (
-        "apps",
-        "v1",
-        "DaemonSet",
-        "daemonsets",
-        &["ds"],
-        true,
-        true,
-        true,
-    ),
-    (
-        "apps",
-        "v1",
-        "ControllerRevision",
-        "controllerrevisions",
+impl Scope for k8s_openapi::NamespaceResourceScope {
+    const NAMESPACED: bool = true;
+}
+
+impl Scope for k8s_openapi::ClusterResourceScope {
+    const NAMESPACED: bool = false;
+}
+
+/// What a real API server says of a type beyond k8s-openapi's metadata (which has no short
+/// names, categories or subresources), keyed by (group, kind): each registry's
+/// `ShortNames()` and `Categories()`, and whether it serves `status`.
+struct Facts {
+    group: &'static str,
+    kind: &'static str,
+    short_names: &'static [&'static str],
+    categories: &'static [&'static str],
+    status: bool,
+}
+
+const fn facts(
+    group: &'static str,
+    kind: &'static str,
+    short_names: &'static [&'static str],
+    categories: &'static [&'static str],
+    status: bool,
+) -> Facts {
+    Facts {
+        group,
+        kind,
+        short_names,
+        categories,
+        status,
+    }
+}
+
+const ALL: &[&str] = &["all"];
+const EXTENSIONS: &[&str] = &["api-extensions"];
+
+/// Kinds without an entry have no short names or categories and no `status`.
+const FACTS: &[Facts] = &[
+    facts("", "ConfigMap", &["cm"], &[], false),
+    facts("", "Endpoints", &["ep"], &[], false),
+    facts("", "Event", &["ev"], &[], false),
+    facts("", "LimitRange", &["limits"], &[], false),
+    facts("", "Namespace", &["ns"], &[], true),
+    facts("", "Node", &["no"], &[], true),
+    facts("", "PersistentVolumeClaim", &["pvc"], &[], true),
+    facts("", "PersistentVolume", &["pv"], &[], true),
+    facts("", "Pod", &["po"], ALL, true),
+    facts("", "ReplicationController", &["rc"], ALL, true),
+    facts("", "ResourceQuota", &["quota"], &[], true),
+    facts("", "ServiceAccount", &["sa"], &[], false),
+    facts("", "Service", &["svc"], ALL, true),
+    facts(
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
         &[],
-        true,
-        false,
-        false,
-    ),
-    ("batch", "v1", "Job", "jobs", &[], true, true, true),
-    (
-        "batch",
-        "v1",
-        "CronJob",
-        "cronjobs",
-        &["cj"],
-        true,
-        true,
-        true,
-    ),
-    (
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        "ingresses",
-        &["ing"],
-        true,
-        true,
+        EXTENSIONS,
         false,
     ),
-    (
-        "policy",
-        "v1",
-        "PodDisruptionBudget",
-        "poddisruptionbudgets",
-        &["pdb"],
-        true,
-        true,
-        false,
-    ),
-    (
-        "autoscaling",
-        "v2",
-        "HorizontalPodAutoscaler",
-        "horizontalpodautoscalers",
-        &["hpa"],
-        true,
-        true,
-        true,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "Role",
-        "roles",
+    facts(
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
         &[],
+        EXTENSIONS,
+        false,
+    ),
+    facts(
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicy",
+        &[],
+        EXTENSIONS,
         true,
-        false,
-        false,
     ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "RoleBinding",
-        "rolebindings",
+    facts(
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
         &[],
-        true,
-        false,
+        EXTENSIONS,
         false,
     ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRole",
-        "clusterroles",
+    facts(
+        "admissionregistration.k8s.io",
+        "MutatingAdmissionPolicy",
         &[],
-        false,
-        false,
+        EXTENSIONS,
         false,
     ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
+    facts(
+        "admissionregistration.k8s.io",
+        "MutatingAdmissionPolicyBinding",
         &[],
-        false,
-        false,
+        EXTENSIONS,
         false,
     ),
-    (
+    facts(
         "apiextensions.k8s.io",
-        "v1",
         "CustomResourceDefinition",
-        "customresourcedefinitions",
         &["crd", "crds"],
-        false,
+        EXTENSIONS,
         true,
+    ),
+    facts(
+        "apiregistration.k8s.io",
+        "APIService",
+        &[],
+        EXTENSIONS,
+        true,
+    ),
+    facts("apps", "DaemonSet", &["ds"], ALL, true),
+    facts("apps", "Deployment", &["deploy"], ALL, true),
+    facts("apps", "ReplicaSet", &["rs"], ALL, true),
+    facts("apps", "StatefulSet", &["sts"], ALL, true),
+    facts(
+        "autoscaling",
+        "HorizontalPodAutoscaler",
+        &["hpa"],
+        ALL,
+        true,
+    ),
+    facts("batch", "CronJob", &["cj"], ALL, true),
+    facts("batch", "Job", &[], ALL, true),
+    facts(
+        "certificates.k8s.io",
+        "CertificateSigningRequest",
+        &["csr"],
+        &[],
+        true,
+    ),
+    facts(
+        "certificates.k8s.io",
+        "PodCertificateRequest",
+        &[],
+        &[],
+        true,
+    ),
+    facts("events.k8s.io", "Event", &["ev"], &[], false),
+    facts("flowcontrol.apiserver.k8s.io", "FlowSchema", &[], &[], true),
+    facts(
+        "flowcontrol.apiserver.k8s.io",
+        "PriorityLevelConfiguration",
+        &[],
+        &[],
+        true,
+    ),
+    facts("networking.k8s.io", "Ingress", &["ing"], &[], true),
+    facts("networking.k8s.io", "IPAddress", &["ip"], &[], false),
+    facts(
+        "networking.k8s.io",
+        "NetworkPolicy",
+        &["netpol"],
+        &[],
         false,
+    ),
+    facts("networking.k8s.io", "ServiceCIDR", &[], &[], true),
+    facts("policy", "PodDisruptionBudget", &["pdb"], &[], true),
+    facts("resource.k8s.io", "ResourceClaim", &[], &[], true),
+    facts("resource.k8s.io", "DeviceTaintRule", &[], &[], true),
+    facts("scheduling.k8s.io", "PriorityClass", &["pc"], &[], false),
+    facts("storage.k8s.io", "StorageClass", &["sc"], &[], false),
+    facts("storage.k8s.io", "VolumeAttachment", &[], &[], true),
+    facts(
+        "storage.k8s.io",
+        "VolumeAttributesClass",
+        &["vac"],
+        &[],
+        false,
+    ),
+    facts(
+        "storagemigration.k8s.io",
+        "StorageVersionMigration",
+        &[],
+        &[],
+        true,
     ),
 ];
 
-fn builtin(entry: &Builtin) -> ResourceType {
-    let (group, version, kind, plural, short, namespaced, status, all) = *entry;
-    ResourceType {
-        group: group.into(),
-        version: version.into(),
-        kind: kind.into(),
-        plural: plural.into(),
-        singular: kind.to_lowercase(),
-        short_names: short.iter().map(|s| (*s).to_owned()).collect(),
-        namespaced,
-        status,
-        categories: if all { vec!["all".into()] } else { Vec::new() },
-        custom: false,
+/// The name rule of a built-in kind, as its registry's validation applies it.
+fn name_rule(group: &str, kind: &str) -> NameRule {
+    /// A `CronJob`'s Jobs are named `<cronjob>-<11 characters>` within a label's 63.
+    const CRONJOB_MAX: usize = 52;
+    match (group, kind) {
+        ("", "Service") => NameRule::Rfc1035Label,
+        ("", "Namespace") => NameRule::Label,
+        ("batch", "CronJob") => NameRule::Subdomain(CRONJOB_MAX),
+        (
+            "rbac.authorization.k8s.io"
+            | "flowcontrol.apiserver.k8s.io"
+            | "events.k8s.io"
+            | "apiregistration.k8s.io",
+            _,
+        )
+        | ("certificates.k8s.io", "CertificateSigningRequest")
+        | ("", "Event") => NameRule::PathSegment,
+        _ => NameRule::Subdomain(SUBDOMAIN_MAX),
     }
+}
+
+/// A built-in type, from k8s-openapi's metadata of `T` and the [`FACTS`] of its kind.
+fn builtin<T>() -> ResourceType
+where
+    T: k8s_openapi::Resource + serde::de::DeserializeOwned,
+    T::Scope: Scope,
+{
+    let facts = FACTS
+        .iter()
+        .find(|f| f.group == T::GROUP && f.kind == T::KIND);
+    let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+    ResourceType {
+        group: T::GROUP.into(),
+        version: T::VERSION.into(),
+        kind: T::KIND.into(),
+        plural: T::URL_PATH_SEGMENT.into(),
+        singular: T::KIND.to_lowercase(),
+        short_names: facts.map(|f| strings(f.short_names)).unwrap_or_default(),
+        namespaced: <T::Scope as Scope>::NAMESPACED,
+        status: facts.is_some_and(|f| f.status),
+        categories: facts.map(|f| strings(f.categories)).unwrap_or_default(),
+        custom: false,
+        names: name_rule(T::GROUP, T::KIND),
+        verbs: if (T::GROUP, T::KIND) == ("", "Namespace") {
+            NAMESPACE_VERBS
+        } else {
+            VERBS
+        },
+        typed: Some(Typed(unknown_fields::<T>)),
+    }
+}
+
+/// Every built-in type a real API server of k8s-openapi's newest Kubernetes version serves
+/// by default: each generally available kind that is stored (the review kinds, `Binding`
+/// and the deprecated `ComponentStatus`, which are not stored, are left out), a group's
+/// preferred version first.
+fn builtins() -> Vec<ResourceType> {
+    use k8s_openapi::api::{
+        admissionregistration::v1 as admission, apps::v1 as apps, autoscaling, batch::v1 as batch,
+        certificates::v1 as certificates, coordination::v1 as coordination, core::v1 as core,
+        discovery::v1 as discovery, events::v1 as events, flowcontrol::v1 as flowcontrol,
+        networking::v1 as networking, node::v1 as node, policy::v1 as policy, rbac::v1 as rbac,
+        resource::v1 as resource, scheduling::v1 as scheduling, storage::v1 as storage,
+        storagemigration::v1 as storagemigration,
+    };
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
+    use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as apiregistration;
+    macro_rules! types {
+        ($($t:ty),* $(,)?) => { vec![$(builtin::<$t>()),*] };
+    }
+    types![
+        core::Pod,
+        core::Service,
+        core::Endpoints,
+        core::ConfigMap,
+        core::Secret,
+        core::Namespace,
+        core::Node,
+        core::Event,
+        core::ServiceAccount,
+        core::PersistentVolumeClaim,
+        core::PersistentVolume,
+        core::ReplicationController,
+        core::PodTemplate,
+        core::LimitRange,
+        core::ResourceQuota,
+        apps::Deployment,
+        apps::ReplicaSet,
+        apps::StatefulSet,
+        apps::DaemonSet,
+        apps::ControllerRevision,
+        batch::Job,
+        batch::CronJob,
+        networking::Ingress,
+        networking::IngressClass,
+        networking::NetworkPolicy,
+        networking::IPAddress,
+        networking::ServiceCIDR,
+        policy::PodDisruptionBudget,
+        autoscaling::v2::HorizontalPodAutoscaler,
+        autoscaling::v1::HorizontalPodAutoscaler,
+        rbac::Role,
+        rbac::RoleBinding,
+        rbac::ClusterRole,
+        rbac::ClusterRoleBinding,
+        apiextensions::CustomResourceDefinition,
+        apiregistration::APIService,
+        admission::MutatingWebhookConfiguration,
+        admission::ValidatingWebhookConfiguration,
+        admission::ValidatingAdmissionPolicy,
+        admission::ValidatingAdmissionPolicyBinding,
+        admission::MutatingAdmissionPolicy,
+        admission::MutatingAdmissionPolicyBinding,
+        certificates::CertificateSigningRequest,
+        certificates::ClusterTrustBundle,
+        certificates::PodCertificateRequest,
+        coordination::Lease,
+        discovery::EndpointSlice,
+        events::Event,
+        flowcontrol::FlowSchema,
+        flowcontrol::PriorityLevelConfiguration,
+        node::RuntimeClass,
+        scheduling::PriorityClass,
+        storage::StorageClass,
+        storage::CSIDriver,
+        storage::CSINode,
+        storage::CSIStorageCapacity,
+        storage::VolumeAttachment,
+        storage::VolumeAttributesClass,
+        resource::DeviceClass,
+        resource::ResourceClaim,
+        resource::ResourceClaimTemplate,
+        resource::ResourceSlice,
+        resource::DeviceTaintRule,
+        storagemigration::StorageVersionMigration,
+    ]
 }
 
 /// The served types. Share it behind an `Arc`.
@@ -314,7 +540,7 @@ pub struct Registry {
 impl Default for Registry {
     fn default() -> Self {
         Registry {
-            types: RwLock::new(BUILTINS.iter().map(builtin).collect()),
+            types: RwLock::new(builtins()),
         }
     }
 }
@@ -427,6 +653,9 @@ pub fn from_crd(crd: &Value) -> Result<Vec<ResourceType>, String> {
             status: version.pointer("/subresources/status").is_some(),
             categories: strings("/spec/names/categories"),
             custom: true,
+            names: NameRule::Subdomain(SUBDOMAIN_MAX),
+            verbs: VERBS,
+            typed: None,
         });
     }
     Ok(types)
@@ -454,8 +683,86 @@ mod tests {
         assert!(
             groups
                 .iter()
-                .any(|(g, v)| g == "autoscaling" && v == &["v2"])
+                .any(|(g, v)| g == "autoscaling" && v == &["v2", "v1"])
         );
+    }
+
+    /// What `kubectl api-resources` lists for a real cluster of k8s-openapi's newest
+    /// version (each registry's names, short names and scope), less the kinds the
+    /// simulator leaves out (see [`builtins`]).
+    const REAL: &str = include_str!("testdata/api-resources.txt");
+
+    #[test]
+    fn the_builtins_are_what_a_real_cluster_lists() {
+        let registry = Registry::default();
+        let mut served: Vec<String> = Vec::new();
+        for (group, versions) in registry.groups() {
+            // kubectl lists each group's preferred (first) version only.
+            for t in registry
+                .all()
+                .iter()
+                .filter(|t| t.group == group && t.version == versions[0])
+            {
+                served.push(format!(
+                    "{} {} {} {} {}",
+                    t.plural,
+                    if t.short_names.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        t.short_names.join(",")
+                    },
+                    t.api_version(),
+                    t.namespaced,
+                    t.kind
+                ));
+            }
+        }
+        let mut real: Vec<String> = REAL
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        served.sort();
+        real.sort();
+        assert_eq!(served, real);
+    }
+
+    #[test]
+    fn every_fact_is_of_a_served_kind_and_categories_are_real() {
+        let all = Registry::default().all();
+        for facts in FACTS {
+            assert!(
+                all.iter()
+                    .any(|t| t.group == facts.group && t.kind == facts.kind),
+                "{} {} is not served",
+                facts.group,
+                facts.kind
+            );
+        }
+        let in_all: Vec<&str> = all
+            .iter()
+            .filter(|t| t.categories.contains(&"all".to_owned()))
+            .map(|t| t.plural.as_str())
+            .collect();
+        assert_eq!(
+            in_all,
+            [
+                "pods",
+                "services",
+                "replicationcontrollers",
+                "deployments",
+                "replicasets",
+                "statefulsets",
+                "daemonsets",
+                "jobs",
+                "cronjobs",
+                "horizontalpodautoscalers",
+                "horizontalpodautoscalers"
+            ]
+        );
+        let namespaces = all.iter().find(|t| t.kind == "Namespace").unwrap();
+        assert!(!namespaces.verbs.contains(&"deletecollection"));
+        assert_eq!(namespaces.names, NameRule::Label);
     }
 
     #[test]

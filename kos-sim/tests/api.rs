@@ -78,6 +78,18 @@ async fn raw(
     content_type: &str,
     body: &str,
 ) -> (u16, Value) {
+    let (code, _, body) = send(client, method, path, content_type, body).await;
+    (code, body)
+}
+
+/// A raw request; returns the HTTP code, the `Warning` headers and the body.
+async fn send(
+    client: &Client,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, Vec<String>, Value) {
     let request = axum::http::Request::builder()
         .method(method)
         .uri(path)
@@ -86,8 +98,18 @@ async fn raw(
         .unwrap();
     let response = client.send(request).await.unwrap();
     let code = response.status().as_u16();
+    let warnings = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
     let bytes = response.into_body().collect_bytes().await.unwrap();
-    (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        code,
+        warnings,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 mod crud {
@@ -1023,5 +1045,120 @@ mod faults {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         sim.shutdown().await;
+    }
+}
+
+mod kinds {
+    use super::*;
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+    use k8s_openapi::api::rbac::v1::ClusterRole;
+    use k8s_openapi::api::storage::v1::StorageClass;
+
+    #[tokio::test]
+    async fn kinds_beyond_the_workloads_are_served_with_their_scope() {
+        let (_sim, client) = cluster().await;
+        let policies: Api<NetworkPolicy> = Api::namespaced(client.clone(), "default");
+        let policy = serde_json::from_value(json!({
+            "metadata": {"name": "deny"}, "spec": {"podSelector": {}}}))
+        .unwrap();
+        policies
+            .create(&PostParams::default(), &policy)
+            .await
+            .unwrap();
+        assert_eq!(
+            policies
+                .list(&ListParams::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+        let classes: Api<StorageClass> = Api::all(client.clone());
+        let class = serde_json::from_value(json!({
+            "metadata": {"name": "fast"}, "provisioner": "example.com/fast"}))
+        .unwrap();
+        classes
+            .create(&PostParams::default(), &class)
+            .await
+            .unwrap();
+        assert_eq!(
+            classes.get("fast").await.unwrap().provisioner,
+            "example.com/fast"
+        );
+        // RBAC names are path segments: ':' is fine, '/' is not.
+        let roles: Api<ClusterRole> = Api::all(client);
+        for (name, code) in [
+            ("system:aggregated-metrics-reader", None),
+            ("a%b", Some(422)),
+        ] {
+            let role = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+            let result = roles.create(&PostParams::default(), &role).await;
+            assert_eq!(
+                result.err().map(|e| status(Err::<(), _>(e)).code),
+                code,
+                "{name}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn field_validation_refuses_warns_or_ignores_unknown_fields() {
+        let (_sim, client) = cluster().await;
+        let path = "/api/v1/namespaces/default/configmaps";
+        let body = |name: &str| json!({"metadata": {"name": name}, "dta": {"k": "v"}}).to_string();
+        let (code, _, error) = send(
+            &client,
+            "POST",
+            &format!("{path}?fieldValidation=Strict"),
+            "application/json",
+            &body("a"),
+        )
+        .await;
+        assert_eq!(code, 400);
+        assert_eq!(
+            error["message"],
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"dta\""
+        );
+        let (code, warnings, _) = send(&client, "POST", path, "application/json", &body("b")).await;
+        assert_eq!(
+            (code, warnings),
+            (201, vec![r#"299 - "unknown field \"dta\"""#.to_owned()])
+        );
+        let (code, warnings, _) = send(
+            &client,
+            "POST",
+            &format!("{path}?fieldValidation=Ignore"),
+            "application/json",
+            &body("c"),
+        )
+        .await;
+        assert_eq!((code, warnings.len()), (201, 0));
+        let applied = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndta: {k: v}\n";
+        let (code, _, error) = send(
+            &client,
+            "PATCH",
+            &format!("{path}/d?fieldManager=t&fieldValidation=Strict"),
+            "application/apply-patch+yaml",
+            applied,
+        )
+        .await;
+        assert_eq!(code, 400);
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .ends_with(".dta: field not declared in schema"),
+            "{error}"
+        );
+        let (code, _, error) = send(
+            &client,
+            "PATCH",
+            &format!("{path}/b?fieldValidation=Strict"),
+            "application/merge-patch+json",
+            r#"{"dat": {"x": "y"}}"#,
+        )
+        .await;
+        assert_eq!(code, 400, "{error}");
     }
 }

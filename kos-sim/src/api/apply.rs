@@ -191,7 +191,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         })?
         .to_owned();
     let force = call.params.flag("force");
-    let applied = parse(&call.body)?;
+    let mut applied = parse(&call.body)?;
     if applied["metadata"]["name"].as_str() != Some(name.as_str()) {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -201,6 +201,8 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     if applied["metadata"].get("managedFields").is_some() {
         return Err(ApiError::bad_request("metadata.managedFields must be nil"));
     }
+    let warnings = objects::check_fields(call, &mut applied, None, true)?;
+    let respond = |status, object: &Value| objects::warned(json(status, object), &warnings);
     let api_version = target.resource.api_version();
     let key = target.resource.key();
     for _ in 0..RETRIES {
@@ -211,7 +213,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
             objects::admit(api, target, &mut object, true)?;
             match objects::store_new(api, call, object) {
                 Err(error) if error.reason == "AlreadyExists" => continue,
-                result => return result.map(|o| json(StatusCode::CREATED, &o)),
+                result => return result.map(|o| respond(StatusCode::CREATED, &o)),
             }
         };
         let mut object = apply(Some(&current), &applied, &manager, force, &api_version)?;
@@ -219,7 +221,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         object["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
         match objects::store_replace(api, call, &current, object) {
             Err(error) if error.reason == "Conflict" => {}
-            result => return result.map(|o| json(StatusCode::OK, &o)),
+            result => return result.map(|o| respond(StatusCode::OK, &o)),
         }
     }
     Err(ApiError::new(

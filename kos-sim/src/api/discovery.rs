@@ -8,7 +8,7 @@
 
 use super::{Api, json, no_such_path};
 use crate::errors::ApiError;
-use crate::resources::{ResourceType, VERBS};
+use crate::resources::ResourceType;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -149,7 +149,7 @@ pub fn resources(
     for r in &served {
         list.push(json!({
             "name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
-            "kind": r.kind, "verbs": VERBS, "shortNames": r.short_names, "categories": r.categories,
+            "kind": r.kind, "verbs": r.verbs, "shortNames": r.short_names, "categories": r.categories,
         }));
         for (sub, _, kind, verbs) in subresources(r) {
             list.push(
@@ -207,7 +207,7 @@ fn aggregated_resource(r: &ResourceType) -> Value {
         "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
         "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
         "singularResource": r.singular,
-        "verbs": VERBS,
+        "verbs": r.verbs,
         "shortNames": r.short_names,
         "categories": r.categories,
         "subresources": subresources,

@@ -11,6 +11,7 @@ use super::{
     wants_table,
 };
 use crate::errors::ApiError;
+use crate::resources::FieldPath;
 use crate::store::{Item, Object, StoreError, now};
 use crate::table;
 use axum::http::{Method, StatusCode};
@@ -292,6 +293,51 @@ fn stamp_type(target: &Target, object: &mut Value) {
     }
 }
 
+/// The typed checks of a write (see [`validate::fields`]), by the request's
+/// `fieldValidation`: the warnings to send with the response. Drops the unknown fields it
+/// accepts from `object`. Unknown fields the `existing` object already holds with the same
+/// value are not the request's doing and pass.
+pub fn check_fields(
+    call: &Call,
+    object: &mut Value,
+    existing: Option<&Value>,
+    applied: bool,
+) -> Result<Vec<String>, ApiError> {
+    let validation = validate::FieldValidation::parse(call.params.get("fieldValidation"))?;
+    let duplicates = validate::duplicate_fields(&call.body);
+    // Decoded as the type the URL names (an applied configuration may leave out its type).
+    let mut typed = object.clone();
+    stamp_type(&call.target, &mut typed);
+    let already = |path: &FieldPath| {
+        existing.is_some_and(|e| path.get(e).is_some() && path.get(e) == path.get(&typed))
+    };
+    let (warnings, dropped) = validate::fields(
+        &call.target,
+        &typed,
+        &duplicates,
+        validation,
+        applied,
+        &already,
+    )?;
+    for path in dropped {
+        path.remove_from(object);
+    }
+    Ok(warnings)
+}
+
+/// `response` with a `Warning` header (`299 - "text"`) per warning, as the API server
+/// sends them and kubectl prints them.
+pub fn warned(mut response: Response, warnings: &[String]) -> Response {
+    for warning in warnings {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&format!("299 - {warning:?}")) {
+            response
+                .headers_mut()
+                .append(axum::http::header::WARNING, value);
+        }
+    }
+    response
+}
+
 /// The checks every write of a whole object goes through.
 pub fn admit(
     api: &Api,
@@ -319,6 +365,7 @@ pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     }
     let mut object = body(call)?;
     admit(api, target, &mut object, true)?;
+    let warnings = check_fields(call, &mut object, None, false)?;
     if let Some(meta) = object["metadata"].as_object_mut() {
         for field in [
             "resourceVersion",
@@ -332,7 +379,7 @@ pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let manager = call.params.field_manager(&call.headers);
     managed::track_update(None, &mut object, &manager, &target.resource.api_version());
     let created = store_new(api, call, object)?;
-    Ok(json(StatusCode::CREATED, &created))
+    Ok(warned(json(StatusCode::CREATED, &created), &warnings))
 }
 
 /// Creates an object (or, for a dry run, computes what would be created).
@@ -400,9 +447,10 @@ pub fn update(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         return Err(not_found(target, name(call)));
     };
     admit(api, target, &mut object, false)?;
+    let warnings = check_fields(call, &mut object, Some(&existing), false)?;
     track(call, &existing, &mut object);
     let updated = store_replace(api, call, &existing, object)?;
-    Ok(json(StatusCode::OK, &updated))
+    Ok(warned(json(StatusCode::OK, &updated), &warnings))
 }
 
 /// Records the writer of an update in managedFields (not for the status subresource,
@@ -467,12 +515,13 @@ pub fn patch(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         let existing = current(api, &call.target, name(call))?;
         let mut candidate = patch::apply(kind, &existing, &document)?;
         admit(api, &call.target, &mut candidate, false)?;
+        let warnings = check_fields(call, &mut candidate, Some(&existing), false)?;
         track(call, &existing, &mut candidate);
         let pinned =
             candidate["metadata"]["resourceVersion"] != existing["metadata"]["resourceVersion"];
         match store_replace(api, call, &existing, candidate) {
             Err(error) if error.reason == "Conflict" && !pinned => {}
-            result => return result.map(|object| json(StatusCode::OK, &object)),
+            result => return result.map(|object| warned(json(StatusCode::OK, &object), &warnings)),
         }
     }
     Err(qualify(

@@ -21,6 +21,8 @@ pub(super) enum Cell {
     TextOr(&'static str, &'static str),
     /// The integer at the pointer; 0 when absent.
     Int(&'static str),
+    /// The boolean at the pointer; false when absent.
+    Bool(&'static str),
     /// How many items the array at the pointer holds.
     Count(&'static str),
     /// How many keys the maps at the pointers hold together.
@@ -45,6 +47,12 @@ impl Cell {
             Cell::Text(pointer) => json!(text(object, pointer)),
             Cell::TextOr(pointer, fallback) => json!(text_or(object, pointer, fallback)),
             Cell::Int(pointer) => json!(int(object, pointer)),
+            Cell::Bool(pointer) => json!(
+                object
+                    .pointer(pointer)
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            ),
             Cell::Count(pointer) => json!(items(object, pointer).len()),
             Cell::Keys(pointers) => json!(pointers.iter().map(|p| keys(object, p)).sum::<usize>()),
             Cell::Ratio(part, whole) => {

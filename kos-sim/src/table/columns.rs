@@ -4,7 +4,7 @@
 
 use super::cells::Cell;
 use super::cells::Cell::{
-    Age, Computed, Containers, Count, Int, Keys, Labels, Ratio, Selector, Text, TextOr, Timed,
+    Age, Bool, Computed, Containers, Count, Int, Keys, Labels, Ratio, Selector, Text, TextOr, Timed,
 };
 use super::computed::{cronjobs, events, ingresses, jobs, nodes, pods, pvcs, services};
 use serde_json::Value;
@@ -85,6 +85,11 @@ pub(super) fn of(resource: &str) -> Option<&'static [Column]> {
         "persistentvolumeclaims" => PVC,
         "ingresses.networking.k8s.io" => INGRESS,
         "customresourcedefinitions.apiextensions.k8s.io" => CRD,
+        "replicationcontrollers" => REPLICATIONCONTROLLER,
+        "storageclasses.storage.k8s.io" => STORAGECLASS,
+        "priorityclasses.scheduling.k8s.io" => PRIORITYCLASS,
+        "runtimeclasses.node.k8s.io" => RUNTIMECLASS,
+        "leases.coordination.k8s.io" => LEASE,
         _ => return None,
     })
 }
@@ -343,7 +348,85 @@ const INGRESS: &[Column] = &[
     AGE,
 ];
 
+const REPLICATIONCONTROLLER: &[Column] = &[
+    NAME,
+    Column::integer("Desired", "Pods wanted.", Int("/spec/replicas")),
+    Column::integer("Current", "Pods that exist.", Int("/status/replicas")),
+    Column::integer(
+        "Ready",
+        "Pods that are ready.",
+        Int("/status/readyReplicas"),
+    ),
+    AGE,
+    containers(TEMPLATE),
+    images(TEMPLATE),
+    Column::string("Selector", "The label selector.", Labels(SELECTOR)).wide(),
+];
+
 // ---- cluster and config --------------------------------------------------------------
+
+const STORAGECLASS: &[Column] = &[
+    NAME,
+    Column::string(
+        "Provisioner",
+        "The volume plugin that provisions.",
+        Text("/provisioner"),
+    ),
+    Column::string(
+        "ReclaimPolicy",
+        "What becomes of a released volume.",
+        TextOr("/reclaimPolicy", "Delete"),
+    ),
+    Column::string(
+        "VolumeBindingMode",
+        "When volumes are bound.",
+        TextOr("/volumeBindingMode", "Immediate"),
+    ),
+    Column::typed(
+        "AllowVolumeExpansion",
+        "boolean",
+        "Whether volumes may grow.",
+        Bool("/allowVolumeExpansion"),
+    ),
+    AGE,
+];
+
+const PRIORITYCLASS: &[Column] = &[
+    NAME,
+    Column::integer("Value", "The priority of its pods.", Int("/value")),
+    Column::typed(
+        "Global-Default",
+        "boolean",
+        "Whether pods without a class get it.",
+        Bool("/globalDefault"),
+    ),
+    AGE,
+    Column::string(
+        "PreemptionPolicy",
+        "Whether its pods preempt others.",
+        TextOr("/preemptionPolicy", "PreemptLowerPriority"),
+    ),
+];
+
+const RUNTIMECLASS: &[Column] = &[
+    NAME,
+    Column::string(
+        "Handler",
+        "The container runtime handler.",
+        Text("/handler"),
+    ),
+    AGE,
+];
+
+const LEASE: &[Column] = &[
+    NAME,
+    Column::string(
+        "Holder",
+        "Who holds the lease.",
+        Text("/spec/holderIdentity"),
+    ),
+    AGE,
+];
 
 const EVENT: &[Column] = &[
     Column::string(

@@ -491,3 +491,49 @@ fn tables_of_typical_objects_are_pinned() {
         "a pinned kind without a test"
     );
 }
+
+#[test]
+fn cluster_classes_leases_and_replication_controllers_have_their_columns() {
+    let meta = json!({"name": "x", "creationTimestamp": "2026-11-26T09:56:58Z"});
+    let class = json!({"metadata": meta, "provisioner": "example.com/fast"});
+    assert_eq!(
+        column_names(&table("storageclasses.storage.k8s.io", class.clone())),
+        [
+            "Name",
+            "Provisioner",
+            "ReclaimPolicy",
+            "VolumeBindingMode",
+            "AllowVolumeExpansion",
+            "Age"
+        ]
+    );
+    let class = cells("storageclasses.storage.k8s.io", class);
+    assert_cells(
+        &class,
+        &json!({"Provisioner": "example.com/fast", "ReclaimPolicy": "Delete",
+                "VolumeBindingMode": "Immediate", "AllowVolumeExpansion": false}),
+    );
+    let priority = cells(
+        "priorityclasses.scheduling.k8s.io",
+        json!({"metadata": meta, "value": 1000, "globalDefault": true}),
+    );
+    assert_cells(
+        &priority,
+        &json!({"Value": 1000, "Global-Default": true, "PreemptionPolicy": "PreemptLowerPriority"}),
+    );
+    let lease = cells(
+        "leases.coordination.k8s.io",
+        json!({"metadata": meta, "spec": {"holderIdentity": "one"}}),
+    );
+    assert_cells(&lease, &json!({"Holder": "one", "Age": "3m2s"}));
+    let rc = cells(
+        "replicationcontrollers",
+        json!({"metadata": meta, "spec": {"replicas": 3, "selector": {"app": "web"},
+               "template": {"spec": {"containers": [{"name": "app", "image": "nginx"}]}}},
+               "status": {"replicas": 3, "readyReplicas": 2}}),
+    );
+    assert_cells(
+        &rc,
+        &json!({"Desired": 3, "Current": 3, "Ready": 2, "Images": "nginx", "Selector": "app=web"}),
+    );
+}
