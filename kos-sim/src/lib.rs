@@ -10,6 +10,7 @@
 //! [`logs`] keeps container logs. [`start`] puts them together and [`Sim`] is the running
 //! cluster.
 
+pub mod admission;
 pub mod api;
 pub mod clock;
 pub mod controllers;
@@ -20,6 +21,7 @@ pub mod kubelet;
 pub mod log_api;
 pub mod logs;
 pub mod resources;
+pub mod scheduler;
 pub mod serve;
 pub mod store;
 pub mod table;

@@ -416,6 +416,26 @@ fn status(d: &Value, plan: &Plan, facts: &Facts<'_>) -> (Value, bool) {
         );
         progressed = progress;
     }
+    // A ReplicaSet that cannot create its pods: its ReplicaFailure is the Deployment's.
+    let failure = facts
+        .new
+        .into_iter()
+        .chain(facts.sets)
+        .find_map(|rs| condition(rs, "ReplicaFailure").filter(|c| c["status"] == "True"));
+    match failure {
+        Some(c) => {
+            let [status, reason, message] =
+                ["status", "reason", "message"].map(|f| c[f].as_str().unwrap_or_default());
+            set(
+                &mut conditions,
+                "ReplicaFailure",
+                [status, reason, message],
+                false,
+                &now,
+            );
+        }
+        None => conditions.retain(|c| c["type"] != "ReplicaFailure"),
+    }
     let mut fields = Map::new();
     fields.insert("observedGeneration".into(), json!(generation(d)));
     for (field, value) in [
