@@ -87,6 +87,8 @@ pub enum DemoScenario {
     Job,
     /// a Deployment of 1 000 replicas
     Big,
+    /// a Deployment whose pods read a ConfigMap that does not exist: fails
+    MissingConfig,
 }
 
 /// Where manifests come from: `-f` (repeatable) and `-R`.
