@@ -6,6 +6,9 @@
 //! It owns no state and runs no loop; the `default` ServiceAccount of each namespace is the
 //! ServiceAccount controller's (`controllers::serviceaccounts`).
 
+// Kubernetes kind and field names (ServiceAccount) are words in these docs, not code.
+#![allow(clippy::doc_markdown)]
+
 use crate::controllers::objects::{namespace, put, str_at};
 use crate::controllers::serviceaccounts;
 use crate::store::{Object, Store};

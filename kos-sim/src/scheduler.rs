@@ -7,6 +7,10 @@
 //!
 //! Pure: the caller gives the nodes and what is already bound to them, and binds.
 
+// Kubernetes reasons and field names (FailedScheduling, NoSchedule) are words in these
+// docs, not code.
+#![allow(clippy::doc_markdown)]
+
 use serde_json::Value;
 
 /// Requests of cpu (millicores), memory (bytes) and pods.

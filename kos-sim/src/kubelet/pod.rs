@@ -288,7 +288,12 @@ impl PodTask<'_> {
             self.start(Slot::Main(i)).await?;
             // Running as the last container starts, in the same write: a pod whose
             // containers all run is never Pending.
-            if self.state.containers.iter().all(|c| c.running()) {
+            if self
+                .state
+                .containers
+                .iter()
+                .all(crate::kubelet::status::Container::running)
+            {
                 self.state.phase = "Running";
             }
             self.write()?;
