@@ -265,7 +265,7 @@ fn filter(spec: &Value, asked: Resources, candidate: &Candidate<'_>) -> Option<R
 
 /// `N reason` per distinct reason, sorted as text, joined (the scheduler's histogram).
 fn histogram(reasons: impl Iterator<Item = String>) -> String {
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for reason in reasons {
         *counts.entry(reason).or_default() += 1;
     }
@@ -313,7 +313,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn node(name: &str, labels: Value, taints: Value) -> Value {
+    fn node(name: &str, labels: &Value, taints: &Value) -> Value {
         json!({"metadata": {"name": name, "labels": labels}, "spec": {"taints": taints},
                "status": {"allocatable": {"cpu": "4", "memory": "16374584Ki", "pods": "110"}}})
     }
@@ -322,9 +322,9 @@ mod tests {
         let control_plane = json!([{"key": "node-role.kubernetes.io/control-plane",
                                     "effect": "NoSchedule"}]);
         vec![
-            node("n1", json!({"role": "cp"}), control_plane),
-            node("n2", json!({"disk": "ssd"}), json!(null)),
-            node("n3", json!({"disk": "hdd"}), json!(null)),
+            node("n1", &json!({"role": "cp"}), &control_plane),
+            node("n2", &json!({"disk": "ssd"}), &json!(null)),
+            node("n3", &json!({"disk": "hdd"}), &json!(null)),
         ]
     }
 
@@ -347,7 +347,7 @@ mod tests {
     fn quantities_are_read_in_base_units() {
         assert_eq!(quantity("500m"), Some(0.5));
         assert_eq!(quantity("64"), Some(64.0));
-        assert_eq!(quantity("1Gi"), Some(1073741824.0));
+        assert_eq!(quantity("1Gi"), Some(1_073_741_824.0));
         assert_eq!(quantity("1e3"), Some(1000.0));
         assert_eq!(quantity("2x"), None);
         let spec = json!({"containers": [

@@ -132,7 +132,7 @@ fn deployment(name: &str, replicas: i64, image: &str, annotations: &Value) -> Va
     })
 }
 
-/// Tolerations of every taint (the control plane's too), as kube-proxy's DaemonSet has.
+/// Tolerations of every taint (the control plane's too), as kube-proxy's daemon set has.
 fn everywhere() -> Value {
     json!([{"operator": "Exists"}])
 }
