@@ -87,7 +87,7 @@ pub enum DemoScenario {
     Job,
     /// a Deployment of 1 000 replicas
     Big,
-    /// a Deployment whose pods read a ConfigMap that does not exist: fails
+    /// a Deployment whose pods read a config map that does not exist: fails
     MissingConfig,
 }
 
