@@ -97,6 +97,8 @@ pub enum DemoScenario {
     Job,
     /// a Deployment of 1 000 replicas
     Big,
+    /// a Deployment whose pods read a config map that does not exist: fails
+    MissingConfig,
 }
 
 /// Where manifests come from: `-f` (repeatable) and `-R`.

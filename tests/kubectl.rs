@@ -470,6 +470,7 @@ spec:
   template:
     metadata: {{labels: {{app: agent}}}}
     spec:
+      tolerations: [{{operator: Exists}}]
       containers: [{{name: agent, image: fluentbit:3}}]
 "
         );

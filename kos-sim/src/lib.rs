@@ -10,6 +10,7 @@
 //! [`logs`] keeps container logs; [`tls`] makes the certificates and [`listener`] serves the
 //! connections. [`start`] puts them together and [`Sim`] is the running cluster.
 
+pub mod admission;
 pub mod api;
 pub mod clock;
 pub mod controllers;
@@ -21,6 +22,7 @@ pub mod listener;
 pub mod log_api;
 pub mod logs;
 pub mod resources;
+pub mod scheduler;
 pub mod serve;
 pub mod store;
 pub mod table;

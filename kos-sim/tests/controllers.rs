@@ -132,6 +132,11 @@ fn deployment(name: &str, replicas: i64, image: &str, annotations: &Value) -> Va
     })
 }
 
+/// Tolerations of every taint (the control plane's too), as kube-proxy's daemon set has.
+fn everywhere() -> Value {
+    json!([{"operator": "Exists"}])
+}
+
 fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {
     object["status"]["conditions"]
         .as_array()?
@@ -580,6 +585,167 @@ mod pods {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pod_turns_running_in_the_write_that_starts_its_containers() {
+        let sim = sim(50.0);
+        single(&sim, &json!({}));
+        let started = sim
+            .wait_event("a pod whose containers all run", |e| {
+                e.resource == "pods"
+                    && e.object()["status"]["containerStatuses"]
+                        .as_array()
+                        .is_some_and(|c| {
+                            !c.is_empty() && c.iter().all(|c| c["state"]["running"].is_object())
+                        })
+            })
+            .await;
+        // Pending here would show as `Pending` between ContainerCreating and Running.
+        assert_eq!(started.object()["status"]["phase"], "Running");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_missing_config_map_holds_the_container_until_it_exists() {
+        let sim = sim(50.0);
+        let mut d = deployment("app", 1, "nginx:1.25", &json!({}));
+        d["spec"]["template"]["spec"]["containers"][0]["envFrom"] =
+            json!([{"configMapRef": {"name": "app-settings"}}]);
+        sim.create("deployments.apps", d);
+        let waiting = sim
+            .wait_for("CreateContainerConfigError", |s| {
+                first_pod(s).filter(|p| {
+                    container(p)["state"]["waiting"]["reason"] == "CreateContainerConfigError"
+                })
+            })
+            .await;
+        assert_eq!(
+            container(&waiting)["state"]["waiting"]["message"],
+            "configmap \"app-settings\" not found"
+        );
+        assert_eq!(waiting["status"]["phase"], "Pending");
+        sim.create(
+            "configmaps",
+            json!({"metadata": {"name": "app-settings", "namespace": "ns"}, "data": {}}),
+        );
+        sim.rolled_out("app").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_missing_secret_volume_fails_to_mount_and_the_pod_stays_creating() {
+        let sim = sim(50.0);
+        let mut d = deployment("app", 1, "nginx:1.25", &json!({}));
+        d["spec"]["template"]["spec"]["volumes"] =
+            json!([{"name": "certs", "secret": {"secretName": "app-tls"}}]);
+        sim.create("deployments.apps", d);
+        let pod = sim.wait_for("a pod", first_pod).await;
+        let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+        let event = sim
+            .wait_for("FailedMount", |s| {
+                s.events_about(&name)
+                    .into_iter()
+                    .find(|e| e["reason"] == "FailedMount")
+            })
+            .await;
+        assert_eq!(event["type"], "Warning");
+        assert_eq!(
+            event["message"],
+            "MountVolume.SetUp failed for volume \"certs\" : secret \"app-tls\" not found"
+        );
+        let pod = sim.get("pods", &name);
+        assert_eq!(
+            container(&pod)["state"]["waiting"]["reason"],
+            "ContainerCreating"
+        );
+        assert_eq!(pod["status"]["phase"], "Pending");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_missing_service_account_fails_the_replica_set_with_no_pods() {
+        let sim = sim(50.0);
+        let mut d = deployment("app", 2, "nginx:1.25", &json!({}));
+        d["spec"]["template"]["spec"]["serviceAccountName"] = json!("builder");
+        sim.create("deployments.apps", d);
+        let deployment = sim
+            .wait_for("ReplicaFailure on the Deployment", |s| {
+                let d = s.get("deployments.apps", "app");
+                condition(&d, "ReplicaFailure").is_some().then_some(d)
+            })
+            .await;
+        let failure = condition(&deployment, "ReplicaFailure").unwrap();
+        assert_eq!(failure["reason"], "FailedCreate");
+        let message = failure["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("pods \"app-")
+                && message.ends_with(
+                    "\" is forbidden: error looking up service account ns/builder: \
+                     serviceaccount \"builder\" not found"
+                ),
+            "{message}"
+        );
+        assert!(sim.list("pods").is_empty());
+        sim.create(
+            "serviceaccounts",
+            json!({"metadata": {"name": "builder", "namespace": "ns"}}),
+        );
+        sim.rolled_out("app").await;
+        let d = sim.get("deployments.apps", "app");
+        assert!(condition(&d, "ReplicaFailure").is_none(), "{d}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_invalid_image_name_is_never_pulled() {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("bad", 1, "Nginx:Latest", &json!({})),
+        );
+        let pod = sim
+            .wait_for("InvalidImageName", |s| {
+                s.list("pods")
+                    .into_iter()
+                    .find(|p| container(p)["state"]["waiting"]["reason"] == "InvalidImageName")
+            })
+            .await;
+        assert!(
+            container(&pod)["state"]["waiting"]["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("repository name (library/Nginx) must be lowercase")
+        );
+        let name = pod["metadata"]["name"].as_str().unwrap();
+        assert!(!sim.reasons_about(name).contains(&"Pulling".to_owned()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pod_larger_than_any_node_stays_pending_in_the_schedulers_words() {
+        let sim = sim(100.0);
+        let mut d = deployment("big", 1, "nginx:1.25", &json!({}));
+        d["spec"]["template"]["spec"]["containers"][0]["resources"] =
+            json!({"requests": {"cpu": "64"}});
+        sim.create("deployments.apps", d);
+        let pod = sim
+            .wait_for("PodScheduled=False", |s| {
+                first_pod(s).filter(|p| condition(p, "PodScheduled").is_some())
+            })
+            .await;
+        let scheduled = condition(&pod, "PodScheduled").unwrap();
+        assert_eq!(scheduled["reason"], "Unschedulable");
+        let expected = "0/3 nodes are available: 1 node(s) had untolerated taint \
+            {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 \
+            nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption \
+            victims found for incoming pod.";
+        assert_eq!(scheduled["message"], expected);
+        let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+        let event = sim
+            .wait_for("FailedScheduling", |s| {
+                s.events_about(&name)
+                    .into_iter()
+                    .find(|e| e["reason"] == "FailedScheduling")
+            })
+            .await;
+        assert_eq!(event["message"], expected);
+        assert!(sim.get("pods", &name)["spec"]["nodeName"].is_null());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_unschedulable_pod_stays_pending() {
         let sim = sim(100.0);
         single(&sim, &json!({"sim.kos.dev/unschedulable": "true"}));
@@ -745,28 +911,38 @@ mod workloads {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_daemon_set_runs_one_pod_per_node() {
+    async fn a_daemon_set_runs_one_pod_per_node_whose_taints_it_tolerates() {
         let sim = sim(50.0);
-        let spec = json!({
-            "selector": {"matchLabels": {"app": "agent"}},
-            "template": template("agent", "fluentd:1", &json!({})),
-        });
-        sim.create("daemonsets.apps", workload("DaemonSet", "agent", &spec));
-        let ds = sim
-            .wait_for("3 ready", |s| {
-                let ds = s.get("daemonsets.apps", "agent");
-                (ds["status"]["numberReady"] == 3 && ds["status"]["updatedNumberScheduled"] == 3)
-                    .then_some(ds)
-            })
-            .await;
-        assert_eq!(ds["status"]["desiredNumberScheduled"], 3);
-        let mut nodes: Vec<String> = sim
-            .list("pods")
-            .iter()
-            .map(|p| p["spec"]["nodeName"].as_str().unwrap().to_owned())
-            .collect();
-        nodes.sort();
-        assert_eq!(nodes, ["sim-node-1", "sim-node-2", "sim-node-3"]);
+        for (name, tolerations) in [("agent", json!(null)), ("proxy", everywhere())] {
+            let mut template = template(name, "fluentd:1", &json!({}));
+            template["spec"]["tolerations"] = tolerations;
+            let spec = json!({"selector": {"matchLabels": {"app": name}}, "template": template});
+            sim.create("daemonsets.apps", workload("DaemonSet", name, &spec));
+        }
+        for (name, expected) in [
+            // The control-plane node's NoSchedule taint keeps it out.
+            ("agent", vec!["sim-node-2", "sim-node-3"]),
+            ("proxy", vec!["sim-node-1", "sim-node-2", "sim-node-3"]),
+        ] {
+            let count = expected.len();
+            let ds = sim
+                .wait_for("every pod ready", |s| {
+                    let ds = s.get("daemonsets.apps", name);
+                    (ds["status"]["numberReady"] == count
+                        && ds["status"]["updatedNumberScheduled"] == count)
+                        .then_some(ds)
+                })
+                .await;
+            assert_eq!(ds["status"]["desiredNumberScheduled"], count);
+            let mut nodes: Vec<String> = sim
+                .list("pods")
+                .iter()
+                .filter(|p| p["metadata"]["labels"]["app"] == name)
+                .map(|p| p["spec"]["nodeName"].as_str().unwrap().to_owned())
+                .collect();
+            nodes.sort();
+            assert_eq!(nodes, expected);
+        }
     }
 
     fn job(name: &str, annotations: &Value, completions: i64, backoff_limit: i64) -> Value {
@@ -817,7 +993,11 @@ mod workloads {
     async fn a_failing_job_stops_at_its_backoff_limit() {
         let sim = sim(50.0);
         let annotations = json!({"sim.kos.dev/exit-after": "1s", "sim.kos.dev/exit-code": "2"});
-        sim.create("jobs.batch", job("broken", &annotations, 1, 2));
+        let mut broken = job("broken", &annotations, 1, 2);
+        // Published Job templates may name their pod (ingress-nginx's do): the name is not
+        // the pods', or no retry could be created.
+        broken["spec"]["template"]["metadata"]["name"] = json!("broken-pod");
+        sim.create("jobs.batch", broken);
         sim.wait_event("a failed pod", |e| {
             e.resource == "pods" && e.object()["status"]["phase"] == "Failed"
         })
@@ -888,12 +1068,18 @@ mod workloads {
         .unwrap();
         assert_eq!(scheduled.timestamp() / 60, minutes);
         assert_eq!(scheduled.timestamp() % 60, 0, "runs on the minute");
-        sim.wait_for("a successful run recorded", |s| {
-            s.get("cronjobs.batch", "tick")["status"]["lastSuccessfulTime"]
-                .as_str()
-                .map(str::to_owned)
-        })
-        .await;
+        let (scheduled, succeeded) = sim
+            .wait_for("a successful run recorded", |s| {
+                let status = &s.get("cronjobs.batch", "tick")["status"];
+                let time = |field: &str| {
+                    chrono::DateTime::parse_from_rfc3339(status[field].as_str()?).ok()
+                };
+                Some((time("lastScheduleTime")?, time("lastSuccessfulTime")?))
+            })
+            .await;
+        // Both on the simulated clock: at 200 times real speed a wall-clock success would
+        // be hours before its schedule and the CronJob judged failed.
+        assert!(succeeded >= scheduled, "{succeeded} before {scheduled}");
     }
 }
 
@@ -1003,8 +1189,9 @@ mod more_workloads {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_daemon_set_rolls_its_pods_to_a_new_template() {
         let sim = sim(50.0);
-        let spec = json!({"selector": {"matchLabels": {"app": "agent"}},
-                          "template": template("agent", "fluentd:1", &json!({}))});
+        let mut template = template("agent", "fluentd:1", &json!({}));
+        template["spec"]["tolerations"] = everywhere();
+        let spec = json!({"selector": {"matchLabels": {"app": "agent"}}, "template": template});
         sim.create(
             "daemonsets.apps",
             json!({"apiVersion": "apps/v1", "kind": "DaemonSet",

@@ -40,6 +40,9 @@ fn manifests(scenario: DemoScenario) -> Manifests {
         },
         DemoScenario::Job => tracked(include_str!("../../assets/demo/job.yaml")),
         DemoScenario::Big => tracked(include_str!("../../assets/demo/big.yaml")),
+        DemoScenario::MissingConfig => {
+            tracked(include_str!("../../assets/demo/missing-config.yaml"))
+        }
     }
 }
 

@@ -143,19 +143,24 @@ fn latest_due(
     due
 }
 
-/// Jobs that finished since the last look: SawCompletedJob, lastSuccessfulTime.
+/// Jobs that finished since the last look: SawCompletedJob, lastSuccessfulTime. The time is
+/// the simulated time the success is seen at, the clock `lastScheduleTime` is on (a Job's
+/// `completionTime` is wall-clock time, behind it at any speed above 1).
 fn note_finished(ctx: &Ctx, cj: &Value, jobs: &[Object], status: &mut Value) {
-    let was_active: Vec<&str> = status["active"]
+    let was_active: Vec<String> = status["active"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|r| r["uid"].as_str())
+        .filter_map(|r| r["uid"].as_str().map(str::to_owned))
         .collect();
     for job in jobs
         .iter()
-        .filter(|j| finished(j) && was_active.contains(&uid(j)))
+        .filter(|j| finished(j) && was_active.iter().any(|u| u == uid(j)))
     {
         let outcome = if condition_true(job, "Complete") {
+            let now = ctx.sim_now();
+            status["lastSuccessfulTime"] =
+                json!(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             "Complete"
         } else {
             "Failed"
@@ -163,14 +168,6 @@ fn note_finished(ctx: &Ctx, cj: &Value, jobs: &[Object], status: &mut Value) {
         let message = format!("Saw completed job: {}, condition: {outcome}", name(job));
         ctx.events
             .record(&SOURCE, cj, &Note::normal("SawCompletedJob", message));
-    }
-    let last_success = jobs
-        .iter()
-        .filter(|j| condition_true(j, "Complete"))
-        .filter_map(|j| j["status"]["completionTime"].as_str())
-        .max();
-    if let Some(time) = last_success {
-        status["lastSuccessfulTime"] = json!(time);
     }
 }
 

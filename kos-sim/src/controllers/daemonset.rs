@@ -1,10 +1,10 @@
-//! The DaemonSet controller: one pod per simulated node (bound to it), rolling updates
+//! The DaemonSet controller: one pod per simulated node the pod may run on (its taints
+//! tolerated, its node selector and affinity met; bound to it), rolling updates
 //! that replace at most `maxUnavailable` pods at a time, and the status
 //! `kubectl rollout status` reads (desiredNumberScheduled, currentNumberScheduled,
 //! numberReady, numberAvailable, updatedNumberScheduled, observedGeneration).
 
 use crate::controllers::events::{Note, Source};
-use crate::controllers::nodes::NODES;
 use crate::controllers::objects::{
     generation, name, namespace, pod_active, pod_from_template, pod_ready, put, str_at,
     template_hash, terminating,
@@ -34,7 +34,8 @@ impl Controller for DaemonSets {
                 .filter(|p| str_at(p, "/spec/nodeName") == node && !terminating(p))
                 .collect()
         };
-        let desired = NODES.len() as i64;
+        let nodes = eligible_nodes(ctx, &ds["spec"]["template"]["spec"]);
+        let desired = nodes.len() as i64;
         let max_unavailable = int_or_percent(
             ds.pointer("/spec/updateStrategy/rollingUpdate/maxUnavailable"),
             desired,
@@ -43,12 +44,13 @@ impl Controller for DaemonSets {
         )
         .max(1);
         let rolling = str_at(ds, "/spec/updateStrategy/type") != "OnDelete";
-        let mut unavailable = NODES
+        let mut unavailable = nodes
             .iter()
             .filter(|n| !on_node(n).iter().any(|p| pod_ready(p)))
             .count() as i64;
         let mut current: Vec<Object> = Vec::new();
-        for node in NODES {
+        for node in &nodes {
+            let node = node.as_str();
             let here = on_node(node);
             let Some(pod) = here.iter().find(|p| pod_active(p)) else {
                 let replaced = pods
@@ -77,7 +79,7 @@ impl Controller for DaemonSets {
                 outcome.written.push(gone);
             }
         }
-        let status = status(ds, &current, &revision);
+        let status = status(ds, &current, &revision, nodes.len());
         let _ = ctx
             .store
             .mutate(Self::PRIMARY, namespace(ds), name(ds), |o| {
@@ -93,15 +95,25 @@ fn create_pod(ctx: &Ctx, ds: &Value, node: &str, revision: &str) -> Option<Objec
     pod["metadata"]["labels"][REVISION] = json!(revision);
     pod["metadata"]["labels"]["pod-template-generation"] = json!(generation(ds).to_string());
     put(&mut pod, &["spec", "nodeName"], json!(node));
-    let pod = ctx.store.create("pods", pod).ok()?;
+    let pod = crate::admission::create_pod(&ctx.store, pod).ok()?;
     let message = format!("Created pod: {}", name(&pod));
     ctx.events
         .record(&SOURCE, ds, &Note::normal("SuccessfulCreate", message));
     Some(pod)
 }
 
-fn status(ds: &Value, pods: &[Object], revision: &str) -> Value {
-    let desired = NODES.len();
+/// The nodes a pod of the template may run on, by name: the kube-system DaemonSets of a
+/// kubeadm cluster tolerate the control-plane taint, others skip that node.
+fn eligible_nodes(ctx: &Ctx, spec: &Value) -> Vec<String> {
+    let (nodes, _) = ctx.store.list("nodes", None);
+    nodes
+        .iter()
+        .filter(|node| crate::scheduler::eligible(spec, node))
+        .map(|node| name(node).to_owned())
+        .collect()
+}
+
+fn status(ds: &Value, pods: &[Object], revision: &str, desired: usize) -> Value {
     let ready = pods.iter().filter(|p| pod_ready(p)).count();
     let updated = pods
         .iter()

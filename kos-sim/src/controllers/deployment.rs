@@ -416,6 +416,7 @@ fn status(d: &Value, plan: &Plan, facts: &Facts<'_>) -> (Value, bool) {
         );
         progressed = progress;
     }
+    replica_failure(facts, &mut conditions, &now);
     let mut fields = Map::new();
     fields.insert("observedGeneration".into(), json!(generation(d)));
     for (field, value) in [
@@ -432,6 +433,30 @@ fn status(d: &Value, plan: &Plan, facts: &Facts<'_>) -> (Value, bool) {
     }
     fields.insert("conditions".into(), Value::Array(conditions));
     (Value::Object(fields), progressed)
+}
+
+/// A ReplicaSet that cannot create its pods (the new one first): its ReplicaFailure is the
+/// Deployment's, and goes when none has one.
+fn replica_failure(facts: &Facts<'_>, conditions: &mut Vec<Value>, now: &str) {
+    let failure = facts
+        .new
+        .into_iter()
+        .chain(facts.sets)
+        .find_map(|rs| condition(rs, "ReplicaFailure").filter(|c| c["status"] == "True"));
+    match failure {
+        Some(c) => {
+            let [status, reason, message] =
+                ["status", "reason", "message"].map(|f| c[f].as_str().unwrap_or_default());
+            set(
+                conditions,
+                "ReplicaFailure",
+                [status, reason, message],
+                false,
+                now,
+            );
+        }
+        None => conditions.retain(|c| c["type"] != "ReplicaFailure"),
+    }
 }
 
 /// Sets a Deployment condition the way the controller does: an unchanged status and

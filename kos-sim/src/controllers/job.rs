@@ -239,7 +239,15 @@ fn create_pod(ctx: &Ctx, job: &Value) -> Option<Object> {
     ] {
         labels[key] = json!(value);
     }
-    let pod = ctx.store.create("pods", pod).ok()?;
+    let pod = match crate::admission::create_pod(&ctx.store, pod) {
+        Ok(pod) => pod,
+        Err(refused) => {
+            let message = format!("Error creating: {refused}");
+            ctx.events
+                .record(&SOURCE, job, &Note::warning("FailedCreate", message));
+            return None;
+        }
+    };
     let message = format!("Created pod: {}", name(&pod));
     ctx.events
         .record(&SOURCE, job, &Note::normal("SuccessfulCreate", message));

@@ -1,6 +1,6 @@
 //! The simulated cluster's control plane: the three Nodes, and every controller that turns
 //! specs into children and status (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
-//! CronJob, Service, PersistentVolumeClaim, garbage collection), plus the kubelet that runs
+//! CronJob, Service, PersistentVolumeClaim, ServiceAccount, garbage collection), plus the kubelet that runs
 //! pods (`sim::kubelet`).
 //!
 //! They reach the cluster only through the in-process [`Store`], never over HTTP, and every
@@ -21,6 +21,7 @@ pub mod objects;
 pub mod replicaset;
 pub mod rolling;
 pub mod runner;
+pub mod serviceaccounts;
 pub mod services;
 pub mod statefulset;
 
@@ -45,6 +46,7 @@ pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     tasks.spawn(runner::run(ctx.clone(), job::Jobs::default()));
     tasks.spawn(runner::run(ctx.clone(), cronjob::CronJobs::default()));
     tasks.spawn(runner::run(ctx.clone(), services::Services::default()));
+    tasks.spawn(runner::run(ctx.clone(), serviceaccounts::ServiceAccounts));
     tasks.spawn(runner::run(ctx, services::Claims::default()));
     tasks
 }

@@ -1,6 +1,8 @@
 //! The simulated cluster's three Nodes (`sim-node-1..3`): Ready, with capacity,
 //! allocatable, addresses and nodeInfo, as `kubectl get nodes -o wide` and
-//! `kubectl describe node` show them. Also where pods get their IPs from.
+//! `kubectl describe node` show them. The first is the control plane, labelled and tainted
+//! `node-role.kubernetes.io/control-plane:NoSchedule` as kubeadm taints it. Also where pods
+//! get their IPs from.
 
 use crate::store::{self, Store};
 use serde_json::{Value, json};
@@ -35,7 +37,9 @@ fn node(index: usize, name: &str) -> Value {
         json!({"type": type_, "status": status, "reason": reason, "message": message,
                "lastHeartbeatTime": now, "lastTransitionTime": now})
     };
-    let capacity = json!({"cpu": "4", "memory": "16374584Ki", "pods": "110",
+    // The kubelets run with a `--max-pods` large enough for the scale benchmarks' 5 000
+    // pods on the two worker nodes, surge included (a kubelet's default is 110).
+    let capacity = json!({"cpu": "4", "memory": "16374584Ki", "pods": "5000",
                           "ephemeral-storage": "102626232Ki", "hugepages-2Mi": "0"});
     let mut labels = json!({
         "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
@@ -45,7 +49,7 @@ fn node(index: usize, name: &str) -> Value {
     if index == 0 {
         labels["node-role.kubernetes.io/control-plane"] = json!("");
     }
-    json!({
+    let mut node = json!({
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": name, "labels": labels,
@@ -82,7 +86,12 @@ fn node(index: usize, name: &str) -> Value {
             },
             "images": [],
         },
-    })
+    });
+    if index == 0 {
+        node["spec"]["taints"] =
+            json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]);
+    }
+    node
 }
 
 /// Creates the nodes that do not exist yet.

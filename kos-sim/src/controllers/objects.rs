@@ -84,6 +84,11 @@ pub fn pod_from_template(owner: &Value, template: &Value) -> Value {
     if !metadata.is_object() {
         metadata = json!({});
     }
+    // A template's own name is not the pod's: pods are named by their controller (a Job's
+    // retries could not be created under one name).
+    if let Some(fields) = metadata.as_object_mut() {
+        fields.remove("name");
+    }
     metadata["namespace"] = json!(namespace(owner));
     metadata["ownerReferences"] = json!([controller_ref(owner)]);
     if !metadata["labels"].is_object() {

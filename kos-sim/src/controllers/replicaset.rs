@@ -1,21 +1,25 @@
 //! The ReplicaSet controller: keeps `spec.replicas` pods of the template alive (pods named
 //! `<replicaset>-<5 chars>`), deletes the least useful ones on scale-down, and writes the
 //! status (replicas, fullyLabeledReplicas, readyReplicas, availableReplicas,
-//! observedGeneration) with SuccessfulCreate / SuccessfulDelete Events.
+//! observedGeneration) with SuccessfulCreate / SuccessfulDelete Events. A pod that cannot
+//! be created (refused by admission) is a FailedCreate Event and the ReplicaFailure
+//! condition until a create succeeds again; the controller retries on a back-off.
 
 use crate::controllers::events::{Note, Source};
 use crate::controllers::objects::{
-    generation, int_at, name, namespace, phase, pod_active, pod_available, pod_from_template,
-    pod_ready, str_at, terminating,
+    conditions_of, generation, int_at, name, namespace, phase, pod_active, pod_available,
+    pod_from_template, pod_ready, set_condition, str_at, terminating,
 };
 use crate::controllers::runner::{Controller, Ctx, Outcome};
-use crate::store::Object;
+use crate::store::{self, Object};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const SOURCE: Source = Source::controller("replicaset-controller");
 /// Pods created per reconcile at most; the rest come on the next turn.
 const BURST: i64 = 500;
+/// How long after a refused create the controller tries again.
+const CREATE_RETRY: Duration = Duration::from_secs(5);
 
 pub struct ReplicaSets;
 
@@ -25,6 +29,7 @@ impl Controller for ReplicaSets {
 
     fn reconcile(&mut self, ctx: &Ctx, rs: &Object, pods: &[Object]) -> Outcome {
         let mut outcome = Outcome::default();
+        let mut failure: Option<String> = None;
         if terminating(rs) {
             return outcome;
         }
@@ -34,8 +39,13 @@ impl Controller for ReplicaSets {
         let missing = desired - active.len() as i64;
         if missing > 0 {
             for _ in 0..missing.min(BURST) {
-                let Some(pod) = create_pod(ctx, rs) else {
-                    break;
+                let pod = match create_pod(ctx, rs) {
+                    Ok(pod) => pod,
+                    Err(message) => {
+                        failure = Some(message);
+                        outcome.requeue(CREATE_RETRY);
+                        break;
+                    }
                 };
                 pods.push(pod.clone());
                 outcome.written.push(pod);
@@ -59,7 +69,11 @@ impl Controller for ReplicaSets {
                 }
             }
         }
-        let (status, wait) = status(rs, &pods);
+        let (mut status, wait) = status(rs, &pods);
+        let conditions = replica_failure(rs, failure);
+        if !conditions.is_empty() {
+            status["conditions"] = json!(conditions);
+        }
         if let Some(wait) = wait {
             outcome.requeue(wait);
         }
@@ -72,23 +86,39 @@ impl Controller for ReplicaSets {
     }
 }
 
-fn create_pod(ctx: &Ctx, rs: &Value) -> Option<Object> {
+/// Creates one pod, or says why it could not be (the ReplicaFailure message).
+fn create_pod(ctx: &Ctx, rs: &Value) -> Result<Object, String> {
     let mut pod = pod_from_template(rs, &rs["spec"]["template"]);
     pod["metadata"]["generateName"] = json!(format!("{}-", name(rs)));
-    match ctx.store.create("pods", pod) {
+    match crate::admission::create_pod(&ctx.store, pod) {
         Ok(pod) => {
             let message = format!("Created pod: {}", name(&pod));
             ctx.events
                 .record(&SOURCE, rs, &Note::normal("SuccessfulCreate", message));
-            Some(pod)
+            Ok(pod)
         }
-        Err(error) => {
-            let message = format!("Error creating: {error}");
+        Err(refused) => {
+            let message = format!("Error creating: {refused}");
             ctx.events
                 .record(&SOURCE, rs, &Note::warning("FailedCreate", message));
-            None
+            Err(refused.to_string())
         }
     }
+}
+
+/// The ReplicaSet's conditions: ReplicaFailure while creates fail, gone after a reconcile
+/// without a failure.
+fn replica_failure(rs: &Value, failure: Option<String>) -> Vec<Value> {
+    let mut conditions = conditions_of(rs);
+    match failure {
+        Some(message) => {
+            let condition = json!({"type": "ReplicaFailure", "status": "True",
+                                   "reason": "FailedCreate", "message": message});
+            set_condition(&mut conditions, condition, &store::now());
+        }
+        None => conditions.retain(|c| c["type"] != "ReplicaFailure"),
+    }
+    conditions
 }
 
 fn replace(pods: &mut [Object], pod: &Object) {

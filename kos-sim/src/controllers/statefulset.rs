@@ -154,7 +154,7 @@ fn create_pod(ctx: &Ctx, sts: &Value, i: usize, revision: &str) -> Option<Object
     if let Some(service) = sts["spec"]["serviceName"].as_str() {
         put(&mut pod, &["spec", "subdomain"], json!(service));
     }
-    match ctx.store.create("pods", pod) {
+    match crate::admission::create_pod(&ctx.store, pod) {
         Ok(pod) => {
             let message = format!(
                 "create Pod {pod_name} in StatefulSet {} successful",
@@ -164,7 +164,15 @@ fn create_pod(ctx: &Ctx, sts: &Value, i: usize, revision: &str) -> Option<Object
                 .record(&SOURCE, sts, &Note::normal("SuccessfulCreate", message));
             Some(pod)
         }
-        Err(_) => None,
+        Err(refused) => {
+            let message = format!(
+                "create Pod {pod_name} in StatefulSet {} failed error: {refused}",
+                name(sts)
+            );
+            ctx.events
+                .record(&SOURCE, sts, &Note::warning("FailedCreate", message));
+            None
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod behaviour;
 pub mod pod;
+pub mod references;
 pub mod status;
 
 use crate::controllers::objects::{name, namespace, terminating, uid};

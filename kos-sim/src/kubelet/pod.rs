@@ -1,5 +1,9 @@
-//! One pod's life on its simulated node, as a task: scheduling (or staying Pending when
-//! unschedulable), image pulls with back-off, init containers in order, container start,
+//! One pod's life on its simulated node, as a task: scheduling (`scheduler` decides over
+//! the nodes and what is bound to them; an unschedulable pod stays Pending and is looked
+//! at again whenever a pod lets go of its node), mounting its volumes (FailedMount while a ConfigMap or Secret is
+//! missing), image pulls with back-off (InvalidImageName for a reference that does not
+//! parse), each container's configuration (CreateContainerConfigError while what its
+//! environment names is missing), init containers in order, container start,
 //! readiness, log lines, exits and restarts with CrashLoopBackOff, and graceful termination
 //! once the pod is deleted. Every delay goes through the clock; every change is written to
 //! the pod's status and told by the Events a kubelet and scheduler write.
@@ -7,15 +11,17 @@
 //! The task owns the pod's status and nothing else: it never changes another object.
 
 use crate::controllers::events::{Involved, Note, Source};
-use crate::controllers::nodes::{self, NODES};
+use crate::controllers::nodes;
 use crate::controllers::objects::{put, str_at};
 use crate::controllers::runner::Ctx;
 use crate::kubelet::behaviour::{Behaviour, back_off};
+use crate::kubelet::references;
 use crate::kubelet::status::{PodState, full_image, hex64, image_id, split_image};
 use crate::logs::{LogKey, Logs};
+use crate::scheduler::{self, Candidate, Resources};
 use crate::store::{self, Object};
-use serde_json::json;
-use std::collections::HashSet;
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -28,6 +34,12 @@ const CREATE: Duration = Duration::from_millis(500);
 const PULL_ERROR_SHOWN: Duration = Duration::from_secs(2);
 /// How long an init container runs.
 const INIT_RUN: Duration = Duration::from_millis(500);
+/// How long the kubelet waits before it tries again to make a container's configuration
+/// (its pod workers' back-off after a failed sync).
+const CONFIG_RETRY: Duration = Duration::from_secs(10);
+/// The volume manager's first wait after a failed mount; it doubles up to `MOUNT_RETRY_MAX`.
+const MOUNT_RETRY: Duration = Duration::from_millis(500);
+const MOUNT_RETRY_MAX: Duration = Duration::from_secs(122);
 /// How long a `ready-failures` pod stays ready, or not ready, before it flips.
 const FLAP: Duration = Duration::from_secs(3);
 /// Time from deletion to removal of a pod whose containers ran.
@@ -38,13 +50,45 @@ const UNSCHEDULABLE: &str = "0/3 nodes are available: 3 node(s) didn't match Pod
     affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for \
     scheduling.";
 
-/// What every pod task shares: the cluster, the logs, the nodes' image caches.
+/// What every pod task shares: the cluster, the logs, the nodes' image caches, what is
+/// bound to each node.
 pub struct Shared {
     pub ctx: Ctx,
     pub logs: Logs,
     images: Mutex<HashSet<(String, String)>>,
+    bound: Mutex<Bound>,
+    /// Bumped whenever a pod lets go of its node: unschedulable pods look again.
+    released: watch::Sender<u64>,
     next_node: AtomicUsize,
     next_ip: AtomicU64,
+}
+
+/// The scheduler's view of the nodes: each bound pod's node and requests (by uid), and
+/// each node's total.
+#[derive(Default)]
+struct Bound {
+    pods: HashMap<String, (String, Resources)>,
+    nodes: HashMap<String, Resources>,
+}
+
+impl Bound {
+    fn add(&mut self, uid: &str, node: &str, asked: Resources) {
+        if self.pods.contains_key(uid) {
+            return;
+        }
+        self.pods.insert(uid.to_owned(), (node.to_owned(), asked));
+        self.nodes.entry(node.to_owned()).or_default().add(asked);
+    }
+
+    fn remove(&mut self, uid: &str) -> bool {
+        let Some((node, asked)) = self.pods.remove(uid) else {
+            return false;
+        };
+        if let Some(total) = self.nodes.get_mut(&node) {
+            total.remove(asked);
+        }
+        true
+    }
 }
 
 impl Shared {
@@ -53,6 +97,8 @@ impl Shared {
             ctx,
             logs,
             images: Mutex::default(),
+            bound: Mutex::default(),
+            released: watch::channel(0).0,
             next_node: AtomicUsize::new(0),
             next_ip: AtomicU64::new(0),
         }
@@ -66,6 +112,44 @@ impl Shared {
     fn add_image(&self, node: &str, image: &str) {
         let mut images = self.images.lock().unwrap_or_else(PoisonError::into_inner);
         images.insert((node.to_owned(), image.to_owned()));
+    }
+
+    fn bound(&self) -> std::sync::MutexGuard<'_, Bound> {
+        self.bound.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Picks a node for the pod and counts it there, or says why none will do. Nodes that
+    /// fit take turns.
+    fn place(&self, uid: &str, spec: &Value) -> Result<String, String> {
+        let (nodes, _) = self.ctx.store.list("nodes", None);
+        let mut bound = self.bound();
+        let candidates: Vec<Candidate<'_>> = nodes
+            .iter()
+            .map(|node| Candidate {
+                node,
+                used: bound
+                    .nodes
+                    .get(node["metadata"]["name"].as_str().unwrap_or_default())
+                    .copied()
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let fits = scheduler::feasible(spec, &candidates)?;
+        let turn = self.next_node.fetch_add(1, Ordering::Relaxed);
+        let chosen = fits[turn % fits.len()];
+        let node = nodes[chosen]["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        bound.add(uid, &node, Resources::of_pod(spec));
+        Ok(node)
+    }
+
+    /// The pod no longer holds its node's resources.
+    fn release(&self, uid: &str) {
+        if self.bound().remove(uid) {
+            self.released.send_modify(|n| *n += 1);
+        }
     }
 }
 
@@ -101,6 +185,48 @@ struct PodTask<'a> {
     pulls: u32,
     /// `ready-failures` still to come.
     flaps_left: u32,
+    /// What the kubelet resolves before it starts containers: `spec.volumes`, and each
+    /// init container's and container's `env` and `envFrom` (not whole containers).
+    volumes: Value,
+    init_env: Vec<Value>,
+    env: Vec<Value>,
+    /// What the scheduler reads: requests, selector, affinity, tolerations.
+    placement: Value,
+}
+
+impl Drop for PodTask<'_> {
+    fn drop(&mut self) {
+        self.shared.release(&self.pod.uid);
+    }
+}
+
+/// The part of a pod spec the scheduler decides on.
+fn placement(spec: &Value) -> Value {
+    let resources = |field: &str| -> Vec<Value> {
+        spec[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| json!({"resources": c["resources"]}))
+            .collect()
+    };
+    json!({
+        "containers": resources("containers"),
+        "initContainers": resources("initContainers"),
+        "nodeSelector": spec["nodeSelector"],
+        "affinity": spec["affinity"],
+        "tolerations": spec["tolerations"],
+    })
+}
+
+/// Each container's `env` and `envFrom`, of the pod spec's list `field`.
+fn environments(spec: &Value, field: &str) -> Vec<Value> {
+    spec[field]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| json!({"env": c["env"], "envFrom": c["envFrom"]}))
+        .collect()
 }
 
 /// Runs `pod` until it is removed. `stop` turns true when the pod is deleted gracefully;
@@ -121,6 +247,10 @@ pub async fn run(shared: std::sync::Arc<Shared>, pod: Object, stop: watch::Recei
             host: None,
         },
         pulls: 0,
+        volumes: json!({"volumes": pod["spec"]["volumes"]}),
+        init_env: environments(&pod["spec"], "initContainers"),
+        env: environments(&pod["spec"], "containers"),
+        placement: placement(&pod["spec"]),
     };
     // Everything needed is taken; the task outlives many versions of the pod.
     drop(pod);
@@ -139,8 +269,10 @@ pub async fn run(shared: std::sync::Arc<Shared>, pod: Object, stop: watch::Recei
 impl PodTask<'_> {
     async fn live(&mut self) -> Result<(), Stop> {
         self.schedule().await?;
+        self.mount().await?;
         for i in 0..self.state.init.len() {
             self.pull(Slot::Init(i)).await?;
+            self.configure(Slot::Init(i)).await?;
             self.start(Slot::Init(i)).await?;
             self.write()?;
             self.pause(INIT_RUN).await?;
@@ -152,11 +284,20 @@ impl PodTask<'_> {
         self.state.condition("Initialized", true, None, &now);
         for i in 0..self.state.containers.len() {
             self.pull(Slot::Main(i)).await?;
+            self.configure(Slot::Main(i)).await?;
             self.start(Slot::Main(i)).await?;
+            // Running as the last container starts, in the same write: a pod whose
+            // containers all run is never Pending.
+            if self
+                .state
+                .containers
+                .iter()
+                .all(crate::kubelet::status::Container::running)
+            {
+                self.state.phase = "Running";
+            }
             self.write()?;
         }
-        self.state.phase = "Running";
-        self.write()?;
         self.serve().await
     }
 
@@ -178,8 +319,7 @@ impl PodTask<'_> {
                 return self.stopped().await;
             }
             self.pause(SCHEDULING).await?;
-            let turn = self.shared.next_node.fetch_add(1, Ordering::Relaxed);
-            let node = NODES[turn % NODES.len()].to_owned();
+            let node = self.place(&scheduler).await?;
             let bound = self
                 .shared
                 .ctx
@@ -200,6 +340,9 @@ impl PodTask<'_> {
             );
             node
         } else {
+            // Bound by its creator (a DaemonSet's pods): it counts on its node all the same.
+            let asked = Resources::of_pod(&self.placement);
+            self.shared.bound().add(&self.pod.uid, &assigned, asked);
             assigned
         };
         let now = store::now();
@@ -227,12 +370,101 @@ impl PodTask<'_> {
         self.write()
     }
 
+    /// Finds the pod a node; while none will do, it is Unschedulable with a FailedScheduling
+    /// Event, tried again whenever a pod lets go of its node.
+    async fn place(&mut self, scheduler: &Source) -> Result<String, Stop> {
+        let mut released = self.shared.released.subscribe();
+        loop {
+            let message = match self.shared.place(&self.pod.uid, &self.placement) {
+                Ok(node) => return Ok(node),
+                Err(message) => message,
+            };
+            let now = store::now();
+            let reason = Some(("Unschedulable", message.clone()));
+            self.state.condition("PodScheduled", false, reason, &now);
+            self.write()?;
+            let note = Note::warning("FailedScheduling", message);
+            self.shared
+                .ctx
+                .events
+                .record_about(scheduler, &self.pod, &note);
+            tokio::select! {
+                changed = released.changed() => {
+                    if changed.is_err() {
+                        return Err(Stop::Gone);
+                    }
+                }
+                stopped = self.stopped() => return stopped.map(|()| String::new()),
+            }
+        }
+    }
+
+    /// Mounts the pod's volumes: while a ConfigMap or Secret they name is missing, the pod
+    /// stays ContainerCreating and each try is a FailedMount Event, on the volume
+    /// manager's back-off.
+    async fn mount(&mut self) -> Result<(), Stop> {
+        let mut wait = MOUNT_RETRY;
+        loop {
+            let errors = {
+                let store = &self.shared.ctx.store;
+                let namespace = self.pod.namespace.as_str();
+                let find = |resource: &str, name: &str| store.get(resource, namespace, name);
+                references::mount_errors(&self.volumes, &find)
+            };
+            if errors.is_empty() {
+                return Ok(());
+            }
+            for message in errors {
+                let note = Note::warning("FailedMount", message);
+                self.shared
+                    .ctx
+                    .events
+                    .record_about(&self.source, &self.pod, &note);
+            }
+            self.pause(wait).await?;
+            wait = (wait * 2).min(MOUNT_RETRY_MAX);
+        }
+    }
+
+    /// Makes a container's configuration: while what its environment names is missing it
+    /// waits in CreateContainerConfigError, trying again on the pod workers' back-off.
+    async fn configure(&mut self, slot: Slot) -> Result<(), Stop> {
+        loop {
+            let error = {
+                let env = match slot {
+                    Slot::Init(i) => &self.init_env[i],
+                    Slot::Main(i) => &self.env[i],
+                };
+                let store = &self.shared.ctx.store;
+                let namespace = self.pod.namespace.as_str();
+                let find = |resource: &str, name: &str| store.get(resource, namespace, name);
+                references::config_error(env, namespace, &find)
+            };
+            let Some(message) = error else {
+                return Ok(());
+            };
+            self.note(slot, Note::warning("Failed", format!("Error: {message}")));
+            self.container(slot)
+                .wait("CreateContainerConfigError", Some(message));
+            self.write()?;
+            self.pause(CONFIG_RETRY).await?;
+        }
+    }
+
     /// Pulls a container's image, failing (with back-off) as its tag and annotations say.
+    /// A reference that does not parse is never pulled: InvalidImageName until the pod goes.
     async fn pull(&mut self, slot: Slot) -> Result<(), Stop> {
         let (image, policy) = {
             let container = self.container(slot);
             (container.image.clone(), container.pull_policy.clone())
         };
+        if let Some(message) = references::invalid_image(&image) {
+            self.note(slot, Note::warning("InspectFailed", message.clone()));
+            self.note(slot, Note::warning("Failed", "Error: InvalidImageName"));
+            self.container(slot).wait("InvalidImageName", Some(message));
+            self.write()?;
+            return self.stopped().await;
+        }
         let node = self.source.host.clone().unwrap_or_default();
         let (_, tag) = split_image(&image);
         let policy = match policy.as_str() {
@@ -343,6 +575,8 @@ impl PodTask<'_> {
             if !restart {
                 self.state.phase = if code == 0 { "Succeeded" } else { "Failed" };
                 self.state.readiness(&now);
+                // A finished pod holds nothing on its node.
+                self.shared.release(&self.pod.uid);
                 return self.write();
             }
             let mut restarts = 0;
@@ -576,6 +810,8 @@ mod tests {
     #[tokio::test]
     async fn a_running_pod_task_holds_no_copy_of_its_pod() {
         let store = Arc::new(Store::default());
+        // Nowhere to run without nodes.
+        nodes::create(&store);
         let created = store
             .create(
                 "pods",
