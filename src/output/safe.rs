@@ -2,8 +2,9 @@
 //! cluster or an input file (image names, Event reasons and messages, condition messages,
 //! log lines, API errors) is shown, never obeyed.
 //!
-//! C0 controls (U+0000–U+001F), DEL (U+007F) and C1 controls (U+0080–U+009F) are written as
-//! escapes: `\n`, `\r` and `\t` as such, every other one as `\u{1b}` (its code point in hex).
+//! C0 controls (U+0000–U+001F), DEL (U+007F), C1 controls (U+0080–U+009F) and the
+//! bidirectional formatting characters (U+061C, U+200E, U+200F, U+202A–U+202E,
+//! U+2066–U+2069) are written as escapes: `\n`, `\r` and `\t` as such, every other one as `\u{1b}` (its code point in hex).
 //! A cleaned text is therefore one line that holds no escape sequence. Backslashes are left
 //! alone, so cleaning twice changes nothing — the sink can clean lines that were already
 //! cleaned piece by piece.
@@ -13,9 +14,21 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-/// Whether `c` is a control character a terminal may act on.
+/// Whether `c` is a control character a terminal may act on, or a bidirectional formatting
+/// character: a terminal that honours those shows the text around them reordered, so a
+/// pod's name or a log line could make what follows read as something else ("Trojan
+/// Source", CVE-2021-42574).
 pub fn is_control(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// `text` with every control character escaped: one line, no escape sequences.
@@ -88,7 +101,7 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
-/// JSON text with DEL and C1 controls written as `\u00XX` escapes too (`serde_json` escapes
+/// JSON text with DEL, C1 controls and bidirectional overrides written as `\uXXXX` escapes too (`serde_json` escapes
 /// C0 only): the document decodes to the same strings, and no terminal that shows it acts
 /// on them. Outside strings JSON holds ASCII only, so every such character is inside one.
 pub fn json(text: &str) -> Cow<'_, str> {
@@ -122,6 +135,15 @@ mod tests {
         );
         assert_eq!(clean("a\tb\r\nc\u{7f}"), "a\\tb\\r\\nc\\u{7f}");
         assert!(matches!(clean("plain ünïcode"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn bidirectional_overrides_are_shown_not_applied() {
+        assert_eq!(
+            clean("ok\u{202e}deliaf\u{202c} \u{2067}x\u{2069}\u{200f}"),
+            "ok\\u{202e}deliaf\\u{202c} \\u{2067}x\\u{2069}\\u{200f}"
+        );
+        assert!(matches!(clean("עברית and العربية"), Cow::Borrowed(_)));
     }
 
     #[test]

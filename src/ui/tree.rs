@@ -238,10 +238,17 @@ pub fn row(key: &ObjectKey, object: Option<&TrackedObject>) -> Line<'static> {
     }
 }
 
-/// `text` on one line: control characters (newlines, tabs, escapes) become spaces, so that
-/// nothing from the cluster can move the cursor or break a row.
+/// `text` on one line: control characters (newlines, tabs, escapes) and bidirectional
+/// overrides become spaces, so that nothing from the cluster can move the cursor, break a
+/// row or reorder what the row shows.
 pub fn one_line(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if crate::output::safe::is_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }

@@ -105,6 +105,7 @@ pub fn apply(group: &str, kind: &str, object: &mut Value) {
     match (group, kind) {
         ("", "Pod") => pod_spec(&mut object["spec"], "Always"),
         ("", "Service") => service(object),
+        ("", "Secret") => secret_string_data(object),
         ("apps", "Deployment") => {
             let spec = &mut object["spec"];
             default(spec, "replicas", json!(1));
@@ -150,6 +151,26 @@ pub fn apply(group: &str, kind: &str, object: &mut Value) {
     }
 }
 
+/// A Secret's `stringData` is write-only: the API server merges it into `data` (base64,
+/// `stringData` winning over `data` for the same key) and never stores or returns it, so a
+/// reader sees the same `data` whichever way the Secret was written. (The real server does
+/// this in its conversion rather than its defaulting; the effect is the same.)
+fn secret_string_data(object: &mut Value) {
+    use base64::Engine;
+    let Some(Value::Object(strings)) = object.as_object_mut().and_then(|o| o.remove("stringData"))
+    else {
+        return;
+    };
+    let data = &mut object["data"];
+    if !data.is_object() {
+        *data = json!({});
+    }
+    for (key, value) in strings {
+        let text = value.as_str().unwrap_or_default();
+        data[key] = json!(base64::engine::general_purpose::STANDARD.encode(text));
+    }
+}
+
 fn job_spec(spec: &mut Value) {
     if !spec.is_object() {
         return;
@@ -189,6 +210,20 @@ mod tests {
             deployment["spec"]["template"]["spec"]["restartPolicy"],
             "Always"
         );
+    }
+
+    #[test]
+    fn a_secrets_string_data_is_merged_into_its_data_and_never_kept() {
+        let mut secret = json!({"data": {"a": "b2xk", "keep": "eA=="},
+            "stringData": {"a": "new", "token": "hunter2"}});
+        apply("", "Secret", &mut secret);
+        assert_eq!(
+            secret,
+            json!({"data": {"a": "bmV3", "keep": "eA==", "token": "aHVudGVyMg=="}})
+        );
+        let mut only_strings = json!({"stringData": {"k": "v"}});
+        apply("", "Secret", &mut only_strings);
+        assert_eq!(only_strings, json!({"data": {"k": "dg=="}}));
     }
 
     #[test]
