@@ -554,3 +554,112 @@ fn the_digest_quotes_as_many_log_lines_as_asked_each_cleaned_and_cut() {
     assert!(!run.stderr().contains("hunter2"), "{}", run.stderr());
     assert_eq!(server.count("/log?"), 0, "no log is read");
 }
+
+/// A server whose aggregated group `metrics.k8s.io` fails discovery with 503 (its backend is
+/// not ready), listed before `apps`, which serves a complete Deployment `shop/web`.
+fn unavailable_group_server() -> Server {
+    Server::start(|request| {
+        let path = request.path();
+        let reply = match path {
+            "/apis" => Reply::Json(200, API_GROUPS.into()),
+            "/apis/metrics.k8s.io/v1beta1" => Reply::Json(503, UNAVAILABLE.into()),
+            "/apis/apps/v1" => Reply::Json(200, APPS_V1.into()),
+            _ if request.is_watch() => Reply::Watch(Vec::new()),
+            "/apis/apps/v1/namespaces/shop/deployments" => Reply::Json(
+                200,
+                hostile_server::list("DeploymentList", &[COMPLETE_DEPLOYMENT.into()]),
+            ),
+            _ if path.ends_with("/replicasets") => {
+                Reply::Json(200, hostile_server::list("ReplicaSetList", &[]))
+            }
+            _ => return None,
+        };
+        Some(reply)
+    })
+}
+
+/// `kos watch ARGS… -o plain` against `server`, with a step timeout of 20 s.
+fn watch_kinds(server: &Server, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = server.kubeconfig(dir.path(), "    token: t\n");
+    let mut command = Command::new(KOS);
+    command
+        .arg("watch")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(["-o", "plain", "--timeout", "20s", "--stabilize", "0s"])
+        .env_remove("KUBECONFIG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    run(command)
+}
+
+#[test]
+fn a_group_that_fails_discovery_is_named_once_and_skipped() {
+    let server = unavailable_group_server();
+    let run = watch_kinds(&server, &["deployment/web"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(run.took < Duration::from_secs(15), "{:?}", run.took);
+    let stderr = run.stderr();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr());
+    assert!(
+        warnings[0].contains(
+            "metrics.k8s.io/v1beta1 (503: the server is currently unable to handle the request)"
+        ),
+        "{}",
+        run.stderr()
+    );
+    // Asked once, not retried for the retry budget.
+    assert_eq!(server.count("GET /apis/metrics.k8s.io/v1beta1"), 1);
+
+    // A word no answering group serves may be the failing group's: a cluster error naming it.
+    let run = watch_kinds(&server, &["nodemetrics/x"]);
+    assert_eq!(run.code(), 4, "{}", run.all());
+    assert!(
+        run.stderr().contains("no kind named `nodemetrics`")
+            && run.stderr().contains("metrics.k8s.io/v1beta1"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_group_not_needed_is_never_asked() {
+    let server = unavailable_group_server();
+    let run = watch_kinds(&server, &["deployments.apps/web"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(!run.stderr().contains("warning:"), "{}", run.stderr());
+    assert_eq!(server.count("GET /apis/metrics.k8s.io"), 0);
+}
+
+const API_GROUPS: &str = r#"{"kind":"APIGroupList","apiVersion":"v1","groups":[
+{"name":"metrics.k8s.io","versions":[{"groupVersion":"metrics.k8s.io/v1beta1","version":"v1beta1"}],
+ "preferredVersion":{"groupVersion":"metrics.k8s.io/v1beta1","version":"v1beta1"}},
+{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],
+ "preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]}"#;
+
+/// What the API server answers for an aggregated group whose backend is not ready.
+const UNAVAILABLE: &str = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+"message":"the server is currently unable to handle the request","reason":"ServiceUnavailable",
+"details":{"causes":[{"reason":"UnexpectedServerResponse","message":"service unavailable"}]},"code":503}"#;
+
+const APPS_V1: &str = r#"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"apps/v1",
+"resources":[
+{"name":"deployments","singularName":"deployment","namespaced":true,"kind":"Deployment",
+ "shortNames":["deploy"],"verbs":["create","delete","get","list","patch","update","watch"]},
+{"name":"replicasets","singularName":"replicaset","namespaced":true,"kind":"ReplicaSet",
+ "shortNames":["rs"],"verbs":["create","delete","get","list","patch","update","watch"]}]}"#;
+
+const COMPLETE_DEPLOYMENT: &str = r#"{"apiVersion":"apps/v1","kind":"Deployment",
+"metadata":{"name":"web","namespace":"shop","uid":"d1","resourceVersion":"7","generation":1},
+"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},
+ "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"app","image":"nginx"}]}}},
+"status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,"readyReplicas":1,
+ "availableReplicas":1,"conditions":[
+ {"type":"Available","status":"True","reason":"MinimumReplicasAvailable"},
+ {"type":"Progressing","status":"True","reason":"NewReplicaSetAvailable"}]}}"#;

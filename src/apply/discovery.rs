@@ -113,17 +113,97 @@ pub fn names(word: &str, resource: &ApiResource) -> bool {
     plural == resource.plural || word == resource.kind.to_ascii_lowercase()
 }
 
-/// The resource a kubectl-style kind word names, among everything `discovery` found
-/// (preferred versions).
-pub fn find_kind(discovery: &kube::Discovery, word: &str) -> Option<Served> {
-    discovery
-        .groups()
-        .flat_map(kube::discovery::ApiGroup::recommended_resources)
-        .find(|(resource, _)| names(word, resource))
-        .map(|(resource, caps)| Served {
-            resource,
-            namespaced: caps.scope == Scope::Namespaced,
+/// What discovery found of the kind words a command names.
+#[derive(Debug, Default)]
+pub struct Kinds {
+    /// Each word found, and the resource it names.
+    pub served: HashMap<String, Served>,
+    /// The group-versions that did not answer their discovery request, and why.
+    pub unavailable: Vec<(String, String)>,
+}
+
+impl Kinds {
+    /// One line naming the groups that did not answer, as kubectl warns of them.
+    pub fn warning(&self) -> Option<String> {
+        (!self.unavailable.is_empty()).then(|| {
+            let groups: Vec<String> = self
+                .unavailable
+                .iter()
+                .map(|(group_version, why)| format!("{group_version} ({why})"))
+                .collect();
+            format!(
+                "API groups that did not answer discovery, skipped: {}",
+                groups.join(", ")
+            )
         })
+    }
+}
+
+/// Finds the resources that kubectl-style kind `words` name, one group at a time in the
+/// server's order (the core group first, then `/apis` as listed: built-in groups before
+/// those of CRDs and aggregated APIs), and stops once every word is found — so a group that
+/// is not needed is never asked. A group whose discovery fails (an aggregated API whose
+/// backend is not ready yet, an `APIService` left by an uninstalled add-on: both common) is
+/// skipped and reported in [`Kinds::unavailable`], as kubectl warns and goes on, and it is
+/// asked once, not retried: a busy group must not hold up the others.
+pub async fn find_kinds(client: &Client, words: &[&str]) -> Result<Kinds, kube::Error> {
+    let mut kinds = Kinds::default();
+    let mut missing: Vec<&str> = words.to_vec();
+    let mut versions = vec![GroupVersion::gv("", "v1")];
+    let groups = crate::cluster::retry(|| client.list_api_groups()).await?;
+    versions.extend(groups.groups.iter().filter_map(|group| {
+        let preferred = group
+            .preferred_version
+            .as_ref()
+            .or(group.versions.first())?;
+        preferred.group_version.parse().ok()
+    }));
+    for gv in versions {
+        if missing.is_empty() {
+            break;
+        }
+        if !missing.iter().any(|word| may_name_group(word, &gv.group)) {
+            continue;
+        }
+        match discovery::pinned_group(client, &gv).await {
+            Ok(group) => {
+                for (resource, caps) in group.recommended_resources() {
+                    missing.retain(|word| {
+                        let found = names(word, &resource);
+                        if found {
+                            let served = Served {
+                                resource: resource.clone(),
+                                namespaced: caps.scope == Scope::Namespaced,
+                            };
+                            kinds.served.insert((*word).to_owned(), served);
+                        }
+                        !found
+                    });
+                }
+            }
+            Err(error) => kinds
+                .unavailable
+                .push((gv.api_version(), short_reason(&error))),
+        }
+    }
+    Ok(kinds)
+}
+
+/// Whether `word` could name a kind of `group`: unless it names its group
+/// (`deployments.apps`), any group may serve it.
+fn may_name_group(word: &str, group: &str) -> bool {
+    word.split_once('.')
+        .is_none_or(|(_, named)| named.eq_ignore_ascii_case(group))
+}
+
+/// Why a discovery request failed: the server's code and message, or the error; cleaned
+/// and cut, as it comes from the server.
+fn short_reason(error: &kube::Error) -> String {
+    let text = match error {
+        kube::Error::Api(status) => format!("{}: {}", status.code, status.message),
+        other => other.to_string(),
+    };
+    crate::output::safe::clean_bounded(&text, 200)
 }
 
 #[cfg(test)]

@@ -107,75 +107,84 @@ async fn find_roots(
         })
         .collect();
     if !targets.named.is_empty() || args.selector.is_some() {
-        let everything =
-            crate::cluster::retry(|| kube::Discovery::new(cluster.client.clone()).run())
-                .await
-                .map_err(|e| cluster_error(cluster, &e, "discover", "API resources"))?;
-        roots.extend(named_roots(cluster, &everything, &targets.named)?);
-        if let Some(selector) = &args.selector {
-            roots.extend(selected_roots(cluster, &everything, &targets.kinds, selector).await?);
-        }
-    }
-    Ok(roots)
-}
-
-fn resolve(everything: &kube::Discovery, word: &str) -> Result<discovery::Served> {
-    discovery::find_kind(everything, word)
-        .ok_or_else(|| BadInput(format!("the cluster serves no kind named `{word}`")).into())
-}
-
-fn named_roots(
-    cluster: &Cluster,
-    everything: &kube::Discovery,
-    named: &[(&str, &str)],
-) -> Result<Vec<Root>> {
-    named
-        .iter()
-        .map(|(word, name)| {
-            let served = resolve(everything, word)?;
-            let namespace = served.namespaced.then_some(cluster.namespace.as_str());
-            Ok(Root {
-                key: ObjectKey::new(&served.resource.kind, namespace, name),
-                resource: served.resource,
-            })
-        })
-        .collect()
-}
-
-/// The objects matching `selector` now, of `kinds` (or of the workload kinds).
-async fn selected_roots(
-    cluster: &Cluster,
-    everything: &kube::Discovery,
-    kinds: &[&str],
-    selector: &str,
-) -> Result<Vec<Root>> {
-    let words = if kinds.is_empty() {
-        SELECTED_BY_DEFAULT
-    } else {
-        kinds
-    };
-    let mut roots = Vec::new();
-    for word in words {
-        let served = resolve(everything, word)?;
-        let api: Api<DynamicObject> = if served.namespaced {
-            Api::namespaced_with(cluster.client.clone(), &cluster.namespace, &served.resource)
+        let selected = if targets.kinds.is_empty() && args.selector.is_some() {
+            SELECTED_BY_DEFAULT
         } else {
-            Api::all_with(cluster.client.clone(), &served.resource)
+            targets.kinds.as_slice()
         };
-        let params = ListParams::default().labels(selector);
-        let list = crate::cluster::retry(|| api.list(&params))
+        let words: Vec<&str> = targets
+            .named
+            .iter()
+            .map(|(word, _)| *word)
+            .chain(selected.iter().copied())
+            .collect();
+        let kinds = discovery::find_kinds(&cluster.client, &words)
             .await
-            .map_err(|e| cluster_error(cluster, &e, "list", &served.resource.plural))?;
-        for object in list.items {
-            let name = object.metadata.name.unwrap_or_default();
-            let namespace = object.metadata.namespace.filter(|ns| !ns.is_empty());
+            .map_err(|e| cluster_error(cluster, &e, "discover", "API groups"))?;
+        if let Some(warning) = kinds.warning() {
+            eprintln!("warning: {warning}");
+        }
+        for (word, name) in &targets.named {
+            let served = resolve(&kinds, word)?;
+            let namespace = served.namespaced.then_some(cluster.namespace.as_str());
             roots.push(Root {
-                key: ObjectKey::new(&served.resource.kind, namespace.as_deref(), &name),
+                key: ObjectKey::new(&served.resource.kind, namespace, name),
                 resource: served.resource.clone(),
             });
         }
+        if let Some(selector) = &args.selector {
+            for word in selected {
+                let served = resolve(&kinds, word)?;
+                roots.extend(selected_roots(cluster, served, selector).await?);
+            }
+        }
     }
     Ok(roots)
+}
+
+/// The resource `word` names; when it was not found, bad input — or a cluster error when a
+/// group that did not answer may be the one serving it.
+fn resolve<'a>(kinds: &'a discovery::Kinds, word: &str) -> Result<&'a discovery::Served> {
+    if let Some(served) = kinds.served.get(word) {
+        return Ok(served);
+    }
+    let not_served = format!("the cluster serves no kind named `{word}`");
+    Err(match kinds.warning() {
+        Some(warning) => ClusterError(format!(
+            "{not_served} among the groups that answered; {warning}"
+        ))
+        .into(),
+        None => BadInput(not_served).into(),
+    })
+}
+
+/// The objects of `served` matching `selector` now.
+async fn selected_roots(
+    cluster: &Cluster,
+    served: &discovery::Served,
+    selector: &str,
+) -> Result<Vec<Root>> {
+    let api: Api<DynamicObject> = if served.namespaced {
+        Api::namespaced_with(cluster.client.clone(), &cluster.namespace, &served.resource)
+    } else {
+        Api::all_with(cluster.client.clone(), &served.resource)
+    };
+    let params = ListParams::default().labels(selector);
+    let list = crate::cluster::retry(|| api.list(&params))
+        .await
+        .map_err(|e| cluster_error(cluster, &e, "list", &served.resource.plural))?;
+    Ok(list
+        .items
+        .into_iter()
+        .map(|object| {
+            let name = object.metadata.name.unwrap_or_default();
+            let namespace = object.metadata.namespace.filter(|ns| !ns.is_empty());
+            Root {
+                key: ObjectKey::new(&served.resource.kind, namespace.as_deref(), &name),
+                resource: served.resource.clone(),
+            }
+        })
+        .collect())
 }
 
 fn cluster_error(
