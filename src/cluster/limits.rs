@@ -18,6 +18,8 @@ use hyper::body::{Body, Bytes, Frame, SizeHint};
 use hyper::{Request, Response};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
@@ -75,6 +77,42 @@ pub fn exceeded(error: &(dyn std::error::Error + 'static)) -> bool {
         current = error.source();
     }
     false
+}
+
+/// The requests sent whose answer has not begun, by number: what a phase that runs out of
+/// time names. Kept here, process-wide, because every request passes this layer while the
+/// phases' deadlines are kept far from the client, in the commands.
+static UNANSWERED: Mutex<Vec<(u64, String)>> = Mutex::new(Vec::new());
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(0);
+
+/// `METHOD path` of the oldest request still waiting for the head of its answer.
+pub fn oldest_unanswered() -> Option<String> {
+    let unanswered = UNANSWERED.lock().unwrap_or_else(PoisonError::into_inner);
+    unanswered.first().map(|(_, request)| request.clone())
+}
+
+/// A request in [`UNANSWERED`] for as long as this lives.
+struct Unanswered(u64);
+
+impl Unanswered {
+    fn new<B>(request: &Request<B>) -> Unanswered {
+        let number = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+        let line = format!("{} {}", request.method(), request.uri().path());
+        UNANSWERED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((number, line));
+        Unanswered(number)
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        UNANSWERED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(number, _)| *number != self.0);
+    }
 }
 
 /// The layer for `kube::client::ClientBuilder::with_layer`.
@@ -144,12 +182,14 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let reading = Reading::of(request.uri());
+        let unanswered = Unanswered::new(&request);
         let answer = self.inner.call(request);
         Box::pin(async move {
             let response = tokio::time::timeout(HEAD_TIMEOUT, answer)
                 .await
                 .map_err(|_| NoAnswer)?
                 .map_err(Into::into)?;
+            drop(unanswered);
             let failed = response.status().is_client_error() || response.status().is_server_error();
             let bound = match (reading, failed) {
                 (_, true) => Bound::Cut(MAX_ERROR_BODY as u64),

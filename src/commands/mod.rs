@@ -63,7 +63,7 @@ fn apply_error(error: &crate::apply::ApplyError) -> color_eyre::Report {
 
 /// Runs a phase before tracking (finding the objects, applying them) within the step
 /// timeout (`--timeout`; 0: none), so that a server that stops answering half way cannot
-/// hold kos past it: exit 4, naming the phase.
+/// hold kos past it: exit 4, naming the phase and the request still waiting for its answer.
 async fn within<T>(
     timeout: std::time::Duration,
     phase: &str,
@@ -72,13 +72,19 @@ async fn within<T>(
     if timeout.is_zero() {
         return work.await;
     }
-    tokio::time::timeout(timeout, work)
-        .await
-        .unwrap_or_else(|_| {
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        result = &mut work => result,
+        // Asked while `work` still lives, so its request is still waiting.
+        () = tokio::time::sleep(timeout) => {
+            let request = crate::cluster::limits::oldest_unanswered()
+                .map(|request| format!("; still waiting for {}", crate::output::safe::clean(&request)))
+                .unwrap_or_default();
             Err(crate::exit::ClusterError(format!(
-                "{phase}: the cluster did not answer within the step timeout ({})",
+                "{phase}: the cluster did not answer within the step timeout ({}){request}",
                 crate::duration::short(timeout)
             ))
             .into())
-        })
+        }
+    }
 }
