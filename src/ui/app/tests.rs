@@ -250,6 +250,52 @@ fn filter_types_keeps_and_clears() {
     );
 }
 
+/// The visible rows after typing `/` and `text`, as `Kind namespace/name`.
+fn filtered(app: &mut App, text: &str) -> Vec<String> {
+    type_keys(app, &[KeyCode::Esc, KeyCode::Esc, KeyCode::Char('/')]);
+    for c in text.chars() {
+        type_keys(app, &[KeyCode::Char(c)]);
+    }
+    app.visible()
+        .iter()
+        .filter_map(|path| path.last())
+        .filter_map(|id| app.tree.model.node(*id))
+        .map(|node| node.key.to_string())
+        .collect()
+}
+
+#[test]
+fn filter_matches_kind_namespace_name_status_and_message() {
+    let mut app = fixtures::namespaces_app();
+    let readers = [
+        "RoleBinding team-a/reader",
+        "RoleBinding team-b/reader",
+        "RoleBinding team-c/reader",
+    ];
+    assert_eq!(filtered(&mut app, "rolebinding"), readers, "by kind");
+    assert_eq!(filtered(&mut app, "team-b"), [readers[1]], "by namespace");
+    assert_eq!(
+        filtered(&mut app, "team-c/reader"),
+        [readers[2]],
+        "by namespace/name"
+    );
+    assert_eq!(
+        filtered(&mut app, "containercreating"),
+        [
+            "Deployment team-a/web",
+            "ReplicaSet team-a/web-5d8f7c",
+            "Pod team-a/web-5d8f7c-k2x4p"
+        ],
+        "by message, with the ancestors"
+    );
+    assert_eq!(filtered(&mut app, "missing"), [readers[2]], "by status");
+    assert_eq!(
+        filtered(&mut app, "not in the cluster"),
+        [readers[2]],
+        "a missing row by what it says"
+    );
+}
+
 #[test]
 fn enter_toggles_details_and_esc_closes_them() {
     let mut app = fixtures::app();
