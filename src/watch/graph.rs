@@ -42,8 +42,9 @@ pub struct Graph {
     dirty_events: HashSet<ObjectKey>,
     sent: HashMap<ObjectKey, TrackedObject>,
     sent_events: HashMap<ObjectKey, Vec<EventRow>>,
-    /// uids of the objects whose last status, being deleted aside, was success.
-    succeeded: HashSet<String>,
+    /// The objects whose last status, being deleted aside, was success: the message they
+    /// had then, by uid (once deleted, an object says what it was, not how it went).
+    succeeded: HashMap<String, String>,
     /// Objects deleted after they succeeded and kept as rows: the uid under each key.
     removed: HashMap<ObjectKey, String>,
 }
@@ -83,7 +84,7 @@ impl Graph {
         if revived {
             self.removed.remove(&key);
         }
-        let latched = self.latch(&uid, node.object.status);
+        let latched = self.latch(&uid, &node.object);
         let old = self.nodes.insert(uid.clone(), (source, node));
         let old = old.map(|(_, old)| old);
         let new = self.nodes.get(&uid).map(|(_, node)| node);
@@ -128,7 +129,7 @@ impl Graph {
             return;
         }
         let key = node.object.key.clone();
-        let keep = self.succeeded.contains(uid)
+        let keep = self.succeeded.contains_key(uid)
             && (self.roots.contains(&key) || self.place(node).is_some_and(|p| p.root_leaving));
         if keep {
             self.removed.insert(key, uid.to_owned());
@@ -138,13 +139,16 @@ impl Graph {
         }
     }
 
-    /// Records whether the last status of `uid`, being deleted aside, is success; returns
+    /// Records whether the last status of `object`, being deleted aside, is success; returns
     /// whether that changed.
-    fn latch(&mut self, uid: &str, status: Status) -> bool {
-        match status {
-            Status::Success => self.succeeded.insert(uid.to_owned()),
+    fn latch(&mut self, uid: &str, object: &TrackedObject) -> bool {
+        match object.status {
+            Status::Success => self
+                .succeeded
+                .insert(uid.to_owned(), object.message.clone())
+                .is_none(),
             Status::Terminating => false,
-            _ => self.succeeded.remove(uid),
+            _ => self.succeeded.remove(uid).is_some(),
         }
     }
 
@@ -299,7 +303,7 @@ impl Graph {
     /// Whether `node` is leaving after it succeeded: being deleted, or deleted and kept.
     fn leaving(&self, node: &Node) -> bool {
         let uid = &node.object.uid;
-        self.is_removed(uid) || (node.terminating && self.succeeded.contains(uid))
+        self.is_removed(uid) || (node.terminating && self.succeeded.contains_key(uid))
     }
 
     /// The uid of the newest Job of `parent`, when it is a `CronJob`.
@@ -369,27 +373,28 @@ impl Graph {
 }
 
 /// The row sent for `node` at `place`: a success that is being removed or was removed shows
-/// as a success that says so; anything else as it is.
-fn present(node: &Node, place: Place, removed: bool, succeeded: &HashSet<String>) -> TrackedObject {
+/// as that success (its message then), saying so; anything else as it is.
+fn present(
+    node: &Node,
+    place: Place,
+    removed: bool,
+    succeeded: &HashMap<String, String>,
+) -> TrackedObject {
     let mut object = node.object.clone();
     object.applied = place.owner.is_none();
     object.owner = place.owner;
     object.counted = place.counted;
-    let note = if removed {
-        Some(REMOVED)
-    } else if node.terminating && place.root_leaving && succeeded.contains(&object.uid) {
-        Some(BEING_REMOVED)
-    } else {
-        None
+    let success = succeeded.get(&object.uid);
+    let note = match success {
+        Some(_) if removed => REMOVED,
+        Some(_) if node.terminating && place.root_leaving => BEING_REMOVED,
+        _ => return object,
     };
-    if let Some(note) = note {
-        object.status = Status::Success;
-        object.message = if object.message.is_empty() {
-            note.to_owned()
-        } else {
-            format!("{}; {note}", object.message)
-        };
-    }
+    object.status = Status::Success;
+    object.message = match success.map(String::as_str) {
+        None | Some("") => note.to_owned(),
+        Some(message) => format!("{message}; {note}"),
+    };
     object
 }
 
@@ -588,9 +593,16 @@ mod tests {
         leaving.terminating = true;
         graph.upsert(
             0,
-            with_status(leaving, Status::Terminating, "Job 1/1 completed"),
+            with_status(leaving, Status::Terminating, "Being deleted"),
         );
+        let mut pod = node("Pod", "migrate-a", Some("migrate"), None);
+        (pod.finished, pod.terminating) = (true, true);
+        graph.upsert(1, with_status(pod, Status::Terminating, "Being deleted"));
         let sent = upserted(&graph.diffs());
+        assert_eq!(
+            sent["migrate-a"].message, "Completed; being removed after it succeeded",
+            "what it was, not how it goes"
+        );
         assert_eq!(sent["migrate"].status, Status::Success, "{sent:?}");
         assert_eq!(
             sent["migrate"].message,
