@@ -317,7 +317,7 @@ impl Running {
                     .lines()
                     .map_while(Result::ok)
                 {
-                    lines.lock().unwrap().push(line);
+                    lines.lock().expect("the lines").push(line);
                 }
             })
         };
@@ -331,11 +331,11 @@ impl Running {
     /// Waits until the lines so far satisfy `what`; panics after 30 s.
     fn wait_for(&self, label: &str, what: impl Fn(&[String]) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while !what(&self.lines.lock().unwrap()) {
+        while !what(&self.lines.lock().expect("the lines")) {
             assert!(
                 Instant::now() < deadline,
                 "no {label}: {:?}",
-                self.lines.lock().unwrap()
+                self.lines.lock().expect("the lines")
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -354,7 +354,7 @@ impl Running {
     fn finish(mut self) -> (Option<i32>, Vec<String>) {
         let exit = self.child.wait().expect("wait for kos");
         self.reader.join().expect("reader");
-        let lines = std::mem::take(&mut *self.lines.lock().unwrap());
+        let lines = std::mem::take(&mut *self.lines.lock().expect("the lines"));
         (exit.code(), lines)
     }
 }
