@@ -142,12 +142,20 @@ impl Graph {
     /// Records whether the last status of `object`, being deleted aside, is success; returns
     /// whether that changed.
     fn latch(&mut self, uid: &str, object: &TrackedObject) -> bool {
-        match object.status {
-            Status::Success => self
-                .succeeded
-                .insert(uid.to_owned(), object.message.clone())
-                .is_none(),
-            Status::Terminating => false,
+        match (object.status, self.succeeded.get_mut(uid)) {
+            // Most changes of a pod that is up change nothing here: no allocation for them.
+            (Status::Success, Some(message)) => {
+                if *message != object.message {
+                    message.clone_from(&object.message);
+                }
+                false
+            }
+            (Status::Success, None) => {
+                self.succeeded
+                    .insert(uid.to_owned(), object.message.clone());
+                true
+            }
+            (Status::Terminating, _) => false,
             _ => self.succeeded.remove(uid).is_some(),
         }
     }
