@@ -182,6 +182,19 @@ impl World {
         }
     }
 
+    /// The namespaces the roots live in, sorted, each once. Descendants live in their
+    /// owner's namespace, so these are where every tracked object lives.
+    pub fn namespaces(&self) -> Vec<&str> {
+        let mut namespaces: Vec<&str> = self
+            .roots
+            .iter()
+            .filter_map(|root| root.namespace.as_deref())
+            .collect();
+        namespaces.sort_unstable();
+        namespaces.dedup();
+        namespaces
+    }
+
     /// The tracked children of `key`, ordered by kind and name.
     pub fn children<'a>(&'a self, key: &'a ObjectKey) -> impl Iterator<Item = &'a TrackedObject> {
         self.objects
@@ -256,6 +269,22 @@ mod tests {
         world.apply(Diff::Upsert(Box::new(pod)));
         assert_eq!(world.raw_state(), Status::Failed);
         assert_eq!(world.children(&root).count(), 1);
+    }
+
+    #[test]
+    fn namespaces_are_those_of_the_roots_each_once() {
+        let world = World::new(vec![
+            ObjectKey::new("Namespace", None, "b"),
+            ObjectKey::new("RoleBinding", Some("b"), "reader"),
+            ObjectKey::new("RoleBinding", Some("a"), "reader"),
+            ObjectKey::new("Deployment", Some("b"), "web"),
+        ]);
+        assert_eq!(world.namespaces(), ["a", "b"]);
+        assert!(
+            World::new(vec![ObjectKey::new("Namespace", None, "a")])
+                .namespaces()
+                .is_empty()
+        );
     }
 
     #[test]

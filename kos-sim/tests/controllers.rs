@@ -1358,6 +1358,35 @@ mod services {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_load_balancer_of_another_class_is_left_to_its_controller() {
+        let sim = sim(50.0);
+        let service = |name: &str, class: Option<&str>| {
+            let mut spec = json!({"type": "LoadBalancer", "selector": {"app": "web"},
+                                  "ports": [{"port": 80, "targetPort": 8080}]});
+            if let Some(class) = class {
+                spec["loadBalancerClass"] = json!(class);
+            }
+            json!({"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": name, "namespace": "ns"}, "spec": spec})
+        };
+        // Created first: without its class it would have its address first.
+        sim.create("services", service("classed", Some("example.com/nobody")));
+        sim.create("services", service("default", None));
+        sim.wait_for("the default one's ingress", |s| {
+            s.get("services", "default")
+                .pointer("/status/loadBalancer/ingress/0/ip")
+                .map(|_| ())
+        })
+        .await;
+        let classed = sim.get("services", "classed");
+        assert!(
+            classed.pointer("/status/loadBalancer/ingress").is_none(),
+            "{classed}"
+        );
+        assert!(classed["spec"]["clusterIP"].as_str().is_some(), "{classed}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_claim_is_bound_to_a_provisioned_volume() {
         let sim = sim(50.0);
         sim.create("persistentvolumeclaims", json!({

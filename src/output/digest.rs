@@ -1,6 +1,7 @@
 //! The failure digest: for every failed or still-in-progress counted object, its reason,
-//! its latest Warning Events and, for pods, the last log lines of the failing container —
-//! the answer to "it timed out, but why?".
+//! what the user can do about it when kos knows (a load balancer that never came), its
+//! latest Warning Events and, for pods, the last log lines of the failing container — the
+//! answer to "it timed out, but why?".
 //!
 //! Pure: [`assemble`] picks the entries and the logs to fetch; the driver fetches them and
 //! fills [`Entry::logs`]; [`render`] words it for stderr.
@@ -8,8 +9,7 @@
 use super::safe::{clean, clean_bounded};
 use super::tree;
 use crate::model::{EventRow, ObjectKey, TrackedObject, World};
-use crate::status::ContainerRow;
-use crate::status::Status;
+use crate::status::{AWAITING_LOAD_BALANCER, ContainerRow, Status};
 use serde::{Deserialize, Serialize};
 
 /// How many Warning Events an entry shows.
@@ -25,6 +25,8 @@ pub struct Entry {
     pub name: String,
     pub status: Status,
     pub reason: String,
+    /// What the user can do about it, when kos knows.
+    pub hint: Option<String>,
     /// `Reason: message (xN)`, newest last.
     pub warnings: Vec<String>,
     pub logs: Option<Logs>,
@@ -71,12 +73,28 @@ pub fn assemble(world: &World) -> Vec<(Entry, Option<LogRequest>)> {
                 name: row.key.name.clone(),
                 status: row.status(),
                 reason: row.message().to_owned(),
+                hint: row.object.and_then(hint).map(str::to_owned),
                 warnings,
                 logs: None,
             };
             (entry, request)
         })
         .collect()
+}
+
+/// What a Service still waiting for its load balancer's address at the end means, and what
+/// to do: nothing assigns one on a cluster without a load-balancer provider.
+const NO_LOAD_BALANCER: &str = "no external address was assigned: a cluster without a \
+    load-balancer provider (kind, minikube, bare metal) never assigns one. Use a NodePort \
+    Service (or kubectl port-forward), or install a provider: MetalLB, cloud-provider-kind \
+    on kind, `minikube tunnel` on minikube";
+
+/// What the user can do about `object`'s state, when kos knows.
+fn hint(object: &TrackedObject) -> Option<&'static str> {
+    let waiting = object.key.kind == "Service"
+        && object.status == Status::InProgress
+        && object.message == AWAITING_LOAD_BALANCER;
+    waiting.then_some(NO_LOAD_BALANCER)
 }
 
 /// The latest Warning Events of `rows` (oldest first), worded for the digest.
@@ -130,6 +148,9 @@ pub fn render(entries: &[Entry]) -> String {
         let key = ObjectKey::new(&entry.kind, entry.namespace.as_deref(), &entry.name);
         let key = clean(&key.to_string()).into_owned();
         let _ = writeln!(out, "  {key}  {}  {}", entry.status, clean(&entry.reason));
+        if let Some(hint) = &entry.hint {
+            let _ = writeln!(out, "    hint: {}", clean(hint));
+        }
         for warning in &entry.warnings {
             let _ = writeln!(out, "    warning: {}", clean(warning));
         }
@@ -220,6 +241,32 @@ mod tests {
     }
 
     #[test]
+    fn a_load_balancer_without_an_address_says_why_and_what_to_do() {
+        let key = ObjectKey::new("Service", Some("shop"), "web");
+        let mut world = World::new(vec![key.clone()]);
+        let mut service = TrackedObject::for_test(key, Status::InProgress, None);
+        service.message = AWAITING_LOAD_BALANCER.into();
+        world.apply(Diff::Upsert(Box::new(service)));
+        let entries: Vec<Entry> = assemble(&world).into_iter().map(|(e, _)| e).collect();
+        let hint = entries[0].hint.as_deref().unwrap_or_default();
+        assert!(
+            hint.starts_with("no external address was assigned"),
+            "{hint}"
+        );
+        for remedy in ["NodePort", "MetalLB", "cloud-provider-kind"] {
+            assert!(hint.contains(remedy), "{hint}");
+        }
+        let text = render(&entries);
+        assert!(
+            text.contains("  Service shop/web  in_progress  Waiting for a load balancer address\n    hint: no external address was assigned: "),
+            "{text}"
+        );
+        // Other objects still in progress get no such hint.
+        let world = fixtures::failing_world();
+        assert!(assemble(&world).iter().all(|(e, _)| e.hint.is_none()));
+    }
+
+    #[test]
     fn a_crashed_container_is_read_from_its_previous_instance() {
         let mut pod = fixtures::object("Pod", "p", Status::Failed, "app: CrashLoopBackOff", None);
         pod.containers = vec![
@@ -245,6 +292,7 @@ mod tests {
             name: "p".into(),
             status: Status::Failed,
             reason: "app: CrashLoopBackOff".into(),
+            hint: None,
             warnings: vec!["BackOff: restarting".into()],
             logs: Some(Logs {
                 container: "app".into(),
@@ -279,6 +327,7 @@ mod tests {
             name: "p".into(),
             status: Status::Failed,
             reason: "nginx\x1b]0;owned\x07: ErrImagePull".into(),
+            hint: None,
             warnings: vec!["Failed: x\n::error::forged\noutcome: success after 1s ()".into()],
             logs: Some(Logs {
                 container: "app".into(),

@@ -19,6 +19,7 @@ mod summary;
 mod workload;
 
 pub use fields::at;
+pub use network::AWAITING_LOAD_BALANCER;
 pub use summary::{Condition, ContainerRow, conditions, containers};
 
 use serde::{Deserialize, Serialize};

@@ -8,12 +8,13 @@ use super::fields::{list, text};
 use super::{Assessment, Status};
 use serde_json::Value;
 
+/// The message of a `LoadBalancer` Service that has no address yet; the digest explains it.
+pub const AWAITING_LOAD_BALANCER: &str = "Waiting for a load balancer address";
+
 pub(crate) fn service(object: &Value) -> Assessment {
     let type_ = text(object, "/spec/type").unwrap_or("ClusterIP");
     match type_ {
-        "LoadBalancer" => {
-            address(object).unwrap_or_else(|| waiting("Waiting for a load balancer address"))
-        }
+        "LoadBalancer" => address(object).unwrap_or_else(|| waiting(AWAITING_LOAD_BALANCER)),
         "ExternalName" => Assessment::new(
             Status::Success,
             format!(

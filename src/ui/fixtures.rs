@@ -236,3 +236,54 @@ pub fn app() -> App {
     app.update(crate::ui::app::Message::Tick, Duration::from_secs(42));
     app
 }
+
+/// An app tracking a `RoleBinding` `reader` in each of three namespaces, a Deployment with
+/// its `ReplicaSet` and pod in the first, and that Namespace itself; the context's namespace
+/// is `default`.
+pub fn namespaces_app() -> App {
+    let in_ns = |kind: &str, ns: &str, name: &str| ObjectKey::new(kind, Some(ns), name);
+    let deployment = in_ns("Deployment", "team-a", "web");
+    let rs = in_ns("ReplicaSet", "team-a", "web-5d8f7c");
+    let mut roots = vec![
+        ObjectKey::new("Namespace", None, "team-a"),
+        deployment.clone(),
+    ];
+    roots.extend(["team-a", "team-b", "team-c"].map(|ns| in_ns("RoleBinding", ns, "reader")));
+    let object = |key: &ObjectKey, status, message: &str, owner: Option<&ObjectKey>| {
+        let mut object = TrackedObject::for_test(key.clone(), status, owner);
+        object.message = message.into();
+        Diff::Upsert(Box::new(object))
+    };
+    let mut diffs = vec![
+        object(&roots[0], Status::Success, "Active", None),
+        object(
+            &deployment,
+            Status::InProgress,
+            "0/1 replicas available",
+            None,
+        ),
+        object(&rs, Status::InProgress, "0/1 ready", Some(&deployment)),
+        object(
+            &in_ns("Pod", "team-a", "web-5d8f7c-k2x4p"),
+            Status::InProgress,
+            "ContainerCreating",
+            Some(&rs),
+        ),
+    ];
+    for binding in &roots[2..4] {
+        diffs.push(object(binding, Status::Success, "Exists", None));
+    }
+    let mut app = App::new(
+        World::new(roots),
+        Tracker::new(Some(Duration::from_mins(5)), Duration::from_secs(10)),
+        Header {
+            context: "kind-kind".into(),
+            namespace: "default".into(),
+        },
+    );
+    app.update(
+        crate::ui::app::Message::Diffs(diffs),
+        Duration::from_secs(3),
+    );
+    app
+}

@@ -107,10 +107,7 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
             ("Space", "toggle the selected node"),
             ("Enter", "open or close the details pane"),
             ("f", "jump to the next failed object"),
-            (
-                "/",
-                "filter rows by name or status (Enter keeps, Esc clears)",
-            ),
+            ("/", "filter by kind, namespace, name, status or message"),
             (
                 "l",
                 "logs of the selected pod, or of the first pod under it",
@@ -121,7 +118,10 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
             QUIT,
         ],
         KeyContext::Filter => &[
-            ("text", "rows whose name or status contains it"),
+            (
+                "text",
+                "rows whose kind, namespace, name, status or message has it",
+            ),
             ("Backspace", "delete a character"),
             ("Enter", "keep the filter"),
             ("Esc", "clear the filter"),

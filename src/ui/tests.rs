@@ -100,6 +100,23 @@ fn header_shows_the_verdict_once_there_is_one() {
 }
 
 #[test]
+fn rows_name_their_namespace_when_the_objects_span_several() {
+    // The third RoleBinding is not in the cluster (yet): missing, with its namespace too.
+    let mut app = fixtures::namespaces_app();
+    insta::assert_snapshot!(screen(&mut app, 90, 11));
+}
+
+#[test]
+fn one_namespace_is_named_in_the_header_not_on_the_rows() {
+    // The fixture's objects live in `octopus`, whatever the context's namespace.
+    let mut app = fixtures::app();
+    app.header.namespace = "default".into();
+    let text = screen(&mut app, 110, 18);
+    assert!(text.contains("kos kos-sim · octopus "), "{text}");
+    assert!(text.contains("✓ Service nginx  success"), "{text}");
+}
+
+#[test]
 fn filter_keeps_matches_and_their_ancestors() {
     let mut app = fixtures::app();
     press(&mut app, &[Action::StartFilter]);

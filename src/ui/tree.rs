@@ -1,8 +1,9 @@
 //! The tree of tracked objects as the view shows it: built from a [`World`] once per change.
 //!
-//! Owns the shape (roots in input order, children under their owner, filtering) and the
-//! stable identifiers that keep the selection and the open nodes across rebuilds. It must not
-//! hold any state of its own between rebuilds, nor know about keys or the terminal.
+//! Owns the shape (roots in input order, children under their owner, filtering), what a row
+//! says (the namespace when the objects span several) and the stable identifiers that keep
+//! the selection and the open nodes across rebuilds. It must not hold any state of its own
+//! between rebuilds, nor know about keys or the terminal.
 
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
@@ -49,25 +50,30 @@ pub struct TreeModel {
     /// Every shown node in depth-first display order.
     pub nodes: Vec<Node>,
     index: HashMap<NodeId, usize>,
+    /// The objects span several namespaces: rows name theirs.
+    several_namespaces: bool,
 }
 
 impl TreeModel {
     /// Builds the tree of `world`, keeping only rows that match `filter` (case-insensitive,
-    /// on name or status word) and their ancestors. An empty filter keeps everything.
+    /// on kind, namespace, name, status word or message) and their ancestors. An empty filter
+    /// keeps everything.
     pub fn build(world: &World, filter: &str, ids: &mut Ids) -> Self {
         let children = ChildIndex::new(world);
         let filter = filter.to_lowercase();
+        let several_namespaces = world.namespaces().len() > 1;
         let mut builder = Builder {
             ids,
             world,
             children: &children,
             filter: &filter,
+            several_namespaces,
             nodes: Vec::new(),
             seen: HashSet::new(),
         };
         let mut items = Vec::new();
         for root in world.roots.iter().chain(children.orphans.iter()) {
-            if let Some(item) = builder.item(root, &[]) {
+            if let Some(item) = builder.item(root, None, &[]) {
                 items.push(item);
             }
         }
@@ -81,6 +87,7 @@ impl TreeModel {
             items,
             nodes: builder.nodes,
             index,
+            several_namespaces,
         }
     }
 
@@ -107,7 +114,10 @@ impl TreeModel {
             let index = item.children().iter().position(|c| c.identifier() == id)?;
             item = item.child_mut(index)?;
         }
-        *item = TreeItem::new_leaf(id, row(&object.key, Some(object)));
+        // A row below another hangs under its owner (the row keeps its place).
+        let parent = object.owner.as_ref().filter(|_| !rest.is_empty());
+        let namespaced = shows_namespace(self.several_namespaces, &object.key, parent);
+        *item = TreeItem::new_leaf(id, row(&object.key, Some(object), namespaced));
         self.nodes[position].status = object.status;
         Some(path)
     }
@@ -163,14 +173,21 @@ struct Builder<'a> {
     world: &'a World,
     children: &'a ChildIndex<'a>,
     filter: &'a str,
+    several_namespaces: bool,
     nodes: Vec<Node>,
     /// Guards against an owner cycle in bad data.
     seen: HashSet<&'a ObjectKey>,
 }
 
 impl<'a> Builder<'a> {
-    /// The item for `key` and its subtree, or `None` when the filter hides it all.
-    fn item(&mut self, key: &'a ObjectKey, parent: &[NodeId]) -> Option<TreeItem<'static, NodeId>> {
+    /// The item for `key` (under `owner`'s row, at `parent`) and its subtree, or `None` when
+    /// the filter hides it all.
+    fn item(
+        &mut self,
+        key: &'a ObjectKey,
+        owner: Option<&'a ObjectKey>,
+        parent: &[NodeId],
+    ) -> Option<TreeItem<'static, NodeId>> {
         if !self.seen.insert(key) {
             return None;
         }
@@ -188,34 +205,58 @@ impl<'a> Builder<'a> {
         let mut kids = Vec::new();
         if let Some(list) = self.children.by_owner.get(key) {
             for child in list {
-                if let Some(item) = self.item(&child.key, &path) {
+                if let Some(item) = self.item(&child.key, Some(key), &path) {
                     kids.push(item);
                 }
             }
         }
-        let matches = self.filter.is_empty()
-            || key.name.to_lowercase().contains(self.filter)
-            || status.as_str().contains(self.filter);
+        let matches = self.filter.is_empty() || matches(key, status, object, self.filter);
         if !matches && kids.is_empty() {
             self.nodes.truncate(slot);
             return None;
         }
-        let line = row(key, object);
+        let namespaced = shows_namespace(self.several_namespaces, key, owner);
+        let line = row(key, object, namespaced);
         // Identifiers are unique among siblings by construction (one node per object).
         TreeItem::new(id, line, kids).ok()
     }
 }
 
-/// One row: glyph, kind, name, `(old)`, status word, counts and message.
-pub fn row(key: &ObjectKey, object: Option<&TrackedObject>) -> Line<'static> {
+/// What a row says of an object that is not in the cluster.
+const NOT_IN_CLUSTER: &str = "not in the cluster";
+
+/// Whether the row of `key` matches `filter` (lower case): its kind, `namespace/name`,
+/// status word or message contains it.
+fn matches(key: &ObjectKey, status: Status, object: Option<&TrackedObject>, filter: &str) -> bool {
+    let message = object.map_or(NOT_IN_CLUSTER, |o| o.message.as_str());
+    let namespace = key.namespace.as_deref().unwrap_or_default();
+    let text = format!("{} {namespace}/{} {status} {message}", key.kind, key.name);
+    text.to_lowercase().contains(filter)
+}
+
+/// Whether the row of `key`, under `owner`'s row (none at the top), names the namespace:
+/// when the objects span several, and the row above does not say it already.
+fn shows_namespace(several: bool, key: &ObjectKey, owner: Option<&ObjectKey>) -> bool {
+    several && key.namespace.is_some() && owner.is_none_or(|o| o.namespace != key.namespace)
+}
+
+/// One row: glyph, kind, name (`namespace/name` when `namespaced`), `(old)`, status word,
+/// counts and message.
+pub fn row(key: &ObjectKey, object: Option<&TrackedObject>, namespaced: bool) -> Line<'static> {
     let status = object.map_or(Status::Missing, |o| o.status);
     let look = status_look(status);
     let old = object.is_some_and(|o| !o.counted);
     let mut spans = vec![
         Span::styled(format!("{} ", look.glyph), look.style),
         Span::raw(format!("{} ", key.kind)),
-        Span::styled(key.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
     ];
+    if let Some(namespace) = key.namespace.as_ref().filter(|_| namespaced) {
+        spans.push(Span::raw(format!("{namespace}/")));
+    }
+    spans.push(Span::styled(
+        key.name.clone(),
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
     if old {
         spans.push(Span::raw(" (old)"));
     }
@@ -223,7 +264,7 @@ pub fn row(key: &ObjectKey, object: Option<&TrackedObject>) -> Line<'static> {
     if let Some(counts) = object.and_then(|o| o.counts) {
         spans.push(Span::raw(format!("  {}/{}", counts.ready, counts.desired)));
     }
-    let message = object.map_or("not in the cluster", |o| o.message.as_str());
+    let message = object.map_or(NOT_IN_CLUSTER, |o| o.message.as_str());
     if !message.is_empty() {
         spans.push(Span::styled(
             format!("  {}", one_line(message)),

@@ -8,9 +8,15 @@
 //! alone when only its summary changed; its subtree, and a `CronJob`'s other Jobs, when its
 //! place in the graph changed), and `diffs` re-judges only those by walking up to a root.
 //! At 5 000 pods a full walk per watch event was most of kos's CPU time.
+//!
+//! Objects the cluster removes by design (README.md, "Objects removed by design"): a root
+//! whose last status was success, and the descendants that succeeded under a root leaving
+//! that way, stay in the graph when they are deleted, and are sent as a success that was
+//! removed; while being deleted, they are sent as a success being removed.
 
 use super::summary::Node;
 use crate::model::{Diff, EventRow, ObjectKey, TrackedObject};
+use crate::status::Status;
 use std::collections::{HashMap, HashSet};
 
 /// How many Events are kept per object (newest last).
@@ -36,13 +42,24 @@ pub struct Graph {
     dirty_events: HashSet<ObjectKey>,
     sent: HashMap<ObjectKey, TrackedObject>,
     sent_events: HashMap<ObjectKey, Vec<EventRow>>,
+    /// The objects whose last status, being deleted aside, was success: the message they
+    /// had then, by uid (once deleted, an object says what it was, not how it went).
+    succeeded: HashMap<String, String>,
+    /// Objects deleted after they succeeded and kept as rows: the uid under each key.
+    removed: HashMap<ObjectKey, String>,
 }
 
-/// Where a tracked object hangs: its owner (none for a root) and whether it counts.
+/// Where a tracked object hangs: its owner (none for a root), whether it counts, and
+/// whether its root is leaving after it succeeded (being deleted, or deleted).
 struct Place {
     owner: Option<ObjectKey>,
     counted: bool,
+    root_leaving: bool,
 }
+
+/// What is said of an object that succeeded and is then deleted.
+const REMOVED: &str = "removed after it succeeded";
+const BEING_REMOVED: &str = "being removed after it succeeded";
 
 impl Graph {
     pub fn new(roots: Vec<ObjectKey>) -> Self {
@@ -58,6 +75,16 @@ impl Graph {
         if let Some(seen) = self.relisting.get_mut(&source) {
             seen.insert(uid.clone());
         }
+        let key = node.object.key.clone();
+        // A new object under the name of one removed after it succeeded takes its row.
+        if let Some(old) = self.removed.get(&key).filter(|old| **old != uid).cloned() {
+            self.forget(&old);
+        }
+        let revived = self.removed.get(&key) == Some(&uid);
+        if revived {
+            self.removed.remove(&key);
+        }
+        let latched = self.latch(&uid, &node.object);
         let old = self.nodes.insert(uid.clone(), (source, node));
         let old = old.map(|(_, old)| old);
         let new = self.nodes.get(&uid).map(|(_, node)| node);
@@ -65,7 +92,11 @@ impl Graph {
             (Some(old), Some(new)) => !same_place(old, new),
             _ => true,
         };
-        if !moved {
+        // Whether a root is leaving after it succeeded decides how its subtree shows; being
+        // deleted is a change of place, what it last was only counts while it is deleted.
+        let terminating = new.is_some_and(|n| n.terminating);
+        let root_changed = (revived || (latched && terminating)) && self.roots.contains(&key);
+        if !moved && !root_changed {
             self.dirty.insert(uid);
             return;
         }
@@ -88,10 +119,72 @@ impl Graph {
         }
     }
 
+    /// An object was deleted from the cluster. One that succeeded, as a root or under a root
+    /// leaving after it succeeded, stays as removed; others are forgotten.
     pub fn delete(&mut self, uid: &str) {
+        let Some((_, node)) = self.nodes.get(uid) else {
+            return;
+        };
+        if self.is_removed(uid) {
+            return;
+        }
+        let key = node.object.key.clone();
+        let keep = self.succeeded.contains_key(uid)
+            && (self.roots.contains(&key) || self.place(node).is_some_and(|p| p.root_leaving));
+        if keep {
+            self.removed.insert(key, uid.to_owned());
+            self.mark_subtree(uid);
+        } else {
+            self.forget(uid);
+        }
+    }
+
+    /// Records whether the last status of `object`, being deleted aside, is success; returns
+    /// whether that changed.
+    fn latch(&mut self, uid: &str, object: &TrackedObject) -> bool {
+        match (object.status, self.succeeded.get_mut(uid)) {
+            // Most changes of a pod that is up change nothing here: no allocation for them.
+            (Status::Success, Some(message)) => {
+                if *message != object.message {
+                    message.clone_from(&object.message);
+                }
+                false
+            }
+            (Status::Success, None) => {
+                self.succeeded
+                    .insert(uid.to_owned(), object.message.clone());
+                true
+            }
+            (Status::Terminating, _) => false,
+            _ => self.succeeded.remove(uid).is_some(),
+        }
+    }
+
+    /// Drops `uid` from the graph, with the removed objects below it (they lose their way to
+    /// a root for good).
+    fn forget(&mut self, uid: &str) {
         let Some((_, node)) = self.nodes.remove(uid) else {
             return;
         };
+        self.succeeded.remove(uid);
+        if self
+            .removed
+            .get(&node.object.key)
+            .is_some_and(|kept| kept == uid)
+        {
+            self.removed.remove(&node.object.key);
+        }
+        let removed_children: Vec<String> = self
+            .children
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter(|child| self.is_removed(child))
+            .cloned()
+            .collect();
+        for child in removed_children {
+            self.forget(&child);
+        }
         self.unlink(uid, node.owner_uid.as_deref());
         self.deleted.push((uid.to_owned(), node.object.key));
         // Its descendants lose their way to a root.
@@ -147,10 +240,7 @@ impl Graph {
                 self.unsend(&uid, &key, &mut diffs);
                 continue;
             };
-            let mut object = node.object.clone();
-            object.applied = place.owner.is_none();
-            object.owner = place.owner;
-            object.counted = place.counted;
+            let object = present(node, place, self.is_removed(&uid), &self.succeeded);
             if self.sent.get(&key) != Some(&object) {
                 if !self.sent.contains_key(&key) {
                     // Newly tracked: its Events (which may have come first) go too.
@@ -197,6 +287,7 @@ impl Graph {
         let mut place = Place {
             owner: None,
             counted: true,
+            root_leaving: self.leaving(chain[chain.len() - 1]),
         };
         // Down from the root: each child counts if its parent does and its rule says so.
         for pair in chain.windows(2).rev() {
@@ -204,9 +295,23 @@ impl Graph {
             place = Place {
                 owner: Some(parent.object.key.clone()),
                 counted: place.counted && counts(parent, child, self.newest_job(parent)),
+                root_leaving: place.root_leaving,
             };
         }
         Some(place)
+    }
+
+    /// Whether `uid` was deleted after it succeeded and is kept as removed.
+    fn is_removed(&self, uid: &str) -> bool {
+        self.nodes
+            .get(uid)
+            .is_some_and(|(_, node)| self.removed.get(&node.object.key) == Some(&node.object.uid))
+    }
+
+    /// Whether `node` is leaving after it succeeded: being deleted, or deleted and kept.
+    fn leaving(&self, node: &Node) -> bool {
+        let uid = &node.object.uid;
+        self.is_removed(uid) || (node.terminating && self.succeeded.contains_key(uid))
     }
 
     /// The uid of the newest Job of `parent`, when it is a `CronJob`.
@@ -273,6 +378,32 @@ impl Graph {
             self.mark_subtree(owner);
         }
     }
+}
+
+/// The row sent for `node` at `place`: a success that is being removed or was removed shows
+/// as that success (its message then), saying so; anything else as it is.
+fn present(
+    node: &Node,
+    place: Place,
+    removed: bool,
+    succeeded: &HashMap<String, String>,
+) -> TrackedObject {
+    let mut object = node.object.clone();
+    object.applied = place.owner.is_none();
+    object.owner = place.owner;
+    object.counted = place.counted;
+    let success = succeeded.get(&object.uid);
+    let note = match success {
+        Some(_) if removed => REMOVED,
+        Some(_) if node.terminating && place.root_leaving => BEING_REMOVED,
+        _ => return object,
+    };
+    object.status = Status::Success;
+    object.message = match success.map(String::as_str) {
+        None | Some("") => note.to_owned(),
+        Some(message) => format!("{message}; {note}"),
+    };
+    object
 }
 
 /// Whether two versions of an object hang the same way: same identity, owner and the fields
@@ -443,6 +574,143 @@ mod tests {
         assert_eq!(graph.diffs(), [Diff::Remove(key("ReplicaSet", "web-1"))]);
     }
 
+    fn with_status(mut node: Node, status: Status, message: &str) -> Node {
+        node.object.status = status;
+        node.object.message = message.into();
+        node
+    }
+
+    /// A completed Job `migrate` (a root) with its completed pod, both sent.
+    fn completed_job() -> Graph {
+        let mut graph = Graph::new(vec![key("Job", "migrate")]);
+        let job = node("Job", "migrate", None, None);
+        graph.upsert(0, with_status(job, Status::Success, "Job 1/1 completed"));
+        let mut pod = node("Pod", "migrate-a", Some("migrate"), None);
+        pod.finished = true;
+        graph.upsert(1, with_status(pod, Status::Success, "Completed"));
+        graph.diffs();
+        graph
+    }
+
+    #[test]
+    fn a_root_deleted_after_it_succeeded_keeps_its_success_and_so_do_its_completed_pods() {
+        let mut graph = completed_job();
+        // Deleted in the foreground, as the TTL-after-finished controller does: the Job is
+        // marked first, its pods go, then the Job.
+        let mut leaving = node("Job", "migrate", None, None);
+        leaving.terminating = true;
+        graph.upsert(
+            0,
+            with_status(leaving, Status::Terminating, "Being deleted"),
+        );
+        let mut pod = node("Pod", "migrate-a", Some("migrate"), None);
+        (pod.finished, pod.terminating) = (true, true);
+        graph.upsert(1, with_status(pod, Status::Terminating, "Being deleted"));
+        let sent = upserted(&graph.diffs());
+        assert_eq!(
+            sent["migrate-a"].message, "Completed; being removed after it succeeded",
+            "what it was, not how it goes"
+        );
+        assert_eq!(sent["migrate"].status, Status::Success, "{sent:?}");
+        assert_eq!(
+            sent["migrate"].message,
+            "Job 1/1 completed; being removed after it succeeded"
+        );
+        graph.delete("migrate-a");
+        graph.delete("migrate");
+        let diffs = graph.diffs();
+        assert!(
+            !diffs.iter().any(|d| matches!(d, Diff::Remove(_))),
+            "{diffs:?}"
+        );
+        let sent = upserted(&diffs);
+        assert_eq!(sent["migrate"].status, Status::Success);
+        assert_eq!(
+            sent["migrate"].message,
+            "Job 1/1 completed; removed after it succeeded"
+        );
+        assert!(sent["migrate"].applied && sent["migrate"].counted);
+        assert_eq!(sent["migrate-a"].status, Status::Success);
+        assert_eq!(
+            sent["migrate-a"].message,
+            "Completed; removed after it succeeded"
+        );
+        assert_eq!(sent["migrate-a"].owner, Some(key("Job", "migrate")));
+        // A relist that no longer lists them does not take them away.
+        graph.relist_started(0);
+        graph.relist_done(0);
+        graph.relist_started(1);
+        graph.relist_done(1);
+        assert_eq!(graph.diffs(), []);
+    }
+
+    #[test]
+    fn a_root_deleted_in_the_background_keeps_the_pods_deleted_after_it() {
+        let mut graph = completed_job();
+        graph.delete("migrate");
+        graph.delete("migrate-a");
+        let sent = upserted(&graph.diffs());
+        assert_eq!(sent["migrate-a"].status, Status::Success, "{sent:?}");
+        assert!(
+            sent["migrate-a"]
+                .message
+                .ends_with("removed after it succeeded")
+        );
+    }
+
+    #[test]
+    fn a_root_deleted_before_it_succeeded_is_gone_and_so_is_one_that_failed_since() {
+        let mut graph = Graph::new(vec![key("Job", "migrate"), key("Pod", "debug")]);
+        graph.upsert(0, node("Job", "migrate", None, None));
+        let pod = node("Pod", "debug", None, None);
+        graph.upsert(1, with_status(pod.clone(), Status::Success, "Running"));
+        graph.upsert(1, with_status(pod, Status::Failed, "app: CrashLoopBackOff"));
+        graph.diffs();
+        graph.delete("migrate");
+        graph.delete("debug");
+        let mut diffs = graph.diffs();
+        diffs.sort_by_key(|d| format!("{d:?}"));
+        assert_eq!(
+            diffs,
+            [
+                Diff::Remove(key("Job", "migrate")),
+                Diff::Remove(key("Pod", "debug"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_ready_pod_deleted_under_a_root_that_stays_leaves_the_tree() {
+        let mut graph = Graph::new(vec![key("ReplicaSet", "web")]);
+        let rs = node("ReplicaSet", "web", None, None);
+        graph.upsert(0, with_status(rs, Status::Success, "1/1 ready"));
+        let pod = node("Pod", "web-a", Some("web"), None);
+        graph.upsert(1, with_status(pod, Status::Success, "Running"));
+        graph.diffs();
+        graph.delete("web-a");
+        assert_eq!(graph.diffs(), [Diff::Remove(key("Pod", "web-a"))]);
+    }
+
+    #[test]
+    fn a_new_object_under_a_removed_name_takes_its_row() {
+        let mut graph = completed_job();
+        graph.delete("migrate");
+        graph.delete("migrate-a");
+        graph.diffs();
+        let mut again = node("Job", "migrate", None, None);
+        again.object.uid = "migrate-2".into();
+        graph.upsert(0, again);
+        let diffs = graph.diffs();
+        assert!(
+            diffs.contains(&Diff::Remove(key("Pod", "migrate-a"))),
+            "{diffs:?}"
+        );
+        let sent = upserted(&diffs);
+        assert_eq!(sent["migrate"].uid, "migrate-2");
+        assert_eq!(sent["migrate"].status, Status::InProgress);
+        assert!(graph.nodes.len() == 1, "the removed pod is forgotten too");
+    }
+
     /// The tracked objects by a full walk down from the roots: what the incremental
     /// [`Graph::diffs`] must add up to.
     fn full_walk(graph: &Graph) -> HashMap<ObjectKey, TrackedObject> {
@@ -453,25 +721,29 @@ mod tests {
             }
         }
         let mut tracked = HashMap::new();
-        let mut queue: std::collections::VecDeque<(&Node, Option<&Node>, bool)> = graph
+        let mut queue: std::collections::VecDeque<(&Node, Option<&Node>, bool, bool)> = graph
             .nodes
             .values()
             .filter(|(_, node)| graph.roots.contains(&node.object.key))
-            .map(|(_, node)| (node, None, true))
+            .map(|(_, node)| (node, None, true, graph.leaving(node)))
             .collect();
-        while let Some((node, parent, counted)) = queue.pop_front() {
+        while let Some((node, parent, counted, root_leaving)) = queue.pop_front() {
             if tracked.contains_key(&node.object.key) {
                 continue;
             }
-            let mut object = node.object.clone();
-            object.owner = parent.map(|p| p.object.key.clone());
-            object.applied = parent.is_none();
-            object.counted = counted;
+            let place = Place {
+                owner: parent.map(|p| p.object.key.clone()),
+                counted,
+                root_leaving,
+            };
+            let removed = graph.is_removed(&node.object.uid);
+            let object = present(node, place, removed, &graph.succeeded);
             tracked.insert(object.key.clone(), object);
             let kids = children.get(node.object.uid.as_str());
             let newest = kids.and_then(|kids| newest_job(kids));
             for child in kids.into_iter().flatten() {
-                queue.push_back((child, Some(node), counted && counts(node, child, newest)));
+                let counted = counted && counts(node, child, newest);
+                queue.push_back((child, Some(node), counted, root_leaving));
             }
         }
         tracked

@@ -116,6 +116,13 @@ impl Sim {
         }
     }
 
+    /// `DELETE path` on the API server as the admin: the code and the body.
+    pub fn delete(&self, path: &str) -> (u16, String) {
+        self.direct
+            .send("DELETE", path, None)
+            .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
+    }
+
     /// `GET path` as JSON, expecting 200.
     pub fn get_json(&self, path: &str) -> serde_json::Value {
         let (code, body) = self.get(path);
@@ -291,10 +298,20 @@ impl Direct {
     /// One HTTP/1.1 GET without a client library, with `host` as the Host header (the
     /// server's address when None): the status code and the body.
     pub fn get(&self, path: &str, host: Option<&str>) -> std::io::Result<(u16, String)> {
+        self.send("GET", path, host)
+    }
+
+    /// One HTTP/1.1 request of `method` with no body, as [`Direct::get`] sends a GET.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        host: Option<&str>,
+    ) -> std::io::Result<(u16, String)> {
         let mut tcp = TcpStream::connect(&self.addr)?;
         tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
         let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
             host.unwrap_or(&self.addr)
         );
         let mut raw = Vec::new();

@@ -1,5 +1,6 @@
 //! The small controllers of networking and storage: Services get a
-//! ClusterIP (10.96.x.y) and node ports, LoadBalancer Services an ingress IP after a delay;
+//! ClusterIP (10.96.x.y) and node ports, LoadBalancer Services an ingress IP after a delay
+//! unless they name a `loadBalancerClass` (another implementation's, which nothing plays);
 //! PersistentVolumeClaims are bound, after a delay, to a PersistentVolume provisioned for
 //! them. (Namespaces are the API server's: it sets them `Active`.)
 
@@ -95,7 +96,10 @@ impl Controller for Services {
             .flatten()
             .map(|p| (exposed && p["nodePort"].is_null()).then(|| self.node_port()))
             .collect();
+        // A Service naming a `loadBalancerClass` is left to that class's controller, as the
+        // cloud provider's service controller leaves it; none here plays one.
         let ingress = if type_ == "LoadBalancer"
+            && service["spec"]["loadBalancerClass"].is_null()
             && service.pointer("/status/loadBalancer/ingress").is_none()
         {
             if let Some(wait) = self.seen.remaining(ctx, service, LOAD_BALANCER) {

@@ -6,7 +6,8 @@
 
 use super::Action;
 
-/// The filter of the tree: rows whose name or status contains `text`.
+/// The filter of the tree: rows whose kind, namespace, name, status or message contains
+/// `text`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub text: String,

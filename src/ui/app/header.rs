@@ -7,7 +7,8 @@
 use crate::tracker::Tracker;
 use std::time::Duration;
 
-/// What the header names: where the objects live.
+/// What the header names: the context, and its namespace (shown when the tracked objects
+/// are all cluster-scoped; otherwise the header names theirs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
     pub context: String,

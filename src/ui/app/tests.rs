@@ -30,23 +30,28 @@ fn shape(app: &App) -> (Vec<crate::ui::tree::Node>, String, Vec<Vec<NodeId>>) {
 
 #[test]
 fn a_pods_change_in_place_draws_what_a_rebuild_draws() {
-    let mut app = fixtures::app();
+    change_in_place(&mut fixtures::app(), &key("Pod", "nginx-7c5ddbdf54-a1b2c"));
+    // Across namespaces, where a top row names its namespace and a row under its owner not.
+    let mut app = fixtures::namespaces_app();
+    for (kind, name) in [("RoleBinding", "reader"), ("Pod", "web-5d8f7c-k2x4p")] {
+        change_in_place(&mut app, &ObjectKey::new(kind, Some("team-a"), name));
+    }
+}
+
+/// Changes the status of the leaf `leaf` twice, checking each time that the row patched in
+/// place is the row a rebuild draws.
+fn change_in_place(app: &mut App, leaf: &ObjectKey) {
     for (status, message) in [(Status::Failed, "OOMKilled"), (Status::Success, "Ready")] {
-        let mut pod = app
-            .world
-            .objects
-            .values()
-            .find(|o| o.key.kind == "Pod" && o.counted)
-            .unwrap()
-            .clone();
-        pod.status = status;
-        pod.message = message.into();
-        assert!(app.update(Message::Diffs(vec![Diff::Upsert(Box::new(pod))]), app.now));
-        let patched = shape(&app);
+        let mut object = app.world.objects[leaf].clone();
+        object.status = status;
+        object.message = message.into();
+        let diff = Diff::Upsert(Box::new(object));
+        assert!(app.update(Message::Diffs(vec![diff]), app.now));
+        let patched = shape(app);
         assert!(patched.1.contains(message));
         app.tree.mark_stale();
         app.sync();
-        assert_eq!(shape(&app), patched);
+        assert_eq!(shape(app), patched);
     }
 }
 
@@ -247,6 +252,52 @@ fn filter_types_keeps_and_clears() {
     assert!(
         app.filter.text.is_empty(),
         "Esc in the tree clears a kept filter"
+    );
+}
+
+/// The visible rows after typing `/` and `text`, as `Kind namespace/name`.
+fn filtered(app: &mut App, text: &str) -> Vec<String> {
+    type_keys(app, &[KeyCode::Esc, KeyCode::Esc, KeyCode::Char('/')]);
+    for c in text.chars() {
+        type_keys(app, &[KeyCode::Char(c)]);
+    }
+    app.visible()
+        .iter()
+        .filter_map(|path| path.last())
+        .filter_map(|id| app.tree.model.node(*id))
+        .map(|node| node.key.to_string())
+        .collect()
+}
+
+#[test]
+fn filter_matches_kind_namespace_name_status_and_message() {
+    let mut app = fixtures::namespaces_app();
+    let readers = [
+        "RoleBinding team-a/reader",
+        "RoleBinding team-b/reader",
+        "RoleBinding team-c/reader",
+    ];
+    assert_eq!(filtered(&mut app, "rolebinding"), readers, "by kind");
+    assert_eq!(filtered(&mut app, "team-b"), [readers[1]], "by namespace");
+    assert_eq!(
+        filtered(&mut app, "team-c/reader"),
+        [readers[2]],
+        "by namespace/name"
+    );
+    assert_eq!(
+        filtered(&mut app, "containercreating"),
+        [
+            "Deployment team-a/web",
+            "ReplicaSet team-a/web-5d8f7c",
+            "Pod team-a/web-5d8f7c-k2x4p"
+        ],
+        "by message, with the ancestors"
+    );
+    assert_eq!(filtered(&mut app, "missing"), [readers[2]], "by status");
+    assert_eq!(
+        filtered(&mut app, "not in the cluster"),
+        [readers[2]],
+        "a missing row by what it says"
     );
 }
 

@@ -20,7 +20,7 @@ fn line(app: &App) -> Line<'static> {
         Span::raw(format!(
             "{} · {}",
             empty_as(&app.header.context, "(no context)"),
-            empty_as(&app.header.namespace, "(all namespaces)")
+            namespaces(app)
         )),
     ];
     if let Some((reason, since)) = &app.lost {
@@ -53,6 +53,16 @@ fn line(app: &App) -> Line<'static> {
         }
     }
     Line::from(spans)
+}
+
+/// Where the tracked objects live: their namespace, how many when several, or the
+/// context's namespace when they are all cluster-scoped.
+fn namespaces(app: &App) -> String {
+    match app.world.namespaces().as_slice() {
+        [] => empty_as(&app.header.namespace, "(all namespaces)").to_owned(),
+        [one] => (*one).to_owned(),
+        several => format!("{} namespaces", several.len()),
+    }
 }
 
 fn ceil_secs(left: std::time::Duration) -> u64 {
