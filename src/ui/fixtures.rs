@@ -227,6 +227,7 @@ pub fn app() -> App {
         Header {
             context: "kos-sim".into(),
             namespace: "octopus".into(),
+            ..Header::default()
         },
     );
     app.update(

@@ -7,11 +7,14 @@
 use crate::tracker::Tracker;
 use std::time::Duration;
 
-/// What the header names: where the objects live.
+/// What the header names: where the objects live, and what the API server warned of while
+/// kos applied them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
     pub context: String,
     pub namespace: String,
+    /// The server's warnings, each `Kind namespace/name: text`.
+    pub warnings: Vec<String>,
 }
 
 /// The elapsed time at which the screen next changes by itself, as of `now`: a countdown's
