@@ -3,7 +3,7 @@
 //! the JSON report on every exit — with the real `kos` binary against `kos sim serve`.
 //!
 //! One simulated cluster serves every test of this file (each test uses its own namespace);
-//! most runs apply only ConfigMaps or do not wait, so that no rollout is waited for.
+//! most runs apply only `ConfigMaps` or do not wait, so that no rollout is waited for.
 
 mod common;
 
@@ -179,6 +179,19 @@ fn a_refused_request_is_exit_4_with_one_json_document() {
     assert_eq!(invalid["outcome"], "invalid", "{invalid:#}");
     assert!(invalid["problems"][0]["file"].is_string(), "{invalid:#}");
     assert!(invalid["problems"][0]["line"].is_u64(), "{invalid:#}");
+
+    // `kos watch` too.
+    let output = sim()
+        .kos(&["watch", "--output", "json"])
+        .output()
+        .expect("run kos");
+    assert_eq!(code(&output), 3, "{}", said(&output));
+    assert_eq!(
+        common::report(&output)["outcome"],
+        "invalid",
+        "{}",
+        said(&output)
+    );
 }
 
 #[test]

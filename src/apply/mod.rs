@@ -305,12 +305,11 @@ impl Batch<'_> {
         resolver: &mut Resolver,
         plan: &Planned<'_>,
     ) -> Result<(Applied, Vec<String>), ApplyError> {
-        let served = match &plan.served {
-            Some(served) => served.clone(),
-            None => {
-                resolver.forget(&plan.api_version);
-                resolve_deferred(self.cluster, resolver, plan).await?
-            }
+        let served = if let Some(served) = &plan.served {
+            served.clone()
+        } else {
+            resolver.forget(&plan.api_version);
+            resolve_deferred(self.cluster, resolver, plan).await?
         };
         let key = self.key(plan);
         let fail = |refused: Refused| {
