@@ -193,6 +193,19 @@ pub struct ApplyArgs {
     /// Take over fields owned by another field manager
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Field validation, as kubectl's: strict refuses an object with a field its type does
+    /// not have (nothing is applied), warn applies it without the field and shows the
+    /// server's warning, ignore applies it silently
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Validate::Strict)]
+    pub validate: Validate,
+}
+
+/// `--validate`: what the API server does with fields an object's type does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Validate {
+    Strict,
+    Warn,
+    Ignore,
 }
 
 #[derive(Debug, Args)]
@@ -271,10 +284,17 @@ mod tests {
         assert_eq!(args.track.stabilize, std::time::Duration::from_secs(2));
         assert_eq!(args.field_manager, "kos");
         assert!(args.force_conflicts);
+        assert_eq!(args.validate, Validate::Strict);
         assert_eq!(args.track.output, Some(TrackOutput::Json));
         assert!(
             Cli::try_parse_from(["kos", "apply", "-f", "a", "--no-wait", "--dry-run"]).is_err()
         );
+        let cli = Cli::try_parse_from(["kos", "apply", "-f", "a", "--validate=warn"]).unwrap();
+        let Command::Apply(args) = cli.command else {
+            panic!("not apply")
+        };
+        assert_eq!(args.validate, Validate::Warn);
+        assert!(Cli::try_parse_from(["kos", "apply", "-f", "a", "--validate", "lax"]).is_err());
 
         let cli = Cli::try_parse_from(["kos", "watch", "deploy/web", "pod/x", "--follow"]).unwrap();
         let Command::Watch(args) = cli.command else {

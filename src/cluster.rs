@@ -9,6 +9,7 @@ use crate::cli::ClusterArgs;
 pub mod exec_guard;
 pub mod kubeconfig;
 pub mod limits;
+pub mod warning;
 
 use kube::config::KubeConfigOptions;
 use kube::{Client, Config};

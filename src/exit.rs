@@ -31,7 +31,8 @@ impl From<ExitCode> for std::process::ExitCode {
     }
 }
 
-/// Bad input: a manifest, a flag, a path. Nothing was sent to the cluster. Exit 3.
+/// Bad input: a manifest, a flag, a path, an object the server's validation rejects.
+/// Nothing was applied. Exit 3.
 #[derive(Debug)]
 pub struct BadInput(pub String);
 

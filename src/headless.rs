@@ -5,10 +5,12 @@
 //! It owns printing for the headless modes only; the full-screen view drives the same
 //! `watch` actor, `World` and `Tracker` from its own loop.
 
+use crate::apply::Progress;
 use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
 use crate::model::{Diff, EventRow, ObjectKey, World};
+use crate::output::report::{Problem, Stop};
 use crate::output::{digest, plain, report, safe, sink, tree};
 use crate::status::Status;
 use crate::tracker::{Tracker, Verdict};
@@ -77,8 +79,16 @@ impl Options {
     }
 }
 
-/// Tracks `roots` until the verdict and prints it; returns the exit code.
-pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Result<ExitCode> {
+/// Tracks `roots` until the verdict and prints it; returns the exit code. `applied` (what
+/// applying them did and the server's warnings) goes into the JSON report, which is printed
+/// on an error too.
+pub async fn track(
+    cluster: &Cluster,
+    roots: Vec<Root>,
+    options: &Options,
+    applied: &Progress,
+) -> Result<ExitCode> {
+    let started = Instant::now();
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
     let mut watch = watch::spawn(
         cluster.client.clone(),
@@ -92,7 +102,7 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
             std::future::pending::<()>().await;
         }
     };
-    let ending = follow(
+    let followed = follow(
         &mut world,
         &mut watch.updates,
         options,
@@ -102,14 +112,26 @@ pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Re
             Line::Err(text) => sink::err(&text),
         },
     )
-    .await?;
+    .await;
     drop(watch);
+    let ending = match followed {
+        Ok(ending) => ending,
+        Err(error) if options.format == Format::Json => {
+            let timings = timings(started.elapsed(), options);
+            let mut report =
+                report::build(&world, Stop::Error.into(), timings, Vec::new(), applied);
+            report.problems = vec![Problem::message(error.to_string())];
+            print_report(&report)?;
+            return Err(error);
+        }
+        Err(error) => return Err(error),
+    };
     let entries = if matches!(ending.verdict, Verdict::Failed | Verdict::Timeout) {
         digest_with_logs(cluster, &world, options.digest_logs).await
     } else {
         Vec::new()
     };
-    finish(&world, ending, entries, options)?;
+    finish(&world, ending, entries, options, applied)?;
     Ok(ending.verdict.exit_code())
 }
 
@@ -378,6 +400,7 @@ fn finish(
     ending: Ending,
     entries: Vec<digest::Entry>,
     options: &Options,
+    applied: &Progress,
 ) -> Result<()> {
     match options.format {
         Format::Plain => {
@@ -396,15 +419,26 @@ fn finish(
             sink::out(&plain::final_line(verdict, elapsed, &rows, options.colour));
         }
         Format::Json => {
-            let timings = report::Timings {
-                elapsed: ending.elapsed,
-                timeout: options.timeout,
-                stabilize: options.stabilize,
-            };
-            let report = report::build(world, ending.verdict, timings, entries);
-            sink::out(&safe::json(&serde_json::to_string_pretty(&report)?));
+            let timings = timings(ending.elapsed, options);
+            let report = report::build(world, ending.verdict.into(), timings, entries, applied);
+            print_report(&report)?;
         }
     }
+    Ok(())
+}
+
+/// The report's timings of a run that took `elapsed`.
+pub fn timings(elapsed: Duration, options: &Options) -> report::Timings {
+    report::Timings {
+        elapsed,
+        timeout: options.timeout,
+        stabilize: options.stabilize,
+    }
+}
+
+/// Writes the JSON report: the one document on stdout.
+pub fn print_report(report: &report::Report) -> Result<()> {
+    sink::out(&safe::json(&serde_json::to_string_pretty(report)?));
     Ok(())
 }
 

@@ -1,26 +1,24 @@
-//! `kos apply`'s first half: resolve every object through discovery, then server-side apply
-//! them in dependency order (waiting for CRDs to be Established before their custom
-//! resources), or dry-run them.
+//! `kos apply`'s first half: resolve every object through discovery, have the server check
+//! every object with a dry run, then server-side apply them in dependency order (waiting for
+//! CRDs to be Established before their custom resources) — or only the dry run.
 //!
 //! It talks to the cluster and returns what it did; it must not print, watch or judge
 //! status. Callers (the headless driver, the full-screen view) decide what to show.
 
 pub mod discovery;
 pub mod order;
+mod send;
 
 use crate::cluster::{ApiError, Cluster};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Source};
 use crate::model::ObjectKey;
 use discovery::{Resolver, Served};
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::ValidationDirective;
+use send::Refused;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
-
-/// How long a CRD may take to become Established.
-const CRD_ESTABLISH_TIMEOUT: Duration = Duration::from_secs(30);
-const CRD_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How to apply.
 #[derive(Debug, Clone)]
@@ -28,10 +26,12 @@ pub struct ApplyOptions {
     pub field_manager: String,
     pub force_conflicts: bool,
     pub dry_run: bool,
+    /// `fieldValidation`: what the server does with fields the object's type does not have.
+    pub validation: ValidationDirective,
 }
 
 /// What applying did to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Created,
@@ -59,23 +59,74 @@ pub struct Applied {
     /// False for dry-run objects the server could not check: their Namespace or CRD would
     /// be created by the same batch.
     pub checked: bool,
+    /// Where the object is in the input: the tracked tree keeps the input's order, while
+    /// objects are applied in dependency order.
+    pub position: usize,
+}
+
+/// A warning the API server sent with its answer about one object (a `Warning` header): a
+/// deprecated API, a field `--validate=warn` let through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub key: ObjectKey,
+    pub text: String,
+}
+
+/// What applying has done so far, filled in as it goes: a batch that stops half way still
+/// tells what it applied.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// In the order they were applied (or, for a dry run, checked).
+    pub applied: Vec<Applied>,
+    /// Each once, though the check and the apply both bring it.
+    pub warnings: Vec<Warning>,
+}
+
+impl Progress {
+    fn warn(&mut self, key: &ObjectKey, texts: Vec<String>) {
+        for text in texts {
+            let warning = Warning {
+                key: key.clone(),
+                text,
+            };
+            if !self.warnings.contains(&warning) {
+                self.warnings.push(warning);
+            }
+        }
+    }
+}
+
+/// A request about one object that the cluster refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{at}: {key}: {error}")]
+pub struct ObjectError {
+    pub at: Source,
+    pub key: ObjectKey,
+    pub error: ApiError,
+}
+
+impl ObjectError {
+    /// Whether the server found the object itself invalid (400 Bad Request, 422 Invalid:
+    /// an unknown field under strict validation, a bad value), rather than refusing the
+    /// request for another reason.
+    pub fn is_invalid(&self) -> bool {
+        matches!(self.error.code(), Some(400 | 422))
+    }
 }
 
 /// Why a batch could not be applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    /// Kinds the cluster does not serve; nothing was applied.
-    #[error("the cluster does not serve these kinds (nothing was applied):\n{}", .0.join("\n"))]
-    Unserved(Vec<String>),
+    /// Kinds the cluster does not serve (where, and which); nothing was applied.
+    #[error("the cluster does not serve these kinds (nothing was applied):\n{}", unserved(.0))]
+    Unserved(Vec<(Source, String)>),
     #[error("API discovery failed: {0}")]
     Discovery(#[source] ApiError),
-    #[error("{source_ref}: {kind_name}: {error}")]
-    Object {
-        source_ref: String,
-        kind_name: String,
-        #[source]
-        error: ApiError,
-    },
+    #[error("{0}")]
+    Object(ObjectError),
+    /// Objects the server's dry run found invalid; nothing was applied.
+    #[error("the server rejects these objects (nothing was applied):\n{}", lines(.0))]
+    Invalid(Vec<ObjectError>),
     #[error("CustomResourceDefinition {0} did not become Established within {1:?}")]
     NotEstablished(String, Duration),
     /// An object failed in the middle of a batch: what was applied before it stays applied.
@@ -100,67 +151,88 @@ fn list(keys: &[String]) -> String {
     }
 }
 
+fn unserved(kinds: &[(Source, String)]) -> String {
+    let lines: Vec<String> = kinds
+        .iter()
+        .map(|(source, what)| format!("{source}: {what}"))
+        .collect();
+    lines.join("\n")
+}
+
+fn lines(errors: &[ObjectError]) -> String {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    lines.join("\n")
+}
+
 impl ApplyError {
-    /// Whether the fault is in the input (exit 3) rather than the cluster (exit 4).
+    /// Whether the fault is in the input (exit 3) rather than the cluster (exit 4): kinds
+    /// nobody serves, objects the server finds invalid.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, ApplyError::Unserved(_))
+        match self {
+            ApplyError::Unserved(_) | ApplyError::Invalid(_) => true,
+            ApplyError::Object(error) => error.is_invalid(),
+            ApplyError::Stopped { error, .. } => error.is_bad_input(),
+            ApplyError::Discovery(_) | ApplyError::NotEstablished(..) => false,
+        }
     }
 }
 
 /// One manifest, resolved.
 struct Planned<'a> {
     manifest: &'a Manifest,
+    /// Its position in the input.
+    position: usize,
     api_version: String,
     kind: String,
     /// `None`: a custom resource of a CRD in this batch, resolved once it is Established.
     served: Option<Served>,
 }
 
-/// Applies `manifests` (or dry-runs them) and returns the applied objects in input order.
+/// Applies `manifests` (or, with `dry_run`, only checks them), recording in `progress` what
+/// was applied, in apply order, and the server's warnings. Nothing is written before the
+/// server has checked every object it can (a dry run of each): an invalid object stops the
+/// batch before its first write.
 pub async fn apply(
     cluster: &Cluster,
     manifests: &[Manifest],
     options: &ApplyOptions,
-) -> Result<Vec<Applied>, ApplyError> {
+    progress: &mut Progress,
+) -> Result<(), ApplyError> {
     let mut resolver = Resolver::new(cluster.client.clone());
     let plans = plan(cluster, &mut resolver, manifests).await?;
     let items: Vec<(&str, bool)> = plans
         .iter()
         .map(|p| (p.kind.as_str(), p.served.is_none()))
         .collect();
-    let mut applied: Vec<Option<Applied>> = vec![None; plans.len()];
-    // Namespaces a dry run would create: the server cannot check objects inside them.
-    let mut new_namespaces = Vec::new();
     let order = order::apply_order(&items);
+    let batch = Batch {
+        cluster,
+        manifests,
+        options,
+    };
+    let checked = batch.check(&plans, &order, progress).await?;
+    if options.dry_run {
+        progress.applied = checked;
+        return Ok(());
+    }
     for (position, &index) in order.iter().enumerate() {
         let plan = &plans[index];
-        let batch = Batch {
-            cluster,
-            manifests,
-            options,
-            new_namespaces: &new_namespaces,
-        };
-        let done = match batch.apply(&mut resolver, plan).await {
-            Ok(done) => done,
+        match batch.apply(&mut resolver, plan).await {
+            Ok((done, warnings)) => {
+                progress.warn(&done.key, warnings);
+                progress.applied.push(done);
+            }
             Err(error) => {
                 let not_applied = order[position..].iter().map(|&i| batch.key(&plans[i]));
                 return Err(ApplyError::Stopped {
                     error: Box::new(error),
-                    applied: applied
-                        .iter()
-                        .flatten()
-                        .map(|a| a.key.to_string())
-                        .collect(),
+                    applied: progress.applied.iter().map(|a| a.key.to_string()).collect(),
                     not_applied: not_applied.map(|key| key.to_string()).collect(),
                 });
             }
-        };
-        if done.key.kind == "Namespace" && done.action == Action::Created {
-            new_namespaces.push(done.key.name.clone());
         }
-        applied[index] = Some(done);
     }
-    Ok(applied.into_iter().flatten().collect())
+    Ok(())
 }
 
 /// What applying one object of a batch needs to know about the rest.
@@ -168,41 +240,135 @@ struct Batch<'a> {
     cluster: &'a Cluster,
     manifests: &'a [Manifest],
     options: &'a ApplyOptions,
-    new_namespaces: &'a [String],
 }
 
 impl Batch<'_> {
-    /// Applies (or dry-runs) one planned object.
+    /// The server's dry run of every object, in apply order: what it would do to each (for
+    /// `--dry-run`), or every object it finds invalid. An object whose Namespace is new in
+    /// the batch is decoded (and its fields validated) before the server looks for the
+    /// Namespace, and is checked again as it is applied; a custom resource of a CRD new in
+    /// the batch cannot be sent yet.
+    async fn check(
+        &self,
+        plans: &[Planned<'_>],
+        order: &[usize],
+        progress: &mut Progress,
+    ) -> Result<Vec<Applied>, ApplyError> {
+        let mut checked = Vec::with_capacity(order.len());
+        let mut invalid = Vec::new();
+        for plan in order.iter().map(|&i| &plans[i]) {
+            let key = self.key(plan);
+            let Some(served) = plan.served.clone() else {
+                let served = crd_served(self.manifests, &plan.api_version, &plan.kind);
+                checked.push(unchecked(plan, key, served));
+                continue;
+            };
+            // Only `--dry-run` shows what the dry run would do.
+            let compare = self.options.dry_run;
+            let object = &plan.manifest.object;
+            match send::apply(
+                self.cluster,
+                object,
+                &key,
+                &served,
+                self.params(true),
+                compare,
+            )
+            .await
+            {
+                Ok(sent) => {
+                    progress.warn(&key, sent.warnings);
+                    checked.push(applied(plan, key, served, sent.action));
+                }
+                Err(Refused::NamespaceMissing(ns, _)) if self.creates_namespace(&ns) => {
+                    checked.push(unchecked(plan, key, served));
+                }
+                Err(refused) => {
+                    let error = self.object_error(plan, key, &served, &refused);
+                    if !error.is_invalid() {
+                        return Err(ApplyError::Object(error));
+                    }
+                    invalid.push(error);
+                }
+            }
+        }
+        if invalid.is_empty() {
+            Ok(checked)
+        } else {
+            Err(ApplyError::Invalid(invalid))
+        }
+    }
+
+    /// Applies one planned object; returns it with the server's warnings.
     async fn apply(
         &self,
         resolver: &mut Resolver,
         plan: &Planned<'_>,
-    ) -> Result<Applied, ApplyError> {
-        let (cluster, options) = (self.cluster, self.options);
-        match &plan.served {
-            Some(served) => {
-                let key = self.key(plan);
-                if options.dry_run
-                    && key
-                        .namespace
-                        .as_ref()
-                        .is_some_and(|ns| self.new_namespaces.contains(ns))
-                {
-                    Ok(unchecked(plan, key, served.clone()))
-                } else {
-                    apply_one(cluster, plan, served.clone(), options).await
-                }
-            }
-            // In a dry run the CRD was not created: its custom resources cannot be checked.
-            None if options.dry_run => {
-                let served = crd_served(self.manifests, &plan.api_version, &plan.kind);
-                Ok(unchecked(plan, self.key(plan), served))
-            }
-            None => {
-                resolver.forget(&plan.api_version);
-                let served = resolve_deferred(cluster, resolver, plan).await?;
-                apply_one(cluster, plan, served, options).await
-            }
+    ) -> Result<(Applied, Vec<String>), ApplyError> {
+        let served = if let Some(served) = &plan.served {
+            served.clone()
+        } else {
+            resolver.forget(&plan.api_version);
+            resolve_deferred(self.cluster, resolver, plan).await?
+        };
+        let key = self.key(plan);
+        let fail = |refused: Refused| {
+            ApplyError::Object(self.object_error(plan, key.clone(), &served, &refused))
+        };
+        let object = &plan.manifest.object;
+        let sent = send::apply(
+            self.cluster,
+            object,
+            &key,
+            &served,
+            self.params(false),
+            true,
+        )
+        .await
+        .map_err(fail)?;
+        if plan.kind == "CustomResourceDefinition" {
+            send::wait_established(self.cluster, &served, &key.name)
+                .await
+                .map_err(fail)?;
+        }
+        Ok((applied(plan, key, served, sent.action), sent.warnings))
+    }
+
+    fn params(&self, dry_run: bool) -> send::Params<'_> {
+        send::Params {
+            field_manager: &self.options.field_manager,
+            force: self.options.force_conflicts,
+            dry_run,
+            validation: self.options.validation.clone(),
+        }
+    }
+
+    /// Whether the batch holds Namespace `name`.
+    fn creates_namespace(&self, name: &str) -> bool {
+        self.manifests.iter().any(|m| {
+            text(&m.object, "/kind") == "Namespace" && text(&m.object, "/metadata/name") == name
+        })
+    }
+
+    /// A refused request about `plan`'s object, worded.
+    fn object_error(
+        &self,
+        plan: &Planned<'_>,
+        key: ObjectKey,
+        served: &Served,
+        refused: &Refused,
+    ) -> ObjectError {
+        let (verb, error) = refused.parts();
+        ObjectError {
+            at: plan.manifest.source.clone(),
+            error: ApiError::from_kube(
+                error,
+                &self.cluster.server,
+                verb,
+                &resource_words(served, key.namespace.as_deref()),
+                plan.kind == "Secret",
+            ),
+            key,
         }
     }
 
@@ -221,6 +387,18 @@ impl Batch<'_> {
     }
 }
 
+/// An object the server took (or, in a dry run, would take).
+fn applied(plan: &Planned<'_>, key: ObjectKey, served: Served, action: Action) -> Applied {
+    Applied {
+        key,
+        api_version: plan.api_version.clone(),
+        served,
+        action,
+        checked: true,
+        position: plan.position,
+    }
+}
+
 /// A dry-run object the server could not check (its Namespace or CRD is new).
 fn unchecked(plan: &Planned<'_>, key: ObjectKey, served: Served) -> Applied {
     Applied {
@@ -229,6 +407,7 @@ fn unchecked(plan: &Planned<'_>, key: ObjectKey, served: Served) -> Applied {
         served,
         action: Action::Created,
         checked: false,
+        position: plan.position,
     }
 }
 
@@ -242,7 +421,7 @@ async fn plan<'a>(
     let defined = crd_kinds(manifests);
     let mut plans = Vec::with_capacity(manifests.len());
     let mut unserved = Vec::new();
-    for manifest in manifests {
+    for (position, manifest) in manifests.iter().enumerate() {
         let api_version = text(&manifest.object, "/apiVersion").to_owned();
         let kind = text(&manifest.object, "/kind").to_owned();
         let served = resolver
@@ -254,10 +433,11 @@ async fn plan<'a>(
                 ApplyError::Discovery(error)
             })?;
         if served.is_none() && !defined.iter().any(|d| d.serves(&api_version, &kind)) {
-            unserved.push(format!("{}: {kind} in {api_version}", manifest.source));
+            unserved.push((manifest.source.clone(), format!("{kind} in {api_version}")));
         }
         plans.push(Planned {
             manifest,
+            position,
             api_version,
             kind,
             served,
@@ -335,72 +515,13 @@ async fn resolve_deferred(
             ))
         })?;
     resolved.ok_or_else(|| {
-        ApplyError::Unserved(vec![format!(
-            "{}: {} in {} (its CustomResourceDefinition is Established but does not serve it)",
-            plan.manifest.source, plan.kind, plan.api_version
+        ApplyError::Unserved(vec![(
+            plan.manifest.source.clone(),
+            format!(
+                "{} in {} (its CustomResourceDefinition is Established but does not serve it)",
+                plan.kind, plan.api_version
+            ),
         )])
-    })
-}
-
-/// Server-side applies (or dry-runs) one object and tells what it did.
-async fn apply_one(
-    cluster: &Cluster,
-    plan: &Planned<'_>,
-    served: Served,
-    options: &ApplyOptions,
-) -> Result<Applied, ApplyError> {
-    let mut object = plan.manifest.object.clone();
-    let name = text(&object, "/metadata/name").to_owned();
-    let key = key_of(&object, &plan.kind, &served, &cluster.namespace);
-    let namespace = key.namespace.clone();
-    if let (Some(ns), Some(metadata)) = (
-        &namespace,
-        object.get_mut("metadata").and_then(Value::as_object_mut),
-    ) {
-        metadata.insert("namespace".into(), Value::String(ns.clone()));
-    }
-    let api: Api<DynamicObject> = match &namespace {
-        Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &served.resource),
-        None => Api::all_with(cluster.client.clone(), &served.resource),
-    };
-    let fail = |verb: &str, error: &kube::Error| ApplyError::Object {
-        source_ref: plan.manifest.source.to_string(),
-        kind_name: key.to_string(),
-        error: ApiError::from_kube(
-            error,
-            &cluster.server,
-            verb,
-            &resource_words(&served, namespace.as_deref()),
-            plan.kind == "Secret",
-        ),
-    };
-    let before = crate::cluster::retry(|| api.get_opt(&name))
-        .await
-        .map_err(|e| fail("get", &e))?;
-    let mut params = PatchParams::apply(&options.field_manager);
-    params.force = options.force_conflicts;
-    params.dry_run = options.dry_run;
-    // Server-side apply is idempotent: a transient failure may be retried.
-    let patch = Patch::Apply(&object);
-    let after = crate::cluster::retry(|| api.patch(&name, &params, &patch))
-        .await
-        .map_err(|e| fail("apply", &e))?;
-    let action = match before {
-        None => Action::Created,
-        Some(before) if comparable(&before) == comparable(&after) => Action::Unchanged,
-        Some(_) => Action::Configured,
-    };
-    if plan.kind == "CustomResourceDefinition" && !options.dry_run {
-        wait_established(&api, &name)
-            .await
-            .map_err(|e| fail("get", &e))?;
-    }
-    Ok(Applied {
-        key,
-        api_version: plan.api_version.clone(),
-        served,
-        action,
-        checked: true,
     })
 }
 
@@ -437,9 +558,9 @@ pub async fn identify(
                 ),
                 served,
             )),
-            None => unserved.push(format!(
-                "{}: {} in {}",
-                plan.manifest.source, plan.kind, plan.api_version
+            None => unserved.push((
+                plan.manifest.source.clone(),
+                format!("{} in {}", plan.kind, plan.api_version),
             )),
         }
     }
@@ -463,54 +584,6 @@ fn resource_words(served: &Served, namespace: Option<&str>) -> String {
     }
 }
 
-/// An object without what changes on every write (resourceVersion, managedFields,
-/// generation) and without its status (controllers write it at any time), to tell
-/// `configured` from `unchanged`.
-fn comparable(object: &DynamicObject) -> Value {
-    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
-    if let Some(fields) = value.as_object_mut() {
-        fields.remove("status");
-    }
-    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-        for field in ["resourceVersion", "managedFields", "generation"] {
-            metadata.remove(field);
-        }
-    }
-    value
-}
-
-/// Waits until the CRD `name` has condition Established=True.
-async fn wait_established(api: &Api<DynamicObject>, name: &str) -> Result<(), kube::Error> {
-    let deadline = tokio::time::Instant::now() + CRD_ESTABLISH_TIMEOUT;
-    loop {
-        let crd = crate::cluster::retry(|| api.get(name)).await?;
-        if is_established(&crd.data) {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            let mut status = kube::core::Status::failure(
-                &format!("not Established after {CRD_ESTABLISH_TIMEOUT:?}"),
-                "Timeout",
-            );
-            status.code = 504;
-            return Err(kube::Error::Api(Box::new(status)));
-        }
-        tokio::time::sleep(CRD_POLL_INTERVAL).await;
-    }
-}
-
-/// Whether a CRD's `.status.conditions` has Established=True.
-fn is_established(data: &Value) -> bool {
-    data.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|conditions| {
-            conditions.iter().any(|c| {
-                c.get("type").and_then(Value::as_str) == Some("Established")
-                    && c.get("status").and_then(Value::as_str) == Some("True")
-            })
-        })
-}
-
 fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
     object
         .pointer(pointer)
@@ -523,38 +596,6 @@ mod tests {
     use super::*;
     use crate::manifest::Source;
     use serde_json::json;
-
-    #[test]
-    fn established_needs_the_condition_true() {
-        assert!(is_established(
-            &json!({"status": {"conditions": [{"type": "Established", "status": "True"}]}})
-        ));
-        assert!(!is_established(
-            &json!({"status": {"conditions": [{"type": "Established", "status": "False"}]}})
-        ));
-        assert!(!is_established(&json!({})));
-    }
-
-    #[test]
-    fn comparison_ignores_what_every_write_changes() {
-        let object = |rv: &str, generation: i64, replicas: i64| -> DynamicObject {
-            serde_json::from_value(json!({
-                "apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "web", "resourceVersion": rv, "generation": generation,
-                             "managedFields": [{"manager": rv}]},
-                "spec": {"replicas": replicas}
-            }))
-            .unwrap()
-        };
-        assert_eq!(
-            comparable(&object("1", 1, 2)),
-            comparable(&object("2", 2, 2))
-        );
-        assert_ne!(
-            comparable(&object("1", 1, 2)),
-            comparable(&object("1", 1, 3))
-        );
-    }
 
     #[test]
     fn crd_kinds_come_from_the_batch() {

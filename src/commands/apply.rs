@@ -1,49 +1,103 @@
-//! `kos apply`: load, apply in dependency order, then track headless (plain or JSON).
+//! `kos apply`: load, have the server check every object, apply in dependency order, then
+//! track (the view, or headless plain or JSON).
 
-use crate::apply::{self, Applied, ApplyOptions};
-use crate::cli::ApplyArgs;
+use super::Failure;
+use crate::apply::{self, Applied, ApplyOptions, Progress};
+use crate::cli::{ApplyArgs, Validate};
+use crate::cluster::Cluster;
 use crate::exit::{BadInput, ExitCode};
 use crate::headless::{self, Format, Options};
 use crate::manifest::{self, LoadOptions};
-use crate::output::{safe, sink};
+use crate::output::{problem, safe, sink};
 use crate::watch::Root;
 use color_eyre::Result;
+use kube::api::ValidationDirective;
 use serde::Serialize;
+use tokio::time::Instant;
 
 pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
+    let options = Options::from_args(&args.track, false);
+    let started = Instant::now();
+    let mut progress = Progress::default();
+    let applied = apply_all(args, &mut progress).await;
+    say_warnings(&progress);
+    let cluster = match applied {
+        Ok(cluster) => cluster,
+        Err(failure) => {
+            return Err(super::stopped(
+                failure,
+                &options,
+                started.elapsed(),
+                &progress,
+            ));
+        }
+    };
+    let only_apply = args.dry_run || args.no_wait;
+    report_applied(&progress, args.dry_run, options.format, only_apply)?;
+    if only_apply {
+        return Ok(ExitCode::Success);
+    }
+    // The tree keeps the input's order.
+    let mut roots: Vec<&Applied> = progress.applied.iter().collect();
+    roots.sort_by_key(|applied| applied.position);
+    let roots = roots.into_iter().map(Root::from).collect();
+    if crate::ui::wanted(&args.track) {
+        let warnings = progress
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.key, w.text))
+            .collect();
+        return crate::ui::track(&cluster, roots, &args.track, warnings).await;
+    }
+    headless::track(&cluster, roots, &options, &progress).await
+}
+
+/// How `args` asks to apply.
+pub fn options(args: &ApplyArgs) -> ApplyOptions {
+    ApplyOptions {
+        field_manager: args.field_manager.clone(),
+        force_conflicts: args.force_conflicts,
+        dry_run: args.dry_run,
+        validation: match args.validate {
+            Validate::Strict => ValidationDirective::Strict,
+            Validate::Warn => ValidationDirective::Warn,
+            Validate::Ignore => ValidationDirective::Ignore,
+        },
+    }
+}
+
+/// Loads the manifests and applies them (within the step timeout), recording in `progress`
+/// what was applied; returns the cluster they went to.
+async fn apply_all(args: &ApplyArgs, progress: &mut Progress) -> Result<Cluster, Failure> {
     let load = LoadOptions {
         recursive: args.files.recursive,
         namespace: args.cluster.namespace.clone(),
         ..LoadOptions::default()
     };
-    let manifests =
-        manifest::load(&args.files.files, &load).map_err(|errors| BadInput(errors.to_string()))?;
+    let manifests = manifest::load(&args.files.files, &load).map_err(|errors| Failure {
+        error: BadInput(errors.to_string()).into(),
+        problems: problem::of_load(&errors),
+    })?;
     if manifests.is_empty() {
-        return Err(BadInput("the input holds no objects".into()).into());
+        return Err(color_eyre::Report::from(BadInput("the input holds no objects".into())).into());
     }
-    let options = Options::from_args(&args.track, false);
     let cluster = super::connect(&args.cluster).await?;
-    let apply_options = ApplyOptions {
-        field_manager: args.field_manager.clone(),
-        force_conflicts: args.force_conflicts,
-        dry_run: args.dry_run,
-    };
-    let applied = super::within(args.track.timeout, "applying", async {
-        apply::apply(&cluster, &manifests, &apply_options)
+    let options = options(args);
+    super::within(args.track.timeout, "applying", async {
+        apply::apply(&cluster, &manifests, &options, progress)
             .await
-            .map_err(|e| super::apply_error(&e))
+            .map_err(|e| Failure::of_apply(&e))
     })
     .await?;
-    let only_apply = args.dry_run || args.no_wait;
-    report_applied(&applied, args.dry_run, options.format, only_apply)?;
-    if only_apply {
-        return Ok(ExitCode::Success);
+    Ok(cluster)
+}
+
+/// The server's warnings, as kubectl shows them: on stderr, each naming its object.
+fn say_warnings(progress: &Progress) {
+    for warning in &progress.warnings {
+        let line = format!("Warning: {}: {}", warning.key, warning.text);
+        sink::err(&safe::clean(&line));
     }
-    let roots = applied.iter().map(Root::from).collect();
-    if crate::ui::wanted(&args.track) {
-        return crate::ui::track(&cluster, roots, &args.track).await;
-    }
-    headless::track(&cluster, roots, &options).await
 }
 
 /// One applied object in the JSON of `--dry-run` and `--no-wait`.
@@ -57,11 +111,12 @@ struct AppliedRow<'a> {
     checked: bool,
 }
 
-/// Says what was applied: lines (on stderr when stdout is for the JSON report), or the
-/// JSON document itself when nothing is tracked afterwards.
-fn report_applied(applied: &[Applied], dry_run: bool, format: Format, last: bool) -> Result<()> {
+/// Says what was applied, in the order it was applied: lines (on stderr when stdout is for
+/// the JSON report), or the JSON document itself when nothing is tracked afterwards.
+fn report_applied(progress: &Progress, dry_run: bool, format: Format, last: bool) -> Result<()> {
     if format == Format::Json && last {
-        let rows: Vec<AppliedRow> = applied
+        let rows: Vec<AppliedRow> = progress
+            .applied
             .iter()
             .map(|a| AppliedRow {
                 kind: &a.key.kind,
@@ -72,11 +127,13 @@ fn report_applied(applied: &[Applied], dry_run: bool, format: Format, last: bool
                 checked: a.checked,
             })
             .collect();
-        let document = serde_json::json!({"dry_run": dry_run, "applied": rows});
+        let warnings = crate::output::report::warnings(progress);
+        let document =
+            serde_json::json!({"dry_run": dry_run, "applied": rows, "warnings": warnings});
         sink::out(&safe::json(&serde_json::to_string_pretty(&document)?));
         return Ok(());
     }
-    for object in applied {
+    for object in &progress.applied {
         let suffix = match (dry_run, object.checked) {
             (false, _) => "",
             (true, true) => " (server dry run)",

@@ -5,8 +5,8 @@
 //! its CA and the admin's client certificate) and `kos apply`'s own code, so the demo shows
 //! the real thing. It must not reach into the simulated cluster's insides.
 
-use crate::apply::ApplyOptions;
-use crate::cli::{ApplyArgs, ClusterArgs, DemoArgs, DemoScenario, FileArgs, TrackArgs};
+use crate::apply::Progress;
+use crate::cli::{ApplyArgs, ClusterArgs, DemoArgs, DemoScenario, FileArgs, TrackArgs, Validate};
 use crate::exit::{BadInput, ClusterError, ExitCode};
 use crate::manifest::{self, LoadOptions};
 use color_eyre::Result;
@@ -92,6 +92,7 @@ async fn demo(args: &DemoArgs, cluster: &sim::Sim, dir: &Scratch) -> Result<Exit
         dry_run: false,
         field_manager: "kos".to_owned(),
         force_conflicts: false,
+        validate: Validate::Strict,
     };
     if let Some(before) = manifests.before {
         let file = dir.write("before.yaml", before)?;
@@ -108,12 +109,8 @@ async fn apply_only(args: &ApplyArgs) -> Result<()> {
     let cluster = crate::cluster::connect(&args.cluster)
         .await
         .map_err(|e| ClusterError(e.to_string()))?;
-    let options = ApplyOptions {
-        field_manager: args.field_manager.clone(),
-        force_conflicts: false,
-        dry_run: false,
-    };
-    crate::apply::apply(&cluster, &manifests, &options)
+    let options = super::apply::options(args);
+    crate::apply::apply(&cluster, &manifests, &options, &mut Progress::default())
         .await
         .map_err(|e| ClusterError(e.to_string()))?;
     Ok(())

@@ -7,8 +7,12 @@ mod sim;
 mod status;
 mod watch;
 
+use crate::apply::{ApplyError, Progress};
 use crate::cli::{Cli, Command};
 use crate::exit::ExitCode;
+use crate::headless::{self, Format, Options};
+use crate::output::problem::{self, Problem};
+use crate::output::report::{self, Stop};
 use clap::CommandFactory;
 use color_eyre::Result;
 
@@ -51,9 +55,9 @@ async fn connect(args: &crate::cli::ClusterArgs) -> Result<crate::cluster::Clust
         .map_err(|error| crate::exit::ClusterError(error.to_string()).into())
 }
 
-/// An apply (or discovery) error with its exit code: bad input for kinds nobody serves,
-/// a cluster error otherwise.
-fn apply_error(error: &crate::apply::ApplyError) -> color_eyre::Report {
+/// An apply (or discovery) error with its exit code: bad input for kinds nobody serves and
+/// objects the server finds invalid, a cluster error otherwise.
+fn apply_error(error: &ApplyError) -> color_eyre::Report {
     if error.is_bad_input() {
         crate::exit::BadInput(error.to_string()).into()
     } else {
@@ -61,14 +65,60 @@ fn apply_error(error: &crate::apply::ApplyError) -> color_eyre::Report {
     }
 }
 
+/// An error that ends a command before tracking, with the problems its JSON report lists.
+struct Failure {
+    error: color_eyre::Report,
+    problems: Vec<Problem>,
+}
+
+impl Failure {
+    fn of_apply(error: &ApplyError) -> Failure {
+        Failure {
+            error: apply_error(error),
+            problems: problem::of_apply(error),
+        }
+    }
+}
+
+/// Any other error: its message is the problem.
+impl From<color_eyre::Report> for Failure {
+    fn from(error: color_eyre::Report) -> Self {
+        let problems = vec![Problem::message(format!("{error:#}"))];
+        Failure { error, problems }
+    }
+}
+
+/// Ends a command with `failure` after `elapsed`: with `--output json` its report goes to
+/// stdout first (outcome `invalid` or `error`, the problems, what `applied` did before);
+/// the error is `main`'s to print and to turn into the exit code.
+fn stopped(
+    failure: Failure,
+    options: &Options,
+    elapsed: std::time::Duration,
+    applied: &Progress,
+) -> color_eyre::Report {
+    if options.format == Format::Json {
+        let stop = match crate::exit::code_for(&failure.error) {
+            ExitCode::BadInput => Stop::Invalid,
+            _ => Stop::Error,
+        };
+        let timings = headless::timings(elapsed, options);
+        let report = report::stopped(stop, timings, applied, failure.problems);
+        if let Err(error) = headless::print_report(&report) {
+            return error;
+        }
+    }
+    failure.error
+}
+
 /// Runs a phase before tracking (finding the objects, applying them) within the step
 /// timeout (`--timeout`; 0: none), so that a server that stops answering half way cannot
 /// hold kos past it: exit 4, naming the phase and the request still waiting for its answer.
-async fn within<T>(
+async fn within<T, E: From<color_eyre::Report>>(
     timeout: std::time::Duration,
     phase: &str,
-    work: impl Future<Output = Result<T>>,
-) -> Result<T> {
+    work: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     if timeout.is_zero() {
         return work.await;
     }
@@ -80,11 +130,12 @@ async fn within<T>(
             let request = crate::cluster::limits::oldest_unanswered()
                 .map(|request| format!("; still waiting for {}", crate::output::safe::clean(&request)))
                 .unwrap_or_default();
-            Err(crate::exit::ClusterError(format!(
+            let error: color_eyre::Report = crate::exit::ClusterError(format!(
                 "{phase}: the cluster did not answer within the step timeout ({}){request}",
                 crate::duration::short(timeout)
             ))
-            .into())
+            .into();
+            Err(error.into())
         }
     }
 }

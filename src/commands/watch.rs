@@ -1,13 +1,15 @@
 //! `kos watch`: track existing objects — named as KIND/NAME, selected with -l, or read from
 //! manifests — without applying anything.
 
-use crate::apply::{self, discovery};
+use super::Failure;
+use crate::apply::{self, Progress, discovery};
 use crate::cli::WatchArgs;
 use crate::cluster::{ApiError, Cluster};
 use crate::exit::{BadInput, ClusterError, ExitCode};
 use crate::headless::{self, Options};
 use crate::manifest::{self, LoadOptions};
 use crate::model::ObjectKey;
+use crate::output::problem;
 use crate::watch::Root;
 use color_eyre::Result;
 use kube::api::{Api, DynamicObject, ListParams};
@@ -54,7 +56,26 @@ fn parse_targets(targets: &[String], selector: bool) -> Result<Targets<'_>, Stri
 }
 
 pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
-    let targets = parse_targets(&args.targets, args.selector.is_some()).map_err(BadInput)?;
+    let options = Options::from_args(&args.track, args.follow);
+    let started = tokio::time::Instant::now();
+    let nothing_applied = Progress::default();
+    let (cluster, roots) = match find(args).await {
+        Ok(found) => found,
+        Err(failure) => {
+            let elapsed = started.elapsed();
+            return Err(super::stopped(failure, &options, elapsed, &nothing_applied));
+        }
+    };
+    if crate::ui::wanted(&args.track) {
+        return crate::ui::track(&cluster, roots, &args.track, Vec::new()).await;
+    }
+    headless::track(&cluster, roots, &options, &nothing_applied).await
+}
+
+/// The cluster and the objects to watch on it, each once.
+async fn find(args: &WatchArgs) -> Result<(Cluster, Vec<Root>), Failure> {
+    let targets = parse_targets(&args.targets, args.selector.is_some())
+        .map_err(|e| color_eyre::Report::from(BadInput(e)))?;
     let manifests = if args.files.is_empty() {
         Vec::new()
     } else {
@@ -63,14 +84,15 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
             namespace: args.cluster.namespace.clone(),
             ..LoadOptions::default()
         };
-        manifest::load(&args.files, &load).map_err(|errors| BadInput(errors.to_string()))?
+        manifest::load(&args.files, &load).map_err(|errors| Failure {
+            error: BadInput(errors.to_string()).into(),
+            problems: problem::of_load(&errors),
+        })?
     };
     if targets.named.is_empty() && args.selector.is_none() && manifests.is_empty() {
-        return Err(
-            BadInput("name what to watch: KIND/NAME, -l SELECTOR or -f PATH".into()).into(),
-        );
+        let error = BadInput("name what to watch: KIND/NAME, -l SELECTOR or -f PATH".into());
+        return Err(color_eyre::Report::from(error).into());
     }
-    let options = Options::from_args(&args.track, args.follow);
     let cluster = super::connect(&args.cluster).await?;
     let mut roots = super::within(
         args.track.timeout,
@@ -81,12 +103,10 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
     let mut seen = std::collections::HashSet::new();
     roots.retain(|root| seen.insert(root.key.clone()));
     if roots.is_empty() {
-        return Err(BadInput("no objects match; nothing to watch".into()).into());
+        let error = BadInput("no objects match; nothing to watch".into());
+        return Err(color_eyre::Report::from(error).into());
     }
-    if crate::ui::wanted(&args.track) {
-        return crate::ui::track(&cluster, roots, &args.track).await;
-    }
-    headless::track(&cluster, roots, &options).await
+    Ok((cluster, roots))
 }
 
 /// The roots of the watch: the objects of the manifests, the named ones and the selected

@@ -7,6 +7,7 @@
 
 pub mod digest;
 pub mod plain;
+pub mod problem;
 pub mod report;
 pub mod safe;
 pub mod sink;

@@ -227,6 +227,7 @@ pub fn app() -> App {
         Header {
             context: "kos-sim".into(),
             namespace: "octopus".into(),
+            ..Header::default()
         },
     );
     app.update(
@@ -279,6 +280,7 @@ pub fn namespaces_app() -> App {
         Header {
             context: "kind-kind".into(),
             namespace: "default".into(),
+            ..Header::default()
         },
     );
     app.update(

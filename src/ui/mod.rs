@@ -45,11 +45,13 @@ pub fn wanted(args: &TrackArgs) -> bool {
 }
 
 /// Tracks `roots` in the view: the watch actor and tracker of the headless modes, with the
-/// view as front end. Returns the exit code the user left with.
+/// view as front end; the header shows the server's `warnings` of applying them. Returns the
+/// exit code the user left with.
 pub async fn track(
     cluster: &Cluster,
     roots: Vec<Root>,
     args: &TrackArgs,
+    warnings: Vec<String>,
 ) -> color_eyre::Result<ExitCode> {
     let options = Options::from_args(args, false);
     let world = World::new(roots.iter().map(|r| r.key.clone()).collect());
@@ -75,6 +77,7 @@ pub async fn track(
         header: Header {
             context: cluster.context.clone().unwrap_or_default(),
             namespace: cluster.namespace.clone(),
+            warnings,
         },
         started: Instant::now(),
         diffs,

@@ -117,6 +117,24 @@ fn one_namespace_is_named_in_the_header_not_on_the_rows() {
 }
 
 #[test]
+fn header_shows_the_servers_warnings_after_the_clocks() {
+    let mut app = fixtures::app();
+    app.header.warnings = vec![
+        "Deployment octopus/nginx: .spec.replica: field not\ndeclared".into(),
+        "Deployment octopus/other: deprecated".into(),
+    ];
+    let top = screen(&mut app, 200, 3);
+    let top = top.lines().next().unwrap_or_default();
+    assert!(
+        top.contains(
+            "timeout 4:18   stabilizing failed 8s   ⚠ Warning: Deployment octopus/nginx: \
+             .spec.replica: field not declared (+1 more)"
+        ),
+        "{top}"
+    );
+}
+
+#[test]
 fn filter_keeps_matches_and_their_ancestors() {
     let mut app = fixtures::app();
     press(&mut app, &[Action::StartFilter]);

@@ -8,11 +8,14 @@ use crate::tracker::Tracker;
 use std::time::Duration;
 
 /// What the header names: the context, and its namespace (shown when the tracked objects
-/// are all cluster-scoped; otherwise the header names theirs).
+/// are all cluster-scoped; otherwise the header names theirs), and what the API server warned
+/// of while kos applied them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
     pub context: String,
     pub namespace: String,
+    /// The server's warnings, each `Kind namespace/name: text`.
+    pub warnings: Vec<String>,
 }
 
 /// The elapsed time at which the screen next changes by itself, as of `now`: a countdown's

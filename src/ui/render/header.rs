@@ -4,6 +4,7 @@ use super::{clock, countdown, status_look};
 use crate::status::Status;
 use crate::tracker::Verdict;
 use crate::ui::app::App;
+use crate::ui::tree::one_line;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -51,6 +52,17 @@ fn line(app: &App) -> Line<'static> {
                 style,
             ));
         }
+    }
+    // Last: a long warning must not push the clocks and the verdict off the line.
+    if let Some(first) = app.header.warnings.first() {
+        let more = match app.header.warnings.len() {
+            1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
+        };
+        spans.push(Span::styled(
+            format!("   ⚠ Warning: {}{more}", one_line(first)),
+            Style::new().fg(Color::Yellow),
+        ));
     }
     Line::from(spans)
 }
