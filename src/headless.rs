@@ -80,6 +80,7 @@ impl Options {
 /// Tracks `roots` until the verdict and prints it; returns the exit code.
 pub async fn track(cluster: &Cluster, roots: Vec<Root>, options: &Options) -> Result<ExitCode> {
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
+    world.overrides = watch::overrides(&roots);
     let mut watch = watch::spawn(
         cluster.client.clone(),
         cluster.server.clone(),
@@ -148,7 +149,7 @@ pub async fn follow(
     tokio::pin!(interrupt);
     let mut announced = false;
     loop {
-        let verdict = tracker.update(world.raw_state(), start.elapsed());
+        let verdict = tracker.update_world(world, start.elapsed());
         match verdict {
             Some(_) if !options.follow => break,
             // Following: say the verdict once, where it happened, and keep printing changes.
@@ -270,7 +271,10 @@ impl Printer {
         }
         let mut lines = Vec::new();
         if self.format == Format::Plain {
-            let line = plain::change_line(elapsed, key, status, &message, self.colour);
+            let mut line = plain::change_line(elapsed, key, status, &message, self.colour);
+            if world.overrides.get(key).is_some_and(|o| !o.track) {
+                line.push_str("  (untracked)");
+            }
             lines.push(Line::Out(line));
         }
         if self.github && status == Status::Failed {

@@ -11,6 +11,7 @@ pub mod order;
 use crate::cluster::{ApiError, Cluster};
 use crate::manifest::Manifest;
 use crate::model::ObjectKey;
+use crate::tracker::Overrides;
 use discovery::{Resolver, Served};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde::Serialize;
@@ -59,6 +60,8 @@ pub struct Applied {
     /// False for dry-run objects the server could not check: their Namespace or CRD would
     /// be created by the same batch.
     pub checked: bool,
+    /// How it counts toward the verdict, from its manifest.
+    pub overrides: Overrides,
 }
 
 /// Why a batch could not be applied.
@@ -229,6 +232,7 @@ fn unchecked(plan: &Planned<'_>, key: ObjectKey, served: Served) -> Applied {
         served,
         action: Action::Created,
         checked: false,
+        overrides: plan.manifest.overrides,
     }
 }
 
@@ -401,6 +405,7 @@ async fn apply_one(
         served,
         action,
         checked: true,
+        overrides: plan.manifest.overrides,
     })
 }
 
@@ -421,7 +426,7 @@ fn key_of(object: &Value, kind: &str, served: &Served, default_namespace: &str) 
 pub async fn identify(
     cluster: &Cluster,
     manifests: &[Manifest],
-) -> Result<Vec<(ObjectKey, Served)>, ApplyError> {
+) -> Result<Vec<(ObjectKey, Served, Overrides)>, ApplyError> {
     let mut resolver = Resolver::new(cluster.client.clone());
     let plans = plan(cluster, &mut resolver, manifests).await?;
     let mut unserved = Vec::new();
@@ -436,6 +441,7 @@ pub async fn identify(
                     &cluster.namespace,
                 ),
                 served,
+                plan.manifest.overrides,
             )),
             None => unserved.push(format!(
                 "{}: {} in {}",
@@ -569,6 +575,7 @@ mod tests {
                 line: 1,
                 column: 1,
             },
+            overrides: crate::tracker::Overrides::default(),
         };
         let served = crd_served(&[manifest], "kos.dev/v1", "Widget");
         assert_eq!(served.resource.plural, "widgets");

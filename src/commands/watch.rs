@@ -8,6 +8,7 @@ use crate::exit::{BadInput, ClusterError, ExitCode};
 use crate::headless::{self, Options};
 use crate::manifest::{self, LoadOptions};
 use crate::model::ObjectKey;
+use crate::tracker::Overrides;
 use crate::watch::Root;
 use color_eyre::Result;
 use kube::api::{Api, DynamicObject, ListParams};
@@ -101,9 +102,10 @@ async fn find_roots(
         .await
         .map_err(|e| super::apply_error(&e))?
         .into_iter()
-        .map(|(key, served)| Root {
+        .map(|(key, served, overrides)| Root {
             key,
             resource: served.resource,
+            overrides,
         })
         .collect();
     if !targets.named.is_empty() || args.selector.is_some() {
@@ -130,6 +132,7 @@ async fn find_roots(
             roots.push(Root {
                 key: ObjectKey::new(&served.resource.kind, namespace, name),
                 resource: served.resource.clone(),
+                overrides: Overrides::default(),
             });
         }
         if let Some(selector) = &args.selector {
@@ -182,6 +185,7 @@ async fn selected_roots(
             Root {
                 key: ObjectKey::new(&served.resource.kind, namespace.as_deref(), &name),
                 resource: served.resource.clone(),
+                overrides: Overrides::default(),
             }
         })
         .collect())

@@ -4,7 +4,7 @@ use super::digest::Entry;
 use super::tree;
 use crate::model::World;
 use crate::status::Status;
-use crate::tracker::Verdict;
+use crate::tracker::{Overrides, Verdict};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -36,6 +36,9 @@ pub struct Object {
     pub owner: Option<String>,
     pub applied: bool,
     pub counted: bool,
+    /// The `kos.dev/` overrides in force on an applied object, when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Overrides>,
 }
 
 /// Timings of a run.
@@ -67,6 +70,7 @@ pub fn build(world: &World, outcome: Verdict, timings: Timings, digest: Vec<Entr
                 .map(crate::model::ObjectKey::kind_name),
             applied: row.object.is_none_or(|o| o.applied),
             counted: row.counted(),
+            overrides: world.overrides.get(row.key).copied(),
         })
         .collect();
     Report {
