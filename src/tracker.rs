@@ -217,6 +217,14 @@ impl Tracker {
         if let Some((verdict, _)) = self.verdict {
             return Some(verdict);
         }
+        // A window that ran its course before any root's deadline came decides first.
+        let first_due = self.first_deadline(roots);
+        if let Some(window) = self.window
+            && now >= window.started + self.stabilize
+            && first_due.is_none_or(|due| window.started + self.stabilize <= due)
+        {
+            return Some(self.decide(window.state, window.started + self.stabilize));
+        }
         for root in roots {
             let Some(deadline) = root.overrides.timeout.filter(|d| now >= *d) else {
                 continue;
@@ -242,11 +250,7 @@ impl Tracker {
             .iter()
             .map(|root| (root.key.clone(), root.standing()))
             .collect();
-        self.root_deadline = roots
-            .iter()
-            .filter(|root| !self.past_deadline.contains(&root.key))
-            .filter_map(|root| root.overrides.timeout)
-            .min();
+        self.root_deadline = self.first_deadline(roots);
         let standings = roots
             .iter()
             .filter(|root| !self.given_up.contains(&root.key))
@@ -291,6 +295,15 @@ impl Tracker {
             }
             _ => None,
         }
+    }
+
+    /// The earliest deadline of a root not yet past it.
+    fn first_deadline(&self, roots: &[RootState]) -> Option<Duration> {
+        roots
+            .iter()
+            .filter(|root| !self.past_deadline.contains(&root.key))
+            .filter_map(|root| root.overrides.timeout)
+            .min()
     }
 
     fn decide(&mut self, verdict: Verdict, at: Duration) -> Verdict {
@@ -646,6 +659,29 @@ mod tests {
             "succeeded in time; the window goes on"
         );
         assert_eq!(t.next_deadline(), Some(secs(60)));
+    }
+
+    #[test]
+    fn a_late_call_decides_by_whichever_came_first_the_window_end_or_a_deadline() {
+        let within = |d| Overrides {
+            timeout: Some(secs(d)),
+            ..Overrides::default()
+        };
+        let failing = |d| root("a", Some(Failed), Failed, within(d));
+        let mut t = tracker(300, 5);
+        t.update_roots(&[failing(20)], secs(1));
+        assert_eq!(
+            t.update_roots(&[failing(20)], secs(30)),
+            Some(Verdict::Failed)
+        );
+        assert_eq!(t.decided_at(), Some(secs(6)));
+        let mut t = tracker(300, 5);
+        t.update_roots(&[failing(3)], secs(1));
+        assert_eq!(
+            t.update_roots(&[failing(3)], secs(30)),
+            Some(Verdict::Timeout)
+        );
+        assert_eq!(t.decided_at(), Some(secs(3)));
     }
 
     #[test]
