@@ -233,11 +233,12 @@ impl Loaded {
             match overrides::read(&object.object) {
                 Ok(overrides) => object.overrides = overrides,
                 Err(messages) => {
-                    self.problems
-                        .extend(messages.into_iter().map(|message| Problem {
-                            source: object.source.clone(),
-                            message,
-                        }))
+                    let source = &object.source;
+                    let problem = |message| Problem {
+                        source: source.clone(),
+                        message,
+                    };
+                    self.problems.extend(messages.into_iter().map(problem));
                 }
             }
         }

@@ -78,7 +78,7 @@ mod tests {
     use serde_json::json;
     use std::time::Duration;
 
-    fn annotated(annotations: Value) -> Value {
+    fn annotated(annotations: &Value) -> Value {
         json!({"kind": "Service", "metadata": {"name": "a", "annotations": annotations}})
     }
 
@@ -86,13 +86,13 @@ mod tests {
     fn no_annotations_are_the_defaults() {
         let bare = json!({"kind": "Service", "metadata": {"name": "a"}});
         assert_eq!(read(&bare), Ok(Overrides::default()));
-        let others = annotated(json!({"sim.kos.dev/crash": "true"}));
+        let others = annotated(&json!({"sim.kos.dev/crash": "true"}));
         assert_eq!(read(&others), Ok(Overrides::default()));
     }
 
     #[test]
     fn every_annotation_is_read() {
-        let object = annotated(json!({TRACK: "false", TIMEOUT: "2m",
+        let object = annotated(&json!({TRACK: "false", TIMEOUT: "2m",
             FAIL_MODE: "ignore", WAIT_FOR: "exists"}));
         let expected = Overrides {
             track: false,
@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn each_value_kos_cannot_use_is_named_without_quoting_it() {
-        let object = annotated(json!({TRACK: "no", TIMEOUT: "0s",
+        let object = annotated(&json!({TRACK: "no", TIMEOUT: "0s",
             FAIL_MODE: "IgnoreAndContinueDeployProcess", WAIT_FOR: "s3cr3t"}));
         let problems = read(&object).unwrap_err();
         assert_eq!(

@@ -186,7 +186,10 @@ fn an_untracked_object_is_dimmed_and_says_so() {
         .enumerate()
         .find(|(_, line)| line.contains("Service nginx"))
         .expect("the Service's row");
-    assert!(line.contains("Service nginx (untracked)  success"), "{text}");
+    assert!(
+        line.contains("Service nginx (untracked)  success"),
+        "{text}"
+    );
     let column = line.find("nginx").expect("name");
     let cell = &buffer[(
         u16::try_from(line[..column].chars().count()).unwrap(),

@@ -75,6 +75,7 @@ impl Graph {
     /// The graph of [`Graph::new`], with the roots' overrides: an untracked root and its
     /// descendants do not count, nor the descendants of a root that waits for less than
     /// its whole tree.
+    #[must_use]
     pub fn with_overrides(mut self, overrides: HashMap<ObjectKey, Overrides>) -> Self {
         self.overrides = overrides;
         self
