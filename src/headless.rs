@@ -90,6 +90,7 @@ pub async fn track(
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
+    world.overrides = watch::overrides(&roots);
     let mut watch = watch::spawn(
         cluster.client.clone(),
         cluster.server.clone(),
@@ -170,7 +171,7 @@ pub async fn follow(
     tokio::pin!(interrupt);
     let mut announced = false;
     loop {
-        let verdict = tracker.update(world.raw_state(), start.elapsed());
+        let verdict = tracker.update_world(world, start.elapsed());
         match verdict {
             Some(_) if !options.follow => break,
             // Following: say the verdict once, where it happened, and keep printing changes.
@@ -292,7 +293,10 @@ impl Printer {
         }
         let mut lines = Vec::new();
         if self.format == Format::Plain {
-            let line = plain::change_line(elapsed, key, status, &message, self.colour);
+            let mut line = plain::change_line(elapsed, key, status, &message, self.colour);
+            if world.overrides.get(key).is_some_and(|o| !o.track) {
+                line.push_str("  (untracked)");
+            }
             lines.push(Line::Out(line));
         }
         if self.github && status == Status::Failed {

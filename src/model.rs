@@ -5,6 +5,7 @@
 //! objects, so that 5 000 pods stay cheap and Secret data can never reach a view.
 
 use crate::status::{Condition, ContainerRow, Counts, Status};
+use crate::tracker::{Overrides, RootState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -116,6 +117,9 @@ pub struct World {
     pub events: BTreeMap<ObjectKey, Vec<EventRow>>,
     /// The roots, in the order the user gave them. A root absent from `objects` is missing.
     pub roots: Vec<ObjectKey>,
+    /// The roots whose `kos.dev/` annotations change how they count (none: every root
+    /// counts as README.md's "How the verdict is reached" says).
+    pub overrides: BTreeMap<ObjectKey, Overrides>,
     /// Counted objects that failed.
     failed: usize,
     /// Counted descendants in progress.
@@ -220,6 +224,59 @@ impl World {
             Status::InProgress
         }
     }
+
+    /// Each root with its own status, the raw state of its subtree (itself and its counted
+    /// descendants) and its overrides, in input order. One walk over every object: the
+    /// tracker asks for it only when some root carries overrides.
+    pub fn root_states(&self) -> Vec<RootState> {
+        // (failed, busy) counted descendants under each root.
+        let mut under: BTreeMap<&ObjectKey, (usize, usize)> = BTreeMap::new();
+        for object in self.objects.values().filter(|o| !o.applied) {
+            let (failed, busy) = weight(object);
+            if failed + busy == 0 {
+                continue;
+            }
+            if let Some(root) = self.root_of(object) {
+                let entry = under.entry(root).or_default();
+                entry.0 += failed;
+                entry.1 += busy;
+            }
+        }
+        self.roots
+            .iter()
+            .map(|key| {
+                let own = self.objects.get(key).map(|o| o.status);
+                let (failed, busy) = under.get(key).copied().unwrap_or_default();
+                let tree = match own {
+                    _ if failed > 0 => Status::Failed,
+                    Some(Status::Failed) => Status::Failed,
+                    Some(Status::Success) if busy == 0 => Status::Success,
+                    _ => Status::InProgress,
+                };
+                RootState {
+                    key: key.clone(),
+                    own,
+                    tree,
+                    overrides: self.overrides.get(key).copied().unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// The root above `object`, up its owners; `None` when the chain breaks (an owner not
+    /// seen yet).
+    fn root_of<'a>(&'a self, mut object: &'a TrackedObject) -> Option<&'a ObjectKey> {
+        // Owner chains are a few levels deep (CronJob → Job → Pod); the bound (the graph's
+        // own) guards against cycles.
+        for _ in 0..32 {
+            let owner = object.owner.as_ref()?;
+            match self.objects.get(owner) {
+                Some(parent) if !parent.applied => object = parent,
+                _ => return Some(owner),
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -269,6 +326,37 @@ mod tests {
         world.apply(Diff::Upsert(Box::new(pod)));
         assert_eq!(world.raw_state(), Status::Failed);
         assert_eq!(world.children(&root).count(), 1);
+    }
+
+    #[test]
+    fn root_states_judge_each_root_with_its_own_descendants() {
+        let web = ObjectKey::new("Deployment", Some("ns"), "web");
+        let job = ObjectKey::new("Job", Some("ns"), "job");
+        let lb = ObjectKey::new("Service", Some("ns"), "lb");
+        let mut world = World::new(vec![web.clone(), job.clone(), lb.clone()]);
+        let rs = ObjectKey::new("ReplicaSet", Some("ns"), "web-1");
+        for object in [
+            object("Deployment", "web", Status::Success, None),
+            object("ReplicaSet", "web-1", Status::Success, Some(&web)),
+            object("Pod", "web-1-a", Status::InProgress, Some(&rs)),
+            object("Job", "job", Status::InProgress, None),
+            object("Pod", "job-a", Status::Failed, Some(&job)),
+        ] {
+            world.apply(Diff::Upsert(Box::new(object)));
+        }
+        let states: Vec<(Option<Status>, Status)> = world
+            .root_states()
+            .into_iter()
+            .map(|root| (root.own, root.tree))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                (Some(Status::Success), Status::InProgress),
+                (Some(Status::InProgress), Status::Failed),
+                (None, Status::InProgress),
+            ]
+        );
     }
 
     #[test]

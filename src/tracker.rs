@@ -2,13 +2,125 @@
 //!
 //! It is fed the raw state of the tracked world (`World::raw_state`) and the time elapsed
 //! since tracking started, and owns nothing else: no clock, no I/O, no knowledge of objects.
-//! Front ends call [`Tracker::update`] on every change and at [`Tracker::next_deadline`].
+//! Front ends call [`Tracker::update_world`] on every change and at
+//! [`Tracker::next_deadline`].
+//!
+//! An applied object's `kos.dev/` annotations (README.md, "Per-object overrides") are
+//! inputs too, as [`Overrides`] in each [`RootState`]: they decide whether and how each root
+//! counts, and give it a deadline of its own.
 
 use crate::exit::ExitCode;
+use crate::model::{ObjectKey, World};
 use crate::status::Status;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
+
+/// How an applied object counts toward the verdict, from its `kos.dev/` annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overrides {
+    /// `kos.dev/track`: false shows the object and its descendants but never counts them.
+    pub track: bool,
+    /// `kos.dev/timeout`: the object must succeed within this (from the start of tracking).
+    #[serde(with = "millis", rename = "timeout_ms")]
+    pub timeout: Option<Duration>,
+    /// `kos.dev/fail-mode`.
+    pub fail_mode: FailMode,
+    /// `kos.dev/wait-for`.
+    pub wait_for: WaitFor,
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Overrides {
+            track: true,
+            timeout: None,
+            fail_mode: FailMode::Fail,
+            wait_for: WaitFor::Complete,
+        }
+    }
+}
+
+impl Overrides {
+    /// Whether the object's descendants count: only when the object waits for its whole
+    /// tree.
+    pub fn counts_descendants(&self) -> bool {
+        self.track && self.wait_for == WaitFor::Complete
+    }
+}
+
+/// What an object's failure does to the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailMode {
+    /// It fails the run (the default).
+    Fail,
+    /// It is shown, and the object no longer holds the run.
+    Ignore,
+}
+
+/// What an object is waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitFor {
+    /// Being in the cluster.
+    Exists,
+    /// Its own status being `success`; its descendants are shown, not waited for.
+    Ready,
+    /// Its own status and every counted descendant's being settled (the default).
+    Complete,
+}
+
+/// `Option<Duration>` as milliseconds, or null.
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    #[allow(clippy::ref_option)] // serde's `with` hands the field by reference.
+    pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => s.serialize_some(&u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
+    }
+}
+
+/// One root as the tracker judges it when overrides are in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootState {
+    pub key: ObjectKey,
+    /// The root's own status; `None` while it is missing from the cluster.
+    pub own: Option<Status>,
+    /// The root and its counted descendants, by the raw-state rule (`World::raw_state`).
+    pub tree: Status,
+    pub overrides: Overrides,
+}
+
+impl RootState {
+    /// What the root stands at, as its `wait_for` sees it; `None` when it does not count
+    /// (untracked, or an ignored failure).
+    fn standing(&self) -> Option<Status> {
+        if !self.overrides.track {
+            return None;
+        }
+        let state = match self.overrides.wait_for {
+            WaitFor::Exists if self.own.is_some() => Status::Success,
+            WaitFor::Exists => Status::InProgress,
+            WaitFor::Ready => match self.own {
+                Some(status @ (Status::Success | Status::Failed)) => status,
+                _ => Status::InProgress,
+            },
+            WaitFor::Complete => self.tree,
+        };
+        let ignored = state == Status::Failed && self.overrides.fail_mode == FailMode::Ignore;
+        (!ignored).then_some(state)
+    }
+}
 
 /// The outcome of a whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +172,15 @@ pub struct Tracker {
     stabilize: Duration,
     window: Option<Window>,
     verdict: Option<(Verdict, Duration)>,
+    /// Roots whose own deadline has passed, settled by it: succeeded in time, or given up
+    /// (an ignored failure).
+    past_deadline: BTreeSet<ObjectKey>,
+    /// Roots given up at their deadline: they no longer count.
+    given_up: BTreeSet<ObjectKey>,
+    /// The standing of each root at the last update: what it held until `now`.
+    last: Vec<(ObjectKey, Option<Status>)>,
+    /// The earliest deadline of a root not yet past it.
+    root_deadline: Option<Duration>,
 }
 
 impl Tracker {
@@ -71,7 +192,70 @@ impl Tracker {
             stabilize,
             window: None,
             verdict: None,
+            past_deadline: BTreeSet::new(),
+            given_up: BTreeSet::new(),
+            last: Vec::new(),
+            root_deadline: None,
         }
+    }
+
+    /// Judges `world` at `now`: by its raw state, or root by root when any root carries
+    /// overrides.
+    pub fn update_world(&mut self, world: &World, now: Duration) -> Option<Verdict> {
+        if world.overrides.is_empty() {
+            self.update(world.raw_state(), now)
+        } else {
+            self.update_roots(&world.root_states(), now)
+        }
+    }
+
+    /// Feeds each root's state at `now`. A root past its own deadline that has not
+    /// succeeded makes the verdict `timeout`, or, with `fail_mode: ignore`, stops counting.
+    /// The deadline judges what the root held up to `now` (the last update's standing),
+    /// so a late call does not let a change after the deadline count as in time.
+    pub fn update_roots(&mut self, roots: &[RootState], now: Duration) -> Option<Verdict> {
+        if let Some((verdict, _)) = self.verdict {
+            return Some(verdict);
+        }
+        // A window that ran its course before any root's deadline came decides first.
+        let first_due = self.first_deadline(roots);
+        if let Some(window) = self.window
+            && now >= window.started + self.stabilize
+            && first_due.is_none_or(|due| window.started + self.stabilize <= due)
+        {
+            return Some(self.decide(window.state, window.started + self.stabilize));
+        }
+        for root in roots {
+            let Some(deadline) = root.overrides.timeout.filter(|d| now >= *d) else {
+                continue;
+            };
+            if !self.past_deadline.insert(root.key.clone()) {
+                continue;
+            }
+            let held = self
+                .last
+                .iter()
+                .find(|(key, _)| *key == root.key)
+                .map_or_else(|| root.standing(), |(_, held)| *held);
+            if held.is_none_or(|s| s == Status::Success) {
+                continue;
+            }
+            if root.overrides.fail_mode == FailMode::Ignore {
+                self.given_up.insert(root.key.clone());
+            } else {
+                return Some(self.decide(Verdict::Timeout, deadline));
+            }
+        }
+        self.last = roots
+            .iter()
+            .map(|root| (root.key.clone(), root.standing()))
+            .collect();
+        self.root_deadline = self.first_deadline(roots);
+        let standings = roots
+            .iter()
+            .filter(|root| !self.given_up.contains(&root.key))
+            .filter_map(RootState::standing);
+        self.update(aggregate(standings), now)
     }
 
     /// Feeds the raw state at `now` (elapsed since tracking started); returns the verdict
@@ -111,6 +295,15 @@ impl Tracker {
             }
             _ => None,
         }
+    }
+
+    /// The earliest deadline of a root not yet past it.
+    fn first_deadline(&self, roots: &[RootState]) -> Option<Duration> {
+        roots
+            .iter()
+            .filter(|root| !self.past_deadline.contains(&root.key))
+            .filter_map(|root| root.overrides.timeout)
+            .min()
     }
 
     fn decide(&mut self, verdict: Verdict, at: Duration) -> Verdict {
@@ -167,11 +360,30 @@ impl Tracker {
         if self.verdict.is_some() {
             return None;
         }
-        match self.window {
+        let step = match self.window {
             Some(window) => Some(window.started + self.stabilize),
             None => self.timeout,
+        };
+        // A root's own deadline comes first when it is earlier.
+        match (step, self.root_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
+}
+
+/// The raw state of the counted roots' standings: `failed` if any failed, `success` if all
+/// succeeded (none counting is success), else `in_progress`.
+fn aggregate(standings: impl Iterator<Item = Status>) -> Status {
+    let mut raw = Status::Success;
+    for status in standings {
+        match status {
+            Status::Failed => return Status::Failed,
+            Status::Success => {}
+            _ => raw = Status::InProgress,
+        }
+    }
+    raw
 }
 
 #[cfg(test)]
@@ -310,6 +522,199 @@ mod tests {
         assert_eq!(t.update(InProgress, secs(100_000)), None);
         assert_eq!(t.next_deadline(), None);
         assert_eq!(t.timeout_remaining(secs(1)), None);
+    }
+
+    /// A root `name` with its own status, its tree's, and `overrides`.
+    fn root(name: &str, own: Option<Status>, tree: Status, overrides: Overrides) -> RootState {
+        RootState {
+            key: ObjectKey::new("Service", Some("ns"), name),
+            own,
+            tree,
+            overrides,
+        }
+    }
+
+    fn plain(name: &str, status: Status) -> RootState {
+        root(name, Some(status), status, Overrides::default())
+    }
+
+    #[test]
+    fn an_untracked_root_never_counts() {
+        let untracked = Overrides {
+            track: false,
+            ..Overrides::default()
+        };
+        let mut t = tracker(60, 0);
+        let roots = [
+            plain("a", Success),
+            root("b", Some(Failed), Failed, untracked),
+        ];
+        assert_eq!(t.update_roots(&roots, secs(1)), Some(Verdict::Success));
+        let mut t = tracker(60, 0);
+        let roots = [plain("a", Success), root("b", None, InProgress, untracked)];
+        assert_eq!(
+            t.update_roots(&roots, secs(1)),
+            Some(Verdict::Success),
+            "nor does it hold success back while missing"
+        );
+    }
+
+    #[test]
+    fn an_ignored_failure_neither_fails_the_run_nor_holds_it() {
+        let ignore = Overrides {
+            fail_mode: FailMode::Ignore,
+            ..Overrides::default()
+        };
+        let mut t = tracker(60, 0);
+        let roots = [
+            plain("a", InProgress),
+            root("b", Some(Failed), Failed, ignore),
+        ];
+        assert_eq!(t.update_roots(&roots, secs(1)), None);
+        let roots = [plain("a", Success), root("b", Some(Failed), Failed, ignore)];
+        assert_eq!(t.update_roots(&roots, secs(2)), Some(Verdict::Success));
+        let mut t = tracker(60, 0);
+        let roots = [
+            plain("a", Success),
+            root("b", Some(InProgress), InProgress, ignore),
+        ];
+        assert_eq!(
+            t.update_roots(&roots, secs(1)),
+            None,
+            "in progress, it holds"
+        );
+        let mut t = tracker(60, 0);
+        let roots = [plain("a", Success), plain("b", Failed)];
+        assert_eq!(
+            t.update_roots(&roots, secs(1)),
+            Some(Verdict::Failed),
+            "without the override"
+        );
+    }
+
+    #[test]
+    fn wait_for_sets_what_a_root_is_waited_for() {
+        let wait = |wait_for| Overrides {
+            wait_for,
+            ..Overrides::default()
+        };
+        // A LoadBalancer Service that never gets an address, a Deployment whose new pod
+        // is still starting.
+        let lb = |wait_for| root("lb", Some(InProgress), InProgress, wait(wait_for));
+        let web = |wait_for| root("web", Some(Success), InProgress, wait(wait_for));
+        let mut t = tracker(60, 0);
+        assert_eq!(t.update_roots(&[lb(WaitFor::Complete)], secs(1)), None);
+        let mut t = tracker(60, 0);
+        assert_eq!(t.update_roots(&[lb(WaitFor::Ready)], secs(1)), None);
+        let mut t = tracker(60, 0);
+        assert_eq!(
+            t.update_roots(&[lb(WaitFor::Exists)], secs(1)),
+            Some(Verdict::Success)
+        );
+        let missing = root("lb", None, InProgress, wait(WaitFor::Exists));
+        let mut t = tracker(60, 0);
+        assert_eq!(t.update_roots(&[missing], secs(1)), None, "not there yet");
+        let mut t = tracker(60, 0);
+        assert_eq!(t.update_roots(&[web(WaitFor::Complete)], secs(1)), None);
+        let mut t = tracker(60, 0);
+        assert_eq!(
+            t.update_roots(&[web(WaitFor::Ready)], secs(1)),
+            Some(Verdict::Success),
+            "its own status is enough"
+        );
+    }
+
+    #[test]
+    fn a_root_that_has_not_succeeded_by_its_own_deadline_times_the_run_out() {
+        let within = Overrides {
+            timeout: Some(secs(20)),
+            ..Overrides::default()
+        };
+        let slow = |status| root("slow", Some(status), status, within);
+        let mut t = tracker(300, 5);
+        assert_eq!(t.update_roots(&[slow(InProgress)], secs(1)), None);
+        assert_eq!(
+            t.next_deadline(),
+            Some(secs(20)),
+            "the root's deadline comes first"
+        );
+        // The call comes late and the root has succeeded since: it was not in time.
+        assert_eq!(
+            t.update_roots(&[slow(Success)], secs(22)),
+            Some(Verdict::Timeout)
+        );
+        assert_eq!(t.decided_at(), Some(secs(20)));
+
+        let mut t = tracker(300, 5);
+        t.update_roots(&[slow(Success)], secs(10));
+        assert_eq!(
+            t.update_roots(&[slow(Success)], secs(15)),
+            Some(Verdict::Success)
+        );
+        let mut t = tracker(300, 50);
+        t.update_roots(&[slow(Success)], secs(10));
+        assert_eq!(
+            t.update_roots(&[slow(Success)], secs(20)),
+            None,
+            "succeeded in time; the window goes on"
+        );
+        assert_eq!(t.next_deadline(), Some(secs(60)));
+    }
+
+    #[test]
+    fn a_late_call_decides_by_whichever_came_first_the_window_end_or_a_deadline() {
+        let within = |d| Overrides {
+            timeout: Some(secs(d)),
+            ..Overrides::default()
+        };
+        let failing = |d| root("a", Some(Failed), Failed, within(d));
+        let mut t = tracker(300, 5);
+        t.update_roots(&[failing(20)], secs(1));
+        assert_eq!(
+            t.update_roots(&[failing(20)], secs(30)),
+            Some(Verdict::Failed)
+        );
+        assert_eq!(t.decided_at(), Some(secs(6)));
+        let mut t = tracker(300, 5);
+        t.update_roots(&[failing(3)], secs(1));
+        assert_eq!(
+            t.update_roots(&[failing(3)], secs(30)),
+            Some(Verdict::Timeout)
+        );
+        assert_eq!(t.decided_at(), Some(secs(3)));
+    }
+
+    #[test]
+    fn an_ignored_root_past_its_deadline_stops_counting() {
+        let give_up = Overrides {
+            timeout: Some(secs(20)),
+            fail_mode: FailMode::Ignore,
+            ..Overrides::default()
+        };
+        let mut t = tracker(300, 0);
+        let roots = [
+            plain("a", Success),
+            root("b", Some(InProgress), InProgress, give_up),
+        ];
+        assert_eq!(t.update_roots(&roots, secs(1)), None);
+        assert_eq!(t.update_roots(&roots, secs(20)), Some(Verdict::Success));
+    }
+
+    #[test]
+    fn a_world_without_overrides_is_judged_by_its_raw_state() {
+        use crate::model::{Diff, TrackedObject, World};
+        let key = ObjectKey::new("Service", Some("ns"), "lb");
+        let mut world = World::new(vec![key.clone()]);
+        let object = TrackedObject::for_test(key.clone(), InProgress, None);
+        world.apply(Diff::Upsert(Box::new(object)));
+        let mut t = tracker(60, 0);
+        assert_eq!(t.update_world(&world, secs(1)), None);
+        let exists = Overrides {
+            wait_for: WaitFor::Exists,
+            ..Overrides::default()
+        };
+        world.overrides.insert(key, exists);
+        assert_eq!(t.update_world(&world, secs(2)), Some(Verdict::Success));
     }
 
     #[test]

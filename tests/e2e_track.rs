@@ -704,3 +704,126 @@ fn the_digest_of_a_crash_looping_pod_shows_its_log_lines() {
         "{err}"
     );
 }
+
+/// A Job `name` in `ns` whose pod exits with `exit_code` after `exit_after` (simulated
+/// time), with `annotations` on the Job itself.
+fn annotated_job(
+    ns: &str,
+    name: &str,
+    exit_code: u8,
+    exit_after: &str,
+    annotations: &str,
+) -> String {
+    format!(
+        "apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+  namespace: {ns}
+  annotations: {{{annotations}}}
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      annotations:
+        sim.kos.dev/exit-after: {exit_after}
+        sim.kos.dev/exit-code: \"{exit_code}\"
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: task
+        image: busybox:1.36
+---
+"
+    )
+}
+
+#[test]
+fn overrides_by_annotation_change_how_each_object_counts() {
+    // Each of these would decide the run on its own without its annotation: a failed Job
+    // fails it, a LoadBalancer Service with no provider holds it until the timeout.
+    let ns = "overrides";
+    let yaml = namespace(ns)
+        + &annotated_job(ns, "quick", 0, "1s", "")
+        + &annotated_job(ns, "broken", 1, "1s", "kos.dev/fail-mode: ignore")
+        + &annotated_job(ns, "flaky", 1, "1s", "kos.dev/track: \"false\"")
+        + &format!(
+            "apiVersion: v1
+kind: Service
+metadata:
+  name: lb
+  namespace: {ns}
+  annotations: {{kos.dev/wait-for: exists}}
+spec:
+  type: LoadBalancer
+  loadBalancerClass: example.com/nobody
+  selector: {{app: web}}
+  ports: [{{port: 80, targetPort: 8080}}]
+"
+        );
+    // The window lets both failing Jobs be seen failed before the verdict.
+    let (output, _) = apply(
+        &yaml,
+        &["--output", "json", "--stabilize", "2s", "--timeout", "30s"],
+    );
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    let report = report(&output);
+    let job = |name: &str| {
+        objects(&report, "Job")
+            .into_iter()
+            .find(|o| o["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("Job {name}: {}", said(&output)))
+    };
+    assert_eq!(job("quick")["status"], "success");
+    assert!(
+        job("quick").get("overrides").is_none(),
+        "no overrides, none shown"
+    );
+    assert_eq!(job("broken")["status"], "failed", "{}", said(&output));
+    assert_eq!(job("broken")["counted"], true);
+    assert_eq!(job("broken")["overrides"]["fail_mode"], "ignore");
+    assert_eq!(job("flaky")["status"], "failed", "{}", said(&output));
+    assert_eq!(job("flaky")["counted"], false);
+    assert_eq!(job("flaky")["overrides"]["track"], false);
+    let flaky_pods = objects(&report, "Pod")
+        .into_iter()
+        .filter(|pod| pod["owner"] == "Job/flaky")
+        .collect::<Vec<_>>();
+    assert!(!flaky_pods.is_empty() && flaky_pods.iter().all(|pod| pod["counted"] == false));
+    let lb = objects(&report, "Service")[0];
+    assert_eq!(lb["status"], "in_progress");
+    assert_eq!(lb["overrides"]["wait_for"], "exists");
+
+    // A Job that needs 3 s of real time, given 1 s by its annotation: the run times out at
+    // that deadline, not at the step timeout. An untracked ConfigMap is marked so.
+    let ns = "overrides-deadline";
+    let yaml = namespace(ns)
+        + &annotated_job(ns, "slow", 0, "30s", "kos.dev/timeout: 1s")
+        + &format!(
+            "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: {ns}
+  annotations: {{kos.dev/track: \"false\"}}
+"
+        );
+    let (output, took) = apply_until(&yaml, "plain", "30s");
+    assert_eq!(code(&output), 2, "{}", said(&output));
+    assert!(
+        took < Duration::from_secs(10),
+        "{took:?}: {}",
+        said(&output)
+    );
+    let out = stdout(&output);
+    assert!(
+        out.lines().any(
+            |line| line.contains("ConfigMap overrides-deadline/settings")
+                && line.ends_with("(untracked)")
+        ),
+        "{}",
+        said(&output)
+    );
+    assert!(out.contains("outcome: timeout"), "{}", said(&output));
+}

@@ -399,6 +399,36 @@ stringData:
             assert!(!shown.contains(secret), "{shown}");
         }
     }
+
+    #[test]
+    fn overrides_kos_cannot_use_are_problems_of_their_object() {
+        let text = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: fine
+  annotations: {kos.dev/timeout: 2m, kos.dev/wait-for: exists}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: wrong
+  annotations: {kos.dev/track: no, kos.dev/timeout: soon, kos.dev/fail-mode: never}
+";
+        let shown = load_err(text, &options()).to_string();
+        assert_eq!(
+            shown,
+            "in.yaml: document 2, line 7:1: annotation kos.dev/track must be \"true\" or \"false\"
+in.yaml: document 2, line 7:1: annotation kos.dev/timeout must be a duration longer than zero, such as 90s, 2m or 1h30m
+in.yaml: document 2, line 7:1: annotation kos.dev/fail-mode must be fail or ignore"
+        );
+        let fine = load_ok(&text[..text.find("---").unwrap()]);
+        assert_eq!(
+            fine[0].overrides.timeout,
+            Some(std::time::Duration::from_mins(2))
+        );
+        assert_eq!(fine[0].overrides.wait_for, kos::tracker::WaitFor::Exists);
+    }
 }
 
 mod hostile {
@@ -735,6 +765,32 @@ mod binary {
     use std::process::{Command, Stdio};
 
     const KOS: &str = env!("CARGO_BIN_EXE_kos");
+
+    #[test]
+    fn an_override_kos_cannot_use_exits_3_before_reaching_the_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.yaml");
+        std::fs::write(
+            &path,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {kos.dev/wait-for: done}\n",
+        )
+        .unwrap();
+        // No such kubeconfig: getting past loading would be exit 4.
+        let output = Command::new(KOS)
+            .args(["apply", "--output", "plain", "-f"])
+            .arg(&path)
+            .arg("--kubeconfig")
+            .arg(dir.path().join("none"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{stderr}");
+        let place = format!(
+            "{}: document 1, line 1:1: annotation kos.dev/wait-for must be exists, ready or complete",
+            path.display()
+        );
+        assert!(stderr.contains(&place), "{stderr}");
+    }
 
     #[test]
     fn a_bad_manifest_exits_3_naming_file_document_and_line() {

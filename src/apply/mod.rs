@@ -12,6 +12,7 @@ mod send;
 use crate::cluster::{ApiError, Cluster};
 use crate::manifest::{Manifest, Source};
 use crate::model::ObjectKey;
+use crate::tracker::Overrides;
 use discovery::{Resolver, Served};
 use kube::api::ValidationDirective;
 use send::Refused;
@@ -62,6 +63,8 @@ pub struct Applied {
     /// Where the object is in the input: the tracked tree keeps the input's order, while
     /// objects are applied in dependency order.
     pub position: usize,
+    /// How it counts toward the verdict, from its manifest.
+    pub overrides: Overrides,
 }
 
 /// A warning the API server sent with its answer about one object (a `Warning` header): a
@@ -396,6 +399,7 @@ fn applied(plan: &Planned<'_>, key: ObjectKey, served: Served, action: Action) -
         action,
         checked: true,
         position: plan.position,
+        overrides: plan.manifest.overrides,
     }
 }
 
@@ -408,6 +412,7 @@ fn unchecked(plan: &Planned<'_>, key: ObjectKey, served: Served) -> Applied {
         action: Action::Created,
         checked: false,
         position: plan.position,
+        overrides: plan.manifest.overrides,
     }
 }
 
@@ -542,7 +547,7 @@ fn key_of(object: &Value, kind: &str, served: &Served, default_namespace: &str) 
 pub async fn identify(
     cluster: &Cluster,
     manifests: &[Manifest],
-) -> Result<Vec<(ObjectKey, Served)>, ApplyError> {
+) -> Result<Vec<(ObjectKey, Served, Overrides)>, ApplyError> {
     let mut resolver = Resolver::new(cluster.client.clone());
     let plans = plan(cluster, &mut resolver, manifests).await?;
     let mut unserved = Vec::new();
@@ -557,6 +562,7 @@ pub async fn identify(
                     &cluster.namespace,
                 ),
                 served,
+                plan.manifest.overrides,
             )),
             None => unserved.push((
                 plan.manifest.source.clone(),
@@ -610,6 +616,7 @@ mod tests {
                 line: 1,
                 column: 1,
             },
+            overrides: crate::tracker::Overrides::default(),
         };
         let served = crd_served(&[manifest], "kos.dev/v1", "Widget");
         assert_eq!(served.resource.plural, "widgets");

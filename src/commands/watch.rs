@@ -10,6 +10,7 @@ use crate::headless::{self, Options};
 use crate::manifest::{self, LoadOptions};
 use crate::model::ObjectKey;
 use crate::output::problem;
+use crate::tracker::Overrides;
 use crate::watch::Root;
 use color_eyre::Result;
 use kube::api::{Api, DynamicObject, ListParams};
@@ -121,9 +122,10 @@ async fn find_roots(
         .await
         .map_err(|e| super::apply_error(&e))?
         .into_iter()
-        .map(|(key, served)| Root {
+        .map(|(key, served, overrides)| Root {
             key,
             resource: served.resource,
+            overrides,
         })
         .collect();
     if !targets.named.is_empty() || args.selector.is_some() {
@@ -150,6 +152,7 @@ async fn find_roots(
             roots.push(Root {
                 key: ObjectKey::new(&served.resource.kind, namespace, name),
                 resource: served.resource.clone(),
+                overrides: Overrides::default(),
             });
         }
         if let Some(selector) = &args.selector {
@@ -202,6 +205,7 @@ async fn selected_roots(
             Root {
                 key: ObjectKey::new(&served.resource.kind, namespace.as_deref(), &name),
                 resource: served.resource.clone(),
+                overrides: Overrides::default(),
             }
         })
         .collect())

@@ -19,10 +19,12 @@
 mod documents;
 mod input;
 mod names;
+mod overrides;
 mod parse;
 mod position;
 mod validate;
 
+use crate::tracker::Overrides;
 use serde_json::Value;
 use std::fmt;
 use std::io::Read;
@@ -73,6 +75,8 @@ pub struct Manifest {
     /// The whole object (apiVersion, kind, metadata, ...), items of `*List` kinds flattened.
     pub object: Value,
     pub source: Source,
+    /// How it counts toward the verdict, from its `kos.dev/` annotations.
+    pub overrides: Overrides,
 }
 
 /// How to read the inputs.
@@ -202,6 +206,9 @@ impl Loaded {
             namespace,
             options.inspect_only,
         ));
+        if !options.inspect_only {
+            self.read_overrides();
+        }
         if self.objects.is_empty() && self.problems.is_empty() {
             self.problems.push(Problem {
                 source: Source::whole(given),
@@ -217,6 +224,24 @@ impl Loaded {
             (rank(&at.file), at.document, at.line, at.column)
         });
         Err(LoadErrors(self.problems))
+    }
+
+    /// Reads each object's `kos.dev/` annotations; a value kos cannot use is a problem of
+    /// that object.
+    fn read_overrides(&mut self) {
+        for object in &mut self.objects {
+            match overrides::read(&object.object) {
+                Ok(overrides) => object.overrides = overrides,
+                Err(messages) => {
+                    let source = &object.source;
+                    let problem = |message| Problem {
+                        source: source.clone(),
+                        message,
+                    };
+                    self.problems.extend(messages.into_iter().map(problem));
+                }
+            }
+        }
     }
 }
 

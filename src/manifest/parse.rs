@@ -17,6 +17,7 @@
 use super::documents::{self, Document};
 use super::position::Positions;
 use super::{Manifest, Problem, Source};
+use crate::tracker::Overrides;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
@@ -300,6 +301,7 @@ fn add_root(root: Root, parsed: &mut Parsed) {
         parsed.objects.push(Manifest {
             object: Value::Object(object),
             source,
+            overrides: Overrides::default(),
         });
         return;
     }

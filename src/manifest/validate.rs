@@ -253,6 +253,7 @@ mod tests {
                 line,
                 column: 1,
             },
+            overrides: crate::tracker::Overrides::default(),
         }
     }
 

@@ -6,7 +6,7 @@ use super::tree;
 use crate::apply::{Action, Progress};
 use crate::model::{ObjectKey, World};
 use crate::status::Status;
-use crate::tracker::Verdict;
+use crate::tracker::{Overrides, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -87,6 +87,9 @@ pub struct Object {
     /// kos did not apply.
     pub action: Option<Action>,
     pub counted: bool,
+    /// The `kos.dev/` overrides in force on an applied object, when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Overrides>,
 }
 
 /// Timings of a run.
@@ -127,6 +130,7 @@ pub fn build(
             applied: row.object.is_none_or(|o| o.applied),
             action: actions.get(row.key).copied(),
             counted: row.counted(),
+            overrides: world.overrides.get(row.key).copied(),
         })
         .collect();
     Report {
@@ -159,6 +163,7 @@ pub fn stopped(stop: Stop, timings: Timings, applied: &Progress, problems: Vec<P
             applied: true,
             action: Some(a.action),
             counted: true,
+            overrides: (a.overrides != Overrides::default()).then_some(a.overrides),
         })
         .collect();
     Report {
@@ -255,6 +260,7 @@ mod tests {
                 action: Action::Configured,
                 checked: true,
                 position: 0,
+                overrides: crate::tracker::Overrides::default(),
             }],
             warnings: vec![crate::apply::Warning {
                 key,

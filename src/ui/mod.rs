@@ -54,7 +54,8 @@ pub async fn track(
     warnings: Vec<String>,
 ) -> color_eyre::Result<ExitCode> {
     let options = Options::from_args(args, false);
-    let world = World::new(roots.iter().map(|r| r.key.clone()).collect());
+    let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
+    world.overrides = watch::overrides(&roots);
     let mut watch = watch::spawn(
         cluster.client.clone(),
         cluster.server.clone(),

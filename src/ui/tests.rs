@@ -187,3 +187,34 @@ fn a_missing_root_shows_as_missing() {
     );
     assert_eq!(app.tree.model.nodes[0].status, Status::Missing);
 }
+
+#[test]
+fn an_untracked_object_is_dimmed_and_says_so() {
+    let mut app = fixtures::app();
+    let key = fixtures::key("Service", "nginx");
+    let mut service = app.world.objects[&key].clone();
+    service.counted = false;
+    let diff = crate::model::Diff::Upsert(Box::new(service));
+    app.update(Message::Diffs(vec![diff]), app.now);
+    let terminal = draw(&mut app, 110, 18);
+    let buffer = terminal.backend().buffer();
+    let text = terminal.backend().to_string();
+    let (row, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, line)| line.contains("Service nginx"))
+        .expect("the Service's row");
+    assert!(
+        line.contains("Service nginx (untracked)  success"),
+        "{text}"
+    );
+    let column = line.find("nginx").expect("name");
+    let cell = &buffer[(
+        u16::try_from(line[..column].chars().count()).unwrap(),
+        u16::try_from(row).unwrap(),
+    )];
+    assert!(
+        cell.modifier.contains(ratatui::style::Modifier::DIM),
+        "{text}"
+    );
+}

@@ -258,7 +258,14 @@ pub fn row(key: &ObjectKey, object: Option<&TrackedObject>, namespaced: bool) ->
         Style::new().add_modifier(Modifier::BOLD),
     ));
     if old {
-        spans.push(Span::raw(" (old)"));
+        // Not counted: an applied object is so by its `kos.dev/track`, anything else as an
+        // old revision.
+        let why = if object.is_some_and(|o| o.applied) {
+            " (untracked)"
+        } else {
+            " (old)"
+        };
+        spans.push(Span::raw(why));
     }
     spans.push(Span::styled(format!("  {}", status.as_str()), look.style));
     if let Some(counts) = object.and_then(|o| o.counts) {

@@ -2,7 +2,7 @@
 //!
 //! Pure: the actor feeds it summaries ([`Node`]s) and Events; [`Graph::diffs`] follows
 //! ownerReferences from the roots, decides which descendants count toward the verdict (old
-//! revisions do not), and returns what changed since the last call. No I/O here.
+//! revisions do not, nor anything under a root whose overrides say so), and returns what changed since the last call. No I/O here.
 //!
 //! Work is per change, not per object: a change marks the objects it can affect (the object
 //! alone when only its summary changed; its subtree, and a `CronJob`'s other Jobs, when its
@@ -17,6 +17,7 @@
 use super::summary::Node;
 use crate::model::{Diff, EventRow, ObjectKey, TrackedObject};
 use crate::status::Status;
+use crate::tracker::Overrides;
 use std::collections::{HashMap, HashSet};
 
 /// How many Events are kept per object (newest last).
@@ -28,6 +29,8 @@ const MAX_DEPTH: usize = 32;
 #[derive(Debug, Default)]
 pub struct Graph {
     roots: HashSet<ObjectKey>,
+    /// The roots whose `kos.dev/` annotations change what counts under them.
+    overrides: HashMap<ObjectKey, Overrides>,
     nodes: HashMap<String, (usize, Node)>,
     /// uids of the objects naming each uid as their owner, whether or not the owner is seen.
     children: HashMap<String, HashSet<String>>,
@@ -67,6 +70,21 @@ impl Graph {
             roots: roots.into_iter().collect(),
             ..Graph::default()
         }
+    }
+
+    /// The graph of [`Graph::new`], with the roots' overrides: an untracked root and its
+    /// descendants do not count, nor the descendants of a root that waits for less than
+    /// its whole tree.
+    #[must_use]
+    pub fn with_overrides(mut self, overrides: HashMap<ObjectKey, Overrides>) -> Self {
+        self.overrides = overrides;
+        self
+    }
+
+    /// Whether `root` counts, and whether its descendants may.
+    fn counting(&self, root: &ObjectKey) -> (bool, bool) {
+        let rule = self.overrides.get(root).copied().unwrap_or_default();
+        (rule.track, rule.counts_descendants())
     }
 
     /// An object from watch `source` was added or changed.
@@ -284,17 +302,21 @@ impl Graph {
             }
             chain.push(owner);
         }
+        let root = chain[chain.len() - 1];
+        let (root_counts, descendants_count) = self.counting(&root.object.key);
         let mut place = Place {
             owner: None,
-            counted: true,
-            root_leaving: self.leaving(chain[chain.len() - 1]),
+            counted: root_counts,
+            root_leaving: self.leaving(root),
         };
         // Down from the root: each child counts if its parent does and its rule says so.
         for pair in chain.windows(2).rev() {
             let (child, parent) = (pair[0], pair[1]);
             place = Place {
                 owner: Some(parent.object.key.clone()),
-                counted: place.counted && counts(parent, child, self.newest_job(parent)),
+                counted: place.counted
+                    && descendants_count
+                    && counts(parent, child, self.newest_job(parent)),
                 root_leaving: place.root_leaving,
             };
         }
@@ -490,6 +512,36 @@ mod tests {
 
     fn key(kind: &str, name: &str) -> ObjectKey {
         ObjectKey::new(kind, Some("ns"), name)
+    }
+
+    #[test]
+    fn overrides_decide_what_counts_under_a_root() {
+        use crate::tracker::{Overrides, WaitFor};
+        let untracked = Overrides {
+            track: false,
+            ..Overrides::default()
+        };
+        let ready = Overrides {
+            wait_for: WaitFor::Ready,
+            ..Overrides::default()
+        };
+        let overrides = [
+            (key("Deployment", "web"), untracked),
+            (key("Job", "job"), ready),
+        ];
+        let mut graph = Graph::new(vec![key("Deployment", "web"), key("Job", "job")])
+            .with_overrides(overrides.into_iter().collect());
+        graph.upsert(0, node("Deployment", "web", None, None));
+        graph.upsert(1, node("ReplicaSet", "web-1", Some("web"), None));
+        graph.upsert(0, node("Job", "job", None, None));
+        graph.upsert(1, node("Pod", "job-a", Some("job"), None));
+        let objects = upserted(&graph.diffs());
+        assert!(!objects["web"].counted && !objects["web-1"].counted);
+        assert!(objects["job"].counted && !objects["job-a"].counted);
+        assert_eq!(full_walk(&graph).len(), 4);
+        for (key, object) in full_walk(&graph) {
+            assert_eq!(objects[key.name.as_str()].counted, object.counted);
+        }
     }
 
     #[test]
@@ -725,7 +777,10 @@ mod tests {
             .nodes
             .values()
             .filter(|(_, node)| graph.roots.contains(&node.object.key))
-            .map(|(_, node)| (node, None, true, graph.leaving(node)))
+            .map(|(_, node)| {
+                let (counted, _) = graph.counting(&node.object.key);
+                (node, None, counted, graph.leaving(node))
+            })
             .collect();
         while let Some((node, parent, counted, root_leaving)) = queue.pop_front() {
             if tracked.contains_key(&node.object.key) {
@@ -741,8 +796,10 @@ mod tests {
             tracked.insert(object.key.clone(), object);
             let kids = children.get(node.object.uid.as_str());
             let newest = kids.and_then(|kids| newest_job(kids));
+            // Below the first level, `counted` already carries the root's rule.
+            let descendants = parent.is_some() || graph.counting(&node.object.key).1;
             for child in kids.into_iter().flatten() {
-                let counted = counted && counts(node, child, newest);
+                let counted = counted && descendants && counts(node, child, newest);
                 queue.push_back((child, Some(node), counted, root_leaving));
             }
         }

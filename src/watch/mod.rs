@@ -14,6 +14,7 @@ pub mod summary;
 use crate::apply::Applied;
 use crate::cluster::ApiError;
 use crate::model::{Diff, ObjectKey};
+use crate::tracker::Overrides;
 use backoff::WatchBackoff;
 use futures::future::{BoxFuture, Fuse, FusedFuture};
 use futures::{FutureExt, StreamExt, stream::BoxStream};
@@ -49,6 +50,8 @@ const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250
 pub struct Root {
     pub key: ObjectKey,
     pub resource: ApiResource,
+    /// How it counts, from its manifest's `kos.dev/` annotations.
+    pub overrides: Overrides,
 }
 
 impl From<&Applied> for Root {
@@ -56,8 +59,18 @@ impl From<&Applied> for Root {
         Root {
             key: applied.key.clone(),
             resource: applied.served.resource.clone(),
+            overrides: applied.overrides,
         }
     }
+}
+
+/// The roots whose overrides are not the defaults, for the graph and the world.
+pub fn overrides<C: FromIterator<(ObjectKey, Overrides)>>(roots: &[Root]) -> C {
+    roots
+        .iter()
+        .filter(|root| root.overrides != Overrides::default())
+        .map(|root| (root.key.clone(), root.overrides))
+        .collect()
 }
 
 /// What the actor sends.
@@ -292,7 +305,8 @@ async fn run(
     }
     drop(items);
     let mut batch = Vec::with_capacity(BATCH);
-    let mut graph = Graph::new(roots.into_iter().map(|r| r.key).collect());
+    let mut graph =
+        Graph::new(roots.iter().map(|r| r.key.clone()).collect()).with_overrides(overrides(&roots));
     // Nothing is sent until every object watch has listed once: a Deployment seen before
     // its pods were listed would look finished with no pods to wait for.
     let mut unsynced: HashSet<usize> = (0..specs.len()).filter(|&i| !specs[i].events).collect();
@@ -537,6 +551,7 @@ mod tests {
         Root {
             key: ObjectKey::new(kind, ns, name),
             resource: ApiResource::erase::<K>(&()),
+            overrides: Overrides::default(),
         }
     }
 

@@ -219,7 +219,7 @@ impl App {
     /// Brings the tree and the verdict up to date with the world (once per batch of diffs).
     fn sync(&mut self) {
         self.tree.sync(&self.world, &self.filter.text);
-        self.tracker.update(self.world.raw_state(), self.now);
+        self.tracker.update_world(&self.world, self.now);
     }
 
     /// Applies a batch of diffs to the world. A row that keeps its place is redrawn alone;
