@@ -265,7 +265,7 @@ impl Controller for Claims {
         let (volumes, _) = ctx.store.list("persistentvolumes", None);
         let wanted = str_at(claim, "/spec/volumeName");
         if !wanted.is_empty() {
-            self.bind_named(ctx, claim, wanted, &volumes, &mut outcome);
+            Self::bind_named(ctx, claim, wanted, &volumes, &mut outcome);
             return outcome;
         }
         let class_name = str_at(claim, "/spec/storageClassName");
@@ -309,7 +309,6 @@ impl Controller for Claims {
 impl Claims {
     /// Binds a claim to the volume it names, once that volume exists and may hold it.
     fn bind_named(
-        &self,
         ctx: &Ctx,
         claim: &Value,
         wanted: &str,
@@ -391,9 +390,12 @@ impl Claims {
                     .record(&PROVISIONER, claim, &Note::normal("Provisioning", message));
                 Instant::now()
             });
-        let real = ctx.clock.real(PROVISIONING);
-        if started.elapsed() < real {
-            outcome.requeue((real - started.elapsed()).mul_f64(ctx.clock.speed()));
+        let left = ctx
+            .clock
+            .real(PROVISIONING)
+            .saturating_sub(started.elapsed());
+        if !left.is_zero() {
+            outcome.requeue(left.mul_f64(ctx.clock.speed()));
             return;
         }
         if node.is_empty() {
