@@ -305,3 +305,252 @@ fn the_missing_config_demo_fails_naming_the_config_map() {
         "{report:#}"
     );
 }
+
+/// A Deployment `name` (one replica of `nginx:1.27`) in `ns`, with `annotations` on its pod
+/// template and the `pod` and `container` lines added as in [`web`].
+fn app(ns: &str, name: &str, annotations: &str, pod: &str, container: &str) -> String {
+    format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: \
+         {ns}\nspec:\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    \
+         metadata:\n      labels: {{app: {name}}}\n      annotations: {{{annotations}}}\n    \
+         spec:\n{pod}      containers:\n      - name: app\n        image: nginx:1.27\n{container}"
+    )
+}
+
+/// A PersistentVolumeClaim `name` in `ns` asking for 1Gi, with `spec` lines added.
+fn claim(ns: &str, name: &str, spec: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: {name}\n  \
+         namespace: {ns}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    \
+         requests: {{storage: 1Gi}}\n{spec}"
+    )
+}
+
+/// Pod spec lines mounting claim `name`.
+fn mounting(name: &str) -> String {
+    format!(
+        "      volumes:\n      - name: data\n        persistentVolumeClaim: {{claimName: {name}}}\n"
+    )
+}
+
+/// The report's object `kind/name`.
+fn object<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
+    objects(report, kind)
+        .into_iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind}/{name} in {report:#}"))
+}
+
+/// The message of the pod whose name starts with `prefix`.
+fn pod_message<'a>(report: &'a Value, prefix: &str) -> &'a str {
+    objects(report, "Pod")
+        .into_iter()
+        .find(|o| o["name"].as_str().is_some_and(|n| n.starts_with(prefix)))
+        .and_then(|o| o["message"].as_str())
+        .unwrap_or_else(|| panic!("no pod {prefix}… in {report:#}"))
+}
+
+#[test]
+fn claims_are_provisioned_bound_and_made_for_stateful_sets() {
+    let ns = "storage";
+    let statefulset = format!(
+        "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: cache\n  namespace: \
+         {ns}\nspec:\n  replicas: 2\n  serviceName: cache\n  selector:\n    matchLabels: \
+         {{app: cache}}\n  template:\n    metadata:\n      labels: {{app: cache}}\n    spec:\n      \
+         containers:\n      - name: redis\n        image: redis:7.2\n        volumeMounts:\n        \
+         - {{name: data, mountPath: /data}}\n  volumeClaimTemplates:\n  - metadata: {{name: \
+         data}}\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        \
+         requests: {{storage: 1Gi}}\n"
+    );
+    let volume = "---\napiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: manual-1\n\
+                  spec:\n  capacity: {storage: 2Gi}\n  accessModes: [ReadWriteOnce]\n  \
+                  storageClassName: \"\"\n  hostPath: {path: /srv/manual-1}\n";
+    let yaml = format!(
+        "{}{}{}{}{volume}{}{statefulset}",
+        namespace(ns).trim_end_matches("---\n"),
+        claim(ns, "data", ""),
+        app(ns, "db", "", &mounting("data"), ""),
+        claim(
+            ns,
+            "named",
+            "  storageClassName: \"\"\n  volumeName: manual-1\n"
+        ),
+        app(ns, "reader", "", &mounting("named"), ""),
+    );
+    let (output, report) = apply(&yaml, "60s");
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    let data = object(&report, "PersistentVolumeClaim", "data");
+    assert!(
+        data["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Bound to pvc-")),
+        "{data}"
+    );
+    assert_eq!(
+        object(&report, "PersistentVolumeClaim", "named")["message"],
+        "Bound to manual-1"
+    );
+    let claims = sim().get_json(&format!("/api/v1/namespaces/{ns}/persistentvolumeclaims"));
+    let phase = |name: &str| {
+        claims["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["metadata"]["name"] == name)
+            .map(|c| c["status"]["phase"].clone())
+    };
+    for name in ["data-cache-0", "data-cache-1"] {
+        assert_eq!(phase(name), Some("Bound".into()), "{claims:#}");
+    }
+    let class = sim().get_json("/apis/storage.k8s.io/v1/storageclasses/standard");
+    assert_eq!(class["provisioner"], "rancher.io/local-path");
+}
+
+#[test]
+fn missing_claims_classes_and_failing_readiness_wait_as_on_a_real_cluster() {
+    let ns = "storage-wait";
+    let probe = "        readinessProbe:\n          httpGet: {path: /ready, port: 80}\n          \
+                 periodSeconds: 1\n";
+    let yaml = format!(
+        "{}{}{}{}{}",
+        namespace(ns).trim_end_matches("---\n"),
+        app(ns, "orphan", "", &mounting("nope"), ""),
+        claim(ns, "nowhere", "  storageClassName: fast-ssd\n"),
+        app(ns, "stuck", "", &mounting("nowhere"), ""),
+        app(ns, "unready", "sim.kos.dev/readiness: fail", "", probe),
+    );
+    let (output, report) = apply(&yaml, "12s");
+    assert_eq!(code(&output), 2, "a real cluster waits: {}", said(&output));
+    let prefilter = |reason: &str| {
+        format!(
+            "Unschedulable: 0/3 nodes are available: {reason}. preemption: 0/3 nodes are \
+             available: 3 Preemption is not helpful for scheduling."
+        )
+    };
+    assert_eq!(
+        pod_message(&report, "orphan-"),
+        prefilter("persistentvolumeclaim \"nope\" not found")
+    );
+    assert_eq!(
+        pod_message(&report, "stuck-"),
+        prefilter("pod has unbound immediate PersistentVolumeClaims")
+    );
+    let nowhere = object(&report, "PersistentVolumeClaim", "nowhere");
+    assert_eq!(nowhere["status"], "in_progress", "{nowhere}");
+    let digest = report["digest"].to_string();
+    for expected in [
+        "ProvisioningFailed: storageclass.storage.k8s.io \\\"fast-ssd\\\" not found",
+        "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 500",
+    ] {
+        assert!(digest.contains(expected), "{expected} not in {report:#}");
+    }
+    assert!(
+        pod_message(&report, "unready-").contains("not ready"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_quota_the_pods_exceed_fails_the_replica_set_after_limit_range_defaults() {
+    let ns = "quota";
+    let limits = format!(
+        "---\napiVersion: v1\nkind: LimitRange\nmetadata:\n  name: defaults\n  namespace: \
+         {ns}\nspec:\n  limits:\n  - type: Container\n    default: {{memory: 200Mi}}\n"
+    );
+    let quota = format!(
+        "---\napiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: compute\n  namespace: \
+         {ns}\nspec:\n  hard: {{pods: \"5\", limits.memory: 256Mi}}\n"
+    );
+    let yaml = format!(
+        "{}{limits}{quota}{}",
+        namespace(ns).trim_end_matches("---\n"),
+        app(ns, "web", "", "", "").replace("spec:\n  selector", "spec:\n  replicas: 2\n  selector"),
+    );
+    let (output, report) = apply(&yaml, "60s");
+    assert_eq!(code(&output), 1, "{}", said(&output));
+    let replica_set = objects(&report, "ReplicaSet");
+    let message = replica_set[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("ReplicaFailure: FailedCreate: pods \"web-")
+            && message.ends_with(
+                "\" is forbidden: exceeded quota: compute, requested: limits.memory=200Mi, \
+                 used: limits.memory=200Mi, limited: limits.memory=256Mi"
+            ),
+        "{message}"
+    );
+    assert!(
+        digest_entry(&report, "ReplicaSet")["reason"]
+            .to_string()
+            .contains("exceeded quota"),
+        "{report:#}"
+    );
+    let pods = sim().get_json(&format!("/api/v1/namespaces/{ns}/pods"));
+    let pod = &pods["items"][0];
+    assert_eq!(pods["items"].as_array().map(Vec::len), Some(1), "{pods:#}");
+    assert_eq!(
+        pod["spec"]["containers"][0]["resources"]["limits"]["memory"],
+        "200Mi"
+    );
+    assert_eq!(
+        pod["metadata"]["annotations"]["kubernetes.io/limit-ranger"],
+        "LimitRanger plugin set: memory request for container app; memory limit for container app"
+    );
+    let quota = sim().get_json(&format!("/api/v1/namespaces/{ns}/resourcequotas/compute"));
+    assert_eq!(
+        quota["status"]["used"],
+        serde_json::json!({"pods": "1", "limits.memory": "200Mi"})
+    );
+}
+
+#[test]
+fn an_oom_kill_and_a_failing_liveness_probe_crash_loop() {
+    let ns = "health";
+    let hungry = "        resources:\n          limits: {memory: 128Mi}\n";
+    let probe = "        livenessProbe:\n          httpGet: {path: /healthz, port: 80}\n          \
+                 periodSeconds: 1\n          failureThreshold: 2\n";
+    let yaml = format!(
+        "{}{}{}",
+        namespace(ns).trim_end_matches("---\n"),
+        app(ns, "hungry", "sim.kos.dev/memory-usage: 300Mi", "", hungry),
+        app(
+            ns,
+            "hanging",
+            "sim.kos.dev/liveness: fail, sim.kos.dev/start-delay: 5s",
+            "",
+            probe
+        ),
+    );
+    let (output, report) = apply_to(sim(), &yaml, "60s", "3s");
+    assert_eq!(code(&output), 1, "{}", said(&output));
+    for prefix in ["hungry-", "hanging-"] {
+        let message = pod_message(&report, prefix);
+        assert!(
+            message.starts_with("app: CrashLoopBackOff") || message.starts_with("app: OOMKilled"),
+            "{prefix}: {message}"
+        );
+    }
+    let pods = sim().get_json(&format!("/api/v1/namespaces/{ns}/pods"));
+    let last = |prefix: &str| {
+        pods["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(prefix))
+            })
+            .map(|p| p["status"]["containerStatuses"][0]["lastState"]["terminated"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(last("hungry-")["reason"], "OOMKilled", "{pods:#}");
+    assert_eq!(last("hungry-")["exitCode"], 137);
+    assert_eq!(last("hanging-")["exitCode"], 137);
+    let digest = report["digest"].to_string();
+    for expected in [
+        "Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 500",
+        "BackOff: Back-off restarting failed container app",
+    ] {
+        assert!(digest.contains(expected), "{expected} not in {report:#}");
+    }
+}

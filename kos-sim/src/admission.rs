@@ -1,18 +1,28 @@
 //! What the API server's admission plugins decide about a new pod, for a pod created over
-//! the API and for one a controller creates (both go through [`create_pod`] or [`pod`]):
-//! the ServiceAccount plugin names the pod's ServiceAccount (`default` when it names none)
-//! and refuses the pod when that ServiceAccount does not exist.
+//! the API and for one a controller creates (both go through [`create_pod`] or [`pod`]),
+//! in their order: the ServiceAccount plugin names the pod's ServiceAccount (`default`
+//! when it names none) and refuses the pod when that ServiceAccount does not exist; the
+//! LimitRanger gives containers the namespace's default requests and limits (`limits`);
+//! then, once the pod has its name, the LimitRanger checks their minimum and maximum and
+//! the ResourceQuota plugin charges the pod to the namespace's quotas or refuses it
+//! (`quota`). A new PersistentVolumeClaim that names no StorageClass gets the default one.
 //!
 //! It owns no state and runs no loop; the `default` ServiceAccount of each namespace is the
-//! ServiceAccount controller's (`controllers::serviceaccounts`).
+//! ServiceAccount controller's (`controllers::serviceaccounts`), the quotas' usage the
+//! quota controller's (`controllers::quota`), which this only adds the admitted pod to.
 
 // Kubernetes kind and field names (ServiceAccount) are words in these docs, not code.
 #![allow(clippy::doc_markdown)]
 
-use crate::controllers::objects::{namespace, put, str_at};
+mod limits;
+mod quantities;
+pub mod quota;
+
+use crate::controllers::objects::{name, namespace, put, str_at};
 use crate::controllers::serviceaccounts;
 use crate::store::{Object, Store};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Why a pod was not created: refused by admission, or by the store.
@@ -37,8 +47,56 @@ impl fmt::Display for Refused {
     }
 }
 
-/// Admits `pod` (naming its ServiceAccount in its spec) or says why not.
+/// Admits `pod` (naming its ServiceAccount in its spec, with the namespace's default
+/// requests and limits and, if it had only a `generateName`, its name) or says why not.
 pub fn pod(store: &Store, pod: &mut Value) -> Result<(), Refused> {
+    service_account(store, pod)?;
+    let ns = namespace(pod).to_owned();
+    let (ranges, _) = store.list("limitranges", Some(&ns));
+    let ranges: Vec<Value> = ranges.iter().map(|r| (**r).clone()).collect();
+    limits::apply_defaults(pod, &ranges);
+    // Validating plugins see the pod with its generated name.
+    if str_at(pod, "/metadata/name").is_empty() {
+        let generated = format!(
+            "{}{}",
+            str_at(pod, "/metadata/generateName"),
+            crate::store::random_suffix(5)
+        );
+        put(pod, &["metadata", "name"], json!(generated));
+    }
+    let forbidden = |reason: String| Refused::Forbidden {
+        pod: str_at(pod, "/metadata/name").to_owned(),
+        reason,
+    };
+    if let Some(reason) = limits::violations(pod, &ranges) {
+        return Err(forbidden(reason));
+    }
+    charge_quotas(store, &ns, &pod["spec"]).map_err(forbidden)
+}
+
+/// Charges the pod with `spec` to every quota of `ns`, or says which refuses it.
+fn charge_quotas(store: &Store, ns: &str, spec: &Value) -> Result<(), String> {
+    let (quotas, _) = store.list("resourcequotas", Some(ns));
+    let quotas: Vec<&Object> = quotas.iter().filter(|q| quota::unscoped(q)).collect();
+    let mut admitted: Vec<BTreeMap<String, f64>> = Vec::new();
+    for q in &quotas {
+        let used = match q.pointer("/status/used") {
+            Some(used) => quota::read(used),
+            None => crate::controllers::quota::usage(store, q),
+        };
+        admitted.push(quota::admit(q, &used, spec)?);
+    }
+    for (q, used) in quotas.iter().zip(admitted) {
+        let _ = store.mutate("resourcequotas", ns, name(q), |q| {
+            put(q, &["status", "hard"], q["spec"]["hard"].clone());
+            put(q, &["status", "used"], quota::written(&used));
+        });
+    }
+    Ok(())
+}
+
+/// The ServiceAccount plugin: names the pod's account, refused when it does not exist.
+fn service_account(store: &Store, pod: &mut Value) -> Result<(), Refused> {
     let ns = namespace(pod).to_owned();
     let account = match (
         str_at(pod, "/spec/serviceAccountName"),
@@ -68,6 +126,15 @@ pub fn pod(store: &Store, pod: &mut Value) -> Result<(), Refused> {
     put(pod, &["spec", "serviceAccountName"], json!(account));
     put(pod, &["spec", "serviceAccount"], json!(account));
     Ok(())
+}
+
+/// The DefaultStorageClass plugin: a claim that names no class gets the default one.
+pub fn claim(store: &Store, claim: &mut Value) {
+    if claim["spec"]["storageClassName"].is_null()
+        && let Some(class) = crate::controllers::volumes::default_class(store)
+    {
+        put(claim, &["spec", "storageClassName"], json!(class));
+    }
 }
 
 /// Admits and stores a pod a controller makes.
@@ -115,5 +182,33 @@ mod tests {
         let created = create_pod(&store, new_pod(None)).unwrap();
         assert_eq!(created["spec"]["serviceAccountName"], "default");
         assert!(store.get("serviceaccounts", "shop", "default").is_some());
+    }
+
+    #[test]
+    fn quotas_are_charged_and_refuse_pods_by_their_generated_name() {
+        let store = Store::default();
+        store
+            .create(
+                "resourcequotas",
+                json!({"metadata": {"name": "pods", "namespace": "shop"},
+                       "spec": {"hard": {"pods": "1"}}}),
+            )
+            .unwrap();
+        create_pod(&store, new_pod(None)).unwrap();
+        let quota = store.get("resourcequotas", "shop", "pods").unwrap();
+        assert_eq!(quota["status"]["used"]["pods"], "1");
+        let refused = create_pod(&store, new_pod(None)).unwrap_err().to_string();
+        assert!(
+            refused.starts_with("pods \"web-6d4cf56db6-")
+                && refused.ends_with(
+                    "\" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=1, \
+                     limited: pods=1"
+                )
+                && refused.len()
+                    == "pods \"web-6d4cf56db6-xxxxx\" is forbidden: exceeded quota: \
+                     pods, requested: pods=1, used: pods=1, limited: pods=1"
+                        .len(),
+            "{refused}"
+        );
     }
 }

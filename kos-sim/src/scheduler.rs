@@ -2,15 +2,20 @@
 //! is none, the FailedScheduling message in the scheduler's words. A node is filtered as
 //! the scheduler's plugins do, in their order, stopping at the first that rejects it:
 //! taints (NoSchedule and NoExecute, against the pod's tolerations), node affinity
-//! (`nodeSelector` and the required `nodeAffinity` terms), then resources (pod count,
-//! cpu and memory requests against what the node has left of its allocatable).
+//! (`nodeSelector` and the required `nodeAffinity` terms), resources (pod count, cpu and
+//! memory requests against what the node has left of its allocatable), then volume binding
+//! (the node affinity of the volumes bound to the pod's claims). Before any node, the
+//! pod's PersistentVolumeClaims must exist and be bound, or wait for their first consumer.
 //!
-//! Pure: the caller gives the nodes and what is already bound to them, and binds.
+//! Pure: the caller gives the nodes, what is already bound to them and the pod's claims,
+//! and binds.
 
 // Kubernetes reasons and field names (FailedScheduling, NoSchedule) are words in these
 // docs, not code.
 #![allow(clippy::doc_markdown)]
 
+use crate::controllers::objects::{str_at, terminating};
+use crate::store::Object;
 use serde_json::Value;
 
 /// Requests of cpu (millicores), memory (bytes) and pods.
@@ -76,7 +81,7 @@ impl Resources {
 }
 
 /// A quantity given as text (`"500m"`) or as a bare JSON number, in base units.
-fn quantity_of(value: &Value) -> Option<f64> {
+pub fn quantity_of(value: &Value) -> Option<f64> {
     match value {
         Value::String(text) => quantity(text),
         Value::Number(number) => number.as_f64(),
@@ -188,8 +193,30 @@ fn requirement_met(requirement: &Value, value: Option<&str>) -> bool {
     }
 }
 
-/// Whether the node satisfies the pod's `nodeSelector` and required node affinity (any
-/// one term, every requirement of it).
+/// Whether the node satisfies one of the `nodeSelectorTerms` (every requirement of it).
+fn terms_match(terms: &[Value], node: &Value) -> bool {
+    let labels = &node["metadata"]["labels"];
+    terms.iter().any(|term| {
+        let expressions = term["matchExpressions"].as_array().into_iter().flatten();
+        let fields = term["matchFields"].as_array().into_iter().flatten();
+        let mut any = false;
+        let labels_ok = expressions.into_iter().all(|r| {
+            any = true;
+            requirement_met(r, labels[r["key"].as_str().unwrap_or_default()].as_str())
+        });
+        let fields_ok = fields.into_iter().all(|r| {
+            any = true;
+            let name = (r["key"] == "metadata.name")
+                .then(|| node["metadata"]["name"].as_str())
+                .flatten();
+            requirement_met(r, name)
+        });
+        // A term with no requirement matches no node.
+        any && labels_ok && fields_ok
+    })
+}
+
+/// Whether the node satisfies the pod's `nodeSelector` and required node affinity.
 fn affinity_matches(spec: &Value, node: &Value) -> bool {
     let labels = &node["metadata"]["labels"];
     let selector_ok = spec["nodeSelector"]
@@ -200,27 +227,84 @@ fn affinity_matches(spec: &Value, node: &Value) -> bool {
     let terms = spec
         .pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
         .and_then(Value::as_array);
-    let affinity_ok = terms.is_none_or(|terms| {
-        terms.iter().any(|term| {
-            let expressions = term["matchExpressions"].as_array().into_iter().flatten();
-            let fields = term["matchFields"].as_array().into_iter().flatten();
-            let mut any = false;
-            let labels_ok = expressions.into_iter().all(|r| {
-                any = true;
-                requirement_met(r, labels[r["key"].as_str().unwrap_or_default()].as_str())
+    selector_ok && terms.is_none_or(|terms| terms_match(terms, node))
+}
+
+/// Whether the node satisfies the node affinity of every volume bound to the pod's claims
+/// (`volumeAffinity` of the placement: one list of `nodeSelectorTerms` per volume).
+fn volumes_fit(spec: &Value, node: &Value) -> bool {
+    spec["volumeAffinity"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|terms| terms.as_array().is_none_or(|t| terms_match(t, node)))
+}
+
+/// What the pod's PersistentVolumeClaims ask of scheduling (the VolumeBinding plugin).
+#[derive(Debug, Default, PartialEq)]
+pub struct Claims {
+    /// The required `nodeSelectorTerms` of each bound claim's volume that has them.
+    pub affinity: Vec<Value>,
+    /// Unbound claims whose class waits for a first consumer: provisioned on the node
+    /// chosen for the pod.
+    pub waiting: Vec<String>,
+}
+
+/// The pod's claims, looked up with `find(resource, name)` (claims in the pod's namespace;
+/// volumes and StorageClasses are cluster-wide), or why no node will do: a claim that does
+/// not exist or is being deleted, or one that is not bound though its class binds at once.
+pub fn claims(
+    spec: &Value,
+    find: &impl Fn(&str, &str) -> Option<Object>,
+) -> Result<Claims, String> {
+    let mut claims = Claims::default();
+    let mut unbound_immediate = false;
+    let names = spec["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str());
+    for claim_name in names {
+        let Some(claim) = find("persistentvolumeclaims", claim_name) else {
+            return Err(format!("persistentvolumeclaim \"{claim_name}\" not found"));
+        };
+        if terminating(&claim) {
+            return Err(format!(
+                "persistentvolumeclaim \"{claim_name}\" is being deleted"
+            ));
+        }
+        let volume_name = str_at(&claim, "/spec/volumeName");
+        if str_at(&claim, "/status/phase") == "Bound" && !volume_name.is_empty() {
+            let terms = find("persistentvolumes", volume_name).and_then(|v| {
+                v.pointer("/spec/nodeAffinity/required/nodeSelectorTerms")
+                    .cloned()
             });
-            let fields_ok = fields.into_iter().all(|r| {
-                any = true;
-                let name = (r["key"] == "metadata.name")
-                    .then(|| node["metadata"]["name"].as_str())
-                    .flatten();
-                requirement_met(r, name)
-            });
-            // A term with no requirement matches no node.
-            any && labels_ok && fields_ok
-        })
-    });
-    selector_ok && affinity_ok
+            claims.affinity.extend(terms);
+            continue;
+        }
+        let class = find(
+            crate::controllers::volumes::CLASSES,
+            str_at(&claim, "/spec/storageClassName"),
+        );
+        if class.is_some_and(|c| crate::controllers::volumes::waits_for_consumer(&c)) {
+            claims.waiting.push(claim_name.to_owned());
+        } else {
+            unbound_immediate = true;
+        }
+    }
+    if unbound_immediate {
+        return Err("pod has unbound immediate PersistentVolumeClaims".to_owned());
+    }
+    Ok(claims)
+}
+
+/// The FailedScheduling message when something rules out every one of `total` nodes
+/// before any is looked at (a PreFilter plugin): preemption cannot help.
+pub fn prefilter_failed(total: usize, reason: &str) -> String {
+    format!(
+        "0/{total} nodes are available: {reason}. preemption: 0/{total} nodes are available: \
+         {total} Preemption is not helpful for scheduling."
+    )
 }
 
 /// Whether the pod may run on the node at all, resources aside: what the DaemonSet
@@ -257,10 +341,14 @@ fn filter(spec: &Value, asked: Resources, candidate: &Candidate<'_>) -> Option<R
     if asked.memory > free.memory {
         reasons.push("Insufficient memory".to_owned());
     }
-    (!reasons.is_empty()).then_some(Rejection {
-        reasons,
-        resolvable: true,
-    })
+    if !reasons.is_empty() {
+        return Some(Rejection {
+            reasons,
+            resolvable: true,
+        });
+    }
+    (!volumes_fit(spec, candidate.node))
+        .then(|| unresolvable("node(s) had volume node affinity conflict".to_owned()))
 }
 
 /// `N reason` per distinct reason, sorted as text, joined (the scheduler's histogram).
@@ -395,6 +483,54 @@ mod tests {
         let everything = json!({"tolerations": [{"operator": "Exists"}], "containers": []});
         assert_eq!(decide(&everything, &cluster()), Ok(vec![0, 1, 2]));
         assert!(!eligible(&json!({}), &cluster()[0]));
+    }
+
+    #[test]
+    fn claims_must_exist_and_be_bound_or_wait_for_their_consumer() {
+        let objects = |resource: &str, name: &str| -> Option<Object> {
+            let object = match (resource, name) {
+                ("persistentvolumeclaims", "bound") => json!({"spec": {"volumeName": "pv-1"},
+                                                             "status": {"phase": "Bound"}}),
+                ("persistentvolumeclaims", "later") => {
+                    json!({"spec": {"storageClassName": "standard"}})
+                }
+                ("persistentvolumeclaims", "now") => json!({"spec": {"storageClassName": "fast"}}),
+                ("persistentvolumes", "pv-1") => json!({"spec": {"nodeAffinity": {"required": {
+                    "nodeSelectorTerms": [{"matchExpressions": [{"key": "disk",
+                        "operator": "In", "values": ["hdd"]}]}]}}}}),
+                ("storageclasses.storage.k8s.io", "standard") => {
+                    json!({"volumeBindingMode": "WaitForFirstConsumer"})
+                }
+                ("storageclasses.storage.k8s.io", "fast") => json!({}),
+                _ => return None,
+            };
+            Some(std::sync::Arc::new(object))
+        };
+        let using = |names: &[&str]| {
+            let volumes: Vec<Value> = names
+                .iter()
+                .map(|n| json!({"name": n, "persistentVolumeClaim": {"claimName": n}}))
+                .collect();
+            json!({"volumes": volumes})
+        };
+        assert_eq!(
+            claims(&using(&["bound", "gone"]), &objects),
+            Err("persistentvolumeclaim \"gone\" not found".to_owned())
+        );
+        assert_eq!(
+            claims(&using(&["now"]), &objects),
+            Err("pod has unbound immediate PersistentVolumeClaims".to_owned())
+        );
+        let found = claims(&using(&["bound", "later"]), &objects).unwrap();
+        assert_eq!(found.waiting, ["later"]);
+        // The bound volume lives on the node labelled disk=hdd: the pod goes there.
+        let spec = json!({"volumeAffinity": found.affinity, "containers": []});
+        assert_eq!(decide(&spec, &cluster()), Ok(vec![2]));
+        assert_eq!(
+            prefilter_failed(3, "pod has unbound immediate PersistentVolumeClaims"),
+            "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. \
+             preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+        );
     }
 
     #[test]

@@ -294,7 +294,7 @@ fn spec_entries(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&
         .filter(|(key, _)| !matches!(key.as_str(), "metadata" | "status"))
 }
 
-fn random_suffix(length: usize) -> String {
+pub fn random_suffix(length: usize) -> String {
     // The alphabet Kubernetes uses for generated names: no vowels, no look-alikes.
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();

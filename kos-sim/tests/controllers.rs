@@ -1386,24 +1386,116 @@ mod services {
         assert!(classed["spec"]["clusterIP"].as_str().is_some(), "{classed}");
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_claim_is_bound_to_a_provisioned_volume() {
-        let sim = sim(50.0);
-        sim.create("persistentvolumeclaims", json!({
+    fn claim(name: &str, class: Option<&str>) -> Value {
+        let mut claim = json!({
             "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": "data", "namespace": "ns"},
+            "metadata": {"name": name, "namespace": "ns"},
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}},
-        }));
-        let claim = sim
-            .wait_for("Bound", |s| {
+        });
+        if let Some(class) = class {
+            claim["spec"]["storageClassName"] = json!(class);
+        }
+        claim
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_claim_waits_for_its_first_consumer_then_is_provisioned_on_its_node() {
+        let sim = sim(50.0);
+        sim.create("persistentvolumeclaims", claim("data", None));
+        let waiting = sim
+            .wait_for("the default class and the wait", |s| {
                 let claim = s.get("persistentvolumeclaims", "data");
-                (claim["status"]["phase"] == "Bound").then_some(claim)
+                (claim["spec"]["storageClassName"] == "standard"
+                    && s.reasons_about("data")
+                        .contains(&"WaitForFirstConsumer".to_owned()))
+                .then_some(claim)
             })
             .await;
+        assert_eq!(waiting["status"]["phase"], "Pending");
+        let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "app", "namespace": "ns"},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}],
+                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}});
+        kos_sim::admission::pod(&sim.store, &mut pod).unwrap();
+        sim.create("pods", pod);
+        let pod = sim
+            .wait_for("the pod running", |s| {
+                let pod = s.get("pods", "app");
+                (pod["status"]["phase"] == "Running").then_some(pod)
+            })
+            .await;
+        let claim = sim.get("persistentvolumeclaims", "data");
+        assert_eq!(claim["status"]["phase"], "Bound");
         assert_eq!(claim["status"]["capacity"]["storage"], "5Gi");
+        let node = pod["spec"]["nodeName"].as_str().unwrap();
+        assert_eq!(
+            claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"],
+            node
+        );
         let volume = claim["spec"]["volumeName"].as_str().unwrap();
         let pv = sim.store.get("persistentvolumes", "", volume).unwrap();
         assert_eq!(pv["spec"]["claimRef"]["name"], "data");
+        assert_eq!(pv["status"]["phase"], "Bound");
+        assert_eq!(
+            pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"][0]["values"]
+                [0],
+            node
+        );
+        let reasons = sim.reasons_about("data");
+        for reason in [
+            "ExternalProvisioning",
+            "Provisioning",
+            "ProvisioningSucceeded",
+        ] {
+            assert!(reasons.contains(&reason.to_owned()), "{reasons:?}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn claims_bind_static_volumes_and_fail_on_a_missing_class() {
+        let sim = sim(50.0);
+        sim.create(
+            "persistentvolumes",
+            json!({"apiVersion": "v1", "kind": "PersistentVolume",
+                   "metadata": {"name": "manual-1"},
+                   "spec": {"capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"],
+                            "storageClassName": "", "hostPath": {"path": "/data"},
+                            "persistentVolumeReclaimPolicy": "Retain"}}),
+        );
+        sim.create("persistentvolumeclaims", claim("static", Some("")));
+        sim.create("persistentvolumeclaims", claim("nowhere", Some("fast-ssd")));
+        let bound = sim
+            .wait_for("the static claim bound", |s| {
+                let claim = s.get("persistentvolumeclaims", "static");
+                (claim["status"]["phase"] == "Bound").then_some(claim)
+            })
+            .await;
+        assert_eq!(bound["spec"]["volumeName"], "manual-1");
+        assert_eq!(bound["status"]["capacity"]["storage"], "10Gi");
+        let failed = sim
+            .wait_for("ProvisioningFailed", |s| {
+                s.events_about("nowhere")
+                    .into_iter()
+                    .find(|e| e["reason"] == "ProvisioningFailed")
+            })
+            .await;
+        assert_eq!(
+            failed["message"],
+            "storageclass.storage.k8s.io \"fast-ssd\" not found"
+        );
+        assert_eq!(
+            sim.get("persistentvolumeclaims", "nowhere")["status"]["phase"],
+            "Pending"
+        );
+        // Its claim gone, a Retain volume is Released.
+        sim.store
+            .delete("persistentvolumeclaims", "ns", "static", false)
+            .unwrap();
+        sim.wait_for("Released", |s| {
+            let pv = s.store.get("persistentvolumes", "", "manual-1").unwrap();
+            (pv["status"]["phase"] == "Released").then_some(())
+        })
+        .await;
     }
 }
 

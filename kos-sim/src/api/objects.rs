@@ -355,6 +355,9 @@ pub fn admit(
     if creating {
         namespaces::defaults(target, object);
     }
+    if creating && target.resource.key() == "persistentvolumeclaims" {
+        crate::admission::claim(&api.store, object);
+    }
     if creating && target.resource.key() == "pods" {
         crate::admission::pod(&api.store, object)
             .map_err(|refused| ApiError::new(403, "Forbidden", refused.to_string()))?;

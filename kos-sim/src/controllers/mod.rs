@@ -1,6 +1,7 @@
 //! The simulated cluster's control plane: the three Nodes, and every controller that turns
 //! specs into children and status (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
-//! CronJob, Service, PersistentVolumeClaim, ServiceAccount, garbage collection), plus the kubelet that runs
+//! CronJob, Service, PersistentVolumeClaim and PersistentVolume, ServiceAccount,
+//! ResourceQuota, garbage collection), plus the kubelet that runs
 //! pods (`sim::kubelet`).
 //!
 //! They reach the cluster only through the in-process [`Store`], never over HTTP, and every
@@ -18,12 +19,14 @@ pub mod gc;
 pub mod job;
 pub mod nodes;
 pub mod objects;
+pub mod quota;
 pub mod replicaset;
 pub mod rolling;
 pub mod runner;
 pub mod serviceaccounts;
 pub mod services;
 pub mod statefulset;
+pub mod volumes;
 
 use crate::clock::Clock;
 use crate::logs::Logs;
@@ -35,6 +38,7 @@ use tokio::task::JoinSet;
 /// returned set (dropping it stops them all). Must be called inside a tokio runtime.
 pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     nodes::create(&store);
+    volumes::create_default_class(&store);
     let ctx = runner::Ctx::new(store, clock);
     let mut tasks = JoinSet::new();
     tasks.spawn(crate::kubelet::run(ctx.clone(), logs));
@@ -47,6 +51,8 @@ pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     tasks.spawn(runner::run(ctx.clone(), cronjob::CronJobs::default()));
     tasks.spawn(runner::run(ctx.clone(), services::Services::default()));
     tasks.spawn(runner::run(ctx.clone(), serviceaccounts::ServiceAccounts));
-    tasks.spawn(runner::run(ctx, services::Claims::default()));
+    tasks.spawn(runner::run(ctx.clone(), quota::Quotas));
+    tasks.spawn(runner::run(ctx.clone(), volumes::Claims::default()));
+    tasks.spawn(runner::run(ctx, volumes::Volumes));
     tasks
 }

@@ -1,8 +1,7 @@
-//! The small controllers of networking and storage: Services get a
-//! ClusterIP (10.96.x.y) and node ports, LoadBalancer Services an ingress IP after a delay
-//! unless they name a `loadBalancerClass` (another implementation's, which nothing plays);
-//! PersistentVolumeClaims are bound, after a delay, to a PersistentVolume provisioned for
-//! them. (Namespaces are the API server's: it sets them `Active`.)
+//! The small controllers of networking: Services get a ClusterIP (10.96.x.y) and node
+//! ports, LoadBalancer Services an ingress IP after a delay unless they name a
+//! `loadBalancerClass` (another implementation's, which nothing plays). (Namespaces are the
+//! API server's: it sets them `Active`; storage is `volumes`'.)
 
 use crate::controllers::events::{Note, Source};
 use crate::controllers::objects::{name, namespace, put, str_at, terminating, uid};
@@ -14,8 +13,6 @@ use std::time::{Duration, Instant};
 
 /// Time until a LoadBalancer gets its address.
 const LOAD_BALANCER: Duration = Duration::from_secs(3);
-/// Time until a claim is bound.
-const PROVISIONING: Duration = Duration::from_secs(2);
 
 /// When each object (by uid) was first seen: the start of its delay.
 #[derive(Default)]
@@ -158,93 +155,6 @@ impl Controller for Services {
         if let Some(ip) = self.cluster_ips.remove(uid(object)) {
             self.used.remove(&ip);
         }
-        self.seen.0.remove(uid(object));
-    }
-}
-
-/// PersistentVolumeClaims: Pending, then Bound to a provisioned PersistentVolume.
-#[derive(Default)]
-pub struct Claims {
-    seen: Seen,
-}
-
-impl Controller for Claims {
-    const PRIMARY: &'static str = "persistentvolumeclaims";
-    const CHILD: Option<&'static str> = None;
-
-    fn reconcile(&mut self, ctx: &Ctx, claim: &Object, _: &[Object]) -> Outcome {
-        let mut outcome = Outcome::default();
-        if terminating(claim) || str_at(claim, "/status/phase") == "Bound" {
-            return outcome;
-        }
-        if let Some(wait) = self.seen.remaining(ctx, claim, PROVISIONING) {
-            outcome.requeue(wait);
-            if str_at(claim, "/status/phase").is_empty() {
-                let _ = ctx
-                    .store
-                    .mutate(Self::PRIMARY, namespace(claim), name(claim), |c| {
-                        c["status"] = json!({"phase": "Pending"});
-                    });
-            }
-            return outcome;
-        }
-        let volume = format!("pvc-{}", uid(claim));
-        let class = match str_at(claim, "/spec/storageClassName") {
-            "" => "standard",
-            class => class,
-        };
-        let size = claim
-            .pointer("/spec/resources/requests/storage")
-            .cloned()
-            .unwrap_or_else(|| json!("1Gi"));
-        let modes = claim
-            .pointer("/spec/accessModes")
-            .cloned()
-            .unwrap_or_else(|| json!(["ReadWriteOnce"]));
-        let pv = json!({
-            "apiVersion": "v1",
-            "kind": "PersistentVolume",
-            "metadata": {"name": volume, "annotations": {"pv.kubernetes.io/provisioned-by": "kos.dev/sim-provisioner"}},
-            "spec": {
-                "capacity": {"storage": size},
-                "accessModes": modes,
-                "persistentVolumeReclaimPolicy": "Delete",
-                "storageClassName": class,
-                "volumeMode": "Filesystem",
-                "hostPath": {"path": format!("/var/lib/kos-sim/{volume}"), "type": "DirectoryOrCreate"},
-                "claimRef": {"kind": "PersistentVolumeClaim", "apiVersion": "v1",
-                             "namespace": namespace(claim), "name": name(claim), "uid": uid(claim),
-                             "resourceVersion": claim["metadata"]["resourceVersion"]},
-            },
-            "status": {"phase": "Bound"},
-        });
-        // Already provisioned (a retry) is as good.
-        let _ = ctx.store.create("persistentvolumes", pv);
-        let _ = ctx
-            .store
-            .mutate(Self::PRIMARY, namespace(claim), name(claim), |c| {
-                put(c, &["spec", "volumeName"], json!(volume));
-                put(c, &["spec", "storageClassName"], json!(class));
-                for done in [
-                    "pv.kubernetes.io/bind-completed",
-                    "pv.kubernetes.io/bound-by-controller",
-                ] {
-                    put(c, &["metadata", "annotations", done], json!("yes"));
-                }
-                c["status"] =
-                    json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}});
-            });
-        let source = Source::controller("persistentvolume-controller");
-        let message = format!("Successfully provisioned volume {volume}");
-        ctx.events.record(
-            &source,
-            claim,
-            &Note::normal("ProvisioningSucceeded", message),
-        );
-        outcome
-    }
-
-    fn forget(&mut self, object: &Object) {
         self.seen.0.remove(uid(object));
     }
 }

@@ -1,6 +1,7 @@
 //! The StatefulSet controller: pods `<sts>-0..N-1` with stable names, started in order,
 //! each only once the previous one is Ready (OrderedReady; all at once with Parallel),
-//! their PersistentVolumeClaims from `volumeClaimTemplates`, the `controller-revision-hash`
+//! their PersistentVolumeClaims from `volumeClaimTemplates` (`<template>-<pod>`, mounted
+//! as the pod's volume of the template's name), the `controller-revision-hash`
 //! label, rolling updates from the highest ordinal down, scale-down from the highest
 //! ordinal; and the status `kubectl rollout status` reads (replicas, readyReplicas,
 //! currentReplicas, updatedReplicas, availableReplicas, currentRevision, updateRevision,
@@ -134,6 +135,7 @@ fn create_pod(ctx: &Ctx, sts: &Value, i: usize, revision: &str) -> Option<Object
             put(&mut pvc, &["metadata", "namespace"], json!(namespace(sts)));
             let labels = sts["spec"]["selector"]["matchLabels"].clone();
             put(&mut pvc, &["metadata", "labels"], labels);
+            crate::admission::claim(&ctx.store, &mut pvc);
             if ctx.store.create("persistentvolumeclaims", pvc).is_ok() {
                 let message = format!(
                     "create Claim {claim_name} Pod {pod_name} in StatefulSet {} success",
@@ -146,6 +148,7 @@ fn create_pod(ctx: &Ctx, sts: &Value, i: usize, revision: &str) -> Option<Object
     }
     let mut pod = pod_from_template(sts, &sts["spec"]["template"]);
     put(&mut pod, &["metadata", "name"], json!(pod_name));
+    mount_claims(sts, &mut pod, &pod_name);
     let labels = &mut pod["metadata"]["labels"];
     labels[REVISION] = json!(revision);
     labels["statefulset.kubernetes.io/pod-name"] = json!(pod_name);
@@ -172,6 +175,25 @@ fn create_pod(ctx: &Ctx, sts: &Value, i: usize, revision: &str) -> Option<Object
             ctx.events
                 .record(&SOURCE, sts, &Note::warning("FailedCreate", message));
             None
+        }
+    }
+}
+
+/// Each claim template becomes the pod's volume of the template's name, naming the pod's
+/// own claim `<template>-<pod>` (replacing a volume of that name in the pod template).
+fn mount_claims(sts: &Value, pod: &mut Value, pod_name: &str) {
+    let templates = sts["spec"]["volumeClaimTemplates"].as_array();
+    for template in templates.into_iter().flatten() {
+        let volume_name = str_at(template, "/metadata/name");
+        let volume = json!({"name": volume_name, "persistentVolumeClaim": {
+            "claimName": format!("{volume_name}-{pod_name}")}});
+        let volumes = &mut pod["spec"]["volumes"];
+        if !volumes.is_array() {
+            *volumes = json!([]);
+        }
+        if let Some(list) = volumes.as_array_mut() {
+            list.retain(|v| v["name"] != volume_name);
+            list.push(volume);
         }
     }
 }

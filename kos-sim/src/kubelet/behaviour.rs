@@ -23,6 +23,12 @@ pub struct Behaviour {
     pub exit_code: i32,
     /// Time between two log lines.
     pub log_every: Duration,
+    /// `readiness: fail`: the application fails its readiness probes.
+    pub readiness_fails: bool,
+    /// `liveness: fail`: the application fails its liveness probes.
+    pub liveness_fails: bool,
+    /// `memory-usage: 300Mi`: the memory each container uses, in bytes.
+    pub memory_usage: Option<f64>,
 }
 
 impl Default for Behaviour {
@@ -36,6 +42,9 @@ impl Default for Behaviour {
             exit_after: None,
             exit_code: 0,
             log_every: Duration::from_secs(2),
+            readiness_fails: false,
+            liveness_fails: false,
+            memory_usage: None,
         }
     }
 }
@@ -77,6 +86,9 @@ impl Behaviour {
             log_every: get("log-rate")
                 .and_then(parse_rate)
                 .unwrap_or(defaults.log_every),
+            readiness_fails: get("readiness") == Some("fail"),
+            liveness_fails: get("liveness") == Some("fail"),
+            memory_usage: get("memory-usage").and_then(crate::scheduler::quantity),
         }
     }
 
@@ -128,7 +140,9 @@ mod tests {
         let b = Behaviour::of(&pod(
             &json!({"sim.kos.dev/start-delay": "5s", "sim.kos.dev/crash": "true",
                     "sim.kos.dev/pull-failures": "2", "sim.kos.dev/ready-failures": "1",
-                    "sim.kos.dev/unschedulable": "true", "sim.kos.dev/log-rate": "10/s"}),
+                    "sim.kos.dev/unschedulable": "true", "sim.kos.dev/log-rate": "10/s",
+                    "sim.kos.dev/readiness": "fail", "sim.kos.dev/liveness": "fail",
+                    "sim.kos.dev/memory-usage": "300Mi"}),
             "Always",
         ));
         assert_eq!(b.start_delay, Duration::from_secs(5));
@@ -136,6 +150,8 @@ mod tests {
         assert_eq!((b.pull_failures, b.ready_failures), (2, 1));
         assert!(b.unschedulable);
         assert_eq!(b.log_every, Duration::from_millis(100));
+        assert!(b.readiness_fails && b.liveness_fails);
+        assert_eq!(b.memory_usage, Some(300.0 * 1024.0 * 1024.0));
     }
 
     #[test]

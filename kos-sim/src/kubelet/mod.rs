@@ -1,13 +1,14 @@
 //! The simulated kubelet (and the scheduler's binding step): runs every pod as its own
 //! task (`pod`), started when the pod appears, told when it is deleted, abandoned when it
 //! is gone. This loop only follows the pod feed and hands pods to their tasks; what a pod
-//! does is in `pod`, `behaviour` and `status`.
+//! does is in `pod`, `behaviour`, `probes` and `status`.
 
 // Kubernetes kind and field names (ReplicaSet, maxSurge) are words in these docs, not code.
 #![allow(clippy::doc_markdown)]
 
 pub mod behaviour;
 pub mod pod;
+pub mod probes;
 pub mod references;
 pub mod status;
 
@@ -20,6 +21,13 @@ use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinSet};
+
+/// What pods waiting on their claims look at again when it changes.
+const STORAGE: [&str; 3] = [
+    "persistentvolumeclaims",
+    "persistentvolumes",
+    crate::controllers::volumes::CLASSES,
+];
 
 /// A pod's task: its uid, its deletion signal, its handle.
 struct Running {
@@ -113,6 +121,9 @@ pub async fn run(ctx: Ctx, logs: Logs) {
                     } else {
                         kubelet.observe(&event.object());
                     }
+                }
+                Ok(event) if STORAGE.contains(&event.resource.as_str()) => {
+                    kubelet.shared.volumes_changed.send_modify(|n| *n += 1);
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => {

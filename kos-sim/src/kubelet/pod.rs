@@ -1,6 +1,8 @@
 //! One pod's life on its simulated node, as a task: scheduling (`scheduler` decides over
-//! the nodes and what is bound to them; an unschedulable pod stays Pending and is looked
-//! at again whenever a pod lets go of its node), mounting its volumes (FailedMount while a ConfigMap or Secret is
+//! the nodes, what is bound to them and the pod's PersistentVolumeClaims; an unschedulable
+//! pod stays Pending and is looked at again whenever a pod lets go of its node or storage
+//! changes; claims waiting for their first consumer are provisioned on the node chosen),
+//! mounting its volumes (FailedMount while a ConfigMap or Secret is
 //! missing), image pulls with back-off (InvalidImageName for a reference that does not
 //! parse), each container's configuration (CreateContainerConfigError while what its
 //! environment names is missing), init containers in order, container start,
@@ -14,7 +16,9 @@ use crate::controllers::events::{Involved, Note, Source};
 use crate::controllers::nodes;
 use crate::controllers::objects::{put, str_at};
 use crate::controllers::runner::Ctx;
+use crate::controllers::volumes;
 use crate::kubelet::behaviour::{Behaviour, back_off};
+use crate::kubelet::probes::{Health, Kill};
 use crate::kubelet::references;
 use crate::kubelet::status::{PodState, full_image, hex64, image_id, split_image};
 use crate::logs::{LogKey, Logs};
@@ -59,6 +63,9 @@ pub struct Shared {
     bound: Mutex<Bound>,
     /// Bumped whenever a pod lets go of its node: unschedulable pods look again.
     released: watch::Sender<u64>,
+    /// Bumped whenever a claim, volume or StorageClass changes: pods waiting on their
+    /// claims look again.
+    pub volumes_changed: watch::Sender<u64>,
     next_node: AtomicUsize,
     next_ip: AtomicU64,
 }
@@ -99,6 +106,7 @@ impl Shared {
             images: Mutex::default(),
             bound: Mutex::default(),
             released: watch::channel(0).0,
+            volumes_changed: watch::channel(0).0,
             next_node: AtomicUsize::new(0),
             next_ip: AtomicU64::new(0),
         }
@@ -119,9 +127,27 @@ impl Shared {
     }
 
     /// Picks a node for the pod and counts it there, or says why none will do. Nodes that
-    /// fit take turns.
-    fn place(&self, uid: &str, spec: &Value) -> Result<String, String> {
+    /// fit take turns. `volumes` are the pod's; its claims are looked up in `namespace`.
+    fn place(
+        &self,
+        uid: &str,
+        spec: &Value,
+        volumes: &Value,
+        namespace: &str,
+    ) -> Result<(String, Vec<String>), String> {
         let (nodes, _) = self.ctx.store.list("nodes", None);
+        let find = |resource: &str, name: &str| {
+            let ns = if resource == "persistentvolumeclaims" {
+                namespace
+            } else {
+                ""
+            };
+            self.ctx.store.get(resource, ns, name)
+        };
+        let claims = scheduler::claims(volumes, &find)
+            .map_err(|reason| scheduler::prefilter_failed(nodes.len(), &reason))?;
+        let mut spec = spec.clone();
+        spec["volumeAffinity"] = json!(claims.affinity);
         let mut bound = self.bound();
         let candidates: Vec<Candidate<'_>> = nodes
             .iter()
@@ -134,15 +160,15 @@ impl Shared {
                     .unwrap_or_default(),
             })
             .collect();
-        let fits = scheduler::feasible(spec, &candidates)?;
+        let fits = scheduler::feasible(&spec, &candidates)?;
         let turn = self.next_node.fetch_add(1, Ordering::Relaxed);
         let chosen = fits[turn % fits.len()];
         let node = nodes[chosen]["metadata"]["name"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        bound.add(uid, &node, Resources::of_pod(spec));
-        Ok(node)
+        bound.add(uid, &node, Resources::of_pod(&spec));
+        Ok((node, claims.waiting))
     }
 
     /// The pod no longer holds its node's resources.
@@ -192,6 +218,8 @@ struct PodTask<'a> {
     env: Vec<Value>,
     /// What the scheduler reads: requests, selector, affinity, tolerations.
     placement: Value,
+    /// What decides the containers' health: their probes and memory limits.
+    probed: Value,
 }
 
 impl Drop for PodTask<'_> {
@@ -217,6 +245,20 @@ fn placement(spec: &Value) -> Value {
         "affinity": spec["affinity"],
         "tolerations": spec["tolerations"],
     })
+}
+
+/// The containers' probes and memory limits.
+fn probed(spec: &Value) -> Value {
+    let containers: Vec<Value> = spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            json!({"readinessProbe": c["readinessProbe"], "livenessProbe": c["livenessProbe"],
+                   "resources": {"limits": {"memory": c["resources"]["limits"]["memory"]}}})
+        })
+        .collect();
+    json!({"containers": containers})
 }
 
 /// Each container's `env` and `envFrom`, of the pod spec's list `field`.
@@ -251,6 +293,7 @@ pub async fn run(shared: std::sync::Arc<Shared>, pod: Object, stop: watch::Recei
         init_env: environments(&pod["spec"], "initContainers"),
         env: environments(&pod["spec"], "containers"),
         placement: placement(&pod["spec"]),
+        probed: probed(&pod["spec"]),
     };
     // Everything needed is taken; the task outlives many versions of the pod.
     drop(pod);
@@ -371,12 +414,24 @@ impl PodTask<'_> {
     }
 
     /// Finds the pod a node; while none will do, it is Unschedulable with a FailedScheduling
-    /// Event, tried again whenever a pod lets go of its node.
+    /// Event, tried again whenever a pod lets go of its node or a claim, volume or class
+    /// changes. Claims that wait for their first consumer are provisioned on the node
+    /// chosen before the pod is bound to it.
     async fn place(&mut self, scheduler: &Source) -> Result<String, Stop> {
         let mut released = self.shared.released.subscribe();
+        let mut volumes = self.shared.volumes_changed.subscribe();
         loop {
-            let message = match self.shared.place(&self.pod.uid, &self.placement) {
-                Ok(node) => return Ok(node),
+            let placed = self.shared.place(
+                &self.pod.uid,
+                &self.placement,
+                &self.volumes,
+                &self.pod.namespace,
+            );
+            let message = match placed {
+                Ok((node, waiting)) => {
+                    self.provision(&node, &waiting, &mut volumes).await?;
+                    return Ok(node);
+                }
                 Err(message) => message,
             };
             let now = store::now();
@@ -394,9 +449,51 @@ impl PodTask<'_> {
                         return Err(Stop::Gone);
                     }
                 }
+                changed = volumes.changed() => {
+                    if changed.is_err() {
+                        return Err(Stop::Gone);
+                    }
+                }
                 stopped = self.stopped() => return stopped.map(|()| String::new()),
             }
         }
+    }
+
+    /// Asks for the `waiting` claims to be provisioned on `node` (the scheduler's
+    /// selected-node annotation) and waits until every one is bound.
+    async fn provision(
+        &mut self,
+        node: &str,
+        waiting: &[String],
+        volumes: &mut watch::Receiver<u64>,
+    ) -> Result<(), Stop> {
+        let store = self.shared.ctx.store.clone();
+        let namespace = self.pod.namespace.clone();
+        for claim in waiting {
+            let _ = store.mutate("persistentvolumeclaims", &namespace, claim, |c| {
+                put(
+                    c,
+                    &["metadata", "annotations", volumes::SELECTED_NODE],
+                    json!(node),
+                );
+            });
+        }
+        let bound = |claim: &String| {
+            store
+                .get("persistentvolumeclaims", &namespace, claim)
+                .is_some_and(|c| str_at(&c, "/status/phase") == "Bound")
+        };
+        while !waiting.iter().all(bound) {
+            tokio::select! {
+                changed = volumes.changed() => {
+                    if changed.is_err() {
+                        return Err(Stop::Gone);
+                    }
+                }
+                stopped = self.stopped() => return stopped,
+            }
+        }
+        Ok(())
     }
 
     /// Mounts the pod's volumes: while a ConfigMap or Secret they name is missing, the pod
@@ -556,16 +653,25 @@ impl PodTask<'_> {
         Ok(())
     }
 
-    /// The containers run: log lines, readiness, flaps, exits, restarts with back-off.
+    /// The containers run: log lines, readiness, probes, flaps, exits, kills, restarts
+    /// with back-off.
     async fn serve(&mut self) -> Result<(), Stop> {
+        let pod_ip = self.state.pod_ip.clone().unwrap_or_default();
+        let health = Health::of(&self.probed, &pod_ip, &self.behaviour);
         loop {
-            let code = self.run_once().await?;
+            let end = self.run_once(&health).await?;
+            let code = end.code;
+            if let Some(i) = end.liveness {
+                let name = self.state.containers[i].name.clone();
+                let message = format!("Container {name} failed liveness probe, will be restarted");
+                self.note(Slot::Main(i), Note::normal("Killing", message));
+            }
             let now = store::now();
             for i in 0..self.state.containers.len() {
                 if code != 0 {
                     self.log(Slot::Main(i), &format!("fatal: exiting with code {code}"));
                 }
-                self.state.containers[i].terminate(code, &now);
+                self.state.containers[i].terminate_as(code, end.reason, &now);
             }
             let restart = match self.restart_policy.as_str() {
                 "Never" => false,
@@ -613,11 +719,24 @@ impl PodTask<'_> {
         }
     }
 
-    /// One run of the containers, until they exit; returns the exit code.
-    async fn run_once(&mut self) -> Result<i32, Stop> {
+    /// One run of the containers, until they exit or are killed; returns how it ended.
+    async fn run_once(&mut self, health: &Health) -> Result<Kill, Stop> {
         let clock = self.shared.ctx.clock;
         let started = Instant::now();
-        let exit = self.behaviour.exit();
+        let exit = self.behaviour.exit().map(|(after, code)| Kill {
+            after,
+            code,
+            reason: if code == 0 { "Completed" } else { "Error" },
+            liveness: None,
+        });
+        let end = exit
+            .into_iter()
+            .chain(health.kill())
+            .min_by_key(|k| k.after);
+        // Failing probes, and how many of each failure have been told so far. A liveness
+        // probe fails until its container is killed, a readiness probe for as long as it runs.
+        let probes: Vec<_> = health.readiness.iter().chain(&health.liveness).collect();
+        let mut told = vec![0u32; probes.len()];
         let mut ready_at = Some(self.behaviour.start_delay);
         let mut flip_at: Option<Duration> = None;
         let mut lines: u64 = 0;
@@ -633,14 +752,25 @@ impl PodTask<'_> {
                 }
             }
             lines = lines.max(due);
-            if let Some((at, code)) = exit
-                && now >= at
+            for (probe, told) in probes.iter().zip(&mut told) {
+                // However many failures came due since the last wake-up, one Event is
+                // written (repeats only raise its count).
+                if probe.at(*told) <= now {
+                    let note = Note::warning("Unhealthy", probe.message.clone());
+                    self.note(Slot::Main(probe.container), note);
+                    while probe.at(*told) <= now {
+                        *told += 1;
+                    }
+                }
+            }
+            if let Some(end) = &end
+                && now >= end.after
             {
-                return Ok(code);
+                return Ok(end.clone());
             }
             if ready_at.is_some_and(|at| now >= at) {
                 ready_at = None;
-                self.set_ready(true)?;
+                self.set_ready(true, health)?;
                 flip_at = (self.flaps_left > 0).then_some(now + FLAP);
             }
             if flip_at.is_some_and(|at| now >= at) {
@@ -654,23 +784,31 @@ impl PodTask<'_> {
                     );
                     self.note(Slot::Main(0), note);
                 }
-                self.set_ready(ready)?;
+                self.set_ready(ready, health)?;
                 flip_at = (!ready || self.flaps_left > 0).then_some(now + FLAP);
             }
             let next_line = every.mul_f64((lines + 1) as f64);
-            let next = [exit.map(|(at, _)| at), ready_at, flip_at, Some(next_line)]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(next_line);
+            let next_probe = probes.iter().zip(&told).map(|(p, n)| p.at(*n)).min();
+            let next = [
+                end.as_ref().map(|k| k.after),
+                ready_at,
+                flip_at,
+                next_probe,
+                Some(next_line),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(next_line);
             let wait = clock.real(next.saturating_sub(now)).max(min_step);
             self.pause_real(wait).await?;
         }
     }
 
-    fn set_ready(&mut self, ready: bool) -> Result<(), Stop> {
-        for container in &mut self.state.containers {
-            container.ready = ready && container.running();
+    /// Sets the containers' readiness; one whose readiness probe fails is never ready.
+    fn set_ready(&mut self, ready: bool, health: &Health) -> Result<(), Stop> {
+        for (i, container) in self.state.containers.iter_mut().enumerate() {
+            container.ready = ready && container.running() && !health.unready(i);
         }
         let now = store::now();
         self.state.readiness(&now);

@@ -56,14 +56,20 @@ impl Container {
         self.started = true;
     }
 
-    /// The container exits; returns the terminated state.
+    /// The container exits on its own; returns the terminated state.
     pub fn terminate(&mut self, code: i32, now: &str) -> Value {
+        let reason = if code == 0 { "Completed" } else { "Error" };
+        self.terminate_as(code, reason, now)
+    }
+
+    /// The container exits, or is killed, for `reason` (`OOMKilled`); returns the
+    /// terminated state.
+    pub fn terminate_as(&mut self, code: i32, reason: &str, now: &str) -> Value {
         let started = self
             .state
             .pointer("/running/startedAt")
             .cloned()
             .unwrap_or_else(|| json!(now));
-        let reason = if code == 0 { "Completed" } else { "Error" };
         self.state = json!({"terminated": {
             "exitCode": code, "reason": reason, "startedAt": started, "finishedAt": now,
             "containerID": self.container_id,

@@ -6,7 +6,9 @@ use super::cells::Cell;
 use super::cells::Cell::{
     Age, Bool, Computed, Containers, Count, Int, Keys, Labels, Ratio, Selector, Text, TextOr, Timed,
 };
-use super::computed::{cronjobs, events, ingresses, jobs, nodes, pods, pvcs, services};
+use super::computed::{
+    cronjobs, events, ingresses, jobs, nodes, pods, pvcs, pvs, quotas, services, storage_classes,
+};
 use serde_json::Value;
 
 /// One column: its definition in the Table, and where its cell comes from.
@@ -83,6 +85,8 @@ pub(super) fn of(resource: &str) -> Option<&'static [Column]> {
         "configmaps" => CONFIGMAP,
         "secrets" => SECRET,
         "persistentvolumeclaims" => PVC,
+        "persistentvolumes" => PV,
+        "resourcequotas" => RESOURCEQUOTA,
         "ingresses.networking.k8s.io" => INGRESS,
         "customresourcedefinitions.apiextensions.k8s.io" => CRD,
         "replicationcontrollers" => REPLICATIONCONTROLLER,
@@ -366,7 +370,11 @@ const REPLICATIONCONTROLLER: &[Column] = &[
 // ---- cluster and config --------------------------------------------------------------
 
 const STORAGECLASS: &[Column] = &[
-    NAME,
+    Column::string(
+        "Name",
+        "The class's name; the default class's is marked (default).",
+        Computed(storage_classes::name),
+    ),
     Column::string(
         "Provisioner",
         "The volume plugin that provisions.",
@@ -568,6 +576,66 @@ const PVC: &[Column] = &[
         TextOr("/spec/volumeMode", "<unset>"),
     )
     .wide(),
+];
+
+const PV: &[Column] = &[
+    NAME,
+    Column::string(
+        "Capacity",
+        "The volume's size.",
+        Text("/spec/capacity/storage"),
+    ),
+    Column::string(
+        "Access Modes",
+        "How the volume may be mounted.",
+        Computed(pvs::access_modes),
+    ),
+    Column::string(
+        "Reclaim Policy",
+        "What becomes of it once its claim is gone.",
+        Text("/spec/persistentVolumeReclaimPolicy"),
+    ),
+    Column::string(
+        "Status",
+        "Available, Bound, Released or Failed.",
+        Computed(pvs::status),
+    ),
+    Column::string("Claim", "The claim it is bound to.", Computed(pvs::claim)),
+    Column::string(
+        "StorageClass",
+        "StorageClass of the pv",
+        Text("/spec/storageClassName"),
+    ),
+    Column::string(
+        "VolumeAttributesClass",
+        "VolumeAttributesClass of the pv",
+        TextOr("/spec/volumeAttributesClassName", "<unset>"),
+    ),
+    Column::string("Reason", "Why it is in its phase.", Text("/status/reason")),
+    AGE,
+    Column::string(
+        "VolumeMode",
+        "Filesystem or Block.",
+        TextOr("/spec/volumeMode", "<unset>"),
+    )
+    .wide(),
+];
+
+// The newest API servers put Age last here, as for every other kind.
+const RESOURCEQUOTA: &[Column] = &[
+    NAME,
+    Column::string(
+        "Request",
+        "Request represents a minimum amount of cpu/memory that a container may consume.",
+        Computed(quotas::request),
+    ),
+    Column::string(
+        "Limit",
+        "Limits control the maximum amount of cpu/memory that a container may use independent \
+         of contention on the node.",
+        Computed(quotas::limit),
+    ),
+    AGE,
 ];
 
 const CRD: &[Column] = &[

@@ -469,11 +469,8 @@ pub(super) mod pvcs {
     }
 
     /// `RWO,ROX,RWX,RWOP`, as kubectl abbreviates them.
-    pub(in crate::table) fn access_modes(claim: &Value) -> Value {
-        if !bound(claim) {
-            return json!("");
-        }
-        let modes: Vec<&str> = items(claim, "/status/accessModes")
+    pub(in crate::table) fn modes(list: &[Value]) -> Value {
+        let modes: Vec<&str> = list
             .iter()
             .filter_map(|m| match m.as_str()? {
                 "ReadWriteOnce" => Some("RWO"),
@@ -486,6 +483,13 @@ pub(super) mod pvcs {
         json!(modes.join(","))
     }
 
+    pub(in crate::table) fn access_modes(claim: &Value) -> Value {
+        if !bound(claim) {
+            return json!("");
+        }
+        modes(items(claim, "/status/accessModes"))
+    }
+
     /// The class field, else the beta annotation older claims carry.
     pub(in crate::table) fn storage_class(claim: &Value) -> Value {
         json!(text_or(
@@ -496,5 +500,89 @@ pub(super) mod pvcs {
                 "/metadata/annotations/volume.beta.kubernetes.io~1storage-class"
             ),
         ))
+    }
+}
+
+pub(super) mod pvs {
+    use super::{Value, deleting, items, json, text};
+
+    pub(in crate::table) fn status(volume: &Value) -> Value {
+        json!(if deleting(volume) {
+            "Terminating"
+        } else {
+            text(volume, "/status/phase")
+        })
+    }
+
+    pub(in crate::table) fn access_modes(volume: &Value) -> Value {
+        super::pvcs::modes(items(volume, "/spec/accessModes"))
+    }
+
+    /// `namespace/name` of the claim it is bound to, or empty.
+    pub(in crate::table) fn claim(volume: &Value) -> Value {
+        let reference = &volume["spec"]["claimRef"];
+        json!(if reference.is_object() {
+            format!(
+                "{}/{}",
+                text(reference, "/namespace"),
+                text(reference, "/name")
+            )
+        } else {
+            String::new()
+        })
+    }
+}
+
+pub(super) mod storage_classes {
+    use super::{Value, json, text};
+
+    /// The name, with ` (default)` after the default class's.
+    pub(in crate::table) fn name(class: &Value) -> Value {
+        let default = [
+            "storageclass.kubernetes.io/is-default-class",
+            "storageclass.beta.kubernetes.io/is-default-class",
+        ]
+        .iter()
+        .any(|key| class["metadata"]["annotations"][*key] == "true");
+        let name = text(class, "/metadata/name");
+        json!(if default {
+            format!("{name} (default)")
+        } else {
+            name.to_owned()
+        })
+    }
+}
+
+pub(super) mod quotas {
+    use super::{Value, json};
+
+    /// `resource: used/hard, …` of `status.hard`, sorted by resource: the `limits.*` ones
+    /// when `limits`, else the others.
+    fn usage(quota: &Value, limits: bool) -> Value {
+        let hard = quota["status"]["hard"].as_object();
+        let mut resources: Vec<&String> = hard.into_iter().flat_map(|h| h.keys()).collect();
+        resources.sort();
+        let parts: Vec<String> = resources
+            .into_iter()
+            .filter(|r| r.starts_with("limits.") == limits)
+            .map(|r| {
+                let quantity = |field: &str| {
+                    quota["status"][field][r.as_str()]
+                        .as_str()
+                        .unwrap_or("0")
+                        .to_owned()
+                };
+                format!("{r}: {}/{}", quantity("used"), quantity("hard"))
+            })
+            .collect();
+        json!(parts.join(", "))
+    }
+
+    pub(in crate::table) fn request(quota: &Value) -> Value {
+        usage(quota, false)
+    }
+
+    pub(in crate::table) fn limit(quota: &Value) -> Value {
+        usage(quota, true)
     }
 }

@@ -537,3 +537,53 @@ fn cluster_classes_leases_and_replication_controllers_have_their_columns() {
         &json!({"Desired": 3, "Current": 3, "Ready": 2, "Images": "nginx", "Selector": "app=web"}),
     );
 }
+
+#[test]
+fn volume_quota_and_default_class_columns() {
+    let volume = json!({"metadata": {"name": "pvc-1"},
+        "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                 "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "standard",
+                 "volumeMode": "Filesystem",
+                 "claimRef": {"namespace": "shop", "name": "data"}},
+        "status": {"phase": "Bound"}});
+    assert_eq!(
+        column_names(&table("persistentvolumes", volume.clone())),
+        [
+            "Name",
+            "Capacity",
+            "Access Modes",
+            "Reclaim Policy",
+            "Status",
+            "Claim",
+            "StorageClass",
+            "VolumeAttributesClass",
+            "Reason",
+            "Age",
+            "VolumeMode"
+        ]
+    );
+    assert_cells(
+        &cells("persistentvolumes", volume),
+        &json!({"Capacity": "1Gi", "Access Modes": "RWO", "Reclaim Policy": "Delete",
+                "Status": "Bound", "Claim": "shop/data", "StorageClass": "standard",
+                "VolumeAttributesClass": "<unset>", "Reason": "", "VolumeMode": "Filesystem"}),
+    );
+    let quota = json!({"metadata": {"name": "compute"},
+        "status": {"hard": {"pods": "10", "requests.cpu": "2", "limits.memory": "2Gi"},
+                   "used": {"pods": "3", "requests.cpu": "750m", "limits.memory": "1Gi"}}});
+    assert_eq!(
+        column_names(&table("resourcequotas", quota.clone())),
+        ["Name", "Request", "Limit", "Age"]
+    );
+    assert_cells(
+        &cells("resourcequotas", quota),
+        &json!({"Request": "pods: 3/10, requests.cpu: 750m/2", "Limit": "limits.memory: 1Gi/2Gi"}),
+    );
+    let class = json!({"metadata": {"name": "standard", "annotations": {
+        "storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer"});
+    assert_cells(
+        &cells("storageclasses.storage.k8s.io", class),
+        &json!({"Name": "standard (default)", "VolumeBindingMode": "WaitForFirstConsumer"}),
+    );
+}
