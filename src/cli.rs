@@ -120,6 +120,10 @@ pub struct StatusArgs {
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = StatusOutput::Plain)]
     pub output: StatusOutput,
+    /// Status rules for custom resources, tried before the built-in ones (README.md,
+    /// "Status rules")
+    #[arg(long, value_name = "FILE")]
+    pub status_rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,6 +165,10 @@ pub struct TrackArgs {
     /// none (an application that logs a secret would leak it into the CI log)
     #[arg(long, value_name = "N", default_value_t = crate::output::digest::LOG_LINES)]
     pub digest_logs: usize,
+    /// Status rules for custom resources, tried before the built-in ones (README.md,
+    /// "Status rules")
+    #[arg(long, value_name = "FILE")]
+    pub status_rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

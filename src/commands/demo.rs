@@ -58,6 +58,7 @@ fn track_args(args: &DemoArgs) -> TrackArgs {
         stabilize: args.stabilize.unwrap_or(stabilize),
         output: args.output,
         digest_logs: crate::output::digest::LOG_LINES,
+        status_rules: None,
     }
 }
 

@@ -18,6 +18,15 @@ use color_eyre::Result;
 
 /// Runs the parsed command line to completion.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let rules = match &cli.command {
+        Command::Status(args) => args.status_rules.as_deref(),
+        Command::Apply(args) => args.track.status_rules.as_deref(),
+        Command::Watch(args) => args.track.status_rules.as_deref(),
+        _ => None,
+    };
+    if let Some(path) = rules {
+        install_rules(path)?;
+    }
     match cli.command {
         Command::Status(args) => status::run(&args),
         Command::Apply(args) => apply::run(&args).await,
@@ -46,6 +55,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::Success)
         }
     }
+}
+
+/// Reads the `--status-rules` file and puts its rules before the built-in ones; a file that
+/// cannot be read or is not a rules table is bad input (exit 3), before anything is applied.
+fn install_rules(path: &std::path::Path) -> Result<()> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| crate::exit::BadInput(format!("{origin}: {e}")))?;
+    let table = crate::status::Table::parse(&text, &origin)
+        .map_err(|e| crate::exit::BadInput(e.to_string()))?;
+    crate::status::install_rules(table);
+    Ok(())
 }
 
 /// A client for `args`, or exit 4 naming what is wrong with the kubeconfig.

@@ -27,10 +27,12 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode> {
     };
     let manifests = manifest::load(&args.files.files, &options)
         .map_err(|errors| BadInput(errors.to_string()))?;
+    // The objects' age, as the live view reads it (README.md, "Start-up states").
+    let now = chrono::Utc::now();
     let rows: Vec<Row> = manifests
         .iter()
         .map(|m| {
-            let assessment = status::of(&m.object);
+            let assessment = status::of_at(&m.object, now);
             let field = |path: &str| m.object.pointer(path).and_then(|v| v.as_str());
             Row {
                 kind: field("/kind").unwrap_or_default(),

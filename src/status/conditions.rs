@@ -34,7 +34,7 @@ pub(crate) fn hpa_annotation(object: &Value) -> Vec<Condition> {
     }
 }
 
-fn from_list(items: &[Value]) -> Vec<Condition> {
+pub(crate) fn from_list(items: &[Value]) -> Vec<Condition> {
     items
         .iter()
         .filter(|item| item.is_object())
@@ -86,10 +86,9 @@ pub(crate) fn named(condition: &Condition) -> String {
 /// The checks kstatus makes before any per-kind rule: a generation the controller has not
 /// observed yet, then `Reconciling=True` and `Stalled=True` in list order.
 pub(crate) fn preamble(object: &Value, conditions: &[Condition]) -> Option<Assessment> {
-    if let (Some(generation), Some(observed)) = (
-        int(object, "/metadata/generation"),
-        int(object, "/status/observedGeneration"),
-    ) && generation != observed
+    if let Some(generation) = int(object, "/metadata/generation")
+        && let Some(observed) = observed_generation(object, generation)
+        && generation != observed
     {
         return Some(Assessment::new(
             Status::InProgress,
@@ -100,10 +99,35 @@ pub(crate) fn preamble(object: &Value, conditions: &[Condition]) -> Option<Asses
         .iter()
         .filter(|c| c.status == "True")
         .find_map(|c| match c.type_.as_str() {
-            "Reconciling" => Some(Assessment::new(Status::InProgress, named(c))),
+            "Reconciling" => Some(reconciling(c, conditions)),
             "Stalled" => Some(Assessment::new(Status::Failed, named(c))),
             _ => None,
         })
+}
+
+/// `Reconciling=True` is work under way, except Flux's `ProgressingWithRetry` beside
+/// `Ready=False`: the last attempt failed and the controller is trying again, a failure
+/// that is visible now (the stabilization window forgives it if the retry works).
+fn reconciling(condition: &Condition, conditions: &[Condition]) -> Assessment {
+    match find(conditions, "Ready") {
+        Some(ready) if condition.reason == "ProgressingWithRetry" && ready.status == "False" => {
+            Assessment::new(Status::Failed, named(ready))
+        }
+        _ => Assessment::new(Status::InProgress, named(condition)),
+    }
+}
+
+/// `.status.observedGeneration`. Argo Rollouts before 1.0 wrote it as a string, a pod-template
+/// hash that may happen to be all digits; a string is a generation only when it is a number
+/// no greater than `generation`.
+fn observed_generation(object: &Value, generation: i64) -> Option<i64> {
+    let observed = super::fields::at(object, "/status/observedGeneration")?;
+    observed.as_i64().or_else(|| {
+        observed
+            .as_str()
+            .and_then(|text| text.parse().ok())
+            .filter(|&n| n <= generation)
+    })
 }
 
 /// For controllers whose status is meaningless until they have written
@@ -118,23 +142,6 @@ pub(crate) fn unobserved(object: &Value) -> Option<Assessment> {
         None => "Waiting for the controller to observe the object".to_owned(),
     };
     Some(Assessment::new(Status::InProgress, message))
-}
-
-/// The fallback for kinds without a rule: `Ready=True` is success, `Ready` False or Unknown
-/// is in progress, no `Ready` condition at all means the object is done once it exists.
-pub(crate) fn by_ready(conditions: &[Condition]) -> Assessment {
-    match find(conditions, "Ready") {
-        Some(ready) if ready.status == "True" => {
-            let message = if ready.message.is_empty() {
-                "Ready".to_owned()
-            } else {
-                format!("Ready: {}", ready.message)
-            };
-            Assessment::new(Status::Success, message)
-        }
-        Some(ready) => Assessment::new(Status::InProgress, explain("Not ready", ready)),
-        None => Assessment::new(Status::Success, "Exists (no readiness condition)"),
-    }
 }
 
 #[cfg(test)]
@@ -170,6 +177,34 @@ mod tests {
     }
 
     #[test]
+    fn a_numeric_string_is_an_observed_generation_and_a_hash_is_not() {
+        let lagging = json!({"metadata": {"generation": 2}, "status": {"observedGeneration": "1"}});
+        assert_eq!(
+            preamble(&lagging, &[]).expect("in progress").status,
+            Status::InProgress
+        );
+        let hash = json!({"metadata": {"generation": 2},
+            "status": {"observedGeneration": "767f98959f"}});
+        assert_eq!(preamble(&hash, &[]), None);
+        let digits = json!({"metadata": {"generation": 2},
+            "status": {"observedGeneration": "8575574967"}});
+        assert_eq!(preamble(&digits, &[]), None);
+    }
+
+    #[test]
+    fn a_retry_after_a_failure_is_a_failure() {
+        let retrying = conditions(&json!([
+            {"type": "Reconciling", "status": "True", "reason": "ProgressingWithRetry"},
+            {"type": "Ready", "status": "False", "reason": "ArtifactFailed", "message": "auth"}
+        ]));
+        let a = preamble(&json!({}), &retrying).expect("decided");
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::Failed, "Ready: ArtifactFailed: auth")
+        );
+    }
+
+    #[test]
     fn reconciling_and_stalled_decide_in_list_order() {
         let object = json!({});
         let stalled_first = conditions(&json!([
@@ -185,19 +220,6 @@ mod tests {
         assert_eq!(a.message, "Reconciling");
         let normal = conditions(&json!([{"type": "Stalled", "status": "False"}]));
         assert_eq!(preamble(&object, &normal), None);
-    }
-
-    #[test]
-    fn ready_fallback() {
-        let ready = conditions(&json!([{"type": "Ready", "status": "True"}]));
-        assert_eq!(by_ready(&ready).status, Status::Success);
-        let not_ready = conditions(&json!([
-            {"type": "Ready", "status": "False", "reason": "NotReadyYet"}
-        ]));
-        let a = by_ready(&not_ready);
-        assert_eq!(a.status, Status::InProgress);
-        assert_eq!(a.message, "Not ready: NotReadyYet");
-        assert_eq!(by_ready(&[]).status, Status::Success);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The rules of the smaller kinds: `PersistentVolumeClaim`, `PodDisruptionBudget`,
+//! The rules of the smaller kinds: `PersistentVolumeClaim`, `PersistentVolume`,
+//! `PodDisruptionBudget`,
 //! `HorizontalPodAutoscaler` (v2 conditions and the `autoscaling/v1` annotation),
 //! `CustomResourceDefinition`, `APIService`, Namespace, `ConfigMap` and Secret, and Argo
 //! Workflows (a run the user waits on, like a Job).
@@ -24,6 +25,50 @@ pub(crate) fn persistent_volume_claim(object: &Value) -> Assessment {
         None | Some("" | "Pending") => Assessment::new(Status::InProgress, "Pending"),
         // The volume behind the claim is gone: data may be lost, a person must look.
         Some("Lost") => Assessment::new(Status::Failed, "Lost: the bound volume no longer exists"),
+        Some(other) => Assessment::new(Status::Unknown, format!("Phase {other}")),
+    }
+}
+
+/// A volume is ready for use once `Available` (for a claim to bind) or `Bound`. `Released`
+/// (its claim was deleted) is transient when the reclaim policy deletes or recycles the
+/// volume; under `Retain` no new claim can bind it until someone clears `spec.claimRef`,
+/// which a deploy that expects to use it must be told.
+pub(crate) fn persistent_volume(object: &Value) -> Assessment {
+    let message = text_or_empty(object, "/status/message");
+    let with_message = |word: &str| {
+        if message.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{word}: {message}")
+        }
+    };
+    match text(object, "/status/phase") {
+        Some("Available") => Assessment::new(Status::Success, "Available"),
+        Some("Bound") => {
+            let claim = (
+                text(object, "/spec/claimRef/namespace"),
+                text(object, "/spec/claimRef/name"),
+            );
+            let message = match claim {
+                (Some(ns), Some(name)) => format!("Bound to {ns}/{name}"),
+                (None, Some(name)) => format!("Bound to {name}"),
+                _ => "Bound".to_owned(),
+            };
+            Assessment::new(Status::Success, message)
+        }
+        None | Some("" | "Pending") => Assessment::new(Status::InProgress, "Pending"),
+        Some("Released") => match text(object, "/spec/persistentVolumeReclaimPolicy") {
+            Some("Delete" | "Recycle") => Assessment::new(
+                Status::InProgress,
+                "Released: its claim was deleted and the volume is being reclaimed",
+            ),
+            _ => Assessment::new(
+                Status::Failed,
+                "Released: its claim was deleted; no new claim can bind it until spec.claimRef \
+                 is removed (reclaim policy Retain)",
+            ),
+        },
+        Some("Failed") => Assessment::new(Status::Failed, with_message("Failed")),
         Some(other) => Assessment::new(Status::Unknown, format!("Phase {other}")),
     }
 }
@@ -59,17 +104,32 @@ fn hpa_failure(condition: &Condition) -> bool {
             condition.reason.as_str(),
             "FailedGetScale" | "FailedUpdateScale"
         ),
-        "ScalingActive" => matches!(
-            condition.reason.as_str(),
-            "FailedGetResourceMetric"
-                | "FailedGetObjectMetric"
-                | "FailedGetPodsMetric"
-                | "FailedGetExternalMetric"
-                | "FailedComputeMetricsReplicas"
-                | "InvalidSelector"
-        ),
+        "ScalingActive" => {
+            missing_metrics(condition) || condition.reason.as_str() == "InvalidSelector"
+        }
         _ => false,
     }
+}
+
+/// The HPA controller's reasons for metrics it could not read (or compute a replica count
+/// from): what a new autoscaler shows until the metrics pipeline has scraped its pods.
+fn missing_metrics(condition: &Condition) -> bool {
+    matches!(
+        condition.reason.as_str(),
+        "FailedGetResourceMetric"
+            | "FailedGetContainerResourceMetric"
+            | "FailedGetObjectMetric"
+            | "FailedGetPodsMetric"
+            | "FailedGetExternalMetric"
+            | "FailedComputeMetricsReplicas"
+    )
+}
+
+/// Whether every failure the autoscaler shows is metrics it could not read yet (`young`).
+pub(crate) fn only_missing_metrics(object: &Value) -> bool {
+    let conditions = super::summary::conditions(object);
+    let mut failing = conditions.iter().filter(|c| hpa_failure(c)).peekable();
+    failing.peek().is_some() && failing.all(missing_metrics)
 }
 
 pub(crate) fn horizontal_pod_autoscaler(object: &Value) -> Assessment {
@@ -183,6 +243,34 @@ mod tests {
         assert_eq!(pvc("Pending").status, Status::InProgress);
         assert_eq!(pvc("Lost").status, Status::Failed);
         assert_eq!(pvc("Strange").status, Status::Unknown);
+    }
+
+    #[test]
+    fn pv_phases() {
+        let pv = |phase: &str, policy: &str| {
+            of(&object(
+                "v1",
+                "PersistentVolume",
+                &json!({"spec": {"persistentVolumeReclaimPolicy": policy,
+                    "claimRef": {"namespace": "shop", "name": "data"}},
+                    "status": {"phase": phase, "message": "disk gone"}}),
+            ))
+        };
+        assert_eq!(pv("Available", "Retain").status, Status::Success);
+        let bound = pv("Bound", "Retain");
+        assert_eq!(
+            (bound.status, bound.message.as_str()),
+            (Status::Success, "Bound to shop/data")
+        );
+        assert_eq!(pv("Pending", "Retain").status, Status::InProgress);
+        let failed = pv("Failed", "Delete");
+        assert_eq!(
+            (failed.status, failed.message.as_str()),
+            (Status::Failed, "Failed: disk gone")
+        );
+        assert_eq!(pv("Released", "Retain").status, Status::Failed);
+        assert_eq!(pv("Released", "Delete").status, Status::InProgress);
+        assert_eq!(pv("Odd", "Delete").status, Status::Unknown);
     }
 
     #[test]

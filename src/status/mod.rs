@@ -1,7 +1,9 @@
 //! The status engine: one Kubernetes object in, its status out.
 //!
 //! Pure: no I/O, no clock, no cluster. The offline `kos status` command, the watch actor and
-//! the tests all call [`of`]. The rules follow kstatus and Argo CD's health checks, taking the
+//! the tests all call [`of`] (or [`of_at`], which is told the time by its caller). Custom
+//! resources are judged by the rules table (`rules`, `assets/status-rules.yaml`), which
+//! [`install_rules`] extends once at start with the user's `--status-rules` file. The rules follow kstatus and Argo CD's health checks, taking the
 //! deploy-time view (ARCHITECTURE.md, "Status: the deploy-time view") where they disagree; the
 //! corpus rows where kos answers differently are listed, with reasons, in
 //! `tests/conformance/deviations.tsv`.
@@ -10,21 +12,51 @@
 //! a file of their own. No rule may panic, whatever the object holds.
 
 mod conditions;
+mod custom;
 mod fields;
 mod job;
 mod misc;
 mod network;
 mod pod;
+pub mod rules;
 mod summary;
 mod workload;
+mod young;
 
 pub use fields::at;
 pub use network::AWAITING_LOAD_BALANCER;
+pub use rules::{RulesError, Table};
 pub use summary::{Condition, ContainerRow, conditions, containers};
+pub use young::Later;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
+use std::sync::{LazyLock, OnceLock};
+
+/// The built-in rules table. It is checked to parse by a test; were it ever broken, custom
+/// resources would fall back to the conventions rather than stop kos.
+static BUILT_IN: LazyLock<Table> = LazyLock::new(|| {
+    Table::parse(
+        include_str!("../../assets/status-rules.yaml"),
+        "assets/status-rules.yaml",
+    )
+    .unwrap_or_default()
+});
+
+/// The user's rules before the built-in ones, once [`install_rules`] has run.
+static INSTALLED: OnceLock<Table> = OnceLock::new();
+
+/// Puts `user`'s rules before the built-in ones for the rest of the process (the
+/// `--status-rules` file, read once at start). A second call changes nothing.
+pub fn install_rules(user: Table) {
+    let _ = INSTALLED.set(user.before(&BUILT_IN));
+}
+
+/// The rules custom resources are judged by.
+fn table() -> &'static Table {
+    INSTALLED.get().unwrap_or(&BUILT_IN)
+}
 
 /// The status of one object. Lower case everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -84,6 +116,9 @@ pub struct Assessment {
     pub message: String,
     /// For workloads: desired and ready replicas or pods.
     pub counts: Option<Counts>,
+    /// A failure forgiven while the object is young: what it becomes, and when, if
+    /// nothing changes before (README.md, "Start-up states").
+    pub later: Option<Later>,
 }
 
 impl Assessment {
@@ -92,20 +127,30 @@ impl Assessment {
             status,
             message: message.into(),
             counts: None,
+            later: None,
         }
     }
 }
 
 /// Computes the status of `object`, a whole Kubernetes object as JSON (apiVersion, kind,
-/// metadata, spec, status).
+/// metadata, spec, status), without knowing its age: every failure counts as one.
 ///
 /// The order is kstatus's: deletion first, then the generation and the standard
 /// `Reconciling`/`Stalled` conditions, then the kind's own rule, and for kinds without one
-/// the `Ready` condition.
+/// the rules table and the conventions of custom resources.
 pub fn of(object: &Value) -> Assessment {
     let mut assessment = assess(object);
     assessment.message = fields::one_line(&assessment.message);
     assessment
+}
+
+/// [`of`] at the time `now`: a failure that objects commonly show for a while after they
+/// are created (a pod's missing Secret, an autoscaler's missing metrics) is still
+/// `in_progress` while the object is young, with [`Assessment::later`] saying when it
+/// becomes a failure.
+pub fn of_at(object: &Value, now: chrono::DateTime<chrono::Utc>) -> Assessment {
+    let assessment = of(object);
+    young::forgive(object, assessment, now)
 }
 
 fn assess(object: &Value) -> Assessment {
@@ -130,6 +175,7 @@ fn assess(object: &Value) -> Assessment {
         Rule::Service => network::service(object),
         Rule::Ingress => network::ingress(object),
         Rule::PersistentVolumeClaim => misc::persistent_volume_claim(object),
+        Rule::PersistentVolume => misc::persistent_volume(object),
         Rule::PodDisruptionBudget => misc::pod_disruption_budget(object),
         Rule::HorizontalPodAutoscaler => misc::horizontal_pod_autoscaler(object),
         Rule::CustomResourceDefinition => misc::custom_resource_definition(object),
@@ -137,7 +183,7 @@ fn assess(object: &Value) -> Assessment {
         Rule::Namespace => misc::namespace(object),
         Rule::Data => misc::data(object),
         Rule::Workflow => misc::workflow(object),
-        Rule::Standard => conditions::by_ready(&standard),
+        Rule::Standard => custom::assess(object, &standard, table()),
     }
 }
 
@@ -173,6 +219,7 @@ enum Rule {
     Service,
     Ingress,
     PersistentVolumeClaim,
+    PersistentVolume,
     PodDisruptionBudget,
     HorizontalPodAutoscaler,
     CustomResourceDefinition,
@@ -196,6 +243,8 @@ impl Rule {
             "Pod" => (Rule::Pod, &[""]),
             "Deployment" => (Rule::Deployment, &["apps", "extensions"]),
             "ReplicaSet" => (Rule::ReplicaSet, &["apps", "extensions"]),
+            // The ReplicaSet's predecessor: the same replica counts and ReplicaFailure.
+            "ReplicationController" => (Rule::ReplicaSet, &[""]),
             "DaemonSet" => (Rule::DaemonSet, &["apps", "extensions"]),
             "StatefulSet" => (Rule::StatefulSet, &["apps"]),
             "Job" => (Rule::Job, &["batch"]),
@@ -203,6 +252,7 @@ impl Rule {
             "Service" => (Rule::Service, &[""]),
             "Ingress" => (Rule::Ingress, &["networking.k8s.io", "extensions"]),
             "PersistentVolumeClaim" => (Rule::PersistentVolumeClaim, &[""]),
+            "PersistentVolume" => (Rule::PersistentVolume, &[""]),
             "PodDisruptionBudget" => (Rule::PodDisruptionBudget, &["policy"]),
             "HorizontalPodAutoscaler" => (Rule::HorizontalPodAutoscaler, &["autoscaling"]),
             "CustomResourceDefinition" => {
@@ -242,6 +292,8 @@ mod tests {
         );
         assert_eq!(rule("example.com/v1", "Deployment"), Rule::Standard);
         assert_eq!(Rule::of(&json!({"kind": "Pod"})), Rule::Pod);
+        assert_eq!(rule("v1", "ReplicationController"), Rule::ReplicaSet);
+        assert_eq!(rule("v1", "PersistentVolume"), Rule::PersistentVolume);
     }
 
     #[test]

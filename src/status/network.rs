@@ -116,6 +116,11 @@ mod tests {
     fn a_service_of_another_group_is_not_a_core_service() {
         let knative = json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service",
             "spec": {"type": "LoadBalancer"}});
-        assert_eq!(of(&knative).status, Status::Success);
+        // Judged by the rules table's Knative rule, not waiting for a load balancer.
+        let a = of(&knative);
+        assert_eq!(
+            (a.status, a.message.as_str()),
+            (Status::InProgress, "Waiting for the Ready condition")
+        );
     }
 }

@@ -53,23 +53,46 @@ fn is_failure_reason(reason: &str) -> bool {
 
 /// The first container, init containers first, that shows a failure.
 fn container_failure(containers: &[Container]) -> Option<String> {
-    containers.iter().find_map(|c| {
-        let what = match &c.state {
-            State::Waiting { reason, message } if is_failure_reason(reason) => {
-                with_detail(reason, &kubelet_message(message))
-            }
-            State::Terminated(t) if t.is_error() => t.describe(),
-            // Finished cleanly, whatever an earlier attempt did.
-            State::Terminated(_) => return None,
-            // A restarted container that is not ready again is crash looping between
-            // back-offs; an OOM kill is worth showing even once the container is back.
-            _ => match &c.last {
-                Some(last) if last.reason == "OOMKilled" || !c.ready => last.describe(),
-                _ => return None,
-            },
-        };
-        Some(format!("{}: {what}{}", c.name, restarts(c.restarts)))
-    })
+    containers.iter().find_map(failure_of)
+}
+
+/// Whether every failure the pod shows is a container waiting for a Secret or `ConfigMap`
+/// (or a key of one) that does not exist: the start-up state that another component
+/// creating it ends (`young`).
+pub(crate) fn only_missing_configuration(object: &Value) -> bool {
+    if text(object, "/status/phase") == Some("Failed") {
+        return false;
+    }
+    let containers = summary::read(object);
+    let mut failing = containers
+        .iter()
+        .filter(|c| failure_of(c).is_some())
+        .peekable();
+    failing.peek().is_some()
+        && failing.all(|c| {
+            matches!(&c.state, State::Waiting { reason, message }
+                if *reason == "CreateContainerConfigError"
+                    && (message.ends_with(" not found") || message.starts_with("couldn't find key")))
+        })
+}
+
+/// The failure one container shows, as `name: what — N restarts`.
+fn failure_of(c: &Container) -> Option<String> {
+    let what = match &c.state {
+        State::Waiting { reason, message } if is_failure_reason(reason) => {
+            with_detail(reason, &kubelet_message(message))
+        }
+        State::Terminated(t) if t.is_error() => t.describe(),
+        // Finished cleanly, whatever an earlier attempt did.
+        State::Terminated(_) => return None,
+        // A restarted container that is not ready again is crash looping between
+        // back-offs; an OOM kill is worth showing even once the container is back.
+        _ => match &c.last {
+            Some(last) if last.reason == "OOMKilled" || !c.ready => last.describe(),
+            _ => return None,
+        },
+    };
+    Some(format!("{}: {what}{}", c.name, restarts(c.restarts)))
 }
 
 fn with_detail(reason: &str, message: &str) -> String {

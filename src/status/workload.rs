@@ -1,4 +1,5 @@
-//! The rules of the replicated workloads: Deployment, `ReplicaSet`, `StatefulSet`, `DaemonSet`.
+//! The rules of the replicated workloads: Deployment, `ReplicaSet` (and its predecessor
+//! `ReplicationController`), `StatefulSet`, `DaemonSet`.
 //!
 //! Success waits for what a person running a rollout waits for: every replica of the new
 //! revision updated, ready and available, no old replica left, the controller caught up
@@ -493,6 +494,30 @@ mod tests {
             (old.status, old.message.as_str()),
             (Status::Success, "0/0 replicas available")
         );
+    }
+
+    #[test]
+    fn a_replication_controller_is_judged_like_a_replica_set() {
+        let rc = |ready: i64, conditions: &Value| {
+            of(&json!({"apiVersion": "v1", "kind": "ReplicationController",
+                "metadata": {"generation": 2}, "spec": {"replicas": 2},
+                "status": {"observedGeneration": 2, "replicas": 2, "readyReplicas": ready,
+                    "availableReplicas": ready, "fullyLabeledReplicas": 2,
+                    "conditions": conditions}}))
+        };
+        let a = rc(1, &json!([]));
+        assert_eq!(
+            (a.status, a.message.as_str(), a.counts),
+            (
+                Status::InProgress,
+                "1/2 replicas available",
+                Some(counts(2, 1))
+            )
+        );
+        assert_eq!(rc(2, &json!([])).status, Status::Success);
+        let quota = json!([{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+            "message": "pods \"web-x\" is forbidden: exceeded quota"}]);
+        assert_eq!(rc(1, &quota).status, Status::Failed);
     }
 
     fn stateful_set(strategy: &Value, status: &Value) -> Value {

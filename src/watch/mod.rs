@@ -9,6 +9,7 @@
 mod backoff;
 pub mod graph;
 pub mod object;
+mod settle;
 pub mod summary;
 
 use crate::apply::Applied;
@@ -26,10 +27,12 @@ use kube::Client;
 use kube::api::Api;
 use kube::discovery::ApiResource;
 use kube::runtime::{WatchStreamExt, watcher};
+use settle::Settling;
 use std::collections::HashSet;
 use summary::Node;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 
 /// How many watch events are folded into one round of diffs at most.
 const BATCH: usize = 512;
@@ -138,7 +141,9 @@ fn child_resources(kind: &str) -> Vec<ApiResource> {
     let pods = || ApiResource::erase::<Pod>(&());
     match kind {
         "Deployment" => vec![ApiResource::erase::<ReplicaSet>(&()), pods()],
-        "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => vec![pods()],
+        "ReplicaSet" | "ReplicationController" | "StatefulSet" | "DaemonSet" | "Job" => {
+            vec![pods()]
+        }
         "CronJob" => vec![ApiResource::erase::<Job>(&()), pods()],
         _ => Vec::new(),
     }
@@ -202,7 +207,8 @@ enum Seen {
     Relist,
     /// The watch has listed everything.
     Listed,
-    Upsert(Box<Node>),
+    /// With what a start-up failure it shows becomes, and when.
+    Upsert(Box<Node>, Option<crate::status::Later>),
     /// The object with this uid was deleted.
     Delete(String),
     Event(Box<object::Event>),
@@ -254,7 +260,9 @@ fn object_seen(event: watcher::Event<object::Object>, resource: &ApiResource) ->
         watcher::Event::Init => Some(Seen::Relist),
         watcher::Event::InitDone => Some(Seen::Listed),
         watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
-            summary::node(&object.into_value(resource)).map(|node| Seen::Upsert(Box::new(node)))
+            let now = chrono::Utc::now();
+            summary::node(&object.into_value(resource), now)
+                .map(|(node, later)| Seen::Upsert(Box::new(node), later))
         }
         watcher::Event::Delete(object) => object.uid().map(|uid| Seen::Delete(uid.to_owned())),
     }
@@ -314,11 +322,20 @@ async fn run(
     // that resumes says nothing until an object changes, so the probe tells the recovery.
     let mut probe = std::pin::pin!(Fuse::<BoxFuture<'static, ()>>::terminated());
     let mut repeats = Repeats::default();
+    let mut settling = Settling::default();
     loop {
+        let settles = settling.next();
         tokio::select! {
             received = merged.recv_many(&mut batch, BATCH) => if received == 0 {
                 return;
             },
+            () = tokio::time::sleep_until(settles.unwrap_or_else(Instant::now)),
+                if settles.is_some() =>
+            {
+                for (index, node) in settling.due(Instant::now()) {
+                    graph.upsert(index, node);
+                }
+            }
             () = &mut probe => {
                 if sender.send(Update::Restored).await.is_err() {
                     return;
@@ -340,7 +357,7 @@ async fn run(
                         unsynced.remove(&index);
                     }
                     if let Some(seen) = seen {
-                        fold(&mut graph, index, seen);
+                        fold(&mut graph, &mut settling, index, seen);
                     }
                     probe.set(Fuse::terminated());
                     lost.then_some(Update::Restored)
@@ -393,12 +410,21 @@ async fn answered(client: Client) {
 }
 
 /// Feeds what watch `index` saw into the graph.
-fn fold(graph: &mut Graph, index: usize, seen: Seen) {
+fn fold(graph: &mut Graph, settling: &mut Settling, index: usize, seen: Seen) {
     match seen {
-        Seen::Relist => graph.relist_started(index),
+        Seen::Relist => {
+            settling.relisted(index);
+            graph.relist_started(index);
+        }
         Seen::Listed => graph.relist_done(index),
-        Seen::Upsert(node) => graph.upsert(index, *node),
-        Seen::Delete(uid) => graph.delete(&uid),
+        Seen::Upsert(node, later) => {
+            settling.seen(index, &node, later.as_ref(), Instant::now());
+            graph.upsert(index, *node);
+        }
+        Seen::Delete(uid) => {
+            settling.deleted(&uid);
+            graph.delete(&uid);
+        }
         Seen::Event(event) => {
             let uid = event.uid().to_owned();
             graph.record_event(event.about, uid, event.row);
@@ -615,5 +641,20 @@ mod tests {
         let without_events = plan(&roots, Events::Skip);
         assert!(without_events.iter().all(|s| !s.events));
         assert_eq!(without_events.len(), 7);
+    }
+
+    #[test]
+    fn a_replication_controllers_pods_are_watched_as_a_replica_sets_are() {
+        use k8s_openapi::api::core::v1::ReplicationController;
+        let roots = [root::<ReplicationController>(
+            "ReplicationController",
+            Some("shop"),
+            "legacy",
+        )];
+        let plurals: Vec<String> = plan(&roots, Events::Skip)
+            .into_iter()
+            .map(|s| s.resource.plural)
+            .collect();
+        assert_eq!(plurals, ["replicationcontrollers", "pods"]);
     }
 }

@@ -5,7 +5,8 @@
 //! travel further than this function.
 
 use crate::model::{ObjectKey, TrackedObject};
-use crate::status::{self, Status};
+use crate::status::{self, Later, Status};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// What the watch keeps of one object.
@@ -27,13 +28,15 @@ pub struct Node {
     pub created: String,
 }
 
-/// Summarizes `object`; `None` when it has no uid (not an object from a server).
-pub fn node(object: &Value) -> Option<Node> {
+/// Summarizes `object`, judged at `now`; `None` when it has no uid (not an object from a
+/// server). With the node comes what a start-up failure it shows becomes, and when
+/// ([`status::of_at`]).
+pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)> {
     let text = |pointer: &str| status::at(object, pointer).and_then(Value::as_str);
     let uid = text("/metadata/uid")?.to_owned();
     let kind = text("/kind").unwrap_or_default();
     let namespace = text("/metadata/namespace").filter(|ns| !ns.is_empty());
-    let assessment = status::of(object);
+    let assessment = status::of_at(object, now);
     let revision = match kind {
         "Deployment" | "ReplicaSet" => {
             text("/metadata/annotations/deployment.kubernetes.io~1revision")
@@ -43,7 +46,7 @@ pub fn node(object: &Value) -> Option<Node> {
         _ => None,
     };
     let terminating = status::at(object, "/metadata/deletionTimestamp").is_some();
-    Some(Node {
+    let node = Node {
         object: TrackedObject {
             key: ObjectKey::new(kind, namespace, text("/metadata/name").unwrap_or_default()),
             api_version: text("/apiVersion").unwrap_or_default().to_owned(),
@@ -68,7 +71,19 @@ pub fn node(object: &Value) -> Option<Node> {
         created: text("/metadata/creationTimestamp")
             .unwrap_or_default()
             .to_owned(),
-    })
+    };
+    Some((node, assessment.later))
+}
+
+impl Node {
+    /// This node once `later` has come: its status and message replaced.
+    #[must_use]
+    pub fn settled(&self, later: &Later) -> Node {
+        let mut node = self.clone();
+        node.object.status = later.status;
+        node.object.message.clone_from(&later.message);
+        node
+    }
 }
 
 fn owner_uid(object: &Value) -> Option<String> {
@@ -100,7 +115,7 @@ mod tests {
                     {"uid": "sts", "controller": true}]},
             "status": {"phase": "Succeeded"}
         });
-        let node = node(&pod).unwrap();
+        let (node, _) = node(&pod, Utc::now()).unwrap();
         assert_eq!(node.object.key, ObjectKey::new("Pod", Some("ns"), "web-0"));
         assert_eq!(node.owner_uid.as_deref(), Some("sts"));
         assert_eq!(node.revision.as_deref(), Some("web-abc"));
@@ -115,7 +130,7 @@ mod tests {
             "metadata": {"name": "db", "namespace": "ns", "uid": "s1"},
             "data": {"password": "aHVudGVyMg=="}
         });
-        let node = node(&secret).unwrap();
+        let (node, _) = node(&secret, Utc::now()).unwrap();
         assert!(!format!("{node:?}").contains("aHVudGVyMg"));
     }
 }
