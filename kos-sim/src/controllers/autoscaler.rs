@@ -34,7 +34,7 @@ const SYNC: Duration = Duration::from_secs(15);
 /// From a pod's start to its first metrics: the metrics-server's scrape interval.
 const FIRST_SCRAPE: Duration = Duration::from_secs(15);
 /// `--horizontal-pod-autoscaler-downscale-stabilization`.
-const DOWNSCALE_WINDOW: Duration = Duration::from_secs(300);
+const DOWNSCALE_WINDOW: Duration = Duration::from_mins(5);
 /// `--horizontal-pod-autoscaler-tolerance`.
 const TOLERANCE: f64 = 0.1;
 /// What an idle container uses, per resource, when its pod does not say.
@@ -87,11 +87,9 @@ impl Controller for Autoscalers {
             list: read_conditions(hpa),
             now: now.clone(),
         };
-        let mut status = json!({
-            "currentReplicas": hpa["status"]["currentReplicas"],
-            "desiredReplicas": hpa["status"]["desiredReplicas"],
-            "lastScaleTime": hpa["status"]["lastScaleTime"],
-        });
+        let last = |field: &str| hpa["status"][field].clone();
+        let mut status = json!({"currentReplicas": last("currentReplicas"),
+            "desiredReplicas": last("desiredReplicas"), "lastScaleTime": last("lastScaleTime")});
         let target = match scale_target(ctx, hpa) {
             Ok(target) => target,
             Err(error) => {
@@ -134,7 +132,7 @@ impl Controller for Autoscalers {
                 "Current number of replicas below Spec.MinReplicas".to_owned(),
             )
         } else {
-            let pods = self.pods(ctx, &target.1);
+            let pods = target_pods(ctx, &target.1);
             let proposals: Vec<Result<Proposal, Failure>> = metric_specs(hpa)
                 .iter()
                 .map(|spec| self.propose(ctx, spec, &pods, current))
@@ -173,31 +171,8 @@ impl Controller for Autoscalers {
                 reason,
             )
         };
-        if desired != current {
-            let (resource, target) = &target;
-            let scaled = ctx
-                .store
-                .mutate(resource, namespace(hpa), name(target), |t| {
-                    put(t, &["spec", "replicas"], json!(desired));
-                });
-            match scaled {
-                Ok(_) => {
-                    let message = format!(
-                        "the HPA controller was able to update the target scale to {desired}"
-                    );
-                    sync.set("AbleToScale", true, "SucceededRescale", &message);
-                    let note = format!("New size: {desired}; reason: {reason}");
-                    ctx.events
-                        .record(&SOURCE, hpa, &Note::normal("SuccessfulRescale", note));
-                    status["lastScaleTime"] = json!(now);
-                }
-                Err(error) => {
-                    let message = format!(
-                        "the HPA controller was unable to update the target scale: {error}"
-                    );
-                    sync.set("AbleToScale", false, "FailedUpdateScale", &message);
-                }
-            }
+        if desired != current && rescale(ctx, hpa, &target, (desired, &reason), &mut sync) {
+            status["lastScaleTime"] = json!(now);
         }
         status["desiredReplicas"] = json!(desired);
         write(ctx, hpa, status, &sync, &metrics);
@@ -418,21 +393,54 @@ fn normalize(
     desired
 }
 
-impl Autoscalers {
-    /// The target's pods, as its selector selects them.
-    fn pods(&self, ctx: &Ctx, target: &Value) -> Vec<Object> {
-        let selector = &target["spec"]["selector"];
-        if !selector.is_object() {
-            return Vec::new();
-        }
-        ctx.store
-            .list("pods", Some(namespace(target)))
-            .0
-            .into_iter()
-            .filter(|p| selects(selector, &p["metadata"]["labels"]))
-            .collect()
+/// The target's pods, as its selector selects them.
+fn target_pods(ctx: &Ctx, target: &Value) -> Vec<Object> {
+    let selector = &target["spec"]["selector"];
+    if !selector.is_object() {
+        return Vec::new();
     }
+    ctx.store
+        .list("pods", Some(namespace(target)))
+        .0
+        .into_iter()
+        .filter(|p| selects(selector, &p["metadata"]["labels"]))
+        .collect()
+}
 
+/// Sets the target's replicas, with the condition and Event the real controller writes;
+/// true when it could.
+fn rescale(
+    ctx: &Ctx,
+    hpa: &Value,
+    (resource, target): &(&'static str, Object),
+    (desired, reason): (i64, &str),
+    sync: &mut Conditions,
+) -> bool {
+    let scaled = ctx
+        .store
+        .mutate(resource, namespace(hpa), name(target), |t| {
+            put(t, &["spec", "replicas"], json!(desired));
+        });
+    match scaled {
+        Ok(_) => {
+            let message =
+                format!("the HPA controller was able to update the target scale to {desired}");
+            sync.set("AbleToScale", true, "SucceededRescale", &message);
+            let note = format!("New size: {desired}; reason: {reason}");
+            ctx.events
+                .record(&SOURCE, hpa, &Note::normal("SuccessfulRescale", note));
+            true
+        }
+        Err(error) => {
+            let message =
+                format!("the HPA controller was unable to update the target scale: {error}");
+            sync.set("AbleToScale", false, "FailedUpdateScale", &message);
+            false
+        }
+    }
+}
+
+impl Autoscalers {
     /// The highest recommendation of the scale-down window, this one included.
     fn stabilize(&mut self, ctx: &Ctx, hpa: &Value, proposed: i64) -> i64 {
         let window = ctx.clock.real(DOWNSCALE_WINDOW);

@@ -9,11 +9,10 @@
 
 use crate::controllers::events::{Note, Source};
 use crate::controllers::objects::{
-    condition_true, conditions_of, generation, int_at, name, namespace, set_condition, str_at,
-    terminating,
+    conditions_of, generation, int_at, name, namespace, set_condition, str_at, terminating,
 };
 use crate::controllers::runner::{Controller, Ctx, Key, Outcome};
-use crate::controllers::selection::Selection;
+use crate::controllers::selection::{Pod, Selection};
 use crate::store::{self, Object};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -41,7 +40,7 @@ impl Controller for Disruption {
             .map(|_| &pdb["spec"]["selector"]);
         self.selection
             .select(&(ns.to_owned(), pdb_name.to_owned()), selector);
-        let pods: Vec<&Object> = selector
+        let pods: Vec<&Pod> = selector
             .map(|s| self.selection.pods(ns, s).collect())
             .unwrap_or_default();
         if pods.is_empty() {
@@ -55,10 +54,7 @@ impl Controller for Disruption {
         let mut conditions = conditions_of(pdb);
         let status = match expected(ctx, pdb, &pods) {
             Ok((expected, desired)) => {
-                let healthy = pods
-                    .iter()
-                    .filter(|p| !terminating(p) && condition_true(p, "Ready"))
-                    .count() as i64;
+                let healthy = pods.iter().filter(|p| !p.terminating && p.ready).count() as i64;
                 let allowed = if expected > 0 {
                     (healthy - desired).max(0)
                 } else {
@@ -118,17 +114,17 @@ fn allowed_condition(pdb: &Value, status: &str, reason: &str, message: &str) -> 
 }
 
 /// The expected pods and the healthy ones the budget wants, or why they cannot be told.
-fn expected(ctx: &Ctx, pdb: &Value, pods: &[&Object]) -> Result<(i64, i64), String> {
+fn expected(ctx: &Ctx, pdb: &Value, pods: &[&Pod]) -> Result<(i64, i64), String> {
     let spec = &pdb["spec"];
     if !spec["maxUnavailable"].is_null() {
-        let expected = expected_scale(ctx, pods)?;
+        let expected = expected_scale(ctx, namespace(pdb), pods)?;
         let unavailable = scaled(&spec["maxUnavailable"], expected)?;
         return Ok((expected, (expected - unavailable).max(0)));
     }
     match &spec["minAvailable"] {
         Value::Number(n) => Ok((pods.len() as i64, n.as_i64().unwrap_or(0))),
         Value::String(_) => {
-            let expected = expected_scale(ctx, pods)?;
+            let expected = expected_scale(ctx, namespace(pdb), pods)?;
             Ok((expected, scaled(&spec["minAvailable"], expected)?))
         }
         _ => Ok((0, 0)),
@@ -149,10 +145,10 @@ fn scaled(value: &Value, total: i64) -> Result<i64, String> {
 }
 
 /// The replicas the pods' controllers want, each controller counted once.
-fn expected_scale(ctx: &Ctx, pods: &[&Object]) -> Result<i64, String> {
+fn expected_scale(ctx: &Ctx, ns: &str, pods: &[&Pod]) -> Result<i64, String> {
     let mut scales: HashMap<String, i64> = HashMap::new();
     for pod in pods {
-        let Some(owner) = controller_of(pod) else {
+        let Some(owner) = &pod.controller else {
             // An unmanaged pod adds nothing to the expected count.
             continue;
         };
@@ -160,8 +156,8 @@ fn expected_scale(ctx: &Ctx, pods: &[&Object]) -> Result<i64, String> {
         if scales.contains_key(&uid) {
             continue;
         }
-        let (scale_uid, scale) = scale_of(ctx, namespace(pod), owner)?
-            .ok_or_else(|| format!("found no controllers for pod {:?}", name(pod)))?;
+        let (scale_uid, scale) = scale_of(ctx, ns, owner)?
+            .ok_or_else(|| format!("found no controllers for pod {:?}", pod.name))?;
         scales.insert(uid, 0);
         scales.insert(scale_uid, scale);
     }

@@ -6,11 +6,9 @@
 //! against each pod's container ports (a named port the pod lacks leaves the pod out).
 //! A Service without a selector is left alone, as the real controllers leave it.
 
-use crate::controllers::objects::{
-    condition_true, controller_ref, name, namespace, phase, put, str_at, terminating, uid,
-};
+use crate::controllers::objects::{controller_ref, name, namespace, put, str_at, terminating};
 use crate::controllers::runner::{Controller, Ctx, Key, Outcome};
-use crate::controllers::selection::Selection;
+use crate::controllers::selection::{Pod, Selection};
 use crate::store::Object;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -28,7 +26,7 @@ pub struct Endpoints {
 
 /// One pod as an endpoint of the Service.
 struct Endpoint<'a> {
-    pod: &'a Value,
+    pod: &'a Pod,
     ready: bool,
     /// The Service's ports with `targetPort` resolved for this pod.
     ports: Vec<Value>,
@@ -57,11 +55,10 @@ impl Controller for Endpoints {
         let endpoints: Vec<Endpoint> = self
             .selection
             .pods(&key.0, &selector)
-            .filter(|p| !str_at(p, "/status/podIP").is_empty())
-            .filter(|p| !matches!(phase(p), "Succeeded" | "Failed"))
+            .filter(|p| !p.ip.is_empty() && !p.finished)
             .filter_map(|pod| {
                 let ports = resolve_ports(service, pod)?;
-                let ready = not_ready_too || (condition_true(pod, "Ready") && !terminating(pod));
+                let ready = not_ready_too || (pod.ready && !pod.terminating);
                 Some(Endpoint { pod, ready, ports })
             })
             .collect();
@@ -94,7 +91,7 @@ impl Controller for Endpoints {
 
 /// The Service's ports for `pod` (`name`, `port` = the resolved target, `protocol`), or
 /// `None` when a named `targetPort` names no port of the pod's containers.
-fn resolve_ports(service: &Value, pod: &Value) -> Option<Vec<Value>> {
+fn resolve_ports(service: &Value, pod: &Pod) -> Option<Vec<Value>> {
     let list = service["spec"]["ports"]
         .as_array()
         .map_or(&[][..], Vec::as_slice);
@@ -103,7 +100,7 @@ fn resolve_ports(service: &Value, pod: &Value) -> Option<Vec<Value>> {
             let number = match &port["targetPort"] {
                 Value::Number(n) => n.as_i64(),
                 Value::String(named) if named.parse::<i64>().is_ok() => named.parse().ok(),
-                Value::String(named) => container_port(pod, named),
+                Value::String(named) => pod.ports.iter().find(|p| &p.0 == named).map(|p| p.1),
                 _ => port["port"].as_i64(),
             }?;
             let protocol = port["protocol"].as_str().unwrap_or("TCP");
@@ -113,17 +110,8 @@ fn resolve_ports(service: &Value, pod: &Value) -> Option<Vec<Value>> {
         .collect()
 }
 
-fn container_port(pod: &Value, named: &str) -> Option<i64> {
-    pod["spec"]["containers"]
-        .as_array()?
-        .iter()
-        .flat_map(|c| c["ports"].as_array().into_iter().flatten())
-        .find(|p| p["name"] == named)
-        .and_then(|p| p["containerPort"].as_i64())
-}
-
-fn target_ref(pod: &Value) -> Value {
-    json!({"kind": "Pod", "namespace": namespace(pod), "name": name(pod), "uid": uid(pod)})
+fn target_ref(service: &Value, pod: &Pod) -> Value {
+    json!({"kind": "Pod", "namespace": namespace(service), "name": pod.name, "uid": pod.uid})
 }
 
 /// The Service's labels, which its Endpoints and EndpointSlices carry too.
@@ -138,14 +126,17 @@ fn labels_of(service: &Value) -> Map<String, Value> {
     labels
 }
 
+/// One subset of an Endpoints object: ready addresses, the others, and their ports.
+type Subset<'a> = (Vec<Value>, Vec<Value>, &'a [Value]);
+
 /// The Endpoints object: one subset per distinct set of resolved ports, addresses by IP.
 fn write_endpoints(ctx: &Ctx, service: &Value, endpoints: &[Endpoint]) {
-    let mut subsets: BTreeMap<String, (Vec<Value>, Vec<Value>, &[Value])> = BTreeMap::new();
+    let mut subsets: BTreeMap<String, Subset> = BTreeMap::new();
     for endpoint in endpoints {
         let address = json!({
-            "ip": str_at(endpoint.pod, "/status/podIP"),
-            "nodeName": str_at(endpoint.pod, "/spec/nodeName"),
-            "targetRef": target_ref(endpoint.pod),
+            "ip": endpoint.pod.ip,
+            "nodeName": endpoint.pod.node,
+            "targetRef": target_ref(service, endpoint.pod),
         });
         let subset = subsets
             .entry(Value::from(endpoint.ports.clone()).to_string())
@@ -206,14 +197,14 @@ fn write_slices(
     let mut groups: BTreeMap<String, (&[Value], Vec<Value>)> = BTreeMap::new();
     for endpoint in endpoints {
         let entry = json!({
-            "addresses": [str_at(endpoint.pod, "/status/podIP")],
+            "addresses": [endpoint.pod.ip],
             "conditions": {
                 "ready": endpoint.ready,
-                "serving": condition_true(endpoint.pod, "Ready"),
-                "terminating": terminating(endpoint.pod),
+                "serving": endpoint.pod.ready,
+                "terminating": endpoint.pod.terminating,
             },
-            "nodeName": str_at(endpoint.pod, "/spec/nodeName"),
-            "targetRef": target_ref(endpoint.pod),
+            "nodeName": endpoint.pod.node,
+            "targetRef": target_ref(service, endpoint.pod),
         });
         groups
             .entry(Value::from(endpoint.ports.clone()).to_string())
@@ -241,17 +232,16 @@ fn write_slices(
             slice["endpoints"] = json!(entries);
             slice["ports"] = ports.clone();
         };
-        let written = match existing.get(index) {
-            Some(slice) => ctx.store.mutate(SLICES, ns, name(slice), fill),
-            None => {
-                let mut slice = json!({
-                    "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                    "metadata": {"generateName": format!("{}-", name(service)), "namespace": ns,
-                                 "ownerReferences": [controller_ref(service)]},
-                });
-                fill(&mut slice);
-                ctx.store.create(SLICES, slice)
-            }
+        let written = if let Some(slice) = existing.get(index) {
+            ctx.store.mutate(SLICES, ns, name(slice), fill)
+        } else {
+            let mut slice = json!({
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"generateName": format!("{}-", name(service)), "namespace": ns,
+                             "ownerReferences": [controller_ref(service)]},
+            });
+            fill(&mut slice);
+            ctx.store.create(SLICES, slice)
         };
         // A failed write is retried on the next change.
         outcome.written.extend(written);

@@ -59,7 +59,10 @@ impl Controller for Ingresses {
             });
         let wait = ctx.clock.real(PUBLISH);
         if since.elapsed() < wait {
-            outcome.requeue((wait - since.elapsed()).mul_f64(ctx.clock.speed()));
+            outcome.requeue(
+                wait.saturating_sub(since.elapsed())
+                    .mul_f64(ctx.clock.speed()),
+            );
             return outcome;
         }
         let _ = ctx

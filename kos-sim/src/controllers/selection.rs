@@ -3,31 +3,70 @@
 //! the selector of each object that selects them, so that a pod's change reconciles only
 //! the objects that select it, before or after.
 
-use crate::controllers::objects::{condition_true, name, namespace, phase, selects, str_at};
+use crate::controllers::objects::{
+    condition_true, name, namespace, phase, selects, str_at, terminating, uid,
+};
 use crate::controllers::runner::Key;
 use crate::store::Object;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default)]
 pub struct Selection {
-    /// Namespace → pod name → pod.
-    pods: HashMap<String, BTreeMap<String, Object>>,
+    /// Namespace → pod name → what is kept of the pod.
+    pods: HashMap<String, BTreeMap<String, Pod>>,
     /// Namespace → selecting object's name → its `LabelSelector`.
     selectors: HashMap<String, HashMap<String, Value>>,
 }
 
-/// What of a pod matters to those that select it: its labels, address, readiness and
-/// whether it is going away.
-fn seen(pod: &Value) -> Value {
-    json!([
-        pod["metadata"]["labels"],
-        str_at(pod, "/status/podIP"),
-        condition_true(pod, "Ready"),
-        pod["metadata"]["deletionTimestamp"],
-        phase(pod),
-        str_at(pod, "/spec/nodeName"),
-    ])
+/// What those that select a pod read of it. Only this is kept, never the decoded pod: the
+/// store hands out one decoded copy while anyone holds it, and thousands of pods held
+/// decoded were most of the server's memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pod {
+    pub name: String,
+    pub uid: String,
+    labels: Value,
+    /// `status.podIP`, or `""`.
+    pub ip: String,
+    pub node: String,
+    /// Its `Ready` condition is true.
+    pub ready: bool,
+    pub terminating: bool,
+    /// `Succeeded` or `Failed`.
+    pub finished: bool,
+    /// The named ports of its containers.
+    pub ports: Vec<(String, i64)>,
+    /// Its controller's ownerReference.
+    pub controller: Option<Value>,
+}
+
+impl Pod {
+    fn of(pod: &Value) -> Pod {
+        let ports = pod["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+            .filter_map(|p| Some((p["name"].as_str()?.to_owned(), p["containerPort"].as_i64()?)))
+            .collect();
+        let controller = pod["metadata"]["ownerReferences"]
+            .as_array()
+            .and_then(|refs| refs.iter().find(|r| r["controller"] == true))
+            .cloned();
+        Pod {
+            name: name(pod).to_owned(),
+            uid: uid(pod).to_owned(),
+            labels: pod["metadata"]["labels"].clone(),
+            ip: str_at(pod, "/status/podIP").to_owned(),
+            node: str_at(pod, "/spec/nodeName").to_owned(),
+            ready: condition_true(pod, "Ready"),
+            terminating: terminating(pod),
+            finished: matches!(phase(pod), "Succeeded" | "Failed"),
+            ports,
+            controller,
+        }
+    }
 }
 
 impl Selection {
@@ -36,15 +75,15 @@ impl Selection {
     pub fn observe(&mut self, pod: &Object, gone: bool) -> Vec<Key> {
         let ns = namespace(pod).to_owned();
         let pods = self.pods.entry(ns.clone()).or_default();
-        let before = if gone {
-            pods.remove(name(pod))
-        } else {
-            pods.insert(name(pod).to_owned(), pod.clone())
+        let now = (!gone).then(|| Pod::of(pod));
+        let before = match &now {
+            Some(now) => pods.insert(now.name.clone(), now.clone()),
+            None => pods.remove(name(pod)),
         };
-        if before.as_ref().map(|b| seen(b)) == (!gone).then(|| seen(pod)) {
+        if before == now {
             return Vec::new();
         }
-        let labels = [before.as_deref(), (!gone).then_some(&**pod)];
+        let labels = [before.as_ref(), now.as_ref()];
         self.selectors
             .get(&ns)
             .into_iter()
@@ -53,7 +92,7 @@ impl Selection {
                 labels
                     .iter()
                     .flatten()
-                    .any(|p| selects(selector, &p["metadata"]["labels"]))
+                    .any(|p| selects(selector, &p.labels))
             })
             .map(|(name, _)| (ns.clone(), name.clone()))
             .collect()
@@ -79,12 +118,12 @@ impl Selection {
     }
 
     /// The pods of `ns` that `selector` selects, by name.
-    pub fn pods<'a>(&'a self, ns: &str, selector: &'a Value) -> impl Iterator<Item = &'a Object> {
+    pub fn pods<'a>(&'a self, ns: &str, selector: &'a Value) -> impl Iterator<Item = &'a Pod> {
         self.pods
             .get(ns)
             .into_iter()
             .flat_map(BTreeMap::values)
-            .filter(move |p| selects(selector, &p["metadata"]["labels"]))
+            .filter(move |p| selects(selector, &p.labels))
     }
 
     /// Forgets every pod (a fresh list follows); the selectors stay.
@@ -96,6 +135,7 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::sync::Arc;
 
     fn pod(name: &str, app: &str, ip: &str) -> Object {

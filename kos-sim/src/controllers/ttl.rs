@@ -41,7 +41,7 @@ impl Controller for TtlAfterFinished {
         let ttl = ctx.clock.real(Duration::from_secs(ttl));
         let elapsed = since.elapsed();
         if elapsed < ttl {
-            outcome.requeue((ttl - elapsed).mul_f64(ctx.clock.speed()));
+            outcome.requeue(ttl.saturating_sub(elapsed).mul_f64(ctx.clock.speed()));
         } else {
             gc::delete_in_foreground(ctx, Self::PRIMARY, job);
         }
