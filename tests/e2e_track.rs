@@ -446,7 +446,6 @@ fn a_job_deleted_after_it_completed_keeps_its_success() {
 /// Passes once the simulated cluster deletes finished Jobs by their TTL (the lead
 /// un-ignores it when that controller is merged).
 #[test]
-#[ignore = "needs the TTL-after-finished controller"]
 fn a_job_deleted_by_its_ttl_after_it_completed_keeps_its_success() {
     let yaml = job_with("ttl-zero", 0, "1s", "\n  ttlSecondsAfterFinished: 0");
     let (output, _) = apply(

@@ -1576,6 +1576,470 @@ mod garbage_collection_policies {
     }
 }
 
+mod ttl_after_finished {
+    use super::*;
+
+    fn job(name: &str, ttl: Option<i64>) -> Value {
+        let mut template = template(
+            name,
+            "busybox:1.36",
+            &json!({"sim.kos.dev/exit-after": "1s"}),
+        );
+        template["spec"]["restartPolicy"] = json!("Never");
+        let mut job = json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "namespace": "ns"},
+            "spec": {"template": template},
+        });
+        if let Some(ttl) = ttl {
+            job["spec"]["ttlSecondsAfterFinished"] = json!(ttl);
+        }
+        job
+    }
+
+    fn complete(job: &Value) -> bool {
+        condition(job, "Complete").is_some_and(|c| c["status"] == "True")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_finished_job_is_deleted_with_its_pods_after_its_ttl() {
+        let sim = sim(50.0);
+        // Every change, in order, from before the Jobs exist.
+        let (_, _, mut feed) = sim.store.list_and_watch("pods", None);
+        sim.create("jobs.batch", job("kept", None));
+        sim.create("jobs.batch", job("brief", Some(0)));
+        sim.create("jobs.batch", job("later", Some(20)));
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        let (mut brief_pod_gone, mut brief_gone) = (false, false);
+        let mut later_finished = None;
+        let later_lived = loop {
+            let event = match tokio::time::timeout_at(deadline, feed.recv()).await {
+                Ok(Ok(event)) => event,
+                Ok(Err(RecvError::Lagged(_))) => panic!("the test fell behind the feed"),
+                Ok(Err(RecvError::Closed)) => panic!("the store closed"),
+                Err(elapsed) => panic!("{elapsed} waiting for the Jobs to go"),
+            };
+            let object = event.object();
+            let deleted = event.type_ == kos_sim::store::EventType::Deleted;
+            let job_name = |o: &Value| {
+                o["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            match event.resource.as_str() {
+                "pods" if deleted && object["metadata"]["labels"]["job-name"] == "brief" => {
+                    brief_pod_gone = true;
+                }
+                "jobs.batch" if deleted => match job_name(&object).as_str() {
+                    // Deleted in the foreground: the Job waits for its pods.
+                    "brief" => {
+                        assert!(brief_pod_gone, "the Job went before its pod");
+                        brief_gone = true;
+                    }
+                    "later" => break later_finished.map(|at: std::time::Instant| at.elapsed()),
+                    other => panic!("{other} deleted"),
+                },
+                "jobs.batch" if job_name(&object) == "later" && complete(&object) => {
+                    later_finished.get_or_insert_with(std::time::Instant::now);
+                }
+                _ => {}
+            }
+        };
+        assert!(brief_gone, "brief, with no time to live, went after later");
+        // 20 simulated seconds after it finished: 0.4 s at speed 50.
+        let lived = later_lived.expect("later went before it finished");
+        assert!(
+            lived >= Duration::from_millis(350),
+            "later went {lived:?} after it finished"
+        );
+        let kept = sim.get("jobs.batch", "kept");
+        assert!(complete(&kept), "{kept}");
+    }
+}
+
+mod selected_pods {
+    use super::*;
+
+    /// Deployment `name` whose pods request 100m CPU and serve port `http` (8080), with
+    /// the pod template's `annotations`.
+    fn served(name: &str, replicas: i64, annotations: &Value) -> Value {
+        let mut d = deployment(name, replicas, "nginx:1.25", annotations);
+        d["spec"]["template"]["spec"]["containers"][0]["ports"] =
+            json!([{"name": "http", "containerPort": 8080}]);
+        d["spec"]["template"]["spec"]["containers"][0]["resources"] =
+            json!({"requests": {"cpu": "100m"}});
+        d
+    }
+
+    fn service(name: &str, app: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": name, "namespace": "ns", "labels": {"team": "a"}},
+               "spec": {"selector": {"app": app},
+                        "ports": [{"name": "web", "port": 80, "targetPort": "http"}]}})
+    }
+
+    fn slices_of(sim: &Sim, service: &str) -> Vec<Object> {
+        sim.list("endpointslices.discovery.k8s.io")
+            .into_iter()
+            .filter(|s| s["metadata"]["labels"]["kubernetes.io/service-name"] == service)
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn services_get_endpoints_and_slices_of_the_pods_they_select() {
+        let sim = sim(50.0);
+        sim.create("deployments.apps", served("web", 2, &json!({})));
+        // Never ready within the test: an hour from Running to Ready.
+        let slow = json!({"sim.kos.dev/start-delay": "1h"});
+        sim.create("deployments.apps", served("slow", 1, &slow));
+        sim.create("services", service("web", "web"));
+        sim.create("services", service("slow", "slow"));
+        let endpoints = sim
+            .wait_for("two ready addresses", |s| {
+                let e = s.store.get("endpoints", "ns", "web")?;
+                (e["subsets"][0]["addresses"].as_array()?.len() == 2).then_some(e)
+            })
+            .await;
+        assert_eq!(endpoints["metadata"]["labels"]["team"], "a");
+        let subset = &endpoints["subsets"][0];
+        assert_eq!(
+            subset["ports"],
+            json!([{"name": "web", "port": 8080, "protocol": "TCP"}])
+        );
+        let address = &subset["addresses"][0];
+        assert_eq!(address["targetRef"]["kind"], "Pod");
+        assert!(address["ip"].as_str().unwrap().starts_with("10.244."));
+        // Written right after the Endpoints, in the same pass.
+        let slices = sim
+            .wait_for("a slice of two ready endpoints", |s| {
+                let slices = slices_of(s, "web");
+                let ready = |e: &&Value| e["conditions"]["ready"] == true;
+                let endpoints = slices.first()?["endpoints"].as_array()?;
+                (slices.len() == 1 && endpoints.iter().filter(ready).count() == 2).then_some(slices)
+            })
+            .await;
+        let slice = &slices[0];
+        assert_eq!(slice["addressType"], "IPv4");
+        assert_eq!(slice["metadata"]["ownerReferences"][0]["kind"], "Service");
+        assert_eq!(
+            slice["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"],
+            "endpointslice-controller.k8s.io"
+        );
+        assert_eq!(slice["endpoints"][0]["targetRef"]["kind"], "Pod");
+
+        let slow = sim
+            .wait_for("a not-ready address", |s| {
+                let e = s.store.get("endpoints", "ns", "slow")?;
+                e["subsets"][0]["notReadyAddresses"][0]
+                    .is_object()
+                    .then_some(e)
+            })
+            .await;
+        assert!(slow["subsets"][0]["addresses"].is_null(), "{slow}");
+        let slice = &slices_of(&sim, "slow")[0];
+        assert_eq!(slice["endpoints"][0]["conditions"]["ready"], false);
+
+        sim.store.delete("services", "ns", "web", false).unwrap();
+        sim.wait_for("the endpoints and slices gone", |s| {
+            (s.store.get("endpoints", "ns", "web").is_none() && slices_of(s, "web").is_empty())
+                .then_some(())
+        })
+        .await;
+    }
+
+    fn budget(name: &str, spec: &Value) -> Value {
+        json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+               "metadata": {"name": name, "namespace": "ns"}, "spec": spec})
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn disruption_budgets_count_the_healthy_pods_they_select() {
+        let sim = sim(50.0);
+        let web = json!({"matchLabels": {"app": "web"}});
+        sim.create(
+            "poddisruptionbudgets.policy",
+            budget("some", &json!({"minAvailable": 2, "selector": web})),
+        );
+        sim.create(
+            "poddisruptionbudgets.policy",
+            budget("none", &json!({"maxUnavailable": 0, "selector": web})),
+        );
+        sim.create(
+            "poddisruptionbudgets.policy",
+            budget("half", &json!({"minAvailable": "50%", "selector": web})),
+        );
+        let agents = json!({"matchLabels": {"app": "agent"}});
+        sim.create(
+            "poddisruptionbudgets.policy",
+            budget("agents", &json!({"maxUnavailable": 1, "selector": agents})),
+        );
+        sim.create(
+            "deployments.apps",
+            deployment("web", 3, "nginx:1.25", &json!({})),
+        );
+        let mut agent = deployment("agent", 1, "busybox:1.36", &json!({}));
+        agent["kind"] = json!("DaemonSet");
+        agent["spec"].as_object_mut().unwrap().remove("replicas");
+        sim.create("daemonsets.apps", agent);
+        let status =
+            |s: &Sim, name: &str| s.get("poddisruptionbudgets.policy", name)["status"].clone();
+        sim.wait_for("three healthy pods", |s| {
+            (["some", "none", "half"]
+                .iter()
+                .all(|n| status(s, n)["currentHealthy"] == 3))
+            .then_some(())
+        })
+        .await;
+        let some = sim.get("poddisruptionbudgets.policy", "some");
+        let expected = json!({"currentHealthy": 3, "desiredHealthy": 2, "expectedPods": 3,
+                              "disruptionsAllowed": 1, "observedGeneration": 1});
+        for (field, value) in expected.as_object().unwrap() {
+            assert_eq!(&some["status"][field], value, "{field}: {some}");
+        }
+        let allowed = condition(&some, "DisruptionAllowed").unwrap();
+        assert_eq!(
+            (&allowed["status"], &allowed["reason"]),
+            (&json!("True"), &json!("SufficientPods"))
+        );
+        let none = sim.get("poddisruptionbudgets.policy", "none");
+        assert_eq!(none["status"]["desiredHealthy"], 3);
+        assert_eq!(none["status"]["disruptionsAllowed"], 0);
+        assert_eq!(
+            condition(&none, "DisruptionAllowed").unwrap()["reason"],
+            "InsufficientPods"
+        );
+        // 50 % of 3, rounded up.
+        assert_eq!(
+            sim.get("poddisruptionbudgets.policy", "half")["status"]["desiredHealthy"],
+            2
+        );
+        let agents = sim
+            .wait_for("the sync failure", |s| {
+                let pdb = s.get("poddisruptionbudgets.policy", "agents");
+                condition(&pdb, "DisruptionAllowed")
+                    .is_some_and(|c| c["reason"] == "SyncFailed")
+                    .then_some(pdb)
+            })
+            .await;
+        assert_eq!(
+            condition(&agents, "DisruptionAllowed").unwrap()["message"],
+            "daemonsets.apps does not implement the scale subresource"
+        );
+        assert!(
+            sim.reasons_about("agents")
+                .contains(&"CalculateExpectedPodCountFailed".to_owned())
+        );
+    }
+
+    fn autoscaler(name: &str, min: i64, max: i64, metrics: &Value) -> Value {
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+               "metadata": {"name": name, "namespace": "ns"},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                        "minReplicas": min, "maxReplicas": max, "metrics": metrics}})
+    }
+
+    fn cpu(percent: i64) -> Value {
+        json!([{"type": "Resource", "resource": {"name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": percent}}}])
+    }
+
+    fn hpa_condition(sim: &Sim, name: &str, type_: &str) -> Option<(String, String, String)> {
+        let hpa = sim.get("horizontalpodautoscalers.autoscaling", name);
+        let c = condition(&hpa, type_)?;
+        let text = |f: &str| c[f].as_str().unwrap_or_default().to_owned();
+        Some((text("status"), text("reason"), text("message")))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_autoscaler_waits_for_metrics_then_holds_its_target_within_bounds() {
+        let sim = sim(50.0);
+        // Idle (5m of 100m): below target, held at minReplicas.
+        sim.create("deployments.apps", served("idle", 2, &json!({})));
+        sim.create(
+            "horizontalpodautoscalers.autoscaling",
+            autoscaler("idle", 2, 5, &cpu(50)),
+        );
+        // Busy (90m of 100m against 50 %): scaled up, two at a time at most... to 4.
+        let busy = json!({"sim.kos.dev/cpu-usage": "90m"});
+        sim.create("deployments.apps", served("busy", 2, &busy));
+        sim.create(
+            "horizontalpodautoscalers.autoscaling",
+            autoscaler("busy", 2, 10, &cpu(50)),
+        );
+        // Below its minimum: scaled up at once, before any metric.
+        sim.create("deployments.apps", served("small", 1, &json!({})));
+        sim.create(
+            "horizontalpodautoscalers.autoscaling",
+            autoscaler("small", 3, 5, &cpu(50)),
+        );
+
+        let (_, _, message) = sim
+            .wait_for("no metrics yet", |s| {
+                hpa_condition(s, "idle", "ScalingActive")
+                    .filter(|c| c.1 == "FailedGetResourceMetric")
+            })
+            .await;
+        assert_eq!(
+            message,
+            "the HPA was unable to compute the replica count: failed to get cpu utilization: \
+             unable to get metrics for resource cpu: no metrics returned from resource metrics API"
+        );
+        sim.wait_for("metrics", |s| {
+            hpa_condition(s, "idle", "ScalingActive").filter(|c| c.1 == "ValidMetricFound")
+        })
+        .await;
+        // It would go down to one, but the first recommendation (its two replicas) holds
+        // for the five minutes of the scale-down window.
+        let limited = sim
+            .wait_for("limited", |s| hpa_condition(s, "idle", "ScalingLimited"))
+            .await;
+        assert_eq!(
+            (limited.0.as_str(), limited.1.as_str()),
+            ("False", "DesiredWithinRange")
+        );
+        let able = hpa_condition(&sim, "idle", "AbleToScale").unwrap();
+        assert_eq!(able.1, "ScaleDownStabilized");
+        let idle = sim.get("horizontalpodautoscalers.autoscaling", "idle");
+        assert_eq!(
+            idle["status"]["currentMetrics"][0]["resource"]["current"],
+            json!({"averageUtilization": 5, "averageValue": "5m"})
+        );
+        assert_eq!(idle["status"]["desiredReplicas"], 2);
+        assert_eq!(sim.get("deployments.apps", "idle")["spec"]["replicas"], 2);
+
+        sim.wait_for("busy scaled up", |s| {
+            (s.get("deployments.apps", "busy")["spec"]["replicas"] == 4).then_some(())
+        })
+        .await;
+        let events: Vec<String> = sim
+            .events_about("busy")
+            .iter()
+            .filter(|e| e["reason"] == "SuccessfulRescale")
+            .map(|e| e["message"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            events.contains(&"New size: 4; reason: cpu resource utilization (percentage of request) above target".to_owned()),
+            "{events:?}"
+        );
+
+        sim.wait_for("small scaled to its minimum", |s| {
+            (s.get("deployments.apps", "small")["spec"]["replicas"] == 3).then_some(())
+        })
+        .await;
+        let rescaled = sim
+            .wait_for("rescaled", |s| hpa_condition(s, "small", "AbleToScale"))
+            .await;
+        assert!(
+            ["SucceededRescale", "ReadyForNewScale", "SucceededGetScale"]
+                .contains(&rescaled.1.as_str()),
+            "{rescaled:?}"
+        );
+        assert!(sim.events_about("small").iter().any(|e| e["message"]
+            == "New size: 3; reason: Current number of replicas below Spec.MinReplicas"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_autoscaler_names_what_it_cannot_read() {
+        let sim = sim(50.0);
+        sim.create(
+            "deployments.apps",
+            deployment("bare", 1, "nginx:1.25", &json!({})),
+        );
+        sim.create(
+            "horizontalpodautoscalers.autoscaling",
+            autoscaler("bare", 1, 3, &cpu(50)),
+        );
+        sim.create(
+            "horizontalpodautoscalers.autoscaling",
+            autoscaler("absent", 1, 3, &cpu(50)),
+        );
+        let (_, _, message) = sim
+            .wait_for("a missing request", |s| {
+                hpa_condition(s, "bare", "ScalingActive")
+                    .filter(|c| c.2.contains("missing request"))
+            })
+            .await;
+        assert!(
+            message.starts_with("the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod bare-"),
+            "{message}"
+        );
+        let (status, reason, message) = sim
+            .wait_for("no target", |s| hpa_condition(s, "absent", "AbleToScale"))
+            .await;
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("False", "FailedGetScale")
+        );
+        assert_eq!(
+            message,
+            "the HPA controller was unable to get the target's current scale: deployments.apps \"absent\" not found"
+        );
+    }
+
+    fn ingress(name: &str, class: Option<&str>) -> Value {
+        let mut ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": name, "namespace": "ns"},
+            "spec": {"rules": [{"host": format!("{name}.example"), "http": {"paths": [
+                {"path": "/", "pathType": "Prefix",
+                 "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}});
+        if let Some(class) = class {
+            ingress["spec"]["ingressClassName"] = json!(class);
+        }
+        ingress
+    }
+
+    fn ingress_class(name: &str, controller: &str) -> Value {
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+               "metadata": {"name": name}, "spec": {"controller": controller}})
+    }
+
+    fn address(sim: &Sim, name: &str) -> Option<String> {
+        let ingress = sim.get("ingresses.networking.k8s.io", name);
+        ingress
+            .pointer("/status/loadBalancer/ingress/0/hostname")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_ingress_gets_an_address_once_a_class_of_the_simulated_controller_claims_it() {
+        let sim = sim(50.0);
+        sim.create(
+            "ingresses.networking.k8s.io",
+            ingress("named", Some("nginx")),
+        );
+        sim.create(
+            "ingresses.networking.k8s.io",
+            ingress("other", Some("traefik")),
+        );
+        sim.create("ingresses.networking.k8s.io", ingress("classless", None));
+        sim.create(
+            "ingressclasses.networking.k8s.io",
+            ingress_class("traefik", "traefik.io/ingress-controller"),
+        );
+        // The class comes after the Ingress that names it, as it may in one apply.
+        sim.create(
+            "ingressclasses.networking.k8s.io",
+            ingress_class("nginx", "k8s.io/ingress-nginx"),
+        );
+        let published = sim.wait_for("an address", |s| address(s, "named")).await;
+        assert_eq!(published, "localhost");
+        // Both were looked at before the class came, and again when it did.
+        assert_eq!(address(&sim, "other"), None);
+        assert_eq!(address(&sim, "classless"), None);
+        sim.store
+            .mutate("ingressclasses.networking.k8s.io", "", "nginx", |c| {
+                c["metadata"]["annotations"] =
+                    json!({"ingressclass.kubernetes.io/is-default-class": "true"});
+            })
+            .unwrap();
+        sim.wait_for("the default class's address", |s| address(s, "classless"))
+            .await;
+        assert_eq!(address(&sim, "other"), None);
+    }
+}
+
 mod robustness {
     use super::*;
 

@@ -154,6 +154,26 @@ fn remove_finalizer(object: &mut serde_json::Value, which: &str) {
     }
 }
 
+/// Deletes `object` (of `resource`) as `propagationPolicy: Foreground` does: it gets the
+/// `foregroundDeletion` finalizer and its `deletionTimestamp`, the collector deletes its
+/// dependents, and it goes once they are gone. Only the object of that uid: one created
+/// since under its name is left alone.
+pub fn delete_in_foreground(ctx: &Ctx, resource: &str, object: &Object) {
+    let (ns, name, owner) = (namespace(object), name(object), uid(object));
+    let stamp = crate::store::now();
+    // Already gone or already deleting is fine: it goes either way.
+    let _ = ctx.store.mutate(resource, ns, name, |o| {
+        if uid(o) != owner || terminating(o) {
+            return;
+        }
+        o["metadata"]["deletionTimestamp"] = serde_json::json!(stamp);
+        match o["metadata"]["finalizers"].as_array_mut() {
+            Some(list) => list.push(serde_json::json!(FOREGROUND)),
+            None => o["metadata"]["finalizers"] = serde_json::json!([FOREGROUND]),
+        }
+    });
+}
+
 /// Deletes a dependent: pods gracefully (the kubelet stops them), the rest at once.
 fn delete(ctx: &Ctx, (resource, ns, name): &Place) {
     let graceful = resource == "pods";

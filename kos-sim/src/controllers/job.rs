@@ -182,7 +182,8 @@ impl Jobs {
     }
 }
 
-fn finished(job: &Value) -> bool {
+/// Whether the Job is over: `Complete` or `Failed`.
+pub fn finished(job: &Value) -> bool {
     condition_true(job, "Complete") || condition_true(job, "Failed")
 }
 

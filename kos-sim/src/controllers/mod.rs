@@ -1,8 +1,9 @@
 //! The simulated cluster's control plane: the three Nodes, and every controller that turns
 //! specs into children and status (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
-//! CronJob, Service, PersistentVolumeClaim and PersistentVolume, ServiceAccount,
-//! ResourceQuota, garbage collection), plus the kubelet that runs
-//! pods (`sim::kubelet`).
+//! CronJob, Service, Endpoints and EndpointSlices, PersistentVolumeClaim and
+//! PersistentVolume, ServiceAccount, ResourceQuota, TTL-after-finished,
+//! PodDisruptionBudget, HorizontalPodAutoscaler, Ingress, garbage collection), plus the
+//! kubelet that runs pods (`sim::kubelet`).
 //!
 //! They reach the cluster only through the in-process [`Store`], never over HTTP, and every
 //! delay goes through the [`Clock`] so that `--speed` scales it. Nothing here serves HTTP.
@@ -10,12 +11,16 @@
 // Kubernetes kind and field names (ReplicaSet, maxSurge) are words in these docs, not code.
 #![allow(clippy::doc_markdown)]
 
+pub mod autoscaler;
 pub mod cron;
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
+pub mod endpoints;
 pub mod events;
 pub mod gc;
+pub mod ingress;
 pub mod job;
 pub mod nodes;
 pub mod objects;
@@ -23,9 +28,11 @@ pub mod quota;
 pub mod replicaset;
 pub mod rolling;
 pub mod runner;
+pub mod selection;
 pub mod serviceaccounts;
 pub mod services;
 pub mod statefulset;
+pub mod ttl;
 pub mod volumes;
 
 use crate::clock::Clock;
@@ -49,6 +56,11 @@ pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     tasks.spawn(runner::run(ctx.clone(), daemonset::DaemonSets));
     tasks.spawn(runner::run(ctx.clone(), job::Jobs::default()));
     tasks.spawn(runner::run(ctx.clone(), cronjob::CronJobs::default()));
+    tasks.spawn(runner::run(ctx.clone(), ttl::TtlAfterFinished::default()));
+    tasks.spawn(runner::run(ctx.clone(), endpoints::Endpoints::default()));
+    tasks.spawn(runner::run(ctx.clone(), disruption::Disruption::default()));
+    tasks.spawn(runner::run(ctx.clone(), autoscaler::Autoscalers::default()));
+    tasks.spawn(runner::run(ctx.clone(), ingress::Ingresses::default()));
     tasks.spawn(runner::run(ctx.clone(), services::Services::default()));
     tasks.spawn(runner::run(ctx.clone(), serviceaccounts::ServiceAccounts));
     tasks.spawn(runner::run(ctx.clone(), quota::Quotas));

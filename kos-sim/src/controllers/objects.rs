@@ -117,6 +117,39 @@ pub fn put(target: &mut Value, path: &[&str], value: Value) {
     }
 }
 
+/// Whether a `LabelSelector` (`matchLabels` and `matchExpressions`) selects an object with
+/// these `labels`. An empty selector selects everything; so does a Service's plain map of
+/// labels passed as `{"matchLabels": map}`.
+pub fn selects(selector: &Value, labels: &Value) -> bool {
+    let label = |key: &str| labels.get(key).and_then(Value::as_str);
+    let by_labels = selector["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(key, value)| label(key) == value.as_str());
+    by_labels
+        && selector["matchExpressions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|expression| {
+                let key = expression["key"].as_str().unwrap_or_default();
+                let listed = |v: &str| {
+                    expression["values"]
+                        .as_array()
+                        .is_some_and(|values| values.iter().any(|x| x == v))
+                };
+                match expression["operator"].as_str().unwrap_or_default() {
+                    "In" => label(key).is_some_and(listed),
+                    "NotIn" => !label(key).is_some_and(listed),
+                    "Exists" => label(key).is_some(),
+                    "DoesNotExist" => label(key).is_none(),
+                    // An operator the API server would have refused selects nothing.
+                    _ => false,
+                }
+            })
+}
+
 /// The `status` of a pod's condition of `type_` is `"True"`.
 pub fn condition_true(object: &Value, type_: &str) -> bool {
     condition(object, type_).is_some_and(|c| c["status"] == "True")
@@ -280,6 +313,21 @@ mod tests {
         let template = json!({"metadata": "x", "spec": "y"});
         let pod = pod_from_template(&object, &template);
         assert!(pod["metadata"]["labels"].is_object() && pod["spec"].is_object());
+    }
+
+    #[test]
+    fn selectors_match_labels_and_expressions() {
+        let labels = json!({"app": "web", "tier": "front"});
+        assert!(selects(&json!({}), &labels));
+        assert!(selects(&json!({"matchLabels": {"app": "web"}}), &labels));
+        assert!(!selects(&json!({"matchLabels": {"app": "db"}}), &labels));
+        let expression = |operator: &str, values: &[&str]| json!({"matchExpressions": [{"key": "tier", "operator": operator, "values": values}]});
+        assert!(selects(&expression("In", &["front", "back"]), &labels));
+        assert!(!selects(&expression("NotIn", &["front"]), &labels));
+        assert!(selects(&expression("NotIn", &["front"]), &json!({})));
+        assert!(selects(&expression("Exists", &[]), &labels));
+        assert!(!selects(&expression("DoesNotExist", &[]), &labels));
+        assert!(!selects(&expression("Near", &[]), &labels));
     }
 
     #[test]

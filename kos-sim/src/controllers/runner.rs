@@ -82,6 +82,25 @@ pub trait Controller: Send + 'static {
 
     /// The object is gone: forget whatever was kept about it.
     fn forget(&mut self, _object: &Object) {}
+
+    /// The object was deleted (seen as it happened, not found missing by a resync): clean
+    /// up what it leaves behind without owning it.
+    fn deleted(&mut self, _ctx: &Ctx, _object: &Object) {}
+
+    /// Other resources whose objects matter to this controller's without being their
+    /// children (the pods a Service selects): each of their changes goes to
+    /// [`Controller::observe`].
+    const WATCHES: &'static [&'static str] = &[];
+
+    /// An object of [`Controller::WATCHES`] changed (`gone`: it was deleted); returns the
+    /// keys of the objects to reconcile again for it. On a resync every watched object is
+    /// observed again after [`Controller::reset`].
+    fn observe(&mut self, _resource: &str, _object: &Object, _gone: bool) -> Vec<Key> {
+        Vec::new()
+    }
+
+    /// Forget every watched object: a fresh list follows.
+    fn reset(&mut self) {}
 }
 
 /// The in-memory view: primaries by key, children by owner uid.
@@ -232,11 +251,11 @@ pub async fn run<C: Controller>(ctx: Ctx, mut controller: C) {
         tokio::select! {
             received = feed.recv() => {
                 let lagged = match received {
-                    Ok(event) => { apply::<C>(&mut view, &mut controller, &event); false }
+                    Ok(event) => { apply(&ctx, &mut view, &mut controller, &event); false }
                     Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => return,
                 };
-                if lagged || !drain::<C>(&mut feed, &mut view, &mut controller) {
+                if lagged || !drain(&ctx, &mut feed, &mut view, &mut controller) {
                     feed = resync::<C>(&ctx, &mut view, &mut controller);
                 }
             }
@@ -252,25 +271,27 @@ pub async fn run<C: Controller>(ctx: Ctx, mut controller: C) {
 
 /// Applies every change already waiting; false when the feed lagged.
 fn drain<C: Controller>(
+    ctx: &Ctx,
     feed: &mut broadcast::Receiver<Arc<Event>>,
     view: &mut View,
     controller: &mut C,
 ) -> bool {
     loop {
         match feed.try_recv() {
-            Ok(event) => apply::<C>(view, controller, &event),
+            Ok(event) => apply(ctx, view, controller, &event),
             Err(TryRecvError::Empty | TryRecvError::Closed) => return true,
             Err(TryRecvError::Lagged(_)) => return false,
         }
     }
 }
 
-fn apply<C: Controller>(view: &mut View, controller: &mut C, event: &Event) {
+fn apply<C: Controller>(ctx: &Ctx, view: &mut View, controller: &mut C, event: &Event) {
     if event.resource == C::PRIMARY {
         let object = event.object();
         if event.type_ == EventType::Deleted {
             if view.remove_primary(&object) {
                 controller.forget(&object);
+                controller.deleted(ctx, &object);
             }
         } else {
             view.upsert_primary(&object);
@@ -281,6 +302,13 @@ fn apply<C: Controller>(view: &mut View, controller: &mut C, event: &Event) {
             view.remove_child(&object);
         } else {
             view.upsert_child(object);
+        }
+    } else if C::WATCHES.contains(&event.resource.as_str()) {
+        let gone = event.type_ == EventType::Deleted;
+        for key in controller.observe(&event.resource, &event.object(), gone) {
+            if view.primaries.contains_key(&key) {
+                view.dirty.insert(key);
+            }
         }
     }
 }
@@ -306,6 +334,12 @@ fn resync<C: Controller>(
     }
     for child in children.iter().flatten() {
         view.upsert_child(child.object());
+    }
+    controller.reset();
+    for resource in C::WATCHES {
+        for item in ctx.store.items(resource, None).0 {
+            controller.observe(resource, &item.object(), false);
+        }
     }
     feed
 }

@@ -7,7 +7,8 @@ use super::cells::Cell::{
     Age, Bool, Computed, Containers, Count, Int, Keys, Labels, Ratio, Selector, Text, TextOr, Timed,
 };
 use super::computed::{
-    cronjobs, events, ingresses, jobs, nodes, pods, pvcs, pvs, quotas, services, storage_classes,
+    autoscalers, cronjobs, disruption_budgets, events, ingresses, jobs, nodes, pods, pvcs, pvs,
+    quotas, services, storage_classes,
 };
 use serde_json::Value;
 
@@ -94,6 +95,8 @@ pub(super) fn of(resource: &str) -> Option<&'static [Column]> {
         "priorityclasses.scheduling.k8s.io" => PRIORITYCLASS,
         "runtimeclasses.node.k8s.io" => RUNTIMECLASS,
         "leases.coordination.k8s.io" => LEASE,
+        "horizontalpodautoscalers.autoscaling" => HPA,
+        "poddisruptionbudgets.policy" => PDB,
         _ => return None,
     })
 }
@@ -305,6 +308,52 @@ const CRONJOB: &[Column] = &[
     containers(JOB_TEMPLATE),
     images(JOB_TEMPLATE),
     selector("/spec/jobTemplate/spec/selector"),
+];
+
+const HPA: &[Column] = &[
+    NAME,
+    Column::string(
+        "Reference",
+        "The object scaled.",
+        Computed(autoscalers::reference),
+    ),
+    Column::string(
+        "Targets",
+        "Current and target value of each metric.",
+        Computed(autoscalers::targets),
+    ),
+    Column::string(
+        "MinPods",
+        "The fewest replicas.",
+        Computed(autoscalers::min_pods),
+    ),
+    Column::string("MaxPods", "The most replicas.", Int("/spec/maxReplicas")),
+    Column::string(
+        "Replicas",
+        "Replicas the target has.",
+        Int("/status/currentReplicas"),
+    ),
+    AGE,
+];
+
+const PDB: &[Column] = &[
+    NAME,
+    Column::string(
+        "Min Available",
+        "The minimum number of pods that must be available.",
+        Computed(disruption_budgets::min_available),
+    ),
+    Column::string(
+        "Max Unavailable",
+        "The maximum number of pods that may be unavailable.",
+        Computed(disruption_budgets::max_unavailable),
+    ),
+    Column::integer(
+        "Allowed Disruptions",
+        "Calculated number of pods that may be disrupted at this time.",
+        Int("/status/disruptionsAllowed"),
+    ),
+    AGE,
 ];
 
 // ---- networking ----------------------------------------------------------------------

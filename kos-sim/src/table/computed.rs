@@ -586,3 +586,124 @@ pub(super) mod quotas {
         usage(quota, true)
     }
 }
+
+pub(super) mod autoscalers {
+    use super::{Value, items, json, text};
+
+    pub(in crate::table) fn reference(hpa: &Value) -> Value {
+        let target = |field: &str| text(hpa, &format!("/spec/scaleTargetRef/{field}"));
+        json!(format!("{}/{}", target("kind"), target("name")))
+    }
+
+    pub(in crate::table) fn min_pods(hpa: &Value) -> Value {
+        json!(
+            match hpa.pointer("/spec/minReplicas").and_then(Value::as_i64) {
+                Some(min) => min.to_string(),
+                None => "<unset>".to_owned(),
+            }
+        )
+    }
+
+    /// Current of target for each metric (`cpu: 5%/80%`), two of them at most, as
+    /// kubectl's `formatHPAMetrics` writes them; an `autoscaling/v1` object's CPU target.
+    pub(in crate::table) fn targets(hpa: &Value) -> Value {
+        if hpa["apiVersion"] == "autoscaling/v1" {
+            let Some(target) = hpa.pointer("/spec/targetCPUUtilizationPercentage") else {
+                return json!("<none>");
+            };
+            let current = match hpa.pointer("/status/currentCPUUtilizationPercentage") {
+                Some(current) => format!("{current}%"),
+                None => "<unknown>".to_owned(),
+            };
+            return json!(format!("cpu: {current}/{target}%"));
+        }
+        let specs = items(hpa, "/spec/metrics");
+        if specs.is_empty() {
+            return json!("<none>");
+        }
+        let statuses = items(hpa, "/status/currentMetrics");
+        let list: Vec<String> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| metric(spec, statuses.get(i).unwrap_or(&Value::Null)))
+            .collect();
+        json!(match list.len() {
+            0..=2 => list.join(", "),
+            n => format!("{} + {} more...", list[..2].join(", "), n - 2),
+        })
+    }
+
+    fn metric(spec: &Value, status: &Value) -> String {
+        let type_ = text(spec, "/type");
+        let field = match type_ {
+            "Resource" => "resource",
+            "ContainerResource" => "containerResource",
+            "Pods" => "pods",
+            "Object" => "object",
+            "External" => "external",
+            _ => return "<unknown type>".to_owned(),
+        };
+        let (spec, status) = (&spec[field], &status[field]);
+        let quantity = |value: &Value, pointer: &str| match value.pointer(pointer) {
+            Some(Value::String(q)) => Some(q.clone()),
+            Some(other) if !other.is_null() => Some(other.to_string()),
+            _ => None,
+        };
+        let unknown = || "<unknown>".to_owned();
+        match field {
+            "resource" | "containerResource" => {
+                let name = text(spec, "/name");
+                if let Some(target) = quantity(spec, "/target/averageValue") {
+                    let current = quantity(status, "/current/averageValue").unwrap_or_else(unknown);
+                    format!("{name}: {current}/{target}")
+                } else {
+                    let current = status
+                        .pointer("/current/averageUtilization")
+                        .and_then(Value::as_i64)
+                        .map_or_else(unknown, |u| format!("{u}%"));
+                    let target = spec.pointer("/target/averageUtilization").map_or_else(
+                        || "<auto>".to_owned(),
+                        |u| format!("{}%", u.as_i64().unwrap_or(0)),
+                    );
+                    format!("{name}: {current}/{target}")
+                }
+            }
+            "pods" => {
+                let current = quantity(status, "/current/averageValue").unwrap_or_else(unknown);
+                let target = quantity(spec, "/target/averageValue").unwrap_or_default();
+                format!("{current}/{target}")
+            }
+            _ => {
+                if let Some(target) = quantity(spec, "/target/averageValue") {
+                    let current = quantity(status, "/current/averageValue").unwrap_or_else(unknown);
+                    format!("{current}/{target} (avg)")
+                } else {
+                    let current = quantity(status, "/current/value").unwrap_or_else(unknown);
+                    let target = quantity(spec, "/target/value").unwrap_or_default();
+                    format!("{current}/{target}")
+                }
+            }
+        }
+    }
+}
+
+pub(super) mod disruption_budgets {
+    use super::{Value, json};
+
+    /// An int-or-string field as it is written, or `N/A`.
+    fn int_or_string(pdb: &Value, pointer: &str) -> Value {
+        json!(match pdb.pointer(pointer) {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => "N/A".to_owned(),
+        })
+    }
+
+    pub(in crate::table) fn min_available(pdb: &Value) -> Value {
+        int_or_string(pdb, "/spec/minAvailable")
+    }
+
+    pub(in crate::table) fn max_unavailable(pdb: &Value) -> Value {
+        int_or_string(pdb, "/spec/maxUnavailable")
+    }
+}

@@ -587,3 +587,39 @@ fn volume_quota_and_default_class_columns() {
         &json!({"Name": "standard (default)", "VolumeBindingMode": "WaitForFirstConsumer"}),
     );
 }
+
+#[test]
+fn autoscaler_and_disruption_budget_columns() {
+    let hpa = json!({"apiVersion": "autoscaling/v2", "metadata": {"name": "web"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                 "minReplicas": 2, "maxReplicas": 5,
+                 "metrics": [
+                     {"type": "Resource", "resource": {"name": "cpu",
+                      "target": {"type": "Utilization", "averageUtilization": 80}}},
+                     {"type": "Resource", "resource": {"name": "memory",
+                      "target": {"type": "AverageValue", "averageValue": "100Mi"}}},
+                     {"type": "Pods", "pods": {"metric": {"name": "qps"},
+                      "target": {"type": "AverageValue", "averageValue": "1k"}}}]},
+        "status": {"currentReplicas": 2, "currentMetrics": [
+            {"type": "Resource", "resource": {"name": "cpu",
+             "current": {"averageUtilization": 5, "averageValue": "5m"}}}]}});
+    assert_cells(
+        &cells("horizontalpodautoscalers.autoscaling", hpa),
+        &json!({"Reference": "Deployment/web",
+                "Targets": "cpu: 5%/80%, memory: <unknown>/100Mi + 1 more...",
+                "MinPods": "2", "MaxPods": 5, "Replicas": 2}),
+    );
+    let v1 = json!({"apiVersion": "autoscaling/v1", "metadata": {"name": "old"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3,
+                 "targetCPUUtilizationPercentage": 50}});
+    assert_cells(
+        &cells("horizontalpodautoscalers.autoscaling", v1),
+        &json!({"Targets": "cpu: <unknown>/50%", "MinPods": "<unset>", "Replicas": 0}),
+    );
+    let pdb = json!({"metadata": {"name": "web"}, "spec": {"minAvailable": "50%"},
+                     "status": {"disruptionsAllowed": 1}});
+    assert_cells(
+        &cells("poddisruptionbudgets.policy", pdb),
+        &json!({"Min Available": "50%", "Max Unavailable": "N/A", "Allowed Disruptions": 1}),
+    );
+}
