@@ -169,31 +169,8 @@ fn job(ns: &str, exit_code: u8) -> String {
 /// A Namespace `ns` and a Job `once` in it whose pod exits with `exit_code` after
 /// `exit_after`; `spec` adds lines to the Job's spec (indented by two spaces).
 fn job_with(ns: &str, exit_code: u8, exit_after: &str, spec: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Namespace
-metadata:
-  name: {ns}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: once
-  namespace: {ns}
-spec:
-  backoffLimit: 0{spec}
-  template:
-    metadata:
-      annotations:
-        sim.kos.dev/exit-after: {exit_after}
-        sim.kos.dev/exit-code: \"{exit_code}\"
-    spec:
-      restartPolicy: Never
-      containers:
-      - name: task
-        image: busybox:1.36
-"
-    )
+    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n---\n")
+        + &job_document(ns, "once", exit_code, exit_after, "", spec)
 }
 
 #[test]
@@ -713,6 +690,19 @@ fn annotated_job(
     exit_after: &str,
     annotations: &str,
 ) -> String {
+    job_document(ns, name, exit_code, exit_after, annotations, "")
+}
+
+/// The Job document of [`annotated_job`], with `spec` lines added to its spec (indented by
+/// two spaces), ending in a document separator.
+fn job_document(
+    ns: &str,
+    name: &str,
+    exit_code: u8,
+    exit_after: &str,
+    annotations: &str,
+    spec: &str,
+) -> String {
     format!(
         "apiVersion: batch/v1
 kind: Job
@@ -721,7 +711,7 @@ metadata:
   namespace: {ns}
   annotations: {{{annotations}}}
 spec:
-  backoffLimit: 0
+  backoffLimit: 0{spec}
   template:
     metadata:
       annotations:

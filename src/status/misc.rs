@@ -34,14 +34,7 @@ pub(crate) fn persistent_volume_claim(object: &Value) -> Assessment {
 /// volume; under `Retain` no new claim can bind it until someone clears `spec.claimRef`,
 /// which a deploy that expects to use it must be told.
 pub(crate) fn persistent_volume(object: &Value) -> Assessment {
-    let message = text_or_empty(object, "/status/message");
-    let with_message = |word: &str| {
-        if message.is_empty() {
-            word.to_owned()
-        } else {
-            format!("{word}: {message}")
-        }
-    };
+    let with_message = |word: &str| phase_message(word, object);
     match text(object, "/status/phase") {
         Some("Available") => Assessment::new(Status::Success, "Available"),
         Some("Bound") => {
@@ -197,16 +190,17 @@ pub(crate) fn data(object: &Value) -> Assessment {
     Assessment::new(Status::Success, plural(keys as i64, "key"))
 }
 
+/// `word`, followed by the object's `status.message` when it has one.
+fn phase_message(word: &str, object: &Value) -> String {
+    match text_or_empty(object, "/status/message") {
+        "" => word.to_owned(),
+        message => format!("{word}: {message}"),
+    }
+}
+
 /// An Argo Workflow: a run, judged by its phase.
 pub(crate) fn workflow(object: &Value) -> Assessment {
-    let message = text_or_empty(object, "/status/message");
-    let with_message = |word: &str| {
-        if message.is_empty() {
-            word.to_owned()
-        } else {
-            format!("{word}: {message}")
-        }
-    };
+    let with_message = |word: &str| phase_message(word, object);
     match text(object, "/status/phase").unwrap_or_default() {
         "" | "Pending" | "Running" => Assessment::new(Status::InProgress, with_message("Running")),
         "Succeeded" => Assessment::new(Status::Success, with_message("Succeeded")),

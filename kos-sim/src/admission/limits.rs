@@ -9,7 +9,7 @@
 // Kubernetes kind and field names (LimitRange, defaultRequest) are words in these docs.
 #![allow(clippy::doc_markdown)]
 
-use super::quantities::canonical;
+use super::quantities::{canonical, stated};
 use crate::controllers::objects::put;
 use crate::scheduler::quantity_of;
 use serde_json::{Map, Value, json};
@@ -92,17 +92,6 @@ pub fn apply_defaults(pod: &mut Value, ranges: &[Value]) {
     }
 }
 
-/// What a container asks for of `resource` in `field` (`requests` falls back to the limit).
-fn asked(container: &Value, field: &str, resource: &str) -> Option<f64> {
-    let resources = &container["resources"];
-    let value = quantity_of(&resources[field][resource]);
-    if field == "requests" {
-        value.or_else(|| quantity_of(&resources["limits"][resource]))
-    } else {
-        value
-    }
-}
-
 /// The containers' violations of the `min` and `max` of `ranges`, in the plugin's words;
 /// several are joined as the API server aggregates errors.
 pub fn violations(pod: &Value, ranges: &[Value]) -> Option<String> {
@@ -123,7 +112,7 @@ pub fn violations(pod: &Value, ranges: &[Value]) -> Option<String> {
                         continue;
                     };
                     let shown = canonical(resource, bound_value);
-                    let given = asked(container, field, resource);
+                    let given = stated(container, field, resource);
                     let broken = given.is_none_or(|v| {
                         if bound == "min" {
                             v < bound_value

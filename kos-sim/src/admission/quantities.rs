@@ -46,6 +46,18 @@ pub fn canonical(resource: &str, value: f64) -> String {
     whole.to_string()
 }
 
+/// What one container states of `resource` in `field` (`requests` falls back to the limit,
+/// as the API server defaults it), in base units.
+pub fn stated(container: &serde_json::Value, field: &str, resource: &str) -> Option<f64> {
+    let resources = &container["resources"];
+    let value = crate::scheduler::quantity_of(&resources[field][resource]);
+    if field == "requests" {
+        value.or_else(|| crate::scheduler::quantity_of(&resources["limits"][resource]))
+    } else {
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 // Kubernetes kind and field names (ResourceQuota, requests.cpu) are words in these docs.
 #![allow(clippy::doc_markdown)]
 
-use super::quantities::canonical;
+use super::quantities::{canonical, stated};
 use crate::controllers::objects::name;
 use crate::scheduler::quantity_of;
 use serde_json::{Map, Value, json};
@@ -46,18 +46,6 @@ fn field_of(key: &str) -> (&'static str, &str) {
         ("limits", resource)
     } else {
         ("requests", key.strip_prefix("requests.").unwrap_or(key))
-    }
-}
-
-/// What one container states of `resource` in `field` (a request falls back to the limit,
-/// as the API server defaults it).
-fn stated(container: &Value, field: &str, resource: &str) -> Option<f64> {
-    let resources = &container["resources"];
-    let value = quantity_of(&resources[field][resource]);
-    if field == "requests" {
-        value.or_else(|| quantity_of(&resources["limits"][resource]))
-    } else {
-        value
     }
 }
 
