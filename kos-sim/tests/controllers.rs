@@ -1912,16 +1912,16 @@ mod selected_pods {
             (s.get("deployments.apps", "busy")["spec"]["replicas"] == 4).then_some(())
         })
         .await;
-        let events: Vec<String> = sim
-            .events_about("busy")
-            .iter()
-            .filter(|e| e["reason"] == "SuccessfulRescale")
-            .map(|e| e["message"].as_str().unwrap().to_owned())
-            .collect();
-        assert!(
-            events.contains(&"New size: 4; reason: cpu resource utilization (percentage of request) above target".to_owned()),
-            "{events:?}"
-        );
+        // The Event is written right after the scale.
+        let wanted =
+            "New size: 4; reason: cpu resource utilization (percentage of request) above target";
+        sim.wait_for("the rescale Event", |s| {
+            s.events_about("busy")
+                .iter()
+                .any(|e| e["reason"] == "SuccessfulRescale" && e["message"] == wanted)
+                .then_some(())
+        })
+        .await;
 
         sim.wait_for("small scaled to its minimum", |s| {
             (s.get("deployments.apps", "small")["spec"]["replicas"] == 3).then_some(())
@@ -1935,8 +1935,14 @@ mod selected_pods {
                 .contains(&rescaled.1.as_str()),
             "{rescaled:?}"
         );
-        assert!(sim.events_about("small").iter().any(|e| e["message"]
-            == "New size: 3; reason: Current number of replicas below Spec.MinReplicas"));
+        let wanted = "New size: 3; reason: Current number of replicas below Spec.MinReplicas";
+        sim.wait_for("the rescale Event", |s| {
+            s.events_about("small")
+                .iter()
+                .any(|e| e["message"] == wanted)
+                .then_some(())
+        })
+        .await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
