@@ -390,7 +390,7 @@ mod apply_safety {
     use super::*;
 
     #[test]
-    fn an_object_rejected_mid_batch_says_what_was_applied_and_what_was_not() {
+    fn an_object_the_server_rejects_stops_the_batch_before_anything_is_applied() {
         let sim = sim();
         // The selector does not match the template's labels: the server answers 422.
         let yaml = "apiVersion: v1
@@ -421,25 +421,19 @@ metadata: {name: settings, namespace: half}
 data: {a: b}
 ";
         let output = apply(sim, yaml, &["--output", "plain"]);
-        assert_eq!(code(&output), 4, "{}", said(&output));
+        // The dry run of the whole batch finds it before the first write: bad input.
+        assert_eq!(code(&output), 3, "{}", said(&output));
         let err = stderr(&output);
         assert!(err.contains("422"), "{err}");
-        assert!(
-            err.contains("applied before the error: Namespace half, ConfigMap half/settings"),
-            "{err}"
-        );
-        assert!(
-            err.contains("not applied: Deployment half/broken, Deployment half/after"),
-            "{err}"
-        );
-        assert_eq!(
-            sim.get("/api/v1/namespaces/half/configmaps/settings").0,
-            200
-        );
-        assert_eq!(
-            sim.get("/apis/apps/v1/namespaces/half/deployments/after").0,
-            404
-        );
+        assert!(err.contains("(nothing was applied)"), "{err}");
+        assert!(err.contains("Deployment half/broken"), "{err}");
+        for path in [
+            "/api/v1/namespaces/half",
+            "/api/v1/namespaces/half/configmaps/settings",
+            "/apis/apps/v1/namespaces/half/deployments/after",
+        ] {
+            assert_eq!(sim.get(path).0, 404, "{path}");
+        }
     }
 }
 

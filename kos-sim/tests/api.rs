@@ -454,47 +454,41 @@ mod patches {
 
 mod subresources {
     use super::*;
-    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    use k8s_openapi::api::core::v1::ReplicationController;
 
     #[tokio::test]
     async fn status_and_scale_write_only_their_part() {
         let (sim, client) = cluster().await;
-        // No controller writes a PodDisruptionBudget's status: only this test does.
-        let budgets: Api<PodDisruptionBudget> = Api::namespaced(client.clone(), "default");
-        let budget = json!({"metadata": {"name": "pdb"}, "spec": {"minAvailable": 1}});
-        budgets
+        // No controller of the simulator runs ReplicationControllers, so only this test
+        // writes their status.
+        let controllers: Api<ReplicationController> = Api::namespaced(client.clone(), "default");
+        let controller = json!({"metadata": {"name": "rc"}, "spec": {"replicas": 1,
+            "selector": {"app": "rc"}, "template": {"metadata": {"labels": {"app": "rc"}},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}});
+        controllers
             .create(
                 &PostParams::default(),
-                &serde_json::from_value(budget).unwrap(),
+                &serde_json::from_value(controller).unwrap(),
             )
             .await
             .unwrap();
-        let healthy = |n: i32| {
-            json!({"status": {"currentHealthy": n, "desiredHealthy": 1, "disruptionsAllowed": 0,
-                              "expectedPods": n}, "spec": {"minAvailable": n}})
-        };
+        let counted = |n: i32| json!({"status": {"replicas": n}, "spec": {"replicas": n}});
         let params = PatchParams::default();
-        let patched = budgets
-            .patch_status("pdb", &params, &Patch::Merge(healthy(3)))
+        let patched = controllers
+            .patch_status("rc", &params, &Patch::Merge(counted(3)))
             .await
             .unwrap();
-        assert_eq!(patched.status.as_ref().unwrap().current_healthy, Some(3));
-        let min_available =
-            |b: &PodDisruptionBudget| b.spec.as_ref().unwrap().min_available.clone();
-        assert_eq!(
-            min_available(&patched),
-            Some(IntOrString::Int(1)),
-            "status keeps the spec"
-        );
-        let patched = budgets
-            .patch("pdb", &params, &Patch::Merge(healthy(2)))
+        assert_eq!(patched.status.as_ref().unwrap().replicas, 3);
+        let replicas = |c: &ReplicationController| c.spec.as_ref().unwrap().replicas;
+        assert_eq!(replicas(&patched), Some(1), "status keeps the spec");
+        let patched = controllers
+            .patch("rc", &params, &Patch::Merge(counted(2)))
             .await
             .unwrap();
-        assert_eq!(min_available(&patched), Some(IntOrString::Int(2)));
+        assert_eq!(replicas(&patched), Some(2));
         assert_eq!(
-            patched.status.unwrap().current_healthy,
-            Some(3),
+            patched.status.unwrap().replicas,
+            3,
             "the main resource keeps the status"
         );
 

@@ -79,7 +79,17 @@ pub(crate) fn explain(prefix: &str, condition: &Condition) -> String {
 
 /// `Type: Reason: message`: a condition named, for messages about a condition that is not
 /// obvious from the kind.
+/// A condition without a type (half-written by its controller) is named by its status, so
+/// that the message is never empty.
 pub(crate) fn named(condition: &Condition) -> String {
+    if condition.type_.is_empty() {
+        let status = if condition.status.is_empty() {
+            "no status"
+        } else {
+            &condition.status
+        };
+        return explain(&format!("A condition without a type ({status})"), condition);
+    }
     explain(&condition.type_, condition)
 }
 
@@ -164,6 +174,13 @@ mod tests {
         assert_eq!(read[0].reason, "Ok");
         assert_eq!(read[1].type_, "");
         assert!(is_true(&read, "Ready"));
+    }
+
+    #[test]
+    fn a_condition_without_a_type_is_named_by_its_status() {
+        let read = conditions(&json!([{"status": "False"}, {}]));
+        assert_eq!(named(&read[0]), "A condition without a type (False)");
+        assert_eq!(named(&read[1]), "A condition without a type (no status)");
     }
 
     #[test]

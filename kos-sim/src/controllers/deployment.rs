@@ -57,6 +57,10 @@ impl Controller for Deployments {
             .iter()
             .position(|rs| same_template(rs, &d["spec"]["template"]));
         let newest = sets.iter().map(|rs| revision_of(rs)).max().unwrap_or(0);
+        // As the real controller does, the first ReplicaSet of a Deployment is created with
+        // all its replicas (one write, generation 1); a new revision's starts empty and
+        // grows step by step as the old ones shrink.
+        let first_count = if sets.is_empty() { plan.desired } else { 0 };
         match new {
             Some(i) if revision_of(&sets[i]) < newest => {
                 // A rollback to an older template: its ReplicaSet becomes the newest revision.
@@ -74,8 +78,16 @@ impl Controller for Deployments {
                     new = sets.iter().position(|s| uid(s) == rs_uid);
                 }
             }
-            None if !plan.paused => match create_replica_set(ctx, d, newest + 1) {
+            None if !plan.paused => match create_replica_set(ctx, d, newest + 1, first_count) {
                 Some(rs) => {
+                    if first_count > 0 {
+                        let message = format!(
+                            "Scaled up replica set {} from 0 to {first_count}",
+                            name(&rs)
+                        );
+                        ctx.events
+                            .record(&SOURCE, d, &Note::normal("ScalingReplicaSet", message));
+                    }
                     outcome.written.push(rs.clone());
                     sets.push(rs);
                     new = Some(sets.len() - 1);
@@ -195,7 +207,7 @@ fn same_template(rs: &Value, template: &Value) -> bool {
     normalized(&own) == normalized(template)
 }
 
-fn create_replica_set(ctx: &Ctx, d: &Value, revision: i64) -> Option<Object> {
+fn create_replica_set(ctx: &Ctx, d: &Value, revision: i64, replicas: i64) -> Option<Object> {
     let mut template = d["spec"]["template"].clone();
     let hash = template_hash(&template);
     put(&mut template, &["metadata", "labels", HASH], json!(hash));
@@ -217,7 +229,7 @@ fn create_replica_set(ctx: &Ctx, d: &Value, revision: i64) -> Option<Object> {
             "ownerReferences": [controller_ref(d)],
         },
         "spec": {
-            "replicas": 0,
+            "replicas": replicas,
             "minReadySeconds": int_at(d, "/spec/minReadySeconds", 0),
             "selector": selector,
             "template": template,
