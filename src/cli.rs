@@ -219,7 +219,8 @@ pub enum Validate {
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Objects to track, as KIND/NAME (kind, plural or short name: deploy/web, pods/db-0);
-    /// a bare KIND with -l selects objects of that kind
+    /// a bare KIND with -l selects objects of that kind; helm/RELEASE tracks a Helm release
+    /// and its objects
     #[arg(value_name = "KIND/NAME")]
     pub targets: Vec<String>,
     /// Track the objects matching this label selector
@@ -231,9 +232,14 @@ pub struct WatchArgs {
     /// Read directories recursively
     #[arg(short = 'R', long)]
     pub recursive: bool,
-    /// Keep watching after the verdict, printing further changes until Ctrl-C
+    /// Keep watching after the verdict, printing further changes until Ctrl-C; with
+    /// helm/RELEASE, wait for its next revision first, as --wait-revision does
     #[arg(long)]
     pub follow: bool,
+    /// With helm/RELEASE: unless Helm is writing a revision now, wait (within --timeout) for
+    /// the next one — `helm upgrade` started after kos — and track it
+    #[arg(long)]
+    pub wait_revision: bool,
     #[command(flatten)]
     pub cluster: ClusterArgs,
     #[command(flatten)]

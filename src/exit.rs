@@ -56,11 +56,26 @@ impl fmt::Display for ClusterError {
 
 impl std::error::Error for ClusterError {}
 
-/// The exit code an error ends the process with: 3 for bad input, 4 for everything else
-/// (a cluster, network or local I/O problem).
+/// What was to be tracked did not come within the step timeout (a Helm revision waited
+/// for). Exit 2.
+#[derive(Debug)]
+pub struct TimedOut(pub String);
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+/// The exit code an error ends the process with: 3 for bad input, 2 for a wait that ran out
+/// of time, 4 for everything else (a cluster, network or local I/O problem).
 pub fn code_for(error: &color_eyre::Report) -> ExitCode {
     if error.chain().any(<dyn std::error::Error>::is::<BadInput>) {
         ExitCode::BadInput
+    } else if error.chain().any(<dyn std::error::Error>::is::<TimedOut>) {
+        ExitCode::Timeout
     } else {
         ExitCode::Cluster
     }

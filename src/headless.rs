@@ -91,6 +91,7 @@ pub async fn track(
     let started = Instant::now();
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
     world.overrides = watch::overrides(&roots);
+    world.parents = watch::parents(&roots);
     let mut watch = watch::spawn(
         cluster.client.clone(),
         cluster.server.clone(),

@@ -120,6 +120,9 @@ pub struct World {
     /// The roots whose `kos.dev/` annotations change how they count (none: every root
     /// counts as README.md's "How the verdict is reached" says).
     pub overrides: BTreeMap<ObjectKey, Overrides>,
+    /// The roots shown under another root (the objects of a Helm release under it), with
+    /// that root; present or missing, they are listed there rather than at the top.
+    pub parents: BTreeMap<ObjectKey, ObjectKey>,
     /// Counted objects that failed.
     failed: usize,
     /// Counted descendants in progress.

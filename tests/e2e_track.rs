@@ -269,73 +269,6 @@ fn watch_tracks_existing_objects_by_name_and_by_label() {
     assert_eq!(code(&output), 3, "nothing matches: {}", said(&output));
 }
 
-/// A `kos` run in the background whose stdout lines are read as they come.
-struct Running {
-    child: std::process::Child,
-    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    reader: std::thread::JoinHandle<()>,
-}
-
-impl Running {
-    /// Starts `kos ARGS --kubeconfig SIM`.
-    fn start(args: &[&str]) -> Running {
-        let mut child = sim()
-            .kos(args)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("start kos");
-        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let reader = {
-            let lines = lines.clone();
-            let stdout = child.stdout.take().expect("stdout");
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                for line in std::io::BufReader::new(stdout)
-                    .lines()
-                    .map_while(Result::ok)
-                {
-                    lines.lock().expect("the lines").push(line);
-                }
-            })
-        };
-        Running {
-            child,
-            lines,
-            reader,
-        }
-    }
-
-    /// Waits until the lines so far satisfy `what`; panics after 30 s.
-    fn wait_for(&self, label: &str, what: impl Fn(&[String]) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !what(&self.lines.lock().expect("the lines")) {
-            assert!(
-                Instant::now() < deadline,
-                "no {label}: {:?}",
-                self.lines.lock().expect("the lines")
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Sends SIGINT, as Ctrl-C does.
-    fn interrupt(&self) {
-        let status = std::process::Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .expect("kill -INT");
-        assert!(status.success());
-    }
-
-    /// Waits for kos to exit: its exit code and every line it printed.
-    fn finish(mut self) -> (Option<i32>, Vec<String>) {
-        let exit = self.child.wait().expect("wait for kos");
-        self.reader.join().expect("reader");
-        let lines = std::mem::take(&mut *self.lines.lock().expect("the lines"));
-        (exit.code(), lines)
-    }
-}
-
 #[test]
 fn watch_follow_keeps_printing_after_the_verdict_until_ctrl_c() {
     let (output, _) = apply(&deployment("followed", 1, "nginx:1.27", ""), &["--no-wait"]);
@@ -691,40 +624,6 @@ fn annotated_job(
     annotations: &str,
 ) -> String {
     job_document(ns, name, exit_code, exit_after, annotations, "")
-}
-
-/// The Job document of [`annotated_job`], with `spec` lines added to its spec (indented by
-/// two spaces), ending in a document separator.
-fn job_document(
-    ns: &str,
-    name: &str,
-    exit_code: u8,
-    exit_after: &str,
-    annotations: &str,
-    spec: &str,
-) -> String {
-    format!(
-        "apiVersion: batch/v1
-kind: Job
-metadata:
-  name: {name}
-  namespace: {ns}
-  annotations: {{{annotations}}}
-spec:
-  backoffLimit: 0{spec}
-  template:
-    metadata:
-      annotations:
-        sim.kos.dev/exit-after: {exit_after}
-        sim.kos.dev/exit-code: \"{exit_code}\"
-    spec:
-      restartPolicy: Never
-      containers:
-      - name: task
-        image: busybox:1.36
----
-"
-    )
 }
 
 #[test]

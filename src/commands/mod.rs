@@ -110,7 +110,8 @@ impl From<color_eyre::Report> for Failure {
 }
 
 /// Ends a command with `failure` after `elapsed`: with `--output json` its report goes to
-/// stdout first (outcome `invalid` or `error`, the problems, what `applied` did before);
+/// stdout first (outcome `invalid`, `error` or `timeout`, the problems, what `applied` did
+/// before);
 /// the error is `main`'s to print and to turn into the exit code.
 fn stopped(
     failure: Failure,
@@ -119,12 +120,13 @@ fn stopped(
     applied: &Progress,
 ) -> color_eyre::Report {
     if options.format == Format::Json {
-        let stop = match crate::exit::code_for(&failure.error) {
-            ExitCode::BadInput => Stop::Invalid,
-            _ => Stop::Error,
+        let outcome = match crate::exit::code_for(&failure.error) {
+            ExitCode::BadInput => Stop::Invalid.into(),
+            ExitCode::Timeout => crate::tracker::Verdict::Timeout.into(),
+            _ => Stop::Error.into(),
         };
         let timings = headless::timings(elapsed, options);
-        let report = report::stopped(stop, timings, applied, failure.problems);
+        let report = report::stopped(outcome, timings, applied, failure.problems);
         if let Err(error) = headless::print_report(&report) {
             return error;
         }

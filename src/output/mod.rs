@@ -47,12 +47,20 @@ pub fn tree(world: &World) -> Vec<Row<'_>> {
     let mut seen = std::collections::HashSet::new();
     // Children by owner, once: asking the world per object is quadratic at 5 000 pods.
     let mut children: HashMap<&ObjectKey, Vec<&ObjectKey>> = HashMap::new();
+    // Roots under another root first, in input order, whether or not they are present.
+    for root in &world.roots {
+        if let Some(parent) = world.parents.get(root) {
+            children.entry(parent).or_default().push(root);
+        }
+    }
     for object in world.objects.values() {
-        if let Some(owner) = &object.owner {
+        if let Some(owner) = &object.owner
+            && !world.parents.contains_key(&object.key)
+        {
             children.entry(owner).or_default().push(&object.key);
         }
     }
-    for root in &world.roots {
+    for root in world.roots.iter().filter(|r| !world.parents.contains_key(*r)) {
         push_subtree(world, &children, root, &mut rows, &mut seen);
     }
     for object in world.objects.values() {
@@ -171,5 +179,28 @@ mod tests {
         assert_eq!(rows[4].status(), Status::Missing);
         assert!(rows[4].counted());
         assert!(!rows[1].counted());
+    }
+
+    #[test]
+    fn a_releases_objects_present_or_missing_are_listed_under_it() {
+        let mut world = fixtures::failing_world();
+        let release = ObjectKey::new("HelmRelease", Some("shop"), "site");
+        world.roots.insert(0, release.clone());
+        for root in world.roots.iter().skip(1) {
+            world.parents.insert(root.clone(), release.clone());
+        }
+        let names: Vec<String> = tree(&world).iter().map(|r| r.key.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "HelmRelease shop/site",
+                "Deployment shop/web",
+                "ReplicaSet shop/web-1",
+                "ReplicaSet shop/web-2",
+                "Pod shop/web-2-x",
+                "Service shop/web",
+            ],
+            "the missing Service too, in input order"
+        );
     }
 }

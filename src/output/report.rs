@@ -147,7 +147,12 @@ pub fn build(
 
 /// The report of a run that ended before its verdict: the objects applied before it ended
 /// (not tracked: status `unknown`), the warnings so far and the problems.
-pub fn stopped(stop: Stop, timings: Timings, applied: &Progress, problems: Vec<Problem>) -> Report {
+pub fn stopped(
+    outcome: Outcome,
+    timings: Timings,
+    applied: &Progress,
+    problems: Vec<Problem>,
+) -> Report {
     let objects = applied
         .applied
         .iter()
@@ -167,7 +172,7 @@ pub fn stopped(stop: Stop, timings: Timings, applied: &Progress, problems: Vec<P
         })
         .collect();
     Report {
-        outcome: Outcome::Stopped(stop),
+        outcome,
         elapsed_ms: millis(timings.elapsed),
         timeout_ms: timings.timeout.map_or(0, millis),
         stabilize_ms: millis(timings.stabilize),
@@ -280,7 +285,7 @@ mod tests {
             message: "unknown field".into(),
             ..Problem::default()
         };
-        let report = stopped(Stop::Invalid, timings, &applied_web(), vec![problem]);
+        let report = stopped(Stop::Invalid.into(), timings, &applied_web(), vec![problem]);
         let value = serde_json::to_value(&report).unwrap();
         assert_eq!(value["outcome"], "invalid");
         assert_eq!(value["problems"], json!([{"message": "unknown field"}]));
@@ -288,7 +293,7 @@ mod tests {
         assert_eq!(value["objects"][0]["status"], "unknown");
         let back: Report = serde_json::from_value(value).unwrap();
         assert_eq!(back, report);
-        let error = stopped(Stop::Error, timings, &Progress::default(), Vec::new());
+        let error = stopped(Stop::Error.into(), timings, &Progress::default(), Vec::new());
         assert_eq!(serde_json::to_value(&error).unwrap()["outcome"], "error");
     }
 }

@@ -56,6 +56,7 @@ pub async fn track(
     let options = Options::from_args(args, false);
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
     world.overrides = watch::overrides(&roots);
+    world.parents = watch::parents(&roots);
     let mut watch = watch::spawn(
         cluster.client.clone(),
         cluster.server.clone(),

@@ -72,7 +72,8 @@ impl TreeModel {
             seen: HashSet::new(),
         };
         let mut items = Vec::new();
-        for root in world.roots.iter().chain(children.orphans.iter()) {
+        let tops = world.roots.iter().filter(|r| !world.parents.contains_key(*r));
+        for root in tops.chain(children.orphans.iter()) {
             if let Some(item) = builder.item(root, None, &[]) {
                 items.push(item);
             }
@@ -139,6 +140,9 @@ struct ChildIndex<'w> {
     by_owner: HashMap<&'w ObjectKey, Vec<&'w TrackedObject>>,
     /// Objects neither applied nor under a tracked owner: shown as extra roots at the end.
     orphans: Vec<ObjectKey>,
+    /// Roots shown under another root (a Helm release's objects) that are not in the
+    /// cluster, by that root, in input order.
+    missing_members: HashMap<&'w ObjectKey, Vec<&'w ObjectKey>>,
 }
 
 impl<'w> ChildIndex<'w> {
@@ -164,7 +168,19 @@ impl<'w> ChildIndex<'w> {
                     .then_with(|| (&a.key.kind, &a.key.name).cmp(&(&b.key.kind, &b.key.name)))
             });
         }
-        ChildIndex { by_owner, orphans }
+        let mut missing_members: HashMap<&ObjectKey, Vec<&ObjectKey>> = HashMap::new();
+        for root in &world.roots {
+            if let Some(parent) = world.parents.get(root)
+                && !world.objects.contains_key(root)
+            {
+                missing_members.entry(parent).or_default().push(root);
+            }
+        }
+        ChildIndex {
+            by_owner,
+            orphans,
+            missing_members,
+        }
     }
 }
 
@@ -203,11 +219,11 @@ impl<'a> Builder<'a> {
             status,
         });
         let mut kids = Vec::new();
-        if let Some(list) = self.children.by_owner.get(key) {
-            for child in list {
-                if let Some(item) = self.item(&child.key, Some(key), &path) {
-                    kids.push(item);
-                }
+        let present = self.children.by_owner.get(key).into_iter().flatten();
+        let missing = self.children.missing_members.get(key).into_iter().flatten();
+        for child in present.map(|child| &child.key).chain(missing.copied()) {
+            if let Some(item) = self.item(child, Some(key), &path) {
+                kids.push(item);
             }
         }
         let matches = self.filter.is_empty() || matches(key, status, object, self.filter);

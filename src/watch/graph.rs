@@ -50,6 +50,31 @@ pub struct Graph {
     succeeded: HashMap<String, String>,
     /// Objects deleted after they succeeded and kept as rows: the uid under each key.
     removed: HashMap<ObjectKey, String>,
+    /// The roots shown under another root: the objects of a Helm release.
+    members: HashMap<ObjectKey, Member>,
+}
+
+/// A root shown under another root: an object of a Helm release, or one of its hooks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub parent: ObjectKey,
+    pub hook: Option<Hook>,
+}
+
+/// What a Helm hook is, for its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    /// `pre-upgrade hook`: the start of its row's message.
+    pub label: String,
+    /// Its release's record says its last run succeeded: until its object is seen, it is a
+    /// success its delete policy removed.
+    pub succeeded: bool,
+}
+
+/// The uid of the stand-in row of a hook that succeeded before tracking began: no uid of
+/// the API server's has this form.
+fn recorded_uid(key: &ObjectKey) -> String {
+    format!("recorded:{key}")
 }
 
 /// Where a tracked object hangs: its owner (none for a root), whether it counts, and
@@ -78,6 +103,47 @@ impl Graph {
     #[must_use]
     pub fn with_overrides(mut self, overrides: HashMap<ObjectKey, Overrides>) -> Self {
         self.overrides = overrides;
+        self
+    }
+
+    /// The graph with the roots shown under other roots. A hook whose last run succeeded
+    /// starts as a success removed after it succeeded, which its object takes over once seen:
+    /// its delete policy may have removed it before tracking began.
+    #[must_use]
+    pub fn with_members(mut self, members: HashMap<ObjectKey, Member>) -> Self {
+        for (key, member) in &members {
+            if !member.hook.as_ref().is_some_and(|hook| hook.succeeded) {
+                continue;
+            }
+            let uid = recorded_uid(key);
+            let object = TrackedObject {
+                key: key.clone(),
+                api_version: String::new(),
+                uid: uid.clone(),
+                status: Status::Success,
+                message: "its last run succeeded".to_owned(),
+                counts: None,
+                owner: None,
+                applied: true,
+                counted: true,
+                conditions: Vec::new(),
+                containers: Vec::new(),
+            };
+            self.succeeded.insert(uid.clone(), object.message.clone());
+            let node = Node {
+                object,
+                owner_uid: None,
+                revision: None,
+                terminating: false,
+                finished: false,
+                created: String::new(),
+            };
+            // From no watch: no relist forgets it.
+            self.nodes.insert(uid.clone(), (usize::MAX, node));
+            self.removed.insert(key.clone(), uid.clone());
+            self.dirty.insert(uid);
+        }
+        self.members = members;
         self
     }
 
@@ -258,7 +324,13 @@ impl Graph {
                 self.unsend(&uid, &key, &mut diffs);
                 continue;
             };
-            let object = present(node, place, self.is_removed(&uid), &self.succeeded);
+            let mut object = present(node, place, self.is_removed(&uid), &self.succeeded);
+            if let Some(member) = self.members.get(&key) {
+                object.owner = Some(member.parent.clone());
+                if let Some(hook) = &member.hook {
+                    object.message = format!("{}: {}", hook.label, object.message);
+                }
+            }
             if self.sent.get(&key) != Some(&object) {
                 if !self.sent.contains_key(&key) {
                     // Newly tracked: its Events (which may have come first) go too.
@@ -761,6 +833,54 @@ mod tests {
         assert_eq!(sent["migrate"].uid, "migrate-2");
         assert_eq!(sent["migrate"].status, Status::InProgress);
         assert!(graph.nodes.len() == 1, "the removed pod is forgotten too");
+    }
+
+    #[test]
+    fn a_releases_objects_hang_under_it_and_a_hook_that_ran_starts_as_its_success() {
+        let release = key("HelmRelease", "site");
+        let member = |hook: Option<Hook>| Member {
+            parent: release.clone(),
+            hook,
+        };
+        let ran = Hook {
+            label: "pre-upgrade hook".into(),
+            succeeded: true,
+        };
+        let mut graph = Graph::new(vec![
+            release.clone(),
+            key("Deployment", "web"),
+            key("Job", "migrate"),
+        ])
+        .with_members(HashMap::from([
+            (key("Deployment", "web"), member(None)),
+            (key("Job", "migrate"), member(Some(ran))),
+        ]));
+        graph.upsert(0, node("HelmRelease", "site", None, None));
+        graph.upsert(1, node("Deployment", "web", None, None));
+        graph.upsert(1, node("ReplicaSet", "web-1", Some("web"), None));
+        let sent = upserted(&graph.diffs());
+        assert_eq!(sent["web-1"].owner, Some(key("Deployment", "web")));
+        assert_eq!(sent["site"].owner, None);
+        for name in ["web", "migrate"] {
+            let object = &sent[name];
+            assert_eq!(object.owner.as_ref(), Some(&release), "{object:?}");
+            assert!(object.applied, "a root all the same: {object:?}");
+        }
+        let hook = &sent["migrate"];
+        assert_eq!(hook.status, Status::Success);
+        assert_eq!(
+            hook.message,
+            "pre-upgrade hook: its last run succeeded; removed after it succeeded"
+        );
+        // Its object, seen (kept by a `before-hook-creation` policy), takes the row.
+        let mut job = node("Job", "migrate", None, None);
+        job.object.uid = "migrate-uid".into();
+        job.object.message = "Job 0/1 completed".into();
+        graph.upsert(1, job);
+        let sent = upserted(&graph.diffs());
+        assert_eq!(sent["migrate"].uid, "migrate-uid");
+        assert_eq!(sent["migrate"].status, Status::InProgress);
+        assert_eq!(sent["migrate"].message, "pre-upgrade hook: Job 0/1 completed");
     }
 
     /// The tracked objects by a full walk down from the roots: what the incremental

@@ -55,14 +55,40 @@ pub struct Root {
     pub resource: ApiResource,
     /// How it counts, from its manifest's `kos.dev/` annotations.
     pub overrides: Overrides,
+    /// Its part in a Helm release (`kos watch helm/NAME`), if any.
+    pub helm: Option<HelmPart>,
+}
+
+/// A root's part in a Helm release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelmPart {
+    /// The release itself (`resource`: where Helm stores it), summarized from its record of
+    /// this name: `sh.helm.release.v1.NAME.vN`.
+    Release { record: String },
+    /// An object of the release's manifest, or one of its hooks, shown under the release.
+    Member {
+        release: ObjectKey,
+        hook: Option<graph::Hook>,
+    },
+}
+
+impl Root {
+    /// A root that is an object of its own, with no overrides.
+    pub fn object(key: ObjectKey, resource: ApiResource) -> Self {
+        Root {
+            key,
+            resource,
+            overrides: Overrides::default(),
+            helm: None,
+        }
+    }
 }
 
 impl From<&Applied> for Root {
     fn from(applied: &Applied) -> Self {
         Root {
-            key: applied.key.clone(),
-            resource: applied.served.resource.clone(),
             overrides: applied.overrides,
+            ..Root::object(applied.key.clone(), applied.served.resource.clone())
         }
     }
 }
@@ -74,6 +100,38 @@ pub fn overrides<C: FromIterator<(ObjectKey, Overrides)>>(roots: &[Root]) -> C {
         .filter(|root| root.overrides != Overrides::default())
         .map(|root| (root.key.clone(), root.overrides))
         .collect()
+}
+
+/// The roots shown under another root (the objects of a Helm release under it), with that
+/// root, for the world's tree.
+pub fn parents<C: FromIterator<(ObjectKey, ObjectKey)>>(roots: &[Root]) -> C {
+    roots
+        .iter()
+        .filter_map(|root| match &root.helm {
+            Some(HelmPart::Member { release, .. }) => Some((root.key.clone(), release.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The graph of `roots`: their overrides, the members of Helm releases and their hooks.
+fn graph_of(roots: &[Root]) -> Graph {
+    let members = roots
+        .iter()
+        .filter_map(|root| match &root.helm {
+            Some(HelmPart::Member { release, hook }) => Some((
+                root.key.clone(),
+                graph::Member {
+                    parent: release.clone(),
+                    hook: hook.clone(),
+                },
+            )),
+            _ => None,
+        })
+        .collect();
+    Graph::new(roots.iter().map(|r| r.key.clone()).collect())
+        .with_overrides(overrides(roots))
+        .with_members(members)
 }
 
 /// What the actor sends.
@@ -99,8 +157,18 @@ pub struct WatchSpec {
     pub resource: ApiResource,
     pub namespace: Option<String>,
     pub name: Option<String>,
-    /// An Events watch rather than an object watch.
-    pub events: bool,
+    pub feed: Feed,
+}
+
+/// What a watch reads its objects as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// Objects, judged by the status rules.
+    Objects,
+    /// Events, for the objects' details.
+    Events,
+    /// A Helm release's record, summarized as the release.
+    Release,
 }
 
 /// The running actor; dropping it stops the watches.
@@ -156,7 +224,7 @@ pub fn plan(roots: &[Root], events: Events) -> Vec<WatchSpec> {
     let mut specs: Vec<WatchSpec> = Vec::new();
     let mut want = |resource: &ApiResource, namespace: Option<&String>, name: Option<&str>| {
         let same = |s: &WatchSpec| {
-            s.resource == *resource && s.namespace.as_ref() == namespace && !s.events
+            s.resource == *resource && s.namespace.as_ref() == namespace && s.feed == Feed::Objects
         };
         match specs.iter_mut().find(|s| same(s)) {
             Some(spec) if spec.name.as_deref() != name => spec.name = None,
@@ -165,11 +233,14 @@ pub fn plan(roots: &[Root], events: Events) -> Vec<WatchSpec> {
                 resource: resource.clone(),
                 namespace: namespace.cloned(),
                 name: name.map(str::to_owned),
-                events: false,
+                feed: Feed::Objects,
             }),
         }
     };
     for root in roots {
+        if let Some(HelmPart::Release { .. }) = &root.helm {
+            continue;
+        }
         want(
             &root.resource,
             root.key.namespace.as_ref(),
@@ -179,6 +250,18 @@ pub fn plan(roots: &[Root], events: Events) -> Vec<WatchSpec> {
     for root in roots {
         for child in child_resources(&root.key.kind) {
             want(&child, root.key.namespace.as_ref(), None);
+        }
+    }
+    for root in roots {
+        // Each release's record on a watch of its own: a record is summarized as its
+        // release, where the chart's own Secrets are judged as objects.
+        if let Some(HelmPart::Release { record }) = &root.helm {
+            specs.push(WatchSpec {
+                resource: root.resource.clone(),
+                namespace: root.key.namespace.clone(),
+                name: Some(record.clone()),
+                feed: Feed::Release,
+            });
         }
     }
     if events == Events::Skip {
@@ -195,7 +278,7 @@ pub fn plan(roots: &[Root], events: Events) -> Vec<WatchSpec> {
             resource: ApiResource::erase::<CoreEvent>(&()),
             namespace: Some(namespace.clone()),
             name: None,
-            events: true,
+            feed: Feed::Events,
         });
     }
     specs
@@ -241,7 +324,8 @@ fn config(spec: &WatchSpec) -> watcher::Config {
 
 fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static, Item> {
     let config = config(spec);
-    if spec.events {
+    let feed = spec.feed;
+    if feed == Feed::Events {
         return watcher(api::<object::Event>(client, spec), config)
             .backoff(WatchBackoff::default())
             .map(move |item| (index, item.map(event_seen)))
@@ -250,18 +334,27 @@ fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static,
     let resource = spec.resource.clone();
     watcher(api::<object::Object>(client, spec), config)
         .backoff(WatchBackoff::default())
-        .map(move |item| (index, item.map(|event| object_seen(event, &resource))))
+        .map(move |item| (index, item.map(|event| object_seen(event, &resource, feed))))
         .boxed()
 }
 
-/// An object watch's event, summarized: the status rules run here, as it is decoded.
-fn object_seen(event: watcher::Event<object::Object>, resource: &ApiResource) -> Option<Seen> {
+/// An object watch's event, summarized: the status rules run here, as it is decoded (a
+/// release's record by what it says of the release).
+fn object_seen(
+    event: watcher::Event<object::Object>,
+    resource: &ApiResource,
+    feed: Feed,
+) -> Option<Seen> {
     match event {
         watcher::Event::Init => Some(Seen::Relist),
         watcher::Event::InitDone => Some(Seen::Listed),
         watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
-            let now = chrono::Utc::now();
-            summary::node(&object.into_value(resource), now)
+            let object = object.into_value(resource);
+            if feed == Feed::Release {
+                return summary::release_node(&object)
+                    .map(|node| Seen::Upsert(Box::new(node), None));
+            }
+            summary::node(&object, chrono::Utc::now())
                 .map(|(node, later)| Seen::Upsert(Box::new(node), later))
         }
         watcher::Event::Delete(object) => object.uid().map(|uid| Seen::Delete(uid.to_owned())),
@@ -313,11 +406,12 @@ async fn run(
     }
     drop(items);
     let mut batch = Vec::with_capacity(BATCH);
-    let mut graph =
-        Graph::new(roots.iter().map(|r| r.key.clone()).collect()).with_overrides(overrides(&roots));
+    let mut graph = graph_of(&roots);
     // Nothing is sent until every object watch has listed once: a Deployment seen before
     // its pods were listed would look finished with no pods to wait for.
-    let mut unsynced: HashSet<usize> = (0..specs.len()).filter(|&i| !specs[i].events).collect();
+    let mut unsynced: HashSet<usize> = (0..specs.len())
+        .filter(|&i| specs[i].feed != Feed::Events)
+        .collect();
     // While the server is unreachable: a probe that ends once it answers again. A watch
     // that resumes says nothing until an object changes, so the probe tells the recovery.
     let mut probe = std::pin::pin!(Fuse::<BoxFuture<'static, ()>>::terminated());
@@ -364,12 +458,14 @@ async fn run(
                 }
                 Err(error) => {
                     // Events only explain; a forbidden Events watch must not stop tracking.
-                    if let Some(fatal) = fatal(&error, &server, spec).filter(|_| !spec.events) {
+                    if let Some(fatal) =
+                        fatal(&error, &server, spec).filter(|_| spec.feed != Feed::Events)
+                    {
                         let _ = sender.send(Update::Error(fatal)).await;
                         return;
                     }
                     tracing::debug!(%error, "watch error; backing off");
-                    if !spec.events
+                    if spec.feed != Feed::Events
                         && undecodable(&error)
                         && repeats.count(index, &error) >= SAME_FAILURES
                     {
@@ -522,7 +618,7 @@ fn persistent(error: &watcher::Error, spec: &WatchSpec) -> ApiError {
 }
 
 /// A watch error no back-off will cure: the server forbids it, or does not serve it.
-fn fatal(error: &watcher::Error, server: &str, spec: &WatchSpec) -> Option<ApiError> {
+pub(crate) fn fatal(error: &watcher::Error, server: &str, spec: &WatchSpec) -> Option<ApiError> {
     let (verb, source) = match error {
         watcher::Error::InitialListFailed(source) => ("list", source),
         watcher::Error::WatchStartFailed(source) | watcher::Error::WatchFailed(source) => {
@@ -574,11 +670,7 @@ mod tests {
     use k8s_openapi::api::core::v1::Namespace;
 
     fn root<K: kube::Resource<DynamicType = ()>>(kind: &str, ns: Option<&str>, name: &str) -> Root {
-        Root {
-            key: ObjectKey::new(kind, ns, name),
-            resource: ApiResource::erase::<K>(&()),
-            overrides: Overrides::default(),
-        }
+        Root::object(ObjectKey::new(kind, ns, name), ApiResource::erase::<K>(&()))
     }
 
     #[test]
@@ -613,7 +705,7 @@ mod tests {
                 .filter(|s| {
                     s.resource.plural == plural
                         && s.namespace.as_deref() == ns
-                        && s.events == events
+                        && (s.feed == Feed::Events) == events
                 })
                 .collect::<Vec<_>>()
         };
@@ -639,7 +731,7 @@ mod tests {
         assert_eq!(find("events", Some("other"), true).len(), 1);
         assert_eq!(specs.len(), 9);
         let without_events = plan(&roots, Events::Skip);
-        assert!(without_events.iter().all(|s| !s.events));
+        assert!(without_events.iter().all(|s| s.feed == Feed::Objects));
         assert_eq!(without_events.len(), 7);
     }
 

@@ -75,6 +75,46 @@ pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)>
     Some((node, assessment.later))
 }
 
+/// The row of a Helm release, `HelmRelease NAMESPACE/NAME`, from its storage record (a
+/// Secret or ConfigMap): judged by the record's status, its message the revision, chart,
+/// app version, status and description. The record is decoded here and dropped: its values
+/// and manifest go no further. A record that cannot be read is `unknown`, saying why.
+pub fn release_node(object: &Value) -> Option<Node> {
+    let text = |pointer: &str| status::at(object, pointer).and_then(Value::as_str);
+    let uid = text("/metadata/uid")?.to_owned();
+    let namespace = text("/metadata/namespace").filter(|ns| !ns.is_empty());
+    let name = text("/metadata/labels/name").unwrap_or_default();
+    let (status, message) = match crate::helm::record::from_storage(object) {
+        Ok(release) => (release.status(), release.message()),
+        Err(error) => (
+            Status::Unknown,
+            format!("its release record cannot be read: {error}"),
+        ),
+    };
+    Some(Node {
+        object: TrackedObject {
+            key: ObjectKey::new(crate::helm::KIND, namespace, name),
+            api_version: crate::helm::record::SECRET_TYPE.to_owned(),
+            uid,
+            status,
+            message,
+            counts: None,
+            owner: None,
+            applied: false,
+            counted: true,
+            conditions: Vec::new(),
+            containers: Vec::new(),
+        },
+        owner_uid: None,
+        revision: None,
+        terminating: false,
+        finished: false,
+        created: text("/metadata/creationTimestamp")
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
 impl Node {
     /// This node once `later` has come: its status and message replaced.
     #[must_use]
@@ -121,6 +161,46 @@ mod tests {
         assert_eq!(node.revision.as_deref(), Some("web-abc"));
         assert!(node.finished);
         assert!(!node.terminating);
+    }
+
+    #[test]
+    fn a_release_record_is_the_release_without_its_values() {
+        let release = json!({
+            "name": "web", "namespace": "ns", "version": 2,
+            "info": {"status": "pending-upgrade", "description": "Preparing upgrade"},
+            "chart": {"metadata": {"name": "web", "version": "1.0.0"}},
+            "config": {"token": "hunter2"},
+            "manifest": "kind: Secret\ndata:\n  token: aHVudGVyMg==\n"
+        });
+        let stored = crate::helm::record::tests::encode(&release);
+        let secret = json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+            "metadata": {"name": "sh.helm.release.v1.web.v2", "namespace": "ns", "uid": "r2",
+                "labels": {"owner": "helm", "name": "web", "version": "2"}},
+            "data": {"release": base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD, &stored)}
+        });
+        let node = release_node(&secret).unwrap();
+        assert_eq!(node.object.key, ObjectKey::new("HelmRelease", Some("ns"), "web"));
+        assert_eq!(node.object.status, Status::InProgress);
+        assert_eq!(
+            node.object.message,
+            "revision 2 · chart web-1.0.0 · pending-upgrade · Preparing upgrade"
+        );
+        assert!(!format!("{node:?}").contains("hunter2"));
+        assert!(!format!("{node:?}").contains("aHVudGVyMg"));
+
+        let broken = json!({
+            "kind": "ConfigMap",
+            "metadata": {"namespace": "ns", "uid": "c1", "labels": {"name": "web"}},
+            "data": {"release": "H4sI-not-base64"}
+        });
+        let node = release_node(&broken).unwrap();
+        assert_eq!(node.object.status, Status::Unknown);
+        assert_eq!(
+            node.object.message,
+            "its release record cannot be read: its data is not base64 text"
+        );
     }
 
     #[test]
