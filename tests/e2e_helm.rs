@@ -1,6 +1,6 @@
 //! End to end: `kos watch helm/NAME` against `kos sim serve`, with no Helm binary. The tests
 //! store release records as Helm does — a Secret of type `helm.sh/release.v1` (or, for
-//! `HELM_DRIVER=configmap`, a ConfigMap) named `sh.helm.release.v1.NAME.vN`, labelled
+//! `HELM_DRIVER=configmap`, a `ConfigMap`) named `sh.helm.release.v1.NAME.vN`, labelled
 //! `owner=helm`, `name`, `status` and `version`, holding the release as base64 text of
 //! gzip-compressed JSON — and the release's objects, in the order `helm upgrade` writes them.
 
@@ -32,7 +32,7 @@ fn release(
     status: &str,
     description: &str,
     manifest: &str,
-    hooks: Value,
+    hooks: &Value,
 ) -> Value {
     json!({
         "name": name,
@@ -128,7 +128,7 @@ spec:
     )
 }
 
-/// A Service `name` and a ConfigMap `name-config`, as a chart renders them.
+/// A Service `name` and a `ConfigMap` `name-config`, as a chart renders them.
 fn service_and_config(name: &str) -> String {
     format!(
         "---
@@ -155,7 +155,10 @@ data:
 
 /// The objects of a manifest, placed in `ns` (Helm installs into the release's namespace).
 fn in_namespace(ns: &str, manifest: &str) -> String {
-    manifest.replace("metadata:\n  name:", &format!("metadata:\n  namespace: {ns}\n  name:"))
+    manifest.replace(
+        "metadata:\n  name:",
+        &format!("metadata:\n  namespace: {ns}\n  name:"),
+    )
 }
 
 /// `kos watch helm/NAMES... -n NS --output json` with no stabilization window.
@@ -210,14 +213,27 @@ fn a_release_is_the_root_of_its_objects_at_its_latest_revision_on_either_driver(
     let v1 = deployment_doc("web", 1, "nginx:1.26") + &service_and_config("web");
     let v2 = deployment_doc("web", 2, "nginx:1.27") + &service_and_config("web");
     let migrate = hook_job(ns, "migrate", "pre-upgrade", "hook-succeeded");
-    let hooks = json!([hook_entry("migrate", &migrate, &["pre-upgrade"], "Succeeded")]);
+    let hooks = json!([hook_entry(
+        "migrate",
+        &migrate,
+        &["pre-upgrade"],
+        "Succeeded"
+    )]);
     write(&in_namespace(ns, &v2));
     write(
         &(record(
-            &release(ns, "web", 1, "superseded", "Install complete", &v1, json!([])),
+            &release(
+                ns,
+                "web",
+                1,
+                "superseded",
+                "Install complete",
+                &v1,
+                &json!([]),
+            ),
             Driver::Secrets,
         ) + &record(
-            &release(ns, "web", 2, "deployed", "Upgrade complete", &v2, hooks),
+            &release(ns, "web", 2, "deployed", "Upgrade complete", &v2, &hooks),
             Driver::Secrets,
         )),
     );
@@ -225,7 +241,15 @@ fn a_release_is_the_root_of_its_objects_at_its_latest_revision_on_either_driver(
     let api = deployment_doc("api", 1, "nginx:1.27");
     write(&in_namespace(ns, &api));
     write(&record(
-        &release(ns, "api", 1, "deployed", "Install complete", &api, json!([])),
+        &release(
+            ns,
+            "api",
+            1,
+            "deployed",
+            "Install complete",
+            &api,
+            &json!([]),
+        ),
         Driver::ConfigMaps,
     ));
 
@@ -241,7 +265,11 @@ fn a_release_is_the_root_of_its_objects_at_its_latest_revision_on_either_driver(
         web["message"],
         "revision 2 · chart web-1.2.0 · app 1.25 · deployed · Upgrade complete"
     );
-    for (kind, name) in [("Deployment", "web"), ("Service", "web"), ("ConfigMap", "web-config")] {
+    for (kind, name) in [
+        ("Deployment", "web"),
+        ("Service", "web"),
+        ("ConfigMap", "web-config"),
+    ] {
         let row = object(&report, kind, name);
         assert_eq!(row["owner"], "HelmRelease/web", "{row}");
         assert_eq!(row["status"], "success", "{row}");
@@ -258,9 +286,16 @@ fn a_release_is_the_root_of_its_objects_at_its_latest_revision_on_either_driver(
         api["message"],
         "revision 1 · chart api-1.1.0 · app 1.25 · deployed · Install complete"
     );
-    assert_eq!(object(&report, "Deployment", "api")["owner"], "HelmRelease/api");
+    assert_eq!(
+        object(&report, "Deployment", "api")["owner"],
+        "HelmRelease/api"
+    );
     let pods = objects(&report, "Pod");
-    assert_eq!(pods.len(), 3, "the Deployments' pods under them: {report:#}");
+    assert_eq!(
+        pods.len(),
+        3,
+        "the Deployments' pods under them: {report:#}"
+    );
     let said = said(&output);
     assert!(!said.contains(SECRET_VALUE), "values never show: {said}");
     assert!(!said.contains("greeting"), "manifests never show: {said}");
@@ -275,10 +310,18 @@ fn a_failed_upgrade_fails_the_run_and_a_missing_release_is_bad_input() {
     let failed = "Upgrade \"web\" failed: context deadline exceeded";
     write(
         &(record(
-            &release(ns, "web", 1, "deployed", "Install complete", &v1, json!([])),
+            &release(
+                ns,
+                "web",
+                1,
+                "deployed",
+                "Install complete",
+                &v1,
+                &json!([]),
+            ),
             Driver::Secrets,
         ) + &record(
-            &release(ns, "web", 2, "failed", failed, &v1, json!([])),
+            &release(ns, "web", 2, "failed", failed, &v1, &json!([])),
             Driver::Secrets,
         )),
     );
@@ -308,7 +351,15 @@ fn a_record_whose_manifest_cannot_be_read_is_bad_input_naming_release_and_revisi
     write(&namespace(ns));
     let broken = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n";
     write(&record(
-        &release(ns, "web", 4, "deployed", "Upgrade complete", broken, json!([])),
+        &release(
+            ns,
+            "web",
+            4,
+            "deployed",
+            "Upgrade complete",
+            broken,
+            &json!([]),
+        ),
         Driver::Secrets,
     ));
     let output = watch_json(ns, &["web"], "30s");
@@ -327,12 +378,27 @@ fn waiting_for_a_revision_that_never_comes_is_a_timeout() {
     let v1 = service_and_config("web");
     write(&in_namespace(ns, &v1));
     write(&record(
-        &release(ns, "web", 1, "deployed", "Install complete", &v1, json!([])),
+        &release(
+            ns,
+            "web",
+            1,
+            "deployed",
+            "Install complete",
+            &v1,
+            &json!([]),
+        ),
         Driver::Secrets,
     ));
     let output = sim()
         .kos(&[
-            "watch", "helm/web", "-n", ns, "--wait-revision", "--timeout", "2s", "--output",
+            "watch",
+            "helm/web",
+            "-n",
+            ns,
+            "--wait-revision",
+            "--timeout",
+            "2s",
+            "--output",
             "json",
         ])
         .output()
@@ -341,7 +407,7 @@ fn waiting_for_a_revision_that_never_comes_is_a_timeout() {
     assert_eq!(report(&output)["outcome"], "timeout");
     assert!(
         stderr(&output).contains(
-            "waiting for revision 2 of Helm release helm-no-upgrade/web: none within the step timeout (2s)"
+            "waiting for revision 2 of Helm release helm-no-upgrade/web: none within the step timeout (2.0s)"
         ),
         "{}",
         said(&output)
@@ -360,7 +426,15 @@ fn an_upgrade_started_after_kos_is_tracked_from_its_pending_revision() {
     let v1 = deployment_doc("web", 1, "nginx:1.26") + &service_and_config("web");
     write(&in_namespace(ns, &v1));
     write(&record(
-        &release(ns, "web", 1, "deployed", "Install complete", &v1, json!([])),
+        &release(
+            ns,
+            "web",
+            1,
+            "deployed",
+            "Install complete",
+            &v1,
+            &json!([]),
+        ),
         Driver::Secrets,
     ));
     // kos first, as in CI: then `helm upgrade` runs.
@@ -387,7 +461,15 @@ fn an_upgrade_started_after_kos_is_tracked_from_its_pending_revision() {
     let migrate = hook_job(ns, "migrate", "pre-upgrade", "hook-succeeded");
     let pending = |phase: &str| {
         let hooks = json!([hook_entry("migrate", &migrate, &["pre-upgrade"], phase)]);
-        release(ns, "web", 2, "pending-upgrade", "Preparing upgrade", &v2, hooks)
+        release(
+            ns,
+            "web",
+            2,
+            "pending-upgrade",
+            "Preparing upgrade",
+            &v2,
+            &hooks,
+        )
     };
     write(&record(&pending(""), Driver::Secrets));
     run.wait_for("the pending revision", |l| {
@@ -395,7 +477,10 @@ fn an_upgrade_started_after_kos_is_tracked_from_its_pending_revision() {
     });
     write(&migrate);
     run.wait_for("the hook's success", |l| {
-        has(l, "Job helm-upgrade/migrate  success  pre-upgrade hook: Job 1/1 completed")
+        has(
+            l,
+            "Job helm-upgrade/migrate  success  pre-upgrade hook: Job 1/1 completed",
+        )
     });
     let (status, body) = sim().delete(&format!("/apis/batch/v1/namespaces/{ns}/jobs/migrate"));
     assert_eq!(status, 200, "{body}");
@@ -406,15 +491,29 @@ fn an_upgrade_started_after_kos_is_tracked_from_its_pending_revision() {
     write(
         &(record(&deployed, Driver::Secrets)
             + &record(
-                &release(ns, "web", 1, "superseded", "Install complete", &v1, json!([])),
+                &release(
+                    ns,
+                    "web",
+                    1,
+                    "superseded",
+                    "Install complete",
+                    &v1,
+                    &json!([]),
+                ),
                 Driver::Secrets,
             )),
     );
     let (exit, lines) = run.finish();
+    assert_upgrade_tracked(exit, &lines);
+}
+
+/// What kos printed of revision 2's upgrade: its release from pending to deployed, its
+/// hook's success kept once deleted, the new pods, and success.
+fn assert_upgrade_tracked(exit: Option<i32>, lines: &[String]) {
     let said = lines.join("\n");
     eprintln!("{said}");
     assert_eq!(exit, Some(0), "{said}");
-    let release_lines = lines_with(&lines, "HelmRelease helm-upgrade/web");
+    let release_lines = lines_with(lines, "HelmRelease helm-upgrade/web");
     assert!(
         release_lines[0].contains("in_progress  revision 2 · chart web-1.2.0 · app 1.25 · pending-upgrade · Preparing upgrade"),
         "tracked from the pending revision: {said}"
@@ -427,17 +526,19 @@ fn an_upgrade_started_after_kos_is_tracked_from_its_pending_revision() {
     );
     assert!(
         has(
-            &lines,
+            lines,
             "Job helm-upgrade/migrate  success  pre-upgrade hook: Job 1/1 completed; removed after it succeeded"
         ),
         "the hook keeps its success once its policy deleted it: {said}"
     );
     assert!(
-        !lines_with(&lines, "Pod helm-upgrade/web-").is_empty(),
+        !lines_with(lines, "Pod helm-upgrade/web-").is_empty(),
         "the new pods are tracked: {said}"
     );
     assert!(
-        lines.last().is_some_and(|l| l.starts_with("outcome: success")),
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("outcome: success")),
         "{said}"
     );
 }
@@ -461,7 +562,15 @@ fn a_release_of_200_objects_reaches_its_verdict() {
     }
     write(&in_namespace(ns, &manifest));
     write(&record(
-        &release(ns, "big", 1, "deployed", "Install complete", &manifest, json!([])),
+        &release(
+            ns,
+            "big",
+            1,
+            "deployed",
+            "Install complete",
+            &manifest,
+            &json!([]),
+        ),
         Driver::Secrets,
     ));
     let start = Instant::now();
@@ -477,5 +586,5 @@ fn a_release_of_200_objects_reaches_its_verdict() {
         .count();
     assert_eq!(under, 200, "every object under the release");
     eprintln!("a release of 200 objects: verdict after {took:?}");
-    assert!(took < Duration::from_secs(60), "took {took:?}");
+    assert!(took < Duration::from_mins(1), "took {took:?}");
 }

@@ -98,9 +98,8 @@ async fn find(args: &WatchArgs, options: &Options) -> Result<(Cluster, Vec<Root>
     };
     let nothing_named = targets.named.is_empty() && targets.releases.is_empty();
     if nothing_named && args.selector.is_none() && manifests.is_empty() {
-        let error = BadInput(
-            "name what to watch: KIND/NAME, helm/RELEASE, -l SELECTOR or -f PATH".into(),
-        );
+        let error =
+            BadInput("name what to watch: KIND/NAME, helm/RELEASE, -l SELECTOR or -f PATH".into());
         return Err(color_eyre::Report::from(error).into());
     }
     let cluster = super::connect(&args.cluster).await?;
@@ -200,11 +199,11 @@ async fn revision_roots(
 ) -> Result<Vec<Root>> {
     let release = revision.key();
     let (manifests, hooks): (Vec<_>, Vec<_>) = revision.objects()?.into_iter().unzip();
-    let found = super::within(
-        timeout,
-        "finding the objects of Helm releases",
-        async { apply::identify(cluster, &manifests).await.map_err(|e| super::apply_error(&e)) },
-    )
+    let found = super::within(timeout, "finding the objects of Helm releases", async {
+        apply::identify(cluster, &manifests)
+            .await
+            .map_err(|e| super::apply_error(&e))
+    })
     .await?;
     let record = helm::record::record_name(&revision.release.name, revision.release.version);
     let mut roots = vec![Root {
@@ -345,7 +344,11 @@ mod tests {
         assert!(parse_targets(&args, false).is_err(), "a bare kind needs -l");
         assert!(parse_targets(&["deploy/".to_owned()], false).is_err());
         assert!(parse_targets(&["a/b/c".to_owned()], false).is_err());
-        let args = vec!["helm/web".to_owned(), "helm/api".to_owned(), "deploy/db".to_owned()];
+        let args = vec![
+            "helm/web".to_owned(),
+            "helm/api".to_owned(),
+            "deploy/db".to_owned(),
+        ];
         let parsed = parse_targets(&args, false).unwrap();
         assert_eq!(parsed.releases, ["web", "api"]);
         assert_eq!(parsed.named, [("deploy", "db")]);

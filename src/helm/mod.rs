@@ -13,8 +13,8 @@ use crate::exit::{BadInput, ClusterError};
 use crate::manifest::{self, LoadOptions, Manifest};
 use crate::model::ObjectKey;
 use crate::watch::graph::Hook;
-use color_eyre::Result;
 use crate::watch::{Feed, WatchSpec};
+use color_eyre::Result;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
@@ -30,7 +30,7 @@ pub const KIND: &str = "HelmRelease";
 /// The word of `kos watch helm/NAME`.
 pub const TARGET: &str = "helm";
 
-/// Where Helm stores releases: its Secrets driver (the default), then its ConfigMaps driver
+/// Where Helm stores releases: its Secrets driver (the default), then its `ConfigMap` driver
 /// (`HELM_DRIVER=configmap`).
 fn drivers() -> [ApiResource; 2] {
     [

@@ -1,6 +1,6 @@
 //! Helm's release records, decoded: what Helm 3 and Helm 4 store in the cluster for each
 //! revision of a release — a Secret of type `helm.sh/release.v1` (the default driver) or a
-//! ConfigMap (`HELM_DRIVER=configmap`), named `sh.helm.release.v1.NAME.vN` and labelled
+//! `ConfigMap` (`HELM_DRIVER=configmap`), named `sh.helm.release.v1.NAME.vN` and labelled
 //! `owner=helm`, `name`, `status` and `version`. Its `data.release` is the base64 text of the
 //! release as JSON, gzip-compressed (older records are not compressed); a Secret's data
 //! carries that text base64-encoded once more, as every Secret value is.
@@ -31,7 +31,7 @@ pub fn record_name(name: &str, version: u64) -> String {
 }
 
 /// A decompressed record larger than this is refused: a release is bounded by the 1 MiB of
-/// a Secret or ConfigMap, and its JSON compresses about tenfold.
+/// a Secret or `ConfigMap`, and its JSON compresses about tenfold.
 const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The first bytes of gzip data: records written before Helm compressed them lack them.
@@ -153,7 +153,7 @@ pub enum RecordError {
     NotARelease(String),
 }
 
-/// The release in `object`, a record as the API server serves it (a Secret or a ConfigMap).
+/// The release in `object`, a record as the API server serves it (a Secret or a `ConfigMap`).
 pub fn from_storage(object: &Value) -> Result<Release, RecordError> {
     let data = object
         .pointer("/data/release")

@@ -60,7 +60,11 @@ pub fn tree(world: &World) -> Vec<Row<'_>> {
             children.entry(owner).or_default().push(&object.key);
         }
     }
-    for root in world.roots.iter().filter(|r| !world.parents.contains_key(*r)) {
+    for root in world
+        .roots
+        .iter()
+        .filter(|r| !world.parents.contains_key(*r))
+    {
         push_subtree(world, &children, root, &mut rows, &mut seen);
     }
     for object in world.objects.values() {

@@ -293,7 +293,12 @@ mod tests {
         assert_eq!(value["objects"][0]["status"], "unknown");
         let back: Report = serde_json::from_value(value).unwrap();
         assert_eq!(back, report);
-        let error = stopped(Stop::Error.into(), timings, &Progress::default(), Vec::new());
+        let error = stopped(
+            Stop::Error.into(),
+            timings,
+            &Progress::default(),
+            Vec::new(),
+        );
         assert_eq!(serde_json::to_value(&error).unwrap()["outcome"], "error");
     }
 }

@@ -72,7 +72,10 @@ impl TreeModel {
             seen: HashSet::new(),
         };
         let mut items = Vec::new();
-        let tops = world.roots.iter().filter(|r| !world.parents.contains_key(*r));
+        let tops = world
+            .roots
+            .iter()
+            .filter(|r| !world.parents.contains_key(*r));
         for root in tops.chain(children.orphans.iter()) {
             if let Some(item) = builder.item(root, None, &[]) {
                 items.push(item);

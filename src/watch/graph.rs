@@ -880,7 +880,10 @@ mod tests {
         let sent = upserted(&graph.diffs());
         assert_eq!(sent["migrate"].uid, "migrate-uid");
         assert_eq!(sent["migrate"].status, Status::InProgress);
-        assert_eq!(sent["migrate"].message, "pre-upgrade hook: Job 0/1 completed");
+        assert_eq!(
+            sent["migrate"].message,
+            "pre-upgrade hook: Job 0/1 completed"
+        );
     }
 
     /// The tracked objects by a full walk down from the roots: what the incremental

@@ -160,6 +160,14 @@ pub struct WatchSpec {
     pub feed: Feed,
 }
 
+impl WatchSpec {
+    /// Whether it watches objects (a release's record included), which tracking needs,
+    /// rather than Events, which only explain.
+    fn objects(&self) -> bool {
+        self.feed != Feed::Events
+    }
+}
+
 /// What a watch reads its objects as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Feed {
@@ -409,9 +417,7 @@ async fn run(
     let mut graph = graph_of(&roots);
     // Nothing is sent until every object watch has listed once: a Deployment seen before
     // its pods were listed would look finished with no pods to wait for.
-    let mut unsynced: HashSet<usize> = (0..specs.len())
-        .filter(|&i| specs[i].feed != Feed::Events)
-        .collect();
+    let mut unsynced: HashSet<usize> = (0..specs.len()).filter(|&i| specs[i].objects()).collect();
     // While the server is unreachable: a probe that ends once it answers again. A watch
     // that resumes says nothing until an object changes, so the probe tells the recovery.
     let mut probe = std::pin::pin!(Fuse::<BoxFuture<'static, ()>>::terminated());
@@ -458,14 +464,12 @@ async fn run(
                 }
                 Err(error) => {
                     // Events only explain; a forbidden Events watch must not stop tracking.
-                    if let Some(fatal) =
-                        fatal(&error, &server, spec).filter(|_| spec.feed != Feed::Events)
-                    {
+                    if let Some(fatal) = fatal(&error, &server, spec).filter(|_| spec.objects()) {
                         let _ = sender.send(Update::Error(fatal)).await;
                         return;
                     }
                     tracing::debug!(%error, "watch error; backing off");
-                    if spec.feed != Feed::Events
+                    if spec.objects()
                         && undecodable(&error)
                         && repeats.count(index, &error) >= SAME_FAILURES
                     {

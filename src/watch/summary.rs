@@ -181,7 +181,10 @@ mod tests {
                 &base64::engine::general_purpose::STANDARD, &stored)}
         });
         let node = release_node(&secret).unwrap();
-        assert_eq!(node.object.key, ObjectKey::new("HelmRelease", Some("ns"), "web"));
+        assert_eq!(
+            node.object.key,
+            ObjectKey::new("HelmRelease", Some("ns"), "web")
+        );
         assert_eq!(node.object.status, Status::InProgress);
         assert_eq!(
             node.object.message,
