@@ -238,6 +238,48 @@ pub fn app() -> App {
     app
 }
 
+/// The fixture's rollout as Helm release `nginx`, revision 2 pending: the Deployment, Service
+/// and Job (a hook) under the release, the Service not created yet.
+pub fn release_app() -> App {
+    let (roots, diffs) = rollout();
+    let release = key("HelmRelease", "nginx");
+    let mut world = World::new(std::iter::once(release.clone()).chain(roots).collect());
+    for root in world.roots.iter().skip(1).filter(|r| r.kind != "Namespace") {
+        world.parents.insert(root.clone(), release.clone());
+    }
+    let mut row = object("HelmRelease", "nginx", Status::InProgress, None);
+    row.api_version = "helm.sh/release.v1".into();
+    row.message = "revision 2 · chart nginx-1.2.0 · app 1.27 · pending-upgrade".into();
+    // As the graph sends them: the release's objects under it, the hook saying what it is.
+    let diffs = std::iter::once(Diff::Upsert(Box::new(row)))
+        .chain(diffs.into_iter().filter_map(|diff| match diff {
+            Diff::Upsert(object) if object.key.kind == "Service" => None,
+            Diff::Upsert(mut object) if world.parents.contains_key(&object.key) => {
+                object.owner = Some(release.clone());
+                if object.key.kind == "Job" {
+                    object.message = format!("pre-upgrade hook: {}", object.message);
+                }
+                Some(Diff::Upsert(object))
+            }
+            other => Some(other),
+        }))
+        .collect();
+    let mut app = App::new(
+        world,
+        Tracker::new(Some(Duration::from_mins(5)), Duration::from_secs(10)),
+        Header {
+            context: "kos-sim".into(),
+            namespace: "octopus".into(),
+            ..Header::default()
+        },
+    );
+    app.update(
+        crate::ui::app::Message::Diffs(diffs),
+        Duration::from_secs(40),
+    );
+    app
+}
+
 /// An app tracking a `RoleBinding` `reader` in each of three namespaces, a Deployment with
 /// its `ReplicaSet` and pod in the first, and that Namespace itself; the context's namespace
 /// is `default`.

@@ -32,6 +32,12 @@ fn tree_shows_every_object_under_its_owner() {
 }
 
 #[test]
+fn a_helm_release_leads_its_objects_missing_ones_included() {
+    let mut app = fixtures::release_app();
+    insta::assert_snapshot!(screen(&mut app, 110, 18));
+}
+
+#[test]
 fn details_of_a_failing_pod_beside_the_tree() {
     let mut app = fixtures::app();
     press(&mut app, &[Action::NextFailure, Action::Details]);
