@@ -316,6 +316,12 @@ mod tests {
         };
         assert_eq!(args.targets, ["deploy/web", "pod/x"]);
         assert!(args.follow);
+        assert!(!args.wait_revision);
+        let cli = Cli::try_parse_from(["kos", "watch", "helm/web", "--wait-revision"]).unwrap();
+        let Command::Watch(args) = cli.command else {
+            panic!("not watch")
+        };
+        assert!(args.wait_revision);
         assert_eq!(args.track.timeout, std::time::Duration::from_mins(5));
     }
 }

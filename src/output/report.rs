@@ -145,8 +145,9 @@ pub fn build(
     }
 }
 
-/// The report of a run that ended before its verdict: the objects applied before it ended
-/// (not tracked: status `unknown`), the warnings so far and the problems.
+/// The report of a run that ended before its verdict (`outcome`: invalid, error, or a
+/// timeout while waiting for what to track): the objects applied before it ended (not
+/// tracked: status `unknown`), the warnings so far and the problems.
 pub fn stopped(
     outcome: Outcome,
     timings: Timings,
