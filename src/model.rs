@@ -245,11 +245,20 @@ impl World {
                 entry.1 += busy;
             }
         }
+        let failures = self.failures_by_root();
         self.roots
             .iter()
             .map(|key| {
                 let own = self.objects.get(key).map(|o| o.status);
                 let (failed, busy) = under.get(key).copied().unwrap_or_default();
+                let overrides = self.overrides.get(key).copied().unwrap_or_default();
+                let failures = failures.get(key).copied().unwrap_or_default();
+                // Within its allowance, a failing descendant is waited out like a busy one.
+                let (failed, busy) = match overrides.allowed_failures {
+                    Some(allowed) if failures > allowed => (failed.max(1), busy),
+                    Some(_) => (0, busy + failed),
+                    None => (failed, busy),
+                };
                 let tree = match own {
                     _ if failed > 0 => Status::Failed,
                     Some(Status::Failed) => Status::Failed,
@@ -260,10 +269,65 @@ impl World {
                     key: key.clone(),
                     own,
                     tree,
-                    overrides: self.overrides.get(key).copied().unwrap_or_default(),
+                    overrides,
                 }
             })
             .collect()
+    }
+
+    /// The roots whose failures exceed their `kos.dev/allowed-failures`, with (failures,
+    /// allowed): each fails whatever its objects show now.
+    pub fn over_allowance(&self) -> BTreeMap<&ObjectKey, (u32, u32)> {
+        self.failures_by_root()
+            .into_iter()
+            .filter_map(|(root, failures)| {
+                let allowed = self.overrides.get(root)?.allowed_failures?;
+                (failures > allowed).then_some((root, (failures, allowed)))
+            })
+            .collect()
+    }
+
+    /// The failures (README.md, "Per-object overrides") of each root that has an
+    /// allowance: the most any one pod under it shows (its restarts, at least one while it
+    /// is failing) or any one Job under it has (its failed pods).
+    fn failures_by_root(&self) -> BTreeMap<&ObjectKey, u32> {
+        let mut most: BTreeMap<&ObjectKey, u32> = BTreeMap::new();
+        if self
+            .overrides
+            .values()
+            .all(|o| o.allowed_failures.is_none())
+        {
+            return most;
+        }
+        let mut failed_pods: BTreeMap<&ObjectKey, u32> = BTreeMap::new();
+        for pod in self.objects.values().filter(|o| o.key.kind == "Pod") {
+            let job = pod.owner.as_ref().filter(|owner| owner.kind == "Job");
+            // A finished Job pod no longer counts, but it is one of its Job's failures.
+            if !pod.counted && job.is_none() {
+                continue;
+            }
+            let failing = pod.status == Status::Failed;
+            if let Some(job) = job.filter(|_| failing) {
+                *failed_pods.entry(job).or_default() += 1;
+            }
+            let restarts: u32 = pod.containers.iter().map(|c| c.restarts).sum();
+            let failures = restarts.max(u32::from(failing));
+            if let Some(root) = self.root_of(pod).or(pod.applied.then_some(&pod.key)) {
+                let entry = most.entry(root).or_default();
+                *entry = (*entry).max(failures);
+            }
+        }
+        for (job, failed) in failed_pods {
+            let root = match self.objects.get(job) {
+                Some(object) if !object.applied => self.root_of(object),
+                _ => Some(job),
+            };
+            if let Some(root) = root {
+                let entry = most.entry(root).or_default();
+                *entry = (*entry).max(failed);
+            }
+        }
+        most
     }
 
     /// The root above `object`, up its owners; `None` when the chain breaks (an owner not
@@ -360,6 +424,118 @@ mod tests {
                 (None, Status::InProgress),
             ]
         );
+    }
+
+    /// A pod under `owner` with `restarts` restarts of its one container.
+    fn restarted(name: &str, status: Status, restarts: u32, owner: &ObjectKey) -> TrackedObject {
+        let mut pod = object("Pod", name, status, Some(owner));
+        pod.containers = vec![ContainerRow {
+            name: "app".into(),
+            restarts,
+            ..ContainerRow::default()
+        }];
+        pod
+    }
+
+    /// The tree status of `world`'s only root.
+    fn tree(world: &World) -> Status {
+        world.root_states()[0].tree
+    }
+
+    #[test]
+    fn failures_within_the_allowance_are_waited_out_and_beyond_it_fail_the_root() {
+        let web = ObjectKey::new("Deployment", Some("ns"), "web");
+        let rs = ObjectKey::new("ReplicaSet", Some("ns"), "web-1");
+        let mut world = World::new(vec![web.clone()]);
+        world.overrides.insert(
+            web.clone(),
+            Overrides {
+                allowed_failures: Some(2),
+                ..Overrides::default()
+            },
+        );
+        world.apply(Diff::Upsert(Box::new(object(
+            "Deployment",
+            "web",
+            Status::InProgress,
+            None,
+        ))));
+        world.apply(Diff::Upsert(Box::new(object(
+            "ReplicaSet",
+            "web-1",
+            Status::InProgress,
+            Some(&web),
+        ))));
+        // Failing without a restart (an image not pulled yet) is one failure.
+        for (status, restarts, expected) in [
+            (Status::Failed, 0, Status::InProgress),
+            (Status::Failed, 2, Status::InProgress),
+            (Status::InProgress, 2, Status::InProgress),
+            (Status::Failed, 3, Status::Failed),
+            // Once beyond, a pod that recovered does not undo it.
+            (Status::Success, 3, Status::Failed),
+        ] {
+            world.apply(Diff::Upsert(Box::new(restarted(
+                "web-1-a", status, restarts, &rs,
+            ))));
+            assert_eq!(
+                tree(&world),
+                expected,
+                "{status:?} after {restarts} restarts"
+            );
+        }
+        assert_eq!(world.over_allowance().get(&web), Some(&(3, 2)));
+
+        // The allowance is per pod: two pods that each restarted twice are within it.
+        world.apply(Diff::Upsert(Box::new(restarted(
+            "web-1-a",
+            Status::Success,
+            2,
+            &rs,
+        ))));
+        world.apply(Diff::Upsert(Box::new(restarted(
+            "web-1-b",
+            Status::Failed,
+            2,
+            &rs,
+        ))));
+        assert_eq!(tree(&world), Status::InProgress);
+        assert!(world.over_allowance().is_empty());
+
+        // Without an allowance, a failing pod fails the root as it shows.
+        world.overrides.clear();
+        assert_eq!(world.root_states()[0].tree, Status::Failed);
+    }
+
+    #[test]
+    fn a_jobs_failed_pods_count_against_its_allowance_after_they_finished() {
+        let job = ObjectKey::new("Job", Some("ns"), "migrate");
+        let mut world = World::new(vec![job.clone()]);
+        world.overrides.insert(
+            job.clone(),
+            Overrides {
+                allowed_failures: Some(1),
+                ..Overrides::default()
+            },
+        );
+        world.apply(Diff::Upsert(Box::new(object(
+            "Job",
+            "migrate",
+            Status::InProgress,
+            None,
+        ))));
+        let mut finished = object("Pod", "migrate-a", Status::Failed, Some(&job));
+        finished.counted = false;
+        world.apply(Diff::Upsert(Box::new(finished.clone())));
+        assert_eq!(
+            tree(&world),
+            Status::InProgress,
+            "one failed pod is allowed"
+        );
+        finished.key.name = "migrate-b".into();
+        world.apply(Diff::Upsert(Box::new(finished)));
+        assert_eq!(tree(&world), Status::Failed, "the second one is not");
+        assert_eq!(world.over_allowance().get(&job), Some(&(2, 1)));
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub struct Overrides {
     pub fail_mode: FailMode,
     /// `kos.dev/wait-for`.
     pub wait_for: WaitFor,
+    /// `kos.dev/allowed-failures`: how many times one pod may fail (its restarts, or
+    /// failing now) and how many failed pods a Job may have before the object counts as
+    /// failed; failures within it are waited out. `None`: each failure counts as it shows.
+    pub allowed_failures: Option<u32>,
 }
 
 impl Default for Overrides {
@@ -38,6 +42,7 @@ impl Default for Overrides {
             timeout: None,
             fail_mode: FailMode::Fail,
             wait_for: WaitFor::Complete,
+            allowed_failures: None,
         }
     }
 }
@@ -715,6 +720,53 @@ mod tests {
         };
         world.overrides.insert(key, exists);
         assert_eq!(t.update_world(&world, secs(2)), Some(Verdict::Success));
+    }
+
+    #[test]
+    fn a_pod_that_recovers_within_its_allowance_never_opens_a_failure_window() {
+        use crate::model::{Diff, TrackedObject, World};
+        use crate::status::ContainerRow;
+        let web = ObjectKey::new("Deployment", Some("ns"), "web");
+        let mut world = World::new(vec![web.clone()]);
+        world.overrides.insert(
+            web.clone(),
+            Overrides {
+                allowed_failures: Some(1),
+                ..Overrides::default()
+            },
+        );
+        let mut pod = TrackedObject::for_test(
+            ObjectKey::new("Pod", Some("ns"), "web-a"),
+            Failed,
+            Some(&web),
+        );
+        pod.containers = vec![ContainerRow::default()];
+        world.apply(Diff::Upsert(Box::new(TrackedObject::for_test(
+            web, InProgress, None,
+        ))));
+        world.apply(Diff::Upsert(Box::new(pod.clone())));
+        // No stabilization window: without the allowance the first failure would be final.
+        let mut t = tracker(60, 0);
+        assert_eq!(t.update_world(&world, secs(1)), None);
+        pod.status = Success;
+        pod.containers[0].restarts = 1;
+        world.apply(Diff::Upsert(Box::new(pod.clone())));
+        assert_eq!(
+            t.update_world(&world, secs(2)),
+            None,
+            "the root is not done"
+        );
+        let root = ObjectKey::new("Deployment", Some("ns"), "web");
+        let done = TrackedObject::for_test(root, Success, None);
+        world.apply(Diff::Upsert(Box::new(done)));
+        assert_eq!(t.update_world(&world, secs(3)), Some(Verdict::Success));
+
+        // The second failure of the same pod is beyond it.
+        let mut t = tracker(60, 0);
+        pod.status = Failed;
+        pod.containers[0].restarts = 2;
+        world.apply(Diff::Upsert(Box::new(pod)));
+        assert_eq!(t.update_world(&world, secs(4)), Some(Verdict::Failed));
     }
 
     #[test]

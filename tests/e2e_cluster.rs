@@ -554,3 +554,55 @@ fn an_oom_kill_and_a_failing_liveness_probe_crash_loop() {
         assert!(digest.contains(expected), "{expected} not in {report:#}");
     }
 }
+
+#[test]
+fn what_published_applications_write_lets_their_installs_roll_out() {
+    let ns = "played-apps";
+    // ingress-nginx's shape: a Job runs kube-webhook-certgen, whose Secret the controller's
+    // pod mounts (without it the pod stays ContainerCreating).
+    let certgen = format!(
+        "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: admission-create\n  \
+         namespace: {ns}\nspec:\n  template:\n    spec:\n      restartPolicy: OnFailure\n      \
+         containers:\n      - name: create\n        \
+         image: registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.5.0\n        \
+         args: [create, \"--namespace=$(POD_NAMESPACE)\", --secret-name=admission]\n        \
+         env:\n        - name: POD_NAMESPACE\n          \
+         valueFrom: {{fieldRef: {{fieldPath: metadata.namespace}}}}\n"
+    );
+    let controller = app(
+        ns,
+        "controller",
+        "",
+        "      volumes:\n      - name: cert\n        secret: {secretName: admission}\n",
+        "",
+    );
+    // Argo CD's shape: an init container writes the Secret its own container reads.
+    let redis = app(
+        ns,
+        "redis",
+        "",
+        "      initContainers:\n      - name: secret-init\n        \
+         image: quay.io/argoproj/argocd:v3.1.0\n        \
+         command: [argocd, admin, redis-initial-password]\n",
+        "        env:\n        - name: REDIS_PASSWORD\n          \
+         valueFrom: {secretKeyRef: {name: argocd-redis, key: auth}}\n",
+    );
+    let yaml = namespace(ns) + &certgen + &controller + &redis;
+    let (output, report) = apply(&yaml, "60s");
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    for name in ["admission-create", "controller", "redis"] {
+        let kind = if name == "admission-create" {
+            "Job"
+        } else {
+            "Deployment"
+        };
+        assert_eq!(
+            object(&report, kind, name)["status"],
+            "success",
+            "{report:#}"
+        );
+    }
+    let secret = sim().get_json(&format!("/api/v1/namespaces/{ns}/secrets/admission"));
+    let keys: Vec<&String> = secret["data"].as_object().expect("data").keys().collect();
+    assert_eq!(keys, ["ca", "cert", "key"], "{secret:#}");
+}

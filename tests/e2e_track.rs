@@ -137,6 +137,52 @@ fn a_pull_that_recovers_is_forgiven_by_the_window_but_not_without_one() {
     assert_eq!(code(&output), 1, "{}", said(&output));
 }
 
+/// `yaml` (from [`deployment`]) with `kos.dev/allowed-failures: ALLOWED` on the Deployment.
+fn allowing(yaml: &str, allowed: u32) -> String {
+    yaml.replacen(
+        "  name: web\n",
+        &format!("  name: web\n  annotations: {{kos.dev/allowed-failures: \"{allowed}\"}}\n"),
+        1,
+    )
+}
+
+#[test]
+fn allowed_failures_wait_out_a_pull_that_recovers_and_fail_a_pod_that_keeps_crashing() {
+    // With no window, the failed pull fails the run without the annotation (test above).
+    let pull = deployment(
+        "allowed-pull",
+        1,
+        "nginx:1.27",
+        "sim.kos.dev/pull-failures: \"1\"",
+    );
+    let (output, _) = apply_until(&allowing(&pull, 1), "json", "90s");
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    let report = report(&output);
+    let web = objects(&report, "Deployment")[0];
+    assert_eq!(web["overrides"]["allowed_failures"], 1, "{report:#}");
+
+    // Crashing every second: its first restart is within the allowance, its second not.
+    let crash = deployment(
+        "allowed-crash",
+        1,
+        "busybox:1.36",
+        "sim.kos.dev/crash-after: 1s",
+    );
+    let (output, _) = apply_until(&allowing(&crash, 1), "plain", "90s");
+    assert_eq!(code(&output), 1, "{}", said(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("2 failures, 1 allowed (kos.dev/allowed-failures)"),
+        "{}",
+        said(&output)
+    );
+    assert!(
+        stdout(&output).contains("— 2 restarts"),
+        "failed at the second restart, not the first: {}",
+        said(&output)
+    );
+}
+
 #[test]
 fn an_unschedulable_pod_runs_into_the_timeout() {
     let (output, took) = apply_until(

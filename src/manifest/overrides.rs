@@ -11,6 +11,7 @@ pub const TRACK: &str = "kos.dev/track";
 pub const TIMEOUT: &str = "kos.dev/timeout";
 pub const FAIL_MODE: &str = "kos.dev/fail-mode";
 pub const WAIT_FOR: &str = "kos.dev/wait-for";
+pub const ALLOWED_FAILURES: &str = "kos.dev/allowed-failures";
 
 /// The overrides `object` asks for, or one message per annotation kos cannot use.
 pub fn read(object: &Value) -> Result<Overrides, Vec<String>> {
@@ -65,6 +66,19 @@ pub fn read(object: &Value) -> Result<Overrides, Vec<String>> {
             value.map(|v| overrides.wait_for = v),
         );
     }
+    if let Some(text) = get(ALLOWED_FAILURES) {
+        // Digits only, as the annotation is written (`"2"`): no sign, no blanks.
+        let value = text
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| text.parse::<u32>().ok())
+            .flatten();
+        check(
+            ALLOWED_FAILURES,
+            "a whole number, such as \"2\"",
+            value.map(|v| overrides.allowed_failures = Some(v)),
+        );
+    }
     if problems.is_empty() {
         Ok(overrides)
     } else {
@@ -93,12 +107,13 @@ mod tests {
     #[test]
     fn every_annotation_is_read() {
         let object = annotated(&json!({TRACK: "false", TIMEOUT: "2m",
-            FAIL_MODE: "ignore", WAIT_FOR: "exists"}));
+            FAIL_MODE: "ignore", WAIT_FOR: "exists", ALLOWED_FAILURES: "2"}));
         let expected = Overrides {
             track: false,
             timeout: Some(Duration::from_mins(2)),
             fail_mode: FailMode::Ignore,
             wait_for: WaitFor::Exists,
+            allowed_failures: Some(2),
         };
         assert_eq!(read(&object), Ok(expected));
     }
@@ -106,7 +121,8 @@ mod tests {
     #[test]
     fn each_value_kos_cannot_use_is_named_without_quoting_it() {
         let object = annotated(&json!({TRACK: "no", TIMEOUT: "0s",
-            FAIL_MODE: "IgnoreAndContinueDeployProcess", WAIT_FOR: "s3cr3t"}));
+            FAIL_MODE: "IgnoreAndContinueDeployProcess", WAIT_FOR: "s3cr3t",
+            ALLOWED_FAILURES: "-1"}));
         let problems = read(&object).unwrap_err();
         assert_eq!(
             problems,
@@ -116,6 +132,7 @@ mod tests {
                  2m or 1h30m",
                 "annotation kos.dev/fail-mode must be fail or ignore",
                 "annotation kos.dev/wait-for must be exists, ready or complete",
+                "annotation kos.dev/allowed-failures must be a whole number, such as \"2\"",
             ]
         );
         assert!(problems.iter().all(|p| !p.contains("s3cr3t")));

@@ -54,14 +54,16 @@ pub struct LogRequest {
 
 /// The digest's entries, in tree order, each with the log to fetch for it (if any).
 pub fn assemble(world: &World) -> Vec<(Entry, Option<LogRequest>)> {
+    let over_allowance = world.over_allowance();
     tree(world)
         .into_iter()
         .filter(|row| {
             row.counted()
-                && matches!(
-                    row.status(),
-                    Status::Failed | Status::InProgress | Status::Missing
-                )
+                && (over_allowance.contains_key(row.key)
+                    || matches!(
+                        row.status(),
+                        Status::Failed | Status::InProgress | Status::Missing
+                    ))
         })
         .map(|row| {
             let events = world.events.get(row.key).map(Vec::as_slice);
@@ -72,7 +74,13 @@ pub fn assemble(world: &World) -> Vec<(Entry, Option<LogRequest>)> {
                 namespace: row.key.namespace.clone(),
                 name: row.key.name.clone(),
                 status: row.status(),
-                reason: row.message().to_owned(),
+                reason: match over_allowance.get(row.key) {
+                    Some((failures, allowed)) => format!(
+                        "{}; {failures} failures, {allowed} allowed (kos.dev/allowed-failures)",
+                        row.message()
+                    ),
+                    None => row.message().to_owned(),
+                },
                 hint: row.object.and_then(hint).map(str::to_owned),
                 warnings,
                 logs: None,

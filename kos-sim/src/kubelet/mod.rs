@@ -6,6 +6,7 @@
 // Kubernetes kind and field names (ReplicaSet, maxSurge) are words in these docs, not code.
 #![allow(clippy::doc_markdown)]
 
+pub mod applications;
 pub mod behaviour;
 pub mod pod;
 pub mod probes;

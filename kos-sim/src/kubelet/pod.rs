@@ -17,6 +17,7 @@ use crate::controllers::nodes;
 use crate::controllers::objects::{put, str_at};
 use crate::controllers::runner::Ctx;
 use crate::controllers::volumes;
+use crate::kubelet::applications::{self, Play};
 use crate::kubelet::behaviour::{Behaviour, back_off};
 use crate::kubelet::probes::{Health, Kill};
 use crate::kubelet::references;
@@ -188,7 +189,7 @@ enum Stop {
 }
 
 /// Which list a container is in.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Init(usize),
     Main(usize),
@@ -220,6 +221,8 @@ struct PodTask<'a> {
     placement: Value,
     /// What decides the containers' health: their probes and memory limits.
     probed: Value,
+    /// What containers do to the cluster as they start (`applications`).
+    plays: Vec<(Slot, Play)>,
 }
 
 impl Drop for PodTask<'_> {
@@ -271,6 +274,23 @@ fn environments(spec: &Value, field: &str) -> Vec<Value> {
         .collect()
 }
 
+/// What the pod's containers play (`applications`), by slot.
+fn plays(pod: &Value) -> Vec<(Slot, Play)> {
+    let namespace = str_at(pod, "/metadata/namespace");
+    let list = |field: &str, slot: fn(usize) -> Slot| -> Vec<(Slot, Play)> {
+        pod["spec"][field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, c)| Some((slot(i), applications::play(namespace, c)?)))
+            .collect()
+    };
+    let mut plays = list("initContainers", Slot::Init);
+    plays.extend(list("containers", Slot::Main));
+    plays
+}
+
 /// Runs `pod` until it is removed. `stop` turns true when the pod is deleted gracefully;
 /// dropping its sender abandons the pod.
 pub async fn run(shared: std::sync::Arc<Shared>, pod: Object, stop: watch::Receiver<bool>) {
@@ -294,6 +314,7 @@ pub async fn run(shared: std::sync::Arc<Shared>, pod: Object, stop: watch::Recei
         env: environments(&pod["spec"], "containers"),
         placement: placement(&pod["spec"]),
         probed: probed(&pod["spec"]),
+        plays: plays(&pod),
     };
     // Everything needed is taken; the task outlives many versions of the pod.
     drop(pod);
@@ -650,6 +671,9 @@ impl PodTask<'_> {
         let image = self.container(slot).image.clone();
         self.log(slot, &format!("starting {container_name} (image {image})"));
         self.log(slot, "configuration loaded; listening on :8080");
+        for (_, play) in self.plays.iter().filter(|(at, _)| *at == slot) {
+            applications::perform(&self.shared.ctx.store, play);
+        }
         Ok(())
     }
 
