@@ -1022,8 +1022,17 @@ spec:
         assert!(!top.ok, "{}", top.stdout);
         let server = sim.manifest("server.yaml", METRICS_SERVER);
         sim.ok(&["apply", "-f", path_str(&server)]);
-        eventually("the metrics API", || available().contains("True").then_some(()));
-        let top = sim.ok(&["top", "pods", "-n", "kube-system", "-l", "app=metrics-server"]);
+        eventually("the metrics API", || {
+            available().contains("True").then_some(())
+        });
+        let top = sim.ok(&[
+            "top",
+            "pods",
+            "-n",
+            "kube-system",
+            "-l",
+            "app=metrics-server",
+        ]);
         let row = top.lines().nth(1).unwrap_or_default();
         assert!(
             row.starts_with("metrics-server-") && row.split_whitespace().nth(1) == Some("250m"),

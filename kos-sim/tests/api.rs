@@ -1164,7 +1164,14 @@ mod served_by_pods {
 
     /// Creates `kind` objects at `path` through the raw API.
     async fn post(client: &Client, path: &str, object: &Value) -> (u16, Value) {
-        raw(client, "POST", path, "application/json", &object.to_string()).await
+        raw(
+            client,
+            "POST",
+            path,
+            "application/json",
+            &object.to_string(),
+        )
+        .await
     }
 
     /// A Service `name` in `ns` on port 443 (`https`), and a Deployment of one pod it selects.
@@ -1229,8 +1236,15 @@ mod served_by_pods {
         };
         // No Service at all, then a Service without ready pods.
         let (code, error) = post(&client, configmaps, &map).await;
-        assert_eq!((code, &error["reason"]), (500, &json!("InternalError")), "{error}");
-        assert_eq!(error["message"], failed("guard", "service \"guard\" not found"));
+        assert_eq!(
+            (code, &error["reason"]),
+            (500, &json!("InternalError")),
+            "{error}"
+        );
+        assert_eq!(
+            error["message"],
+            failed("guard", "service \"guard\" not found")
+        );
         backend(&client, "default", "guard").await;
         let (code, error) = post(&client, configmaps, &map).await;
         assert_eq!(code, 500);
@@ -1243,7 +1257,12 @@ mod served_by_pods {
         assert_eq!(code, 500);
         // `Ignore` lets requests through; configurations themselves are never intercepted.
         let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}});
-        assert_eq!(post(&client, "/api/v1/namespaces/default/secrets", &secret).await.0, 201);
+        assert_eq!(
+            post(&client, "/api/v1/namespaces/default/secrets", &secret)
+                .await
+                .0,
+            201
+        );
         let lenient = webhook_configuration("lenient", "Fail", "*", "absent");
         let (code, _) = raw(
             &client,
@@ -1254,7 +1273,14 @@ mod served_by_pods {
         )
         .await;
         assert_eq!(code, 200);
-        let (code, _) = raw(&client, "DELETE", &format!("{CONFIGURATIONS}/lenient"), "application/json", "").await;
+        let (code, _) = raw(
+            &client,
+            "DELETE",
+            &format!("{CONFIGURATIONS}/lenient"),
+            "application/json",
+            "",
+        )
+        .await;
         assert_eq!(code, 200);
         // Once the webhook's pod is ready, it answers (allowed).
         eventually("the webhook answers", || async {
@@ -1299,13 +1325,22 @@ mod served_by_pods {
         let path = "/apis/apiregistration.k8s.io/v1/apiservices";
         assert_eq!(post(&client, path, &apiservice).await.0, 201);
         let condition = || async {
-            let (_, object) = raw(&client, "GET", &format!("{path}/v1beta1.metrics.k8s.io"), "", "").await;
+            let (_, object) = raw(
+                &client,
+                "GET",
+                &format!("{path}/v1beta1.metrics.k8s.io"),
+                "",
+                "",
+            )
+            .await;
             object["status"]["conditions"]
                 .as_array()
                 .and_then(|c| c.iter().find(|c| c["type"] == "Available").cloned())
         };
         let missing = eventually("the ServiceNotFound condition", || async {
-            condition().await.filter(|c| c["reason"] == "ServiceNotFound")
+            condition()
+                .await
+                .filter(|c| c["reason"] == "ServiceNotFound")
         })
         .await;
         assert_eq!(
@@ -1336,8 +1371,12 @@ mod served_by_pods {
             .map(|r| r["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["nodes", "pods"]);
-        assert_eq!(aggregated_version(&client, "metrics.k8s.io").await["freshness"], "Current");
-        let pods = format!("{METRICS}/namespaces/kube-system/pods?labelSelector=app%3Dmetrics-server");
+        assert_eq!(
+            aggregated_version(&client, "metrics.k8s.io").await["freshness"],
+            "Current"
+        );
+        let pods =
+            format!("{METRICS}/namespaces/kube-system/pods?labelSelector=app%3Dmetrics-server");
         let (code, metrics) = raw(&client, "GET", &pods, "", "").await;
         assert_eq!((code, &metrics["kind"]), (200, &json!("PodMetricsList")));
         let sample = &metrics["items"][0];

@@ -87,8 +87,7 @@ fn lists(list: &Value, value: &str) -> bool {
 /// request's resource and subresource: a bare name only matches the object itself.
 fn names_resource(entry: &str, request: &Request) -> bool {
     let (resource, sub) = entry.split_once('/').unwrap_or((entry, ""));
-    (resource == "*" || resource == request.resource)
-        && (sub == "*" || sub == request.subresource)
+    (resource == "*" || resource == request.resource) && (sub == "*" || sub == request.subresource)
 }
 
 /// Whether one rule of a webhook matches the request. A Namespace is cluster-scoped.
@@ -102,9 +101,10 @@ pub fn rule_matches(rule: &Value, request: &Request) -> bool {
     lists(&rule["operations"], request.operation)
         && lists(&rule["apiGroups"], request.group)
         && lists(&rule["apiVersions"], request.version)
-        && rule["resources"]
-            .as_array()
-            .is_some_and(|r| r.iter().any(|e| names_resource(e.as_str().unwrap_or(""), request)))
+        && rule["resources"].as_array().is_some_and(|r| {
+            r.iter()
+                .any(|e| names_resource(e.as_str().unwrap_or(""), request))
+        })
         && scope
 }
 
@@ -179,8 +179,12 @@ pub fn call_failed(webhook: &Value, why: Unreachable) -> ApiError {
         str_at(webhook, "/name"),
         url(webhook)
     );
-    ApiError::new(500, "InternalError", format!("Internal error occurred: {error}"))
-        .with_details(json!({"causes": [{"message": error}]}))
+    ApiError::new(
+        500,
+        "InternalError",
+        format!("Internal error occurred: {error}"),
+    )
+    .with_details(json!({"causes": [{"message": error}]}))
 }
 
 /// The 400 for a dry run reaching a webhook that may have side effects.
@@ -318,8 +322,14 @@ mod tests {
         assert!(rule_matches(&rule(&["CREATE"], &[""], &["pods"]), &create));
         assert!(rule_matches(&rule(&["*"], &["*"], &["*"]), &create));
         assert!(!rule_matches(&rule(&["UPDATE"], &[""], &["pods"]), &create));
-        assert!(!rule_matches(&rule(&["CREATE"], &["apps"], &["pods"]), &create));
-        assert!(!rule_matches(&rule(&["CREATE"], &[""], &["services"]), &create));
+        assert!(!rule_matches(
+            &rule(&["CREATE"], &["apps"], &["pods"]),
+            &create
+        ));
+        assert!(!rule_matches(
+            &rule(&["CREATE"], &[""], &["services"]),
+            &create
+        ));
         let status = Request {
             subresource: "status",
             ..pod_request(&pod, "UPDATE")
@@ -327,7 +337,10 @@ mod tests {
         // A bare resource (and `*`) is the object itself, never a subresource.
         assert!(!rule_matches(&rule(&["*"], &[""], &["pods"]), &status));
         assert!(!rule_matches(&rule(&["*"], &[""], &["*"]), &status));
-        assert!(rule_matches(&rule(&["*"], &[""], &["pods/status"]), &status));
+        assert!(rule_matches(
+            &rule(&["*"], &[""], &["pods/status"]),
+            &status
+        ));
         assert!(rule_matches(&rule(&["*"], &[""], &["*/*"]), &status));
         assert!(rule_matches(&rule(&["*"], &[""], &["pods/*"]), &status));
         assert!(rule_matches(&rule(&["*"], &[""], &["*/status"]), &status));
@@ -469,7 +482,8 @@ mod tests {
     fn url_webhooks_print_their_url_and_service_ones_default_port_and_path() {
         let by_url = json!({"clientConfig": {"url": "https://hooks.example.com/check"}});
         assert_eq!(url(&by_url), "https://hooks.example.com/check?timeout=10s");
-        let bare = json!({"clientConfig": {"service": {"name": "s", "namespace": "n", "port": 8443}}});
+        let bare =
+            json!({"clientConfig": {"service": {"name": "s", "namespace": "n", "port": 8443}}});
         assert_eq!(url(&bare), "https://s.n.svc:8443/?timeout=10s");
     }
 

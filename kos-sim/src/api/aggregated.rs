@@ -50,7 +50,10 @@ pub fn served(api: &Api) -> Vec<(String, String, bool)> {
 /// (plural, kind, namespaced).
 pub fn resources(group: &str, version: &str) -> &'static [(&'static str, &'static str, bool)] {
     if (group, version) == (METRICS_GROUP, METRICS_VERSION) {
-        &[("nodes", "NodeMetrics", false), ("pods", "PodMetrics", true)]
+        &[
+            ("nodes", "NodeMetrics", false),
+            ("pods", "PodMetrics", true),
+        ]
     } else {
         &[]
     }
@@ -67,7 +70,12 @@ fn unavailable() -> Response {
 }
 
 /// Answers a request under an aggregated group-version, or `None` when the path is not one.
-pub(super) fn route(api: &Api, path: &PathKind<'_>, method: &Method, call: &Query) -> Option<Response> {
+pub(super) fn route(
+    api: &Api,
+    path: &PathKind<'_>,
+    method: &Method,
+    call: &Query,
+) -> Option<Response> {
     let (group, version) = match path {
         PathKind::Version(group, version) => (*group, *version),
         PathKind::Resource(parts) => (parts.group, parts.version),
@@ -134,8 +142,11 @@ fn metrics(api: &Api, parts: &Parts<'_>, query: &Query) -> Result<Response, ApiE
             .into_iter()
             .find(|s| s["metadata"]["name"] == wanted)
             .ok_or_else(|| {
-                ApiError::not_found(format!("{}.{METRICS_GROUP} \"{wanted}\" not found", parts.plural))
-                    .with_details(json!({"name": wanted, "group": METRICS_GROUP, "kind": parts.plural}))
+                ApiError::not_found(format!(
+                    "{}.{METRICS_GROUP} \"{wanted}\" not found",
+                    parts.plural
+                ))
+                .with_details(json!({"name": wanted, "group": METRICS_GROUP, "kind": parts.plural}))
             })?;
         return Ok(json(StatusCode::OK, &typed(sample, kind)));
     }

@@ -10,10 +10,10 @@ use super::{
     Api, Call, Target, crds, defaults, json, list_response, managed, namespaces, patch, validate,
     wants_table,
 };
+use crate::controllers::objects::str_at;
 use crate::errors::ApiError;
 use crate::resources::FieldPath;
 use crate::store::{Item, Object, StoreError, now};
-use crate::controllers::objects::str_at;
 use crate::table;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -390,7 +390,9 @@ pub fn call_webhooks(
         resource: &target.resource.plural,
         subresource: target.subresource.as_deref().unwrap_or_default(),
         // The object's own: a collection deleted across namespaces spans several.
-        namespace: object.or(old).map_or("", |o| str_at(o, "/metadata/namespace")),
+        namespace: object
+            .or(old)
+            .map_or("", |o| str_at(o, "/metadata/namespace")),
         object,
         old,
         dry_run: call.params.dry_run(),

@@ -68,8 +68,13 @@ pub fn availability(
         );
     };
     if matches!(str_at(service, "/spec/type"), "" | "ClusterIP") {
-        let port = apiservice["spec"]["service"]["port"].as_i64().unwrap_or(443);
-        let ports = service["spec"]["ports"].as_array().cloned().unwrap_or_default();
+        let port = apiservice["spec"]["service"]["port"]
+            .as_i64()
+            .unwrap_or(443);
+        let ports = service["spec"]["ports"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let Some(listening) = ports.iter().find(|p| p["port"].as_i64() == Some(port)) else {
             return Availability::not(
                 "ServicePortError",
@@ -134,7 +139,11 @@ impl Controller for ApiServices {
         let slices: Vec<&Value> = slices
             .iter()
             .map(|s| &**s)
-            .filter(|s| service.as_ref().is_some_and(|k| str_at(s, SERVICE_NAME) == k.1))
+            .filter(|s| {
+                service
+                    .as_ref()
+                    .is_some_and(|k| str_at(s, SERVICE_NAME) == k.1)
+            })
             .collect();
         if let Some(key) = service {
             self.backed
@@ -168,7 +177,10 @@ impl Controller for ApiServices {
         } else {
             name(object)
         };
-        let key = (str_at(object, "/metadata/namespace").to_owned(), service.to_owned());
+        let key = (
+            str_at(object, "/metadata/namespace").to_owned(),
+            service.to_owned(),
+        );
         self.backed
             .get(&key)
             .into_iter()

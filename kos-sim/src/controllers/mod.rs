@@ -62,7 +62,10 @@ pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     tasks.spawn(runner::run(ctx.clone(), disruption::Disruption::default()));
     tasks.spawn(runner::run(ctx.clone(), autoscaler::Autoscalers::default()));
     tasks.spawn(runner::run(ctx.clone(), ingress::Ingresses::default()));
-    tasks.spawn(runner::run(ctx.clone(), apiservices::ApiServices::default()));
+    tasks.spawn(runner::run(
+        ctx.clone(),
+        apiservices::ApiServices::default(),
+    ));
     tasks.spawn(runner::run(ctx.clone(), services::Services::default()));
     tasks.spawn(runner::run(ctx.clone(), serviceaccounts::ServiceAccounts));
     tasks.spawn(runner::run(ctx.clone(), quota::Quotas));

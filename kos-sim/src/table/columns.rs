@@ -7,8 +7,8 @@ use super::cells::Cell::{
     Age, Bool, Computed, Containers, Count, Int, Keys, Labels, Ratio, Selector, Text, TextOr, Timed,
 };
 use super::computed::{
-    apiservices, autoscalers, cronjobs, disruption_budgets, events, ingresses, jobs, nodes, pods, pvcs, pvs,
-    quotas, services, storage_classes,
+    apiservices, autoscalers, cronjobs, disruption_budgets, events, ingresses, jobs, nodes, pods,
+    pvcs, pvs, quotas, services, storage_classes,
 };
 use serde_json::Value;
 
