@@ -8,6 +8,9 @@
 //! top` works; any other group serves an empty resource list (the simulator does not run
 //! the extension server behind it).
 
+// Kubernetes kind names (APIService, PodMetrics) are words in these docs, not code.
+#![allow(clippy::doc_markdown)]
+
 use super::{Api, Parts, PathKind, json, no_such_path, selector::Selectors};
 use crate::controllers::apiservices::{self, KEY};
 use crate::controllers::autoscaler::{milli_quantity, usage as usage_of};

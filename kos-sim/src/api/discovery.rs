@@ -4,7 +4,7 @@
 //! and kube-rs's `Discovery::run_aggregated` use.
 //!
 //! Everything is read from the [`Registry`](crate::resources::Registry), plus the groups
-//! APIServices serve from a Service ([`aggregated`](super::aggregated)); nothing here is
+//! `APIServices` serve from a Service ([`aggregated`](super::aggregated)); nothing here is
 //! stored.
 
 use super::{Api, json, no_such_path};
@@ -70,7 +70,7 @@ fn group_entry(group: &str, versions: &[String]) -> Value {
     json!({"name": group, "versions": versions, "preferredVersion": versions.first()})
 }
 
-/// Every group with its versions: the registry's, then those only APIServices serve.
+/// Every group with its versions: the registry's, then those only `APIServices` serve.
 fn all_groups(api: &Api) -> Vec<(String, Vec<String>)> {
     let mut groups = api.registry.groups();
     for (group, version, _) in super::aggregated::served(api) {
@@ -208,7 +208,7 @@ fn discovery_list(api: &Api, core: bool) -> Value {
            "metadata": {}, "items": items})
 }
 
-/// The aggregated discovery of the groups APIServices serve: an unavailable version is
+/// The aggregated discovery of the groups `APIServices` serve: an unavailable version is
 /// `Stale` with no resources, which clients report as a failed group-version.
 fn aggregated_groups(api: &Api) -> Vec<Value> {
     let registered = api.registry.groups();

@@ -9,7 +9,7 @@
 //! JSON and strategic merge patches), [`apply`] (server-side apply and managedFields),
 //! [`validate`], [`defaults`], [`selector`] (label and field selectors), [`discovery`], [`openapi`],
 //! [`crds`] (`CustomResourceDefinitions`), [`namespaces`] and [`aggregated`] (groups an
-//! APIService serves); [`auth`] checks every request before it is routed.
+//! `APIService` serves); [`auth`] checks every request before it is routed.
 
 pub mod aggregated;
 pub mod apply;
