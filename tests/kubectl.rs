@@ -957,3 +957,86 @@ rules: [{apiGroups: [metrics.k8s.io], resources: [pods, nodes], verbs: [get, lis
         );
     }
 }
+
+mod aggregation {
+    use super::*;
+
+    const METRICS_API: &str = "apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  insecureSkipTLSVerify: true
+  service: {name: metrics-server, namespace: kube-system, port: 443}
+";
+
+    /// The metrics-server's Service and Deployment, its pod reporting 250m of CPU.
+    const METRICS_SERVER: &str = "apiVersion: v1
+kind: Service
+metadata: {name: metrics-server, namespace: kube-system}
+spec:
+  selector: {app: metrics-server}
+  ports: [{name: https, port: 443, targetPort: 10250}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: metrics-server, namespace: kube-system}
+spec:
+  selector:
+    matchLabels: {app: metrics-server}
+  template:
+    metadata:
+      labels: {app: metrics-server}
+      annotations: {sim.kos.dev/cpu-usage: 250m}
+    spec:
+      containers:
+      - name: metrics-server
+        image: registry.k8s.io/metrics-server/metrics-server:v0.7.2
+";
+
+    #[test]
+    fn kubectl_top_works_once_the_metrics_api_is_available() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let api = sim.manifest("api.yaml", METRICS_API);
+        sim.ok(&["apply", "-f", path_str(&api)]);
+        let available = || {
+            let rows = sim.ok(&["get", "apiservices", "v1beta1.metrics.k8s.io"]);
+            rows.lines().nth(1).unwrap_or_default().to_owned()
+        };
+        let missing = eventually("the APIService's condition", || {
+            let row = available();
+            row.contains("False").then_some(row)
+        });
+        assert!(
+            missing.contains("kube-system/metrics-server")
+                && missing.contains(" False (ServiceNotFound) "),
+            "{missing}"
+        );
+        let top = sim.kubectl(&["top", "pods", "-n", "kube-system"]);
+        assert!(!top.ok, "{}", top.stdout);
+        let server = sim.manifest("server.yaml", METRICS_SERVER);
+        sim.ok(&["apply", "-f", path_str(&server)]);
+        eventually("the metrics API", || {
+            available().contains("True").then_some(())
+        });
+        let top = sim.ok(&[
+            "top",
+            "pods",
+            "-n",
+            "kube-system",
+            "-l",
+            "app=metrics-server",
+        ]);
+        let row = top.lines().nth(1).unwrap_or_default();
+        assert!(
+            row.starts_with("metrics-server-") && row.split_whitespace().nth(1) == Some("250m"),
+            "{top}"
+        );
+    }
+}

@@ -7,6 +7,9 @@
 //! the ResourceQuota plugin charges the pod to the namespace's quotas or refuses it
 //! (`quota`). A new PersistentVolumeClaim that names no StorageClass gets the default one.
 //!
+//! Every write of any resource also goes through the admission webhooks of the cluster's
+//! webhook configurations ([`webhooks`]).
+//!
 //! It owns no state and runs no loop; the `default` ServiceAccount of each namespace is the
 //! ServiceAccount controller's (`controllers::serviceaccounts`), the quotas' usage the
 //! quota controller's (`controllers::quota`), which this only adds the admitted pod to.
@@ -17,6 +20,7 @@
 mod limits;
 mod quantities;
 pub mod quota;
+pub mod webhooks;
 
 use crate::controllers::objects::{name, namespace, put, str_at};
 use crate::controllers::serviceaccounts;
@@ -33,6 +37,8 @@ pub enum Refused {
         pod: String,
         reason: String,
     },
+    /// An admission webhook refused it, or could not be called.
+    Webhook(crate::errors::ApiError),
     Store(crate::store::StoreError),
 }
 
@@ -42,6 +48,7 @@ impl fmt::Display for Refused {
             Refused::Forbidden { pod, reason } => {
                 write!(f, "pods \"{pod}\" is forbidden: {reason}")
             }
+            Refused::Webhook(error) => write!(f, "{}", error.message),
             Refused::Store(error) => write!(f, "{error}"),
         }
     }
@@ -137,9 +144,22 @@ pub fn claim(store: &Store, claim: &mut Value) {
     }
 }
 
-/// Admits and stores a pod a controller makes.
+/// Admits and stores a pod a controller makes: its creation reaches the admission
+/// webhooks as one over the API does.
 pub fn create_pod(store: &Store, mut new: Value) -> Result<Object, Refused> {
     pod(store, &mut new)?;
+    let request = webhooks::Request {
+        operation: "CREATE",
+        group: "",
+        version: "v1",
+        resource: "pods",
+        subresource: "",
+        namespace: namespace(&new),
+        object: Some(&new),
+        old: None,
+        dry_run: false,
+    };
+    webhooks::admit(store, &request).map_err(Refused::Webhook)?;
     store.create("pods", new).map_err(Refused::Store)
 }
 

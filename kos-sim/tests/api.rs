@@ -1156,3 +1156,256 @@ mod kinds {
         assert_eq!(code, 400, "{error}");
     }
 }
+
+/// Objects whose readiness the controllers bring about: webhooks and aggregated APIs answer
+/// once the pods behind their Service are ready.
+mod served_by_pods {
+    use super::*;
+
+    /// Creates `kind` objects at `path` through the raw API.
+    async fn post(client: &Client, path: &str, object: &Value) -> (u16, Value) {
+        raw(
+            client,
+            "POST",
+            path,
+            "application/json",
+            &object.to_string(),
+        )
+        .await
+    }
+
+    /// A Service `name` in `ns` on port 443 (`https`), and a Deployment of one pod it selects.
+    async fn backend(client: &Client, ns: &str, name: &str) {
+        let service = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name},
+            "spec": {"selector": {"app": name},
+                     "ports": [{"name": "https", "port": 443, "targetPort": 10250}]}});
+        let path = format!("/api/v1/namespaces/{ns}/services");
+        assert_eq!(post(client, &path, &service).await.0, 201);
+        let mut workload = deployment(name, "registry.k8s.io/server:1");
+        workload["spec"]["template"]["spec"]["containers"] =
+            json!([{"name": "server", "image": "registry.k8s.io/server:1"}]);
+        let path = format!("/apis/apps/v1/namespaces/{ns}/deployments");
+        assert_eq!(post(client, &path, &workload).await.0, 201);
+    }
+
+    /// Repeats `attempt` until it gives something, or fails the test at the deadline.
+    async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+        what: &str,
+        mut attempt: impl FnMut() -> F,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            if let Some(found) = attempt().await {
+                return found;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn webhook_configuration(name: &str, policy: &str, resources: &str, service: &str) -> Value {
+        json!({"apiVersion": "admissionregistration.k8s.io/v1",
+               "kind": "ValidatingWebhookConfiguration", "metadata": {"name": name},
+               "webhooks": [{"name": format!("{name}.example.com"), "failurePolicy": policy,
+                   "sideEffects": "None", "admissionReviewVersions": ["v1"],
+                   "rules": [{"operations": ["CREATE", "UPDATE"], "apiGroups": [""],
+                              "apiVersions": ["v1"], "resources": [resources]}],
+                   "clientConfig": {"service": {"namespace": "default", "name": service,
+                                                "path": "/validate"}}}]})
+    }
+
+    const CONFIGURATIONS: &str =
+        "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
+
+    #[tokio::test]
+    async fn a_webhook_without_endpoints_fails_requests_until_its_pods_are_ready() {
+        let (sim, client) = cluster().await;
+        let strict = webhook_configuration("guard", "Fail", "configmaps", "guard");
+        assert_eq!(post(&client, CONFIGURATIONS, &strict).await.0, 201);
+        let lenient = webhook_configuration("lenient", "Ignore", "secrets", "absent");
+        assert_eq!(post(&client, CONFIGURATIONS, &lenient).await.0, 201);
+        let configmaps = "/api/v1/namespaces/default/configmaps";
+        let map = serde_json::to_value(configmap("settings", &json!({}))).unwrap();
+        let failed = |service: &str, reason: &str| {
+            format!(
+                "Internal error occurred: failed calling webhook \"guard.example.com\": failed \
+                 to call webhook: Post \"https://{service}.default.svc:443/validate?timeout=10s\": \
+                 {reason}"
+            )
+        };
+        // No Service at all, then a Service without ready pods.
+        let (code, error) = post(&client, configmaps, &map).await;
+        assert_eq!(
+            (code, &error["reason"]),
+            (500, &json!("InternalError")),
+            "{error}"
+        );
+        assert_eq!(
+            error["message"],
+            failed("guard", "service \"guard\" not found")
+        );
+        backend(&client, "default", "guard").await;
+        let (code, error) = post(&client, configmaps, &map).await;
+        assert_eq!(code, 500);
+        assert_eq!(
+            error["message"],
+            failed("guard", "no endpoints available for service \"guard\"")
+        );
+        // A dry run calls the webhook too.
+        let (code, _) = post(&client, &format!("{configmaps}?dryRun=All"), &map).await;
+        assert_eq!(code, 500);
+        // `Ignore` lets requests through; configurations themselves are never intercepted.
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}});
+        assert_eq!(
+            post(&client, "/api/v1/namespaces/default/secrets", &secret)
+                .await
+                .0,
+            201
+        );
+        let lenient = webhook_configuration("lenient", "Fail", "*", "absent");
+        let (code, _) = raw(
+            &client,
+            "PUT",
+            &format!("{CONFIGURATIONS}/lenient"),
+            "application/json",
+            &lenient.to_string(),
+        )
+        .await;
+        assert_eq!(code, 200);
+        let (code, _) = raw(
+            &client,
+            "DELETE",
+            &format!("{CONFIGURATIONS}/lenient"),
+            "application/json",
+            "",
+        )
+        .await;
+        assert_eq!(code, 200);
+        // Once the webhook's pod is ready, it answers (allowed).
+        eventually("the webhook answers", || async {
+            let (code, _) = post(&client, configmaps, &map).await;
+            (code == 201).then_some(())
+        })
+        .await;
+        // A webhook whose configuration says so denies what it matches.
+        let patch = json!({"metadata": {"annotations": {"sim.kos.dev/deny": "no settings today"}}});
+        let (code, _) = raw(
+            &client,
+            "PATCH",
+            &format!("{CONFIGURATIONS}/guard"),
+            "application/merge-patch+json",
+            &patch.to_string(),
+        )
+        .await;
+        assert_eq!(code, 200);
+        let other = serde_json::to_value(configmap("other", &json!({}))).unwrap();
+        let (code, error) = post(&client, configmaps, &other).await;
+        assert_eq!(
+            (code, error["message"].as_str().unwrap()),
+            (
+                403,
+                "admission webhook \"guard.example.com\" denied the request: no settings today"
+            )
+        );
+        sim.shutdown().await;
+    }
+
+    const METRICS: &str = "/apis/metrics.k8s.io/v1beta1";
+
+    #[tokio::test]
+    async fn an_aggregated_api_without_endpoints_is_unavailable_until_its_pods_are_ready() {
+        let (sim, client) = cluster().await;
+        let apiservice = json!({"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+            "metadata": {"name": "v1beta1.metrics.k8s.io"},
+            "spec": {"group": "metrics.k8s.io", "version": "v1beta1",
+                     "groupPriorityMinimum": 100, "versionPriority": 100,
+                     "insecureSkipTLSVerify": true,
+                     "service": {"namespace": "kube-system", "name": "metrics-server", "port": 443}}});
+        let path = "/apis/apiregistration.k8s.io/v1/apiservices";
+        assert_eq!(post(&client, path, &apiservice).await.0, 201);
+        let condition = || async {
+            let (_, object) = raw(
+                &client,
+                "GET",
+                &format!("{path}/v1beta1.metrics.k8s.io"),
+                "",
+                "",
+            )
+            .await;
+            object["status"]["conditions"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == "Available").cloned())
+        };
+        let missing = eventually("the ServiceNotFound condition", || async {
+            condition()
+                .await
+                .filter(|c| c["reason"] == "ServiceNotFound")
+        })
+        .await;
+        assert_eq!(
+            (missing["status"].as_str(), missing["message"].as_str()),
+            (
+                Some("False"),
+                Some("service/metrics-server in \"kube-system\" is not present")
+            )
+        );
+        let (code, _) = raw(&client, "GET", METRICS, "", "").await;
+        assert_eq!(code, 503);
+        let (code, _) = raw(&client, "GET", &format!("{METRICS}/pods"), "", "").await;
+        assert_eq!(code, 503);
+        let stale = aggregated_version(&client, "metrics.k8s.io").await;
+        assert_eq!(stale["freshness"], "Stale");
+        backend(&client, "kube-system", "metrics-server").await;
+        let passed = eventually("the Passed condition", || async {
+            condition().await.filter(|c| c["status"] == "True")
+        })
+        .await;
+        assert_eq!(passed["reason"], "Passed");
+        let (code, list) = raw(&client, "GET", METRICS, "", "").await;
+        assert_eq!(code, 200);
+        let names: Vec<&str> = list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["nodes", "pods"]);
+        assert_eq!(
+            aggregated_version(&client, "metrics.k8s.io").await["freshness"],
+            "Current"
+        );
+        let pods =
+            format!("{METRICS}/namespaces/kube-system/pods?labelSelector=app%3Dmetrics-server");
+        let (code, metrics) = raw(&client, "GET", &pods, "", "").await;
+        assert_eq!((code, &metrics["kind"]), (200, &json!("PodMetricsList")));
+        let sample = &metrics["items"][0];
+        assert_eq!(sample["containers"][0]["name"], "server");
+        assert_eq!(sample["containers"][0]["usage"]["cpu"], "5m");
+        let (code, nodes) = raw(&client, "GET", &format!("{METRICS}/nodes"), "", "").await;
+        assert_eq!((code, &nodes["kind"]), (200, &json!("NodeMetricsList")));
+        sim.shutdown().await;
+    }
+
+    /// The version entry of `group` in the aggregated discovery of `/apis`.
+    async fn aggregated_version(client: &Client, group: &str) -> Value {
+        let request = axum::http::Request::builder()
+            .uri("/apis")
+            .header(
+                "accept",
+                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+            )
+            .body(kube::client::Body::empty())
+            .unwrap();
+        let response = client.send(request).await.unwrap();
+        let bytes = response.into_body().collect_bytes().await.unwrap();
+        let list: Value = serde_json::from_slice(&bytes).unwrap();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["metadata"]["name"] == group)
+            .map(|g| g["versions"][0].clone())
+            .unwrap()
+    }
+}

@@ -210,14 +210,14 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         let Some(current) = current else {
             // Defaults come after the field sets: the applier does not own them.
             let mut object = apply(None, &applied, &manager, force, &api_version)?;
-            objects::admit(api, target, &mut object, true)?;
+            objects::admit(api, call, &mut object, None)?;
             match objects::store_new(api, call, object) {
                 Err(error) if error.reason == "AlreadyExists" => continue,
                 result => return result.map(|o| respond(StatusCode::CREATED, &o)),
             }
         };
         let mut object = apply(Some(&current), &applied, &manager, force, &api_version)?;
-        objects::admit(api, target, &mut object, false)?;
+        objects::admit(api, call, &mut object, Some(&*current))?;
         object["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
         match objects::store_replace(api, call, &current, object) {
             Err(error) if error.reason == "Conflict" => {}

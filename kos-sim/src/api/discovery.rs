@@ -3,8 +3,9 @@
 //! aggregated discovery (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`), which kubectl
 //! and kube-rs's `Discovery::run_aggregated` use.
 //!
-//! Everything is read from the [`Registry`](crate::resources::Registry); nothing here
-//! is stored.
+//! Everything is read from the [`Registry`](crate::resources::Registry), plus the groups
+//! `APIServices` serve from a Service ([`aggregated`](super::aggregated)); nothing here is
+//! stored.
 
 use super::{Api, json, no_such_path};
 use crate::errors::ApiError;
@@ -69,14 +70,25 @@ fn group_entry(group: &str, versions: &[String]) -> Value {
     json!({"name": group, "versions": versions, "preferredVersion": versions.first()})
 }
 
+/// Every group with its versions: the registry's, then those only `APIServices` serve.
+fn all_groups(api: &Api) -> Vec<(String, Vec<String>)> {
+    let mut groups = api.registry.groups();
+    for (group, version, _) in super::aggregated::served(api) {
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, versions)) if versions.contains(&version) => {}
+            Some((_, versions)) => versions.push(version),
+            None => groups.push((group, vec![version])),
+        }
+    }
+    groups
+}
+
 /// `/apis`.
 pub async fn groups(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response {
     if wants_aggregated(&headers) {
         return aggregated(&discovery_list(&api, false));
     }
-    let groups: Vec<Value> = api
-        .registry
-        .groups()
+    let groups: Vec<Value> = all_groups(&api)
         .iter()
         .filter(|(group, _)| !group.is_empty())
         .map(|(group, versions)| group_entry(group, versions))
@@ -89,7 +101,7 @@ pub async fn groups(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response
 
 /// `/apis/{group}`.
 pub fn group(api: &Api, group: &str, _headers: &HeaderMap) -> Result<Response, ApiError> {
-    let groups = api.registry.groups();
+    let groups = all_groups(api);
     let (_, versions) = groups
         .iter()
         .find(|(g, _)| g == group && !g.is_empty())
@@ -169,7 +181,7 @@ pub fn resources(
 /// Aggregated discovery of the core group (`core`) or of every named group.
 fn discovery_list(api: &Api, core: bool) -> Value {
     let all = api.registry.all();
-    let items: Vec<Value> = api
+    let mut items: Vec<Value> = api
         .registry
         .groups()
         .iter()
@@ -189,8 +201,39 @@ fn discovery_list(api: &Api, core: bool) -> Value {
             json!({"metadata": {"name": group}, "versions": versions})
         })
         .collect();
+    if !core {
+        items.extend(aggregated_groups(api));
+    }
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
            "metadata": {}, "items": items})
+}
+
+/// The aggregated discovery of the groups `APIServices` serve: an unavailable version is
+/// `Stale` with no resources, which clients report as a failed group-version.
+fn aggregated_groups(api: &Api) -> Vec<Value> {
+    let registered = api.registry.groups();
+    super::aggregated::served(api)
+        .into_iter()
+        .filter(|(group, _, _)| !registered.iter().any(|(g, _)| g == group))
+        .map(|(group, version, available)| {
+            let resources: Vec<Value> = if available {
+                super::aggregated::resources(&group, &version)
+                    .iter()
+                    .map(|(plural, kind, namespaced)| {
+                        json!({"resource": plural,
+                               "responseKind": {"group": group, "version": version, "kind": kind},
+                               "scope": if *namespaced { "Namespaced" } else { "Cluster" },
+                               "verbs": ["get", "list"]})
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let freshness = if available { "Current" } else { "Stale" };
+            json!({"metadata": {"name": group},
+                   "versions": [{"version": version, "resources": resources, "freshness": freshness}]})
+        })
+        .collect()
 }
 
 fn aggregated_resource(r: &ResourceType) -> Value {

@@ -8,9 +8,10 @@
 //! Submodules: [`objects`] (get/list/create/update/delete), [`watch`], [`patch`] (merge,
 //! JSON and strategic merge patches), [`apply`] (server-side apply and managedFields),
 //! [`validate`], [`defaults`], [`selector`] (label and field selectors), [`discovery`], [`openapi`],
-//! [`crds`] (`CustomResourceDefinitions`) and [`namespaces`]; [`auth`] checks every request
-//! before it is routed.
+//! [`crds`] (`CustomResourceDefinitions`), [`namespaces`] and [`aggregated`] (groups an
+//! `APIService` serves); [`auth`] checks every request before it is routed.
 
+pub mod aggregated;
 pub mod apply;
 pub mod auth;
 pub mod crds;
@@ -233,7 +234,14 @@ async fn dispatch(
     let params = Query::<HashMap<String, String>>::try_from_uri(&uri)
         .map(|q| Params(q.0))
         .unwrap_or_default();
-    let result = match parse_path(uri.path()) {
+    let path = parse_path(uri.path());
+    if let Some(path) = &path
+        && let Some(response) =
+            aggregated::route(&api, path, &method, &aggregated::Query::of(&params))
+    {
+        return response;
+    }
+    let result = match path {
         Some(PathKind::Group(group)) => discovery::group(&api, group, &headers),
         Some(PathKind::Version(group, version)) => {
             discovery::resources(&api, group, version, &headers)

@@ -10,6 +10,7 @@ use super::{
     Api, Call, Target, crds, defaults, json, list_response, managed, namespaces, patch, validate,
     wants_table,
 };
+use crate::controllers::objects::str_at;
 use crate::errors::ApiError;
 use crate::resources::FieldPath;
 use crate::store::{Item, Object, StoreError, now};
@@ -338,13 +339,16 @@ pub fn warned(mut response: Response, warnings: &[String]) -> Response {
     response
 }
 
-/// The checks every write of a whole object goes through.
+/// The checks every write of a whole object goes through; `existing` is the stored object
+/// an update replaces (`None` when creating).
 pub fn admit(
     api: &Api,
-    target: &Target,
+    call: &Call,
     object: &mut Value,
-    creating: bool,
+    existing: Option<&Value>,
 ) -> Result<(), ApiError> {
+    let target = &call.target;
+    let creating = existing.is_none();
     validate::body_matches(target, object)?;
     stamp_type(target, object);
     validate::object(target, object)?;
@@ -362,7 +366,38 @@ pub fn admit(
         crate::admission::pod(&api.store, object)
             .map_err(|refused| ApiError::new(403, "Forbidden", refused.to_string()))?;
     }
-    Ok(())
+    call_webhooks(api, call, Some(&*object), existing)
+}
+
+/// The admission webhooks a write reaches (`object` is `None` for a deletion, `old` for a
+/// creation): see [`crate::admission::webhooks`].
+pub fn call_webhooks(
+    api: &Api,
+    call: &Call,
+    object: Option<&Value>,
+    old: Option<&Value>,
+) -> Result<(), ApiError> {
+    let target = &call.target;
+    let operation = match (object, old) {
+        (None, _) => "DELETE",
+        (Some(_), None) => "CREATE",
+        (Some(_), Some(_)) => "UPDATE",
+    };
+    let request = crate::admission::webhooks::Request {
+        operation,
+        group: &target.resource.group,
+        version: &target.resource.version,
+        resource: &target.resource.plural,
+        subresource: target.subresource.as_deref().unwrap_or_default(),
+        // The object's own: a collection deleted across namespaces spans several.
+        namespace: object
+            .or(old)
+            .map_or("", |o| str_at(o, "/metadata/namespace")),
+        object,
+        old,
+        dry_run: call.params.dry_run(),
+    };
+    crate::admission::webhooks::admit(&api.store, &request)
 }
 
 pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
@@ -371,7 +406,7 @@ pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         return Err(super::no_such_path());
     }
     let mut object = body(call)?;
-    admit(api, target, &mut object, true)?;
+    admit(api, call, &mut object, None)?;
     let warnings = check_fields(call, &mut object, None, false)?;
     if let Some(meta) = object["metadata"].as_object_mut() {
         for field in [
@@ -453,7 +488,7 @@ pub fn update(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     else {
         return Err(not_found(target, name(call)));
     };
-    admit(api, target, &mut object, false)?;
+    admit(api, call, &mut object, Some(&*existing))?;
     let warnings = check_fields(call, &mut object, Some(&existing), false)?;
     track(call, &existing, &mut object);
     let updated = store_replace(api, call, &existing, object)?;
@@ -521,7 +556,7 @@ pub fn patch(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     for _ in 0..PATCH_RETRIES {
         let existing = current(api, &call.target, name(call))?;
         let mut candidate = patch::apply(kind, &existing, &document)?;
-        admit(api, &call.target, &mut candidate, false)?;
+        admit(api, call, &mut candidate, Some(&*existing))?;
         let warnings = check_fields(call, &mut candidate, Some(&existing), false)?;
         track(call, &existing, &mut candidate);
         let pinned =
@@ -561,6 +596,7 @@ pub fn delete(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let target = &call.target;
     let existing = current(api, target, name(call))?;
     let key = target.resource.key();
+    call_webhooks(api, call, None, Some(&*existing))?;
     if call.params.dry_run() {
         return Ok(json(StatusCode::OK, &existing));
     }
@@ -615,6 +651,7 @@ pub fn delete_collection(api: &Arc<Api>, call: &Call) -> Result<Response, ApiErr
         if !selectors.matches(&object) {
             continue;
         }
+        call_webhooks(api, call, None, Some(&*object))?;
         if call.params.dry_run() {
             deleted.push(object);
             continue;
@@ -700,6 +737,7 @@ pub fn scale(api: &Arc<Api>, method: &Method, call: &Call) -> Result<Response, A
         body: call.body.clone(),
     };
     track(&main, &existing, &mut next);
+    call_webhooks(api, call, Some(&next), Some(&*existing))?;
     let stored = store_replace(api, &main, &existing, next)?;
     Ok(json(StatusCode::OK, &as_scale(&stored)))
 }

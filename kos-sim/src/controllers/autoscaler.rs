@@ -586,8 +586,9 @@ fn containers<'a>(pod: &'a Value, only: Option<&'a str>) -> impl Iterator<Item =
         .filter(move |c| only.is_none_or(|name| c["name"] == name))
 }
 
-/// A pod's usage of `resource`: each container's, from the pod's annotation or idle.
-fn usage(pod: &Value, resource: &str, only: Option<&str>) -> Option<f64> {
+/// A pod's usage of `resource`: each container's, from the pod's annotation or idle (the
+/// metrics API serves it too).
+pub fn usage(pod: &Value, resource: &str, only: Option<&str>) -> Option<f64> {
     let (_, annotation, idle) = IDLE.iter().find(|(r, _, _)| *r == resource)?;
     let per_container = pod["metadata"]["annotations"][annotation]
         .as_str()
@@ -651,7 +652,7 @@ fn no_adapter(type_: &str, spec: &Value) -> Failure {
 }
 
 /// A quantity in base units as Kubernetes writes a milli-quantity: `5m`, `250m`, `2`, `33554432`.
-fn milli_quantity(value: f64) -> String {
+pub fn milli_quantity(value: f64) -> String {
     let milli = (value * 1000.0).round() as i64;
     if milli % 1000 != 0 {
         return format!("{milli}m");

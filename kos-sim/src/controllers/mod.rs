@@ -2,8 +2,8 @@
 //! specs into children and status (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
 //! CronJob, Service, Endpoints and EndpointSlices, PersistentVolumeClaim and
 //! PersistentVolume, ServiceAccount, ResourceQuota, TTL-after-finished,
-//! PodDisruptionBudget, HorizontalPodAutoscaler, Ingress, garbage collection), plus the
-//! kubelet that runs pods (`sim::kubelet`).
+//! PodDisruptionBudget, HorizontalPodAutoscaler, Ingress, APIService availability, garbage
+//! collection), plus the kubelet that runs pods (`sim::kubelet`).
 //!
 //! They reach the cluster only through the in-process [`Store`], never over HTTP, and every
 //! delay goes through the [`Clock`] so that `--speed` scales it. Nothing here serves HTTP.
@@ -11,6 +11,7 @@
 // Kubernetes kind and field names (ReplicaSet, maxSurge) are words in these docs, not code.
 #![allow(clippy::doc_markdown)]
 
+pub mod apiservices;
 pub mod autoscaler;
 pub mod cron;
 pub mod cronjob;
@@ -61,6 +62,10 @@ pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     tasks.spawn(runner::run(ctx.clone(), disruption::Disruption::default()));
     tasks.spawn(runner::run(ctx.clone(), autoscaler::Autoscalers::default()));
     tasks.spawn(runner::run(ctx.clone(), ingress::Ingresses::default()));
+    tasks.spawn(runner::run(
+        ctx.clone(),
+        apiservices::ApiServices::default(),
+    ));
     tasks.spawn(runner::run(ctx.clone(), services::Services::default()));
     tasks.spawn(runner::run(ctx.clone(), serviceaccounts::ServiceAccounts));
     tasks.spawn(runner::run(ctx.clone(), quota::Quotas));

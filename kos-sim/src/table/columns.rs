@@ -7,8 +7,8 @@ use super::cells::Cell::{
     Age, Bool, Computed, Containers, Count, Int, Keys, Labels, Ratio, Selector, Text, TextOr, Timed,
 };
 use super::computed::{
-    autoscalers, cronjobs, disruption_budgets, events, ingresses, jobs, nodes, pods, pvcs, pvs,
-    quotas, services, storage_classes,
+    apiservices, autoscalers, cronjobs, disruption_budgets, events, ingresses, jobs, nodes, pods,
+    pvcs, pvs, quotas, services, storage_classes,
 };
 use serde_json::Value;
 
@@ -97,6 +97,7 @@ pub(super) fn of(resource: &str) -> Option<&'static [Column]> {
         "leases.coordination.k8s.io" => LEASE,
         "horizontalpodautoscalers.autoscaling" => HPA,
         "poddisruptionbudgets.policy" => PDB,
+        "apiservices.apiregistration.k8s.io" => APISERVICE,
         _ => return None,
     })
 }
@@ -332,6 +333,21 @@ const HPA: &[Column] = &[
         "Replicas",
         "Replicas the target has.",
         Int("/status/currentReplicas"),
+    ),
+    AGE,
+];
+
+const APISERVICE: &[Column] = &[
+    NAME,
+    Column::string(
+        "Service",
+        "The reference to the service that hosts this API endpoint.",
+        Computed(apiservices::service),
+    ),
+    Column::string(
+        "Available",
+        "Whether this service is available.",
+        Computed(apiservices::available),
     ),
     AGE,
 ];

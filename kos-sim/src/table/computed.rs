@@ -687,6 +687,32 @@ pub(super) mod autoscalers {
     }
 }
 
+pub(super) mod apiservices {
+    use super::{Value, json, text};
+
+    /// `NAMESPACE/NAME` of the backing Service, or `Local`.
+    pub(in crate::table) fn service(apiservice: &Value) -> Value {
+        let service = &apiservice["spec"]["service"];
+        json!(if service.is_object() {
+            format!("{}/{}", text(service, "/namespace"), text(service, "/name"))
+        } else {
+            "Local".to_owned()
+        })
+    }
+
+    /// `True`, or the status with the reason (`False (MissingEndpoints)`), or `Unknown`.
+    pub(in crate::table) fn available(apiservice: &Value) -> Value {
+        let condition = crate::controllers::objects::condition(apiservice, "Available");
+        json!(match condition {
+            None => "Unknown".to_owned(),
+            Some(c) if c["status"] == "True" || text(c, "/reason").is_empty() => {
+                text(c, "/status").to_owned()
+            }
+            Some(c) => format!("{} ({})", text(c, "/status"), text(c, "/reason")),
+        })
+    }
+}
+
 pub(super) mod disruption_budgets {
     use super::{Value, json};
 

@@ -622,4 +622,18 @@ fn autoscaler_and_disruption_budget_columns() {
         &cells("poddisruptionbudgets.policy", pdb),
         &json!({"Min Available": "50%", "Max Unavailable": "N/A", "Allowed Disruptions": 1}),
     );
+    let metrics = json!({"metadata": {"name": "v1beta1.metrics.k8s.io"},
+        "spec": {"service": {"namespace": "kube-system", "name": "metrics-server"}},
+        "status": {"conditions": [{"type": "Available", "status": "False",
+                                   "reason": "MissingEndpoints"}]}});
+    assert_cells(
+        &cells("apiservices.apiregistration.k8s.io", metrics),
+        &json!({"Service": "kube-system/metrics-server", "Available": "False (MissingEndpoints)"}),
+    );
+    let local = json!({"metadata": {"name": "v1.apps"}, "spec": {},
+        "status": {"conditions": [{"type": "Available", "status": "True", "reason": "Local"}]}});
+    assert_cells(
+        &cells("apiservices.apiregistration.k8s.io", local),
+        &json!({"Service": "Local", "Available": "True"}),
+    );
 }
