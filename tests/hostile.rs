@@ -8,6 +8,7 @@
 mod hostile_server;
 
 use hostile_server::{POD_MANIFEST, Reply, Request, Server};
+use std::sync::Mutex;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -664,3 +665,92 @@ const COMPLETE_DEPLOYMENT: &str = r#"{"apiVersion":"apps/v1","kind":"Deployment"
  "availableReplicas":1,"conditions":[
  {"type":"Available","status":"True","reason":"MinimumReplicasAvailable"},
  {"type":"Progressing","status":"True","reason":"NewReplicaSetAvailable"}]}}"#;
+
+/// How kube-apiserver refuses a request that a webhook must see while the webhook's Service
+/// has no ready endpoint.
+const NO_WEBHOOK: &str = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+"message":"Internal error occurred: failed calling webhook \"check.shop.example\": failed to call webhook: Post \"https://checker.shop.svc:443/validate?timeout=10s\": no endpoints available for service \"checker\"",
+"reason":"InternalError","details":{"causes":[{"message":"failed calling webhook \"check.shop.example\""}]},"code":500}"#;
+
+/// Pod `shop/p`, running and ready.
+const READY_POD: &str = r#"{"apiVersion":"v1","kind":"Pod",
+"metadata":{"name":"p","namespace":"shop","uid":"u1","resourceVersion":"8"},
+"spec":{"containers":[{"name":"app","image":"nginx"}]},
+"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}],
+ "containerStatuses":[{"name":"app","image":"nginx","imageID":"x","ready":true,"restartCount":0,
+ "started":true,"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}}]}}"#;
+
+/// A server whose admission webhook for Pods (installed earlier, not by kos) cannot be called
+/// for `down` after the first apply reaches it: every apply of Pod `shop/p`, dry run or
+/// not, is refused as kube-apiserver refuses it then; afterwards the Pod is created, and is
+/// running and ready.
+fn webhook_down_server(down: Duration) -> Server {
+    let since = Mutex::new(None::<Instant>);
+    Server::start(move |request| {
+        let path = request.path();
+        if request.method == "PATCH" && path == "/api/v1/namespaces/shop/pods/p" {
+            let first = *since.lock().unwrap().get_or_insert_with(Instant::now);
+            return Some(if first.elapsed() < down {
+                Reply::Json(500, NO_WEBHOOK.into())
+            } else {
+                Reply::Json(201, READY_POD.into())
+            });
+        }
+        let applied = since.lock().unwrap().is_some_and(|t| t.elapsed() >= down);
+        (applied && path.ends_with("/pods") && !request.is_watch())
+            .then(|| Reply::Json(200, hostile_server::pod_list(&[READY_POD.into()])))
+    })
+}
+
+/// `kos apply -f pod.yaml -o plain` with `args`.
+fn apply_pod(setup: &Setup, args: &[&str]) -> Run {
+    let mut command = Command::new(KOS);
+    command
+        .args(["apply", "-f", &setup.manifest(), "--kubeconfig"])
+        .arg(&setup.kubeconfig)
+        .args(["-o", "plain", "--stabilize", "0s"])
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    run(command)
+}
+
+#[test]
+fn an_object_whose_webhook_cannot_be_called_yet_is_retried_until_the_step_timeout() {
+    // Longer than the 8 s that other transient errors are retried for.
+    let down = Duration::from_secs(11);
+    let server = webhook_down_server(down);
+    let setup = Setup::new(&server);
+    let run = apply_pod(&setup, &["--timeout", "40s"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(run.took >= down, "{:?}", run.took);
+    let said: Vec<String> = run
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("waiting for its admission webhook, retrying"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(said.len(), 1, "said once, not at every try: {}", run.stderr());
+    assert!(
+        said[0].starts_with("Pod shop/p  ") && said[0].contains("no endpoints available for service"),
+        "{}",
+        said[0]
+    );
+    assert!(run.stdout().contains("Pod shop/p created"), "{}", run.stdout());
+    let tries = server.count("PATCH /api/v1/namespaces/shop/pods/p");
+    assert!((4..40).contains(&tries), "backed off: {tries} tries");
+
+    // The step timeout ends the wait: a cluster error naming the webhook, and nothing applied.
+    let server = webhook_down_server(Duration::from_secs(600));
+    let setup = Setup::new(&server);
+    let run = apply_pod(&setup, &["--timeout", "4s"]);
+    assert_eq!(run.code(), 4, "{}", run.all());
+    assert!(run.took < Duration::from_secs(8), "{:?}", run.took);
+    assert!(
+        run.stderr().contains("failed calling webhook \"check.shop.example\""),
+        "{}",
+        run.stderr()
+    );
+    assert!(!run.stdout().contains("created"), "{}", run.stdout());
+}

@@ -258,7 +258,7 @@ mod tests {
                     namespaced: true,
                 },
                 action: Action::Configured,
-                checked: true,
+                unchecked: None,
                 position: 0,
                 overrides: crate::tracker::Overrides::default(),
             }],
