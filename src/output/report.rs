@@ -266,6 +266,7 @@ mod tests {
                 key,
                 text: "unknown field \"spec.replica\"".into(),
             }],
+            say: None,
         }
     }
 
