@@ -7,16 +7,16 @@ mod common;
 
 use common::*;
 
-/// Namespace `hooks`; Deployment and Service `checker` (its pods ready 20 simulated seconds
-/// after they start); the CRD of `widgets.hooks.example`; the webhook configuration that
-/// sends every Widget write to `checker`; Widget `hooks/one`.
+/// Namespace `NS`; Deployment and Service `checker` (its pods ready 20 simulated seconds
+/// after they start); the CRD of `widgets.NS.example`; the webhook configuration that
+/// sends every Widget write to `checker`; Widget `NS/one`. Each test names its own `NS`.
 const BATCH: &str = "apiVersion: v1
 kind: Namespace
-metadata: {name: hooks}
+metadata: {name: NS}
 ---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: checker, namespace: hooks}
+metadata: {name: checker, namespace: NS}
 spec:
   replicas: 1
   selector: {matchLabels: {app: checker}}
@@ -29,16 +29,16 @@ spec:
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: checker, namespace: hooks}
+metadata: {name: checker, namespace: NS}
 spec:
   selector: {app: checker}
   ports: [{port: 443, targetPort: 8443}]
 ---
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.hooks.example}
+metadata: {name: widgets.NS.example}
 spec:
-  group: hooks.example
+  group: NS.example
   scope: Namespaced
   names: {kind: Widget, plural: widgets, singular: widget}
   versions:
@@ -53,25 +53,29 @@ spec:
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
-metadata: {name: checker}
+metadata: {name: NS-checker}
 webhooks:
-- name: check.hooks.example
+- name: check.NS.example
   failurePolicy: Fail
   sideEffects: None
   admissionReviewVersions: [v1]
   clientConfig:
-    service: {namespace: hooks, name: checker, path: /validate}
+    service: {namespace: NS, name: checker, path: /validate}
   rules:
   - operations: [CREATE, UPDATE]
-    apiGroups: [hooks.example]
+    apiGroups: [NS.example]
     apiVersions: [v1]
     resources: [widgets]
 ---
-apiVersion: hooks.example/v1
+apiVersion: NS.example/v1
 kind: Widget
-metadata: {name: one, namespace: hooks}
+metadata: {name: one, namespace: NS}
 spec: {size: 3}
 ";
+
+fn batch(ns: &str) -> String {
+    BATCH.replace("NS", ns)
+}
 
 /// The index of the first line of `lines` that contains every one of `words`.
 fn line_of(lines: &[&str], words: &[&str]) -> Option<usize> {
@@ -82,7 +86,7 @@ fn line_of(lines: &[&str], words: &[&str]) -> Option<usize> {
 
 #[test]
 fn an_object_a_webhook_of_the_batch_intercepts_is_applied_once_the_webhook_is_ready() {
-    let file = manifest(BATCH);
+    let file = manifest(&batch("hooks"));
     let path = file.path().to_str().expect("utf-8 path");
     let args = [
         "apply", "-f", path, "--output", "plain", "--timeout", "60s", "--stabilize", "0s",
@@ -99,7 +103,10 @@ fn an_object_a_webhook_of_the_batch_intercepts_is_applied_once_the_webhook_is_re
         ],
     );
     let pod_ready = line_of(&lines, &["Pod hooks/checker-", "success"]);
-    let widget_applied = line_of(&lines, &["Widget hooks/one  in_progress  created"]);
+    // Its next line: `created` once applied, or its status once the watch sees it.
+    let widget_applied = lines.iter().enumerate().position(|(i, line)| {
+        Some(i) > waiting && line.contains("Widget hooks/one  ") && !line.contains("waiting")
+    });
     let (Some(waiting), Some(pod_ready), Some(widget_applied)) =
         (waiting, pod_ready, widget_applied)
     else {
@@ -128,4 +135,31 @@ fn an_object_a_webhook_of_the_batch_intercepts_is_applied_once_the_webhook_is_re
         .to_owned();
     // RFC 3339 UTC timestamps of one format compare as text.
     assert!(created >= ready_at, "created {created}, pod ready {ready_at}");
+}
+
+#[test]
+fn a_webhook_not_ready_by_the_step_timeout_is_a_timeout_naming_it() {
+    // The same batch in its own namespace and group, the webhook's pods far from ready.
+    let yaml = batch("stuck").replace("start-delay: 20s", "start-delay: 10m");
+    let file = manifest(&yaml);
+    let path = file.path().to_str().expect("utf-8 path");
+    let args = [
+        "apply", "-f", path, "--output", "json", "--timeout", "4s", "--stabilize", "0s",
+    ];
+    let output = sim().kos(&args).output().expect("run kos");
+    assert_eq!(code(&output), 2, "{}", said(&output));
+    let report = report(&output);
+    assert_eq!(report["outcome"], "timeout", "{report:#}");
+    let widgets = objects(&report, "Widget");
+    assert_eq!(widgets.len(), 1, "{report:#}");
+    assert_eq!(widgets[0]["status"], "in_progress", "{report:#}");
+    assert_eq!(
+        widgets[0]["message"],
+        "waiting for webhook check.stuck.example: Service stuck/checker has no ready endpoints"
+    );
+    assert!(widgets[0]["action"].is_null(), "not applied: {report:#}");
+    let digest = report["digest"].to_string();
+    assert!(digest.contains("waiting for webhook check.stuck.example"), "{digest}");
+    let (code, _) = sim().get("/apis/stuck.example/v1/namespaces/stuck/widgets/one");
+    assert_eq!(code, 404, "the Widget was not applied");
 }
