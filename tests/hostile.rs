@@ -754,3 +754,111 @@ fn an_object_whose_webhook_cannot_be_called_yet_is_retried_until_the_step_timeou
     );
     assert!(!run.stdout().contains("created"), "{}", run.stdout());
 }
+
+/// A ValidatingWebhookConfiguration `shop-checks` whose webhook sees every Pod write, called
+/// through Service `shop/checker`, then Pod `shop/p`.
+const WEBHOOK_AND_POD: &str = "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: shop-checks}
+webhooks:
+- name: check.shop.example
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig: {service: {namespace: shop, name: checker}}
+  rules: [{operations: [CREATE, UPDATE], apiGroups: [''], apiVersions: [v1], resources: [pods]}]
+---
+";
+
+const ADMISSION_GROUPS: &str = r#"{"kind":"APIGroupList","apiVersion":"v1","groups":[
+{"name":"admissionregistration.k8s.io","versions":[{"groupVersion":"admissionregistration.k8s.io/v1","version":"v1"}],
+ "preferredVersion":{"groupVersion":"admissionregistration.k8s.io/v1","version":"v1"}}]}"#;
+
+const ADMISSION_V1: &str = r#"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"admissionregistration.k8s.io/v1",
+"resources":[{"name":"validatingwebhookconfigurations","singularName":"validatingwebhookconfiguration",
+ "namespaced":false,"kind":"ValidatingWebhookConfiguration","verbs":["create","get","list","patch","watch"]}]}"#;
+
+const CHECKS: &str = r#"{"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingWebhookConfiguration",
+"metadata":{"name":"shop-checks","uid":"w1","resourceVersion":"9"},"webhooks":[]}"#;
+
+/// A server whose Pod webhook (`shop-checks`, configured by the batch itself) never has an
+/// endpoint: every Pod write is refused as kube-apiserver refuses it; the configuration is
+/// taken.
+fn webhook_never_ready_server() -> Server {
+    Server::start(|request| {
+        let path = request.path();
+        let reply = match path {
+            "/apis" => Reply::Json(200, ADMISSION_GROUPS.into()),
+            "/apis/admissionregistration.k8s.io/v1" => Reply::Json(200, ADMISSION_V1.into()),
+            _ if request.method == "PATCH" && path.ends_with("/pods/p") => {
+                Reply::Json(500, NO_WEBHOOK.into())
+            }
+            _ if request.method == "PATCH" && path.ends_with("/shop-checks") => {
+                Reply::Json(201, CHECKS.into())
+            }
+            _ if path.ends_with("/validatingwebhookconfigurations") && !request.is_watch() => {
+                Reply::Json(200, hostile_server::list("List", &[CHECKS.into()]))
+            }
+            _ => return None,
+        };
+        Some(reply)
+    })
+}
+
+#[test]
+fn an_object_a_webhook_of_the_batch_intercepts_waits_for_it_and_does_not_fail_the_dry_run() {
+    let server = webhook_never_ready_server();
+    let setup = Setup::new(&server);
+    let both = setup.dir.path().join("both.yaml");
+    std::fs::write(&both, format!("{WEBHOOK_AND_POD}{POD_MANIFEST}")).expect("manifest");
+    let apply = |args: &[&str]| {
+        let mut command = Command::new(KOS);
+        command
+            .arg("apply")
+            .arg("-f")
+            .arg(&both)
+            .arg("--kubeconfig")
+            .arg(&setup.kubeconfig)
+            .args(["-o", "plain", "--stabilize", "0s"])
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        run(command)
+    };
+
+    // The dry run cannot check the Pod now; that is no reason to fail the run.
+    let run = apply(&["--dry-run", "--timeout", "20s"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(run.took < Duration::from_secs(5), "not retried: {:?}", run.took);
+    assert!(
+        run.stdout().contains(
+            "Pod shop/p created (dry run; not checked by the server: its webhook \
+             check.shop.example of this batch cannot be called yet)"
+        ),
+        "{}",
+        run.stdout()
+    );
+
+    // Applied: the Pod waits for the webhook's Service, and says so, until the step timeout.
+    let run = apply(&["--timeout", "3s"]);
+    assert_eq!(run.code(), 2, "{}", run.all());
+    assert!(
+        run.stdout().contains(
+            "Pod shop/p  in_progress  waiting for webhook check.shop.example: \
+             Service shop/checker has no ready endpoints"
+        ),
+        "{}",
+        run.stdout()
+    );
+    assert!(run.stdout().contains("outcome: timeout"), "{}", run.stdout());
+    let seen = server.seen.lock().unwrap().clone();
+    let pod_writes: Vec<&String> = seen
+        .iter()
+        .filter(|r| r.starts_with("PATCH /api/v1/namespaces/shop/pods/p?"))
+        .collect();
+    assert!(
+        pod_writes.iter().all(|r| r.contains("dryRun=All")),
+        "only dry runs of the Pod, never the Pod itself: {pod_writes:?}"
+    );
+    assert!(server.count("/endpoints/checker") >= 2, "the Service is asked again");
+}
