@@ -63,7 +63,8 @@ pub fn start(later: Later, feed: Option<mpsc::Sender<Update>>) -> Running {
                 }
             }
         };
-        let apply = later.run(move |step| {
+        // The tracker's step timeout ends tracking, and with it this task.
+        let apply = later.run(None, move |step| {
             let diff = match step {
                 Step::Waiting(held, why) => Diff::Held(Box::new(waiting_row(&held, why))),
                 Step::Applied(applied, warnings) => {

@@ -861,4 +861,16 @@ fn an_object_a_webhook_of_the_batch_intercepts_waits_for_it_and_does_not_fail_th
         "only dry runs of the Pod, never the Pod itself: {pod_writes:?}"
     );
     assert!(server.count("/endpoints/checker") >= 2, "the Service is asked again");
+
+    // Without tracking, the step timeout ends the wait as a cluster error naming it.
+    let run = apply(&["--no-wait", "--timeout", "3s"]);
+    assert_eq!(run.code(), 4, "{}", run.all());
+    assert!(
+        run.stderr().contains(
+            "not applied: Pod shop/p: waiting for webhook check.shop.example: Service \
+             shop/checker has no ready endpoints within the step timeout"
+        ),
+        "{}",
+        run.stderr()
+    );
 }

@@ -15,6 +15,7 @@ use k8s_openapi::api::core::v1::Endpoints;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, ListParams};
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How often, at first, a Service is asked for ready endpoints; the wait doubles up to
 /// [`MAX_POLL`].
@@ -75,8 +76,13 @@ impl Later {
 
     /// Waits for each webhook's Service to have a ready endpoint, then applies the objects
     /// that wait for it (retrying while the API server still cannot call the webhook),
-    /// telling `tell` each step. Ends when everything is applied, or at the first refusal.
-    pub async fn run(self, mut tell: impl FnMut(Step) + Send) -> Result<(), ApplyError> {
+    /// telling `tell` each step. Ends when everything is applied, at the first refusal, or
+    /// when `deadline` finds objects still waiting (`None`: the caller ends it).
+    pub async fn run(
+        self,
+        deadline: Option<Instant>,
+        mut tell: impl FnMut(Step) + Send,
+    ) -> Result<(), ApplyError> {
         let mut waiting: Vec<Held> = self.held;
         let mut said = false;
         let mut delay = FIRST_POLL;
@@ -86,7 +92,7 @@ impl Later {
             options: &self.options,
             say: None,
         };
-        while !waiting.is_empty() {
+        loop {
             let mut ready = Vec::new();
             for service in services(&waiting) {
                 if has_ready_endpoint(&self.cluster, service).await {
@@ -106,29 +112,50 @@ impl Later {
             }
             for held in now {
                 let what = &held.applied;
+                let mut last = String::new();
+                // Once per answer of the server, not at every try.
                 let mut waiting_on = |message: &str| {
-                    tell(Step::Waiting(Box::new(what.clone()), format!("retrying: {message}")));
+                    if message != last {
+                        last = message.to_owned();
+                        tell(Step::Waiting(Box::new(what.clone()), format!("retrying: {message}")));
+                    }
                 };
                 let sent = batch
-                    .send_held(&held.manifest, what, &mut waiting_on)
+                    .send_held(&held.manifest, what, deadline, &mut waiting_on)
                     .await?;
                 let mut applied = held.applied;
                 applied.action = sent.action;
                 tell(Step::Applied(Box::new(applied), sent.warnings));
             }
-            if !waiting.is_empty() {
-                tokio::time::sleep(crate::cluster::jittered(delay, 0.2)).await;
-                delay = (delay * 2).min(MAX_POLL);
+            let Some(first) = waiting.first() else {
+                break;
+            };
+            let wait = crate::cluster::jittered(delay, 0.2);
+            // As retries do: no wait that would end past the deadline.
+            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+                return Err(ApplyError::WebhookNotReady {
+                    objects: waiting.iter().map(|h| h.applied.key.to_string()).collect(),
+                    why: awaited(&first.webhook),
+                });
             }
+            tokio::time::sleep(wait).await;
+            delay = (delay * 2).min(MAX_POLL);
         }
         Ok(())
     }
 
-    /// Runs the held objects to the end without tracking (`--no-wait`), recording what was
-    /// applied in `progress`.
+    /// Runs the held objects to the end without tracking (`--no-wait`), within the step
+    /// timeout, recording what was applied in `progress`.
     pub async fn finish(self, progress: &mut Progress) -> Result<(), ApplyError> {
-        self.run(|step| {
-            if let Step::Applied(applied, warnings) = step {
+        let deadline = self.options.deadline;
+        let say = progress.say;
+        self.run(deadline, |step| match step {
+            Step::Waiting(held, why) => {
+                if let Some(say) = say {
+                    say(&format!("{}  {why}", held.key));
+                }
+            }
+            Step::Applied(applied, warnings) => {
                 progress.warn(&applied.key, warnings);
                 progress.applied.push(*applied);
             }

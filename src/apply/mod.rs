@@ -143,6 +143,9 @@ pub enum ApplyError {
     Invalid(Vec<ObjectError>),
     #[error("CustomResourceDefinition {0} did not become Established within {1:?}")]
     NotEstablished(String, Duration),
+    /// The step ended while objects still waited for a webhook of the batch (`--no-wait`).
+    #[error("not applied: {}: {why} within the step timeout", .objects.join(", "))]
+    WebhookNotReady { objects: Vec<String>, why: String },
     /// An object failed in the middle of a batch: what was applied before it stays applied.
     #[error(
         "{error}\napplied before the error: {}\nnot applied: {}",
@@ -186,7 +189,9 @@ impl ApplyError {
             ApplyError::Unserved(_) | ApplyError::Invalid(_) => true,
             ApplyError::Object(error) => error.is_invalid(),
             ApplyError::Stopped { error, .. } => error.is_bad_input(),
-            ApplyError::Discovery(_) | ApplyError::NotEstablished(..) => false,
+            ApplyError::Discovery(_)
+            | ApplyError::NotEstablished(..)
+            | ApplyError::WebhookNotReady { .. } => false,
         }
     }
 }
@@ -393,15 +398,16 @@ impl Batch<'_> {
     }
 
     /// Applies a held object (its webhook can be called now), telling `waiting` the server's
-    /// answer while it still cannot: no end but the step's.
+    /// answer while it still cannot, until `deadline` (`None`: the caller ends it).
     async fn send_held(
         &self,
         manifest: &Manifest,
         held: &Applied,
+        deadline: Option<Instant>,
         waiting: &mut (dyn FnMut(&str) + Send),
     ) -> Result<send::Sent, ApplyError> {
         let mut params = self.params(false, waiting);
-        params.deadline = None;
+        params.deadline = deadline;
         send::apply(self.cluster, &manifest.object, &held.key, &held.served, params, true)
             .await
             .map_err(|refused| {
