@@ -197,7 +197,9 @@ pub fn webhook_unavailable(error: &kube::Error) -> bool {
         kube::Error::Api(status) => {
             status.code == 500
                 && (status.message.contains("failed calling webhook")
-                    || status.message.contains("no endpoints available for service"))
+                    || status
+                        .message
+                        .contains("no endpoints available for service"))
         }
         _ => false,
     }
@@ -408,10 +410,16 @@ mod tests {
     fn a_webhook_that_cannot_be_called_is_told_by_its_answer() {
         assert!(webhook_unavailable(&api_error(500, NO_ENDPOINTS)));
         assert!(!webhook_unavailable(&api_error(422, NO_ENDPOINTS)));
-        assert!(!webhook_unavailable(&api_error(500, "etcdserver: request timed out")));
+        assert!(!webhook_unavailable(&api_error(
+            500,
+            "etcdserver: request timed out"
+        )));
         // Left to `retry_webhooks`, which may wait longer than the transient budget.
         assert!(!is_transient(&api_error(500, NO_ENDPOINTS)));
-        assert!(is_transient(&api_error(500, "etcdserver: request timed out")));
+        assert!(is_transient(&api_error(
+            500,
+            "etcdserver: request timed out"
+        )));
     }
 
     #[tokio::test(start_paused = true)]
@@ -419,17 +427,31 @@ mod tests {
         let started = tokio::time::Instant::now();
         let mut tries = 0;
         let mut said = Vec::new();
-        let answered = retry_webhooks(None, |m| said.push(m.to_owned()), || {
-            tries += 1;
-            let ready = started.elapsed() > RETRY_BUDGET * 2;
-            async move { if ready { Ok(tries) } else { Err(api_error(500, NO_ENDPOINTS)) } }
-        })
+        let answered = retry_webhooks(
+            None,
+            |m| said.push(m.to_owned()),
+            || {
+                tries += 1;
+                let ready = started.elapsed() > RETRY_BUDGET * 2;
+                async move {
+                    if ready {
+                        Ok(tries)
+                    } else {
+                        Err(api_error(500, NO_ENDPOINTS))
+                    }
+                }
+            },
+        )
         .await;
         assert!(answered.is_ok_and(|n| n > 1));
         assert!(said[0].contains("no endpoints available"), "{said:?}");
         let deadline = Some(tokio::time::Instant::now() + Duration::from_secs(3));
-        let refused: Result<(), _> =
-            retry_webhooks(deadline, |_| {}, || async { Err(api_error(500, NO_ENDPOINTS)) }).await;
+        let refused: Result<(), _> = retry_webhooks(
+            deadline,
+            |_| {},
+            || async { Err(api_error(500, NO_ENDPOINTS)) },
+        )
+        .await;
         assert!(refused.is_err_and(|e| webhook_unavailable(&e)));
         assert!(tokio::time::Instant::now() <= deadline.unwrap());
     }

@@ -7,10 +7,10 @@
 
 use crate::apply::Progress;
 use crate::apply::later::Later;
-use crate::held;
 use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
+use crate::held;
 use crate::model::{Diff, EventRow, ObjectKey, World};
 use crate::output::report::{Problem, Stop};
 use crate::output::{digest, plain, report, safe, sink, tree};

@@ -70,12 +70,11 @@ pub fn start(later: Later, feed: Option<mpsc::Sender<Update>>) -> Running {
                 Step::Applied(applied, warnings) => {
                     let diff = Diff::Released(applied.key.clone(), applied.action.to_string());
                     let mut done = record.lock().unwrap_or_else(PoisonError::into_inner);
-                    done.warnings.extend(warnings.into_iter().map(|text| {
-                        crate::apply::Warning {
+                    done.warnings
+                        .extend(warnings.into_iter().map(|text| crate::apply::Warning {
                             key: applied.key.clone(),
                             text,
-                        }
-                    }));
+                        }));
                     done.applied.push(*applied);
                     diff
                 }

@@ -434,12 +434,20 @@ mod tests {
         let issuer = ObjectKey::new("Issuer", Some("ns"), "selfsigned");
         let web = ObjectKey::new("Deployment", Some("ns"), "web");
         let mut world = World::new(vec![web.clone(), issuer.clone()]);
-        world.apply(Diff::Upsert(Box::new(object("Deployment", "web", Status::Success, None))));
+        world.apply(Diff::Upsert(Box::new(object(
+            "Deployment",
+            "web",
+            Status::Success,
+            None,
+        ))));
         let mut row = object("Issuer", "selfsigned", Status::InProgress, None);
         row.message = "waiting for webhook w: Service ns/w has no ready endpoints".into();
         assert!(world.apply(Diff::Held(Box::new(row.clone()))));
         assert!(!world.apply(Diff::Held(Box::new(row.clone()))), "no change");
-        assert_eq!(world.object(&issuer).map(|o| o.message.as_str()), Some(row.message.as_str()));
+        assert_eq!(
+            world.object(&issuer).map(|o| o.message.as_str()),
+            Some(row.message.as_str())
+        );
         assert_eq!(world.raw_state(), Status::InProgress);
         let own: Vec<Option<Status>> = world.root_states().iter().map(|r| r.own).collect();
         assert_eq!(own, [Some(Status::Success), Some(Status::InProgress)]);
@@ -454,7 +462,10 @@ mod tests {
         let mut fresh = World::new(vec![issuer.clone()]);
         fresh.apply(Diff::Held(Box::new(row)));
         assert!(fresh.apply(Diff::Released(issuer.clone(), "created".into())));
-        assert_eq!(fresh.object(&issuer).map(|o| o.message.as_str()), Some("created"));
+        assert_eq!(
+            fresh.object(&issuer).map(|o| o.message.as_str()),
+            Some("created")
+        );
         assert_eq!(fresh.raw_state(), Status::InProgress);
         fresh.apply(Diff::Upsert(Box::new(ready.clone())));
         assert_eq!(fresh.object(&issuer), Some(&ready));

@@ -89,7 +89,15 @@ fn an_object_a_webhook_of_the_batch_intercepts_is_applied_once_the_webhook_is_re
     let file = manifest(&batch("hooks"));
     let path = file.path().to_str().expect("utf-8 path");
     let args = [
-        "apply", "-f", path, "--output", "plain", "--timeout", "60s", "--stabilize", "0s",
+        "apply",
+        "-f",
+        path,
+        "--output",
+        "plain",
+        "--timeout",
+        "60s",
+        "--stabilize",
+        "0s",
     ];
     let output = sim().kos(&args).output().expect("run kos");
     assert_eq!(code(&output), 0, "{}", said(&output));
@@ -134,7 +142,10 @@ fn an_object_a_webhook_of_the_batch_intercepts_is_applied_once_the_webhook_is_re
         .expect("created")
         .to_owned();
     // RFC 3339 UTC timestamps of one format compare as text.
-    assert!(created >= ready_at, "created {created}, pod ready {ready_at}");
+    assert!(
+        created >= ready_at,
+        "created {created}, pod ready {ready_at}"
+    );
 }
 
 #[test]
@@ -144,7 +155,15 @@ fn a_webhook_not_ready_by_the_step_timeout_is_a_timeout_naming_it() {
     let file = manifest(&yaml);
     let path = file.path().to_str().expect("utf-8 path");
     let args = [
-        "apply", "-f", path, "--output", "json", "--timeout", "4s", "--stabilize", "0s",
+        "apply",
+        "-f",
+        path,
+        "--output",
+        "json",
+        "--timeout",
+        "4s",
+        "--stabilize",
+        "0s",
     ];
     let output = sim().kos(&args).output().expect("run kos");
     assert_eq!(code(&output), 2, "{}", said(&output));
@@ -159,7 +178,10 @@ fn a_webhook_not_ready_by_the_step_timeout_is_a_timeout_naming_it() {
     );
     assert!(widgets[0]["action"].is_null(), "not applied: {report:#}");
     let digest = report["digest"].to_string();
-    assert!(digest.contains("waiting for webhook check.stuck.example"), "{digest}");
+    assert!(
+        digest.contains("waiting for webhook check.stuck.example"),
+        "{digest}"
+    );
     let (code, _) = sim().get("/apis/stuck.example/v1/namespaces/stuck/widgets/one");
     assert_eq!(code, 404, "the Widget was not applied");
 }

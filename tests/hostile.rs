@@ -8,10 +8,10 @@
 mod hostile_server;
 
 use hostile_server::{POD_MANIFEST, Reply, Request, Server};
-use std::sync::Mutex;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const KOS: &str = env!("CARGO_BIN_EXE_kos");
@@ -731,13 +731,23 @@ fn an_object_whose_webhook_cannot_be_called_yet_is_retried_until_the_step_timeou
         .filter(|l| l.contains("waiting for its admission webhook, retrying"))
         .map(str::to_owned)
         .collect();
-    assert_eq!(said.len(), 1, "said once, not at every try: {}", run.stderr());
+    assert_eq!(
+        said.len(),
+        1,
+        "said once, not at every try: {}",
+        run.stderr()
+    );
     assert!(
-        said[0].starts_with("Pod shop/p  ") && said[0].contains("no endpoints available for service"),
+        said[0].starts_with("Pod shop/p  ")
+            && said[0].contains("no endpoints available for service"),
         "{}",
         said[0]
     );
-    assert!(run.stdout().contains("Pod shop/p created"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("Pod shop/p created"),
+        "{}",
+        run.stdout()
+    );
     let tries = server.count("PATCH /api/v1/namespaces/shop/pods/p");
     assert!((4..40).contains(&tries), "backed off: {tries} tries");
 
@@ -748,7 +758,8 @@ fn an_object_whose_webhook_cannot_be_called_yet_is_retried_until_the_step_timeou
     assert_eq!(run.code(), 4, "{}", run.all());
     assert!(run.took < Duration::from_secs(8), "{:?}", run.took);
     assert!(
-        run.stderr().contains("failed calling webhook \"check.shop.example\""),
+        run.stderr()
+            .contains("failed calling webhook \"check.shop.example\""),
         "{}",
         run.stderr()
     );
@@ -829,7 +840,11 @@ fn an_object_a_webhook_of_the_batch_intercepts_waits_for_it_and_does_not_fail_th
     // The dry run cannot check the Pod now; that is no reason to fail the run.
     let run = apply(&["--dry-run", "--timeout", "20s"]);
     assert_eq!(run.code(), 0, "{}", run.all());
-    assert!(run.took < Duration::from_secs(5), "not retried: {:?}", run.took);
+    assert!(
+        run.took < Duration::from_secs(5),
+        "not retried: {:?}",
+        run.took
+    );
     assert!(
         run.stdout().contains(
             "Pod shop/p created (dry run; not checked by the server: its webhook \
@@ -850,7 +865,11 @@ fn an_object_a_webhook_of_the_batch_intercepts_waits_for_it_and_does_not_fail_th
         "{}",
         run.stdout()
     );
-    assert!(run.stdout().contains("outcome: timeout"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("outcome: timeout"),
+        "{}",
+        run.stdout()
+    );
     let seen = server.seen.lock().unwrap().clone();
     let pod_writes: Vec<&String> = seen
         .iter()
@@ -860,7 +879,10 @@ fn an_object_a_webhook_of_the_batch_intercepts_waits_for_it_and_does_not_fail_th
         pod_writes.iter().all(|r| r.contains("dryRun=All")),
         "only dry runs of the Pod, never the Pod itself: {pod_writes:?}"
     );
-    assert!(server.count("/endpoints/checker") >= 2, "the Service is asked again");
+    assert!(
+        server.count("/endpoints/checker") >= 2,
+        "the Service is asked again"
+    );
 
     // Without tracking, the step timeout ends the wait as a cluster error naming it.
     let run = apply(&["--no-wait", "--timeout", "3s"]);

@@ -117,7 +117,10 @@ impl Later {
                 let mut waiting_on = |message: &str| {
                     if message != last {
                         last = message.to_owned();
-                        tell(Step::Waiting(Box::new(what.clone()), format!("retrying: {message}")));
+                        tell(Step::Waiting(
+                            Box::new(what.clone()),
+                            format!("retrying: {message}"),
+                        ));
                     }
                 };
                 let sent = batch
@@ -243,8 +246,7 @@ mod tests {
     #[test]
     fn endpoints_are_ready_with_an_address_not_a_not_ready_one() {
         let endpoints = |subsets| -> Endpoints {
-            serde_json::from_value(json!({"metadata": {"name": "e"}, "subsets": subsets}))
-                .unwrap()
+            serde_json::from_value(json!({"metadata": {"name": "e"}, "subsets": subsets})).unwrap()
         };
         assert!(endpoints_ready(&endpoints(
             json!([{"addresses": [{"ip": "10.0.0.1"}]}])

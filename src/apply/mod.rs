@@ -242,14 +242,16 @@ pub async fn apply(
     for (position, &index) in order.iter().enumerate() {
         let plan = &plans[index];
         let done = match &interceptors[index] {
-            Some(webhook) => batch
-                .resolve(&mut resolver, plan)
-                .await
-                .map(|served| later.hold(plan.manifest, batch.to_hold(plan, served), webhook.clone())),
-            None => batch.apply(&mut resolver, plan).await.map(|(done, warnings)| {
-                progress.warn(&done.key, warnings);
-                progress.applied.push(done);
+            Some(webhook) => batch.resolve(&mut resolver, plan).await.map(|served| {
+                later.hold(plan.manifest, batch.to_hold(plan, served), webhook.clone())
             }),
+            None => batch
+                .apply(&mut resolver, plan)
+                .await
+                .map(|(done, warnings)| {
+                    progress.warn(&done.key, warnings);
+                    progress.applied.push(done);
+                }),
         };
         if let Err(error) = done {
             let not_applied = order[position..].iter().map(|&i| batch.key(&plans[i]));
@@ -313,11 +315,13 @@ impl Batch<'_> {
                     checked.push(unchecked(plan, key, served, NEW_NAMESPACE_OR_CRD));
                 }
                 Err(Refused::Error(_, error))
-                    if interceptor.is_some()
-                        && crate::cluster::webhook_unavailable(&error) =>
+                    if interceptor.is_some() && crate::cluster::webhook_unavailable(&error) =>
                 {
                     let why = interceptor.map_or_else(String::new, |hook| {
-                        format!("its webhook {} of this batch cannot be called yet", hook.name)
+                        format!(
+                            "its webhook {} of this batch cannot be called yet",
+                            hook.name
+                        )
                     });
                     checked.push(unchecked(plan, key, served, &why));
                 }
@@ -384,7 +388,9 @@ impl Batch<'_> {
         move |message: &str| {
             if message != last {
                 if let Some(say) = say {
-                    say(&format!("{key}  waiting for its admission webhook, retrying: {message}"));
+                    say(&format!(
+                        "{key}  waiting for its admission webhook, retrying: {message}"
+                    ));
                 }
                 last = message.to_owned();
             }
@@ -408,11 +414,23 @@ impl Batch<'_> {
     ) -> Result<send::Sent, ApplyError> {
         let mut params = self.params(false, waiting);
         params.deadline = deadline;
-        send::apply(self.cluster, &manifest.object, &held.key, &held.served, params, true)
-            .await
-            .map_err(|refused| {
-                ApplyError::Object(self.object_error(manifest, held.key.clone(), &held.served, &refused))
-            })
+        send::apply(
+            self.cluster,
+            &manifest.object,
+            &held.key,
+            &held.served,
+            params,
+            true,
+        )
+        .await
+        .map_err(|refused| {
+            ApplyError::Object(self.object_error(
+                manifest,
+                held.key.clone(),
+                &held.served,
+                &refused,
+            ))
+        })
     }
 
     /// Which webhook of the batch (if any) intercepts each planned object.

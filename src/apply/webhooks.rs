@@ -106,9 +106,9 @@ impl Webhook {
         let Some(namespace) = target.namespace else {
             return true;
         };
-        let own = batch.iter().find(|o| {
-            text(o, "/kind") == "Namespace" && text(o, "/metadata/name") == namespace
-        });
+        let own = batch
+            .iter()
+            .find(|o| text(o, "/kind") == "Namespace" && text(o, "/metadata/name") == namespace);
         own.is_none_or(|ns| selects(Some(selector), labels(ns)))
     }
 }
@@ -148,26 +148,30 @@ fn selects(selector: Option<&Value>, labels: Option<&Map<String, Value>>) -> boo
         .flatten()
         .all(|(key, value)| label(key) == value.as_str());
     wanted
-        && array(selector, "/matchExpressions").iter().all(|expression| {
-            let value = label(text(expression, "/key"));
-            let listed = || {
-                array(expression, "/values")
-                    .iter()
-                    .any(|v| v.as_str().is_some() && v.as_str() == value)
-            };
-            match text(expression, "/operator") {
-                "In" => listed(),
-                "NotIn" => !listed(),
-                "Exists" => value.is_some(),
-                "DoesNotExist" => value.is_none(),
-                // An operator the API server would have refused: it selects nothing.
-                _ => false,
-            }
-        })
+        && array(selector, "/matchExpressions")
+            .iter()
+            .all(|expression| {
+                let value = label(text(expression, "/key"));
+                let listed = || {
+                    array(expression, "/values")
+                        .iter()
+                        .any(|v| v.as_str().is_some() && v.as_str() == value)
+                };
+                match text(expression, "/operator") {
+                    "In" => listed(),
+                    "NotIn" => !listed(),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    // An operator the API server would have refused: it selects nothing.
+                    _ => false,
+                }
+            })
 }
 
 fn labels(object: &Value) -> Option<&Map<String, Value>> {
-    object.pointer("/metadata/labels").and_then(Value::as_object)
+    object
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
 }
 
 fn array<'a>(value: &'a Value, pointer: &str) -> &'a [Value] {

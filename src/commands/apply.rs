@@ -104,7 +104,10 @@ async fn apply_all(
         if !args.no_wait {
             return Ok(Some(later));
         }
-        later.finish(progress).await.map_err(|e| Failure::of_apply(&e))?;
+        later
+            .finish(progress)
+            .await
+            .map_err(|e| Failure::of_apply(&e))?;
         none
     })
     .await?;
