@@ -1,5 +1,5 @@
 //! End to end: a batch that brings its own admission webhook — its Deployment and Service, a
-//! CRD, a ValidatingWebhookConfiguration (failurePolicy Fail) on the CRD's group and a custom
+//! CRD, a `ValidatingWebhookConfiguration` (`failurePolicy: Fail`) on the CRD's group and a custom
 //! resource of it — applied in one run with the real `kos` binary against `kos sim serve`,
 //! whose API server refuses what the webhook must see until the webhook's pods are ready.
 

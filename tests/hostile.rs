@@ -689,14 +689,20 @@ fn webhook_down_server(down: Duration) -> Server {
     Server::start(move |request| {
         let path = request.path();
         if request.method == "PATCH" && path == "/api/v1/namespaces/shop/pods/p" {
-            let first = *since.lock().unwrap().get_or_insert_with(Instant::now);
+            let first = *since
+                .lock()
+                .expect("clock")
+                .get_or_insert_with(Instant::now);
             return Some(if first.elapsed() < down {
                 Reply::Json(500, NO_WEBHOOK.into())
             } else {
                 Reply::Json(201, READY_POD.into())
             });
         }
-        let applied = since.lock().unwrap().is_some_and(|t| t.elapsed() >= down);
+        let applied = since
+            .lock()
+            .expect("clock")
+            .is_some_and(|t| t.elapsed() >= down);
         (applied && path.ends_with("/pods") && !request.is_watch())
             .then(|| Reply::Json(200, hostile_server::pod_list(&[READY_POD.into()])))
     })
@@ -752,7 +758,7 @@ fn an_object_whose_webhook_cannot_be_called_yet_is_retried_until_the_step_timeou
     assert!((4..40).contains(&tries), "backed off: {tries} tries");
 
     // The step timeout ends the wait: a cluster error naming the webhook, and nothing applied.
-    let server = webhook_down_server(Duration::from_secs(600));
+    let server = webhook_down_server(Duration::from_mins(10));
     let setup = Setup::new(&server);
     let run = apply_pod(&setup, &["--timeout", "4s"]);
     assert_eq!(run.code(), 4, "{}", run.all());
@@ -766,7 +772,7 @@ fn an_object_whose_webhook_cannot_be_called_yet_is_retried_until_the_step_timeou
     assert!(!run.stdout().contains("created"), "{}", run.stdout());
 }
 
-/// A ValidatingWebhookConfiguration `shop-checks` whose webhook sees every Pod write, called
+/// A `ValidatingWebhookConfiguration` `shop-checks` whose webhook sees every Pod write, called
 /// through Service `shop/checker`, then Pod `shop/p`.
 const WEBHOOK_AND_POD: &str = "apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
@@ -870,7 +876,7 @@ fn an_object_a_webhook_of_the_batch_intercepts_waits_for_it_and_does_not_fail_th
         "{}",
         run.stdout()
     );
-    let seen = server.seen.lock().unwrap().clone();
+    let seen = server.seen.lock().expect("log").clone();
     let pod_writes: Vec<&String> = seen
         .iter()
         .filter(|r| r.starts_with("PATCH /api/v1/namespaces/shop/pods/p?"))

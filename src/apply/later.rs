@@ -116,7 +116,7 @@ impl Later {
                 // Once per answer of the server, not at every try.
                 let mut waiting_on = |message: &str| {
                     if message != last {
-                        last = message.to_owned();
+                        message.clone_into(&mut last);
                         tell(Step::Waiting(
                             Box::new(what.clone()),
                             format!("retrying: {message}"),
@@ -188,8 +188,8 @@ fn services(held: &[Held]) -> Vec<&ServiceRef> {
 }
 
 /// Whether Service `service` has an endpoint ready to take the API server's call: in one
-/// of its EndpointSlices (an endpoint whose `ready` is not false: unset means ready, as
-/// the API says), or, on a cluster without EndpointSlices, in its Endpoints' addresses.
+/// of its `EndpointSlices` (an endpoint whose `ready` is not false: unset means ready, as
+/// the API says), or, on a cluster without `EndpointSlices`, in its Endpoints' addresses.
 /// A failed read is "not yet": the next poll asks again.
 async fn has_ready_endpoint(cluster: &Cluster, service: &ServiceRef) -> bool {
     let slices: Api<EndpointSlice> = Api::namespaced(cluster.client.clone(), &service.namespace);

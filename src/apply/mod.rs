@@ -243,7 +243,7 @@ pub async fn apply(
         let plan = &plans[index];
         let done = match &interceptors[index] {
             Some(webhook) => batch.resolve(&mut resolver, plan).await.map(|served| {
-                later.hold(plan.manifest, batch.to_hold(plan, served), webhook.clone())
+                later.hold(plan.manifest, batch.to_hold(plan, served), webhook.clone());
             }),
             None => batch
                 .apply(&mut resolver, plan)
@@ -392,7 +392,7 @@ impl Batch<'_> {
                         "{key}  waiting for its admission webhook, retrying: {message}"
                     ));
                 }
-                last = message.to_owned();
+                message.clone_into(&mut last);
             }
         }
     }

@@ -18,7 +18,7 @@ pub struct ServiceRef {
     pub name: String,
 }
 
-/// One webhook of a Validating or MutatingWebhookConfiguration of the batch that kos waits
+/// One webhook of a `ValidatingWebhookConfiguration` or `MutatingWebhookConfiguration` of the batch that kos waits
 /// for: its failurePolicy is Fail (when it is Ignore the API server lets requests through
 /// without it) and it is called through a Service (a `url` webhook has no endpoints to
 /// wait for).
@@ -194,15 +194,18 @@ mod tests {
     use serde_json::json;
 
     fn configuration(kind: &str, hook: Value) -> Value {
-        json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind,
-               "metadata": {"name": "cert-manager-webhook"}, "webhooks": [hook]})
+        let mut configuration = json!({"apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": kind, "metadata": {"name": "cert-manager-webhook"}});
+        configuration["webhooks"] = Value::Array(vec![hook]);
+        configuration
     }
 
     fn hook(rules: Value) -> Value {
-        json!({"name": "webhook.cert-manager.io", "failurePolicy": "Fail",
+        let mut hook = json!({"name": "webhook.cert-manager.io", "failurePolicy": "Fail",
                "clientConfig": {"service": {"namespace": "cert-manager",
-                                            "name": "cert-manager-webhook"}},
-               "rules": rules})
+                                            "name": "cert-manager-webhook"}}});
+        hook["rules"] = rules;
+        hook
     }
 
     fn issuer_rule() -> Value {
@@ -211,8 +214,10 @@ mod tests {
     }
 
     fn issuer(labels: Value) -> Value {
-        json!({"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
-               "metadata": {"name": "selfsigned", "namespace": "demo", "labels": labels}})
+        let mut issuer = json!({"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+               "metadata": {"name": "selfsigned", "namespace": "demo"}});
+        issuer["metadata"]["labels"] = labels;
+        issuer
     }
 
     fn target(object: &Value) -> Target<'_> {
