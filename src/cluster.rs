@@ -129,7 +129,11 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 /// failing (429, 5xx), or could not be reached at all.
 pub fn is_transient(error: &kube::Error) -> bool {
     match error {
-        kube::Error::Api(status) => matches!(status.code, 429 | 500 | 502 | 503 | 504),
+        // A webhook that cannot be called waits for its pods, which takes longer than this
+        // budget: `retry_webhooks` waits for it instead.
+        kube::Error::Api(status) => {
+            matches!(status.code, 429 | 500 | 502 | 503 | 504) && !webhook_unavailable(error)
+        }
         // A certificate refused now is refused on every try.
         kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => {
             !limits::exceeded(error) && !root_cause(error).starts_with(CERTIFICATE_REFUSED)
@@ -177,6 +181,52 @@ where
                     return Err(error);
                 }
                 tracing::debug!(%error, ?wait, "transient API error; retrying");
+                tokio::time::sleep(wait).await;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether the API server refused a request because it could not call an admission webhook
+/// (its Service has no ready endpoint, does not exist, or does not answer yet), as
+/// kube-apiserver words it: the answer of a webhook still starting.
+pub fn webhook_unavailable(error: &kube::Error) -> bool {
+    match error {
+        kube::Error::Api(status) => {
+            status.code == 500
+                && (status.message.contains("failed calling webhook")
+                    || status
+                        .message
+                        .contains("no endpoints available for service"))
+        }
+        _ => false,
+    }
+}
+
+/// Runs `request` (each time through [`retry`]) again while the API server cannot call an
+/// admission webhook, with back-off, until `deadline` (`None`: no end; the step timeout
+/// ends the run then). `waiting` gets the server's message before each wait, to say why.
+/// Only for idempotent requests.
+pub async fn retry_webhooks<T, F, Fut>(
+    deadline: Option<tokio::time::Instant>,
+    mut waiting: impl FnMut(&str),
+    mut request: F,
+) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    let mut delay = FIRST_RETRY;
+    loop {
+        match retry(&mut request).await {
+            Err(error) if webhook_unavailable(&error) => {
+                let wait = jittered(delay, 0.5);
+                if deadline.is_some_and(|d| tokio::time::Instant::now() + wait >= d) {
+                    return Err(error);
+                }
+                waiting(&describe(&error));
                 tokio::time::sleep(wait).await;
                 delay = (delay * 2).min(MAX_RETRY_DELAY);
             }
@@ -352,6 +402,58 @@ mod tests {
         let mut status = Status::failure(message, "Forbidden");
         status.code = code;
         kube::Error::Api(Box::new(status))
+    }
+
+    const NO_ENDPOINTS: &str = "Internal error occurred: failed calling webhook \"webhook.cert-manager.io\": failed to call webhook: Post \"https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s\": no endpoints available for service \"cert-manager-webhook\"";
+
+    #[test]
+    fn a_webhook_that_cannot_be_called_is_told_by_its_answer() {
+        assert!(webhook_unavailable(&api_error(500, NO_ENDPOINTS)));
+        assert!(!webhook_unavailable(&api_error(422, NO_ENDPOINTS)));
+        assert!(!webhook_unavailable(&api_error(
+            500,
+            "etcdserver: request timed out"
+        )));
+        // Left to `retry_webhooks`, which may wait longer than the transient budget.
+        assert!(!is_transient(&api_error(500, NO_ENDPOINTS)));
+        assert!(is_transient(&api_error(
+            500,
+            "etcdserver: request timed out"
+        )));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn webhook_answers_are_retried_past_the_transient_budget_until_the_deadline() {
+        let started = tokio::time::Instant::now();
+        let mut tries = 0;
+        let mut said = Vec::new();
+        let answered = retry_webhooks(
+            None,
+            |m| said.push(m.to_owned()),
+            || {
+                tries += 1;
+                let ready = started.elapsed() > RETRY_BUDGET * 2;
+                async move {
+                    if ready {
+                        Ok(tries)
+                    } else {
+                        Err(api_error(500, NO_ENDPOINTS))
+                    }
+                }
+            },
+        )
+        .await;
+        assert!(answered.is_ok_and(|n| n > 1));
+        assert!(said[0].contains("no endpoints available"), "{said:?}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        let refused: Result<(), _> = retry_webhooks(
+            Some(deadline),
+            |_| {},
+            || async { Err(api_error(500, NO_ENDPOINTS)) },
+        )
+        .await;
+        assert!(refused.is_err_and(|e| webhook_unavailable(&e)));
+        assert!(tokio::time::Instant::now() <= deadline);
     }
 
     #[test]

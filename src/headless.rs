@@ -6,9 +6,11 @@
 //! `watch` actor, `World` and `Tracker` from its own loop.
 
 use crate::apply::Progress;
+use crate::apply::later::Later;
 use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
+use crate::held;
 use crate::model::{Diff, EventRow, ObjectKey, World};
 use crate::output::report::{Problem, Stop};
 use crate::output::{digest, plain, report, safe, sink, tree};
@@ -81,12 +83,13 @@ impl Options {
 
 /// Tracks `roots` until the verdict and prints it; returns the exit code. `applied` (what
 /// applying them did and the server's warnings) goes into the JSON report, which is printed
-/// on an error too.
+/// on an error too. `later`: roots held back, applied meanwhile (among `roots` already).
 pub async fn track(
     cluster: &Cluster,
     roots: Vec<Root>,
     options: &Options,
     applied: &Progress,
+    later: Option<Later>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
@@ -98,6 +101,7 @@ pub async fn track(
         roots,
         watch::Events::Skip,
     );
+    let held = later.map(|later| held::start(later, watch.feed()));
     let ctrl_c = async {
         // Without a signal handler there is no Ctrl-C to wait for.
         if tokio::signal::ctrl_c().await.is_err() {
@@ -115,6 +119,14 @@ pub async fn track(
         },
     )
     .await;
+    let with_held;
+    let applied = match held {
+        Some(running) => {
+            with_held = running.stop(applied);
+            &with_held
+        }
+        None => applied,
+    };
     drop(watch);
     let ending = match followed {
         Ok(ending) => ending,
@@ -252,8 +264,8 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 fn diff_key(diff: &Diff) -> &ObjectKey {
     match diff {
-        Diff::Upsert(object) => &object.key,
-        Diff::Remove(key) | Diff::Events(key, _) => key,
+        Diff::Upsert(object) | Diff::Held(object) => &object.key,
+        Diff::Remove(key) | Diff::Events(key, _) | Diff::Released(key, _) => key,
     }
 }
 
@@ -278,7 +290,7 @@ impl Printer {
     /// The lines to print after `key` changed in `world`: none unless its status or message
     /// changed.
     fn changed(&mut self, world: &World, key: &ObjectKey, elapsed: Duration) -> Vec<Line> {
-        let (status, message) = match world.objects.get(key) {
+        let (status, message) = match world.object(key) {
             Some(object) => (object.status, object.message.clone()),
             // A root that went away is missing; a descendant that went away is not news.
             None if world.roots.contains(key) => {

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod duration;
 pub mod exit;
 pub mod headless;
+pub mod held;
 pub mod helm;
 pub mod manifest;
 pub mod model;

@@ -105,6 +105,20 @@ pub enum Diff {
     Remove(ObjectKey),
     /// The latest Events of an object, newest last.
     Events(ObjectKey, Vec<EventRow>),
+    /// A root that kos holds back (not applied yet), as a row saying why: it is shown, and
+    /// judged, in its place until [`Diff::Released`].
+    Held(Box<TrackedObject>),
+    /// A held root was applied: its row stays until the watch reports the object, with this
+    /// message.
+    Released(ObjectKey, String),
+}
+
+/// A root held back, as the world shows it.
+#[derive(Debug, Clone, PartialEq)]
+struct Hold {
+    row: TrackedObject,
+    /// Applied: the next row the watch sends of it replaces this one.
+    released: bool,
 }
 
 /// The whole tracked state, keyed by object, with the roots in input order.
@@ -123,6 +137,8 @@ pub struct World {
     /// The roots shown under another root (the objects of a Helm release under it), with
     /// that root; present or missing, they are listed there rather than at the top.
     pub parents: BTreeMap<ObjectKey, ObjectKey>,
+    /// The roots held back, shown instead of what the watch reports of them.
+    held: BTreeMap<ObjectKey, Hold>,
     /// Counted objects that failed.
     failed: usize,
     /// Counted descendants in progress.
@@ -150,7 +166,10 @@ impl World {
         match diff {
             Diff::Upsert(object) => {
                 let object = *object;
-                if self.objects.get(&object.key) == Some(&object) {
+                let released = self.held.get(&object.key).is_some_and(|h| h.released);
+                if released {
+                    self.held.remove(&object.key);
+                } else if self.objects.get(&object.key) == Some(&object) {
                     return false;
                 }
                 self.count(&object, true);
@@ -174,7 +193,39 @@ impl World {
                 self.events.insert(key, events);
                 true
             }
+            Diff::Held(row) => {
+                let hold = Hold {
+                    row: *row,
+                    released: false,
+                };
+                let old = self.held.insert(hold.row.key.clone(), hold.clone());
+                old.as_ref() != Some(&hold)
+            }
+            Diff::Released(key, message) => {
+                if self.objects.contains_key(&key) {
+                    return self.held.remove(&key).is_some();
+                }
+                let Some(hold) = self.held.get_mut(&key) else {
+                    return false;
+                };
+                hold.row.message = message;
+                hold.released = true;
+                true
+            }
         }
+    }
+
+    /// What the world shows of `key`: its row held back, or the one the watch reported.
+    pub fn object(&self, key: &ObjectKey) -> Option<&TrackedObject> {
+        self.held
+            .get(key)
+            .map(|hold| &hold.row)
+            .or_else(|| self.objects.get(key))
+    }
+
+    /// Whether a root is still held back: nothing is decided while one is.
+    pub fn holds(&self) -> bool {
+        !self.held.is_empty()
     }
 
     /// Adds (or takes away) what `object` weighs in the counts.
@@ -216,6 +267,9 @@ impl World {
         if self.failed > 0 {
             return Status::Failed;
         }
+        if self.holds() {
+            return Status::InProgress;
+        }
         let roots_done = self.roots.iter().all(|root| {
             self.objects
                 .get(root)
@@ -249,7 +303,7 @@ impl World {
         self.roots
             .iter()
             .map(|key| {
-                let own = self.objects.get(key).map(|o| o.status);
+                let own = self.object(key).map(|o| o.status);
                 let (failed, busy) = under.get(key).copied().unwrap_or_default();
                 let overrides = self.overrides.get(key).copied().unwrap_or_default();
                 let failures = failures.get(key).copied().unwrap_or_default();
@@ -552,6 +606,54 @@ mod tests {
                 .namespaces()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_held_root_shows_why_and_holds_the_verdict_until_the_watch_sees_it_applied() {
+        let issuer = ObjectKey::new("Issuer", Some("ns"), "selfsigned");
+        let web = ObjectKey::new("Deployment", Some("ns"), "web");
+        let mut world = World::new(vec![web.clone(), issuer.clone()]);
+        world.apply(Diff::Upsert(Box::new(object(
+            "Deployment",
+            "web",
+            Status::Success,
+            None,
+        ))));
+        let mut row = object("Issuer", "selfsigned", Status::InProgress, None);
+        row.message = "waiting for webhook w: Service ns/w has no ready endpoints".into();
+        assert!(world.apply(Diff::Held(Box::new(row.clone()))));
+        assert!(!world.apply(Diff::Held(Box::new(row.clone()))), "no change");
+        assert_eq!(
+            world.object(&issuer).map(|o| o.message.as_str()),
+            Some(row.message.as_str())
+        );
+        assert_eq!(world.raw_state(), Status::InProgress);
+        let own: Vec<Option<Status>> = world.root_states().iter().map(|r| r.own).collect();
+        assert_eq!(own, [Some(Status::Success), Some(Status::InProgress)]);
+
+        // An older object of the same name does not end the wait.
+        let ready = object("Issuer", "selfsigned", Status::Success, None);
+        world.apply(Diff::Upsert(Box::new(ready.clone())));
+        assert_eq!(world.raw_state(), Status::InProgress);
+        assert_eq!(world.object(&issuer), Some(&row));
+
+        // Applied: the next row the watch sends replaces the held one.
+        let mut fresh = World::new(vec![issuer.clone()]);
+        fresh.apply(Diff::Held(Box::new(row)));
+        assert!(fresh.apply(Diff::Released(issuer.clone(), "created".into())));
+        assert_eq!(
+            fresh.object(&issuer).map(|o| o.message.as_str()),
+            Some("created")
+        );
+        assert_eq!(fresh.raw_state(), Status::InProgress);
+        fresh.apply(Diff::Upsert(Box::new(ready.clone())));
+        assert_eq!(fresh.object(&issuer), Some(&ready));
+        assert_eq!(fresh.raw_state(), Status::Success);
+
+        // Applied while the watch already shows it: released at once.
+        assert!(world.apply(Diff::Released(issuer.clone(), "configured".into())));
+        assert_eq!(world.object(&issuer), Some(&ready));
+        assert_eq!(world.raw_state(), Status::Success);
     }
 
     #[test]

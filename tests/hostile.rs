@@ -11,6 +11,7 @@ use hostile_server::{POD_MANIFEST, Reply, Request, Server};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const KOS: &str = env!("CARGO_BIN_EXE_kos");
@@ -664,3 +665,240 @@ const COMPLETE_DEPLOYMENT: &str = r#"{"apiVersion":"apps/v1","kind":"Deployment"
  "availableReplicas":1,"conditions":[
  {"type":"Available","status":"True","reason":"MinimumReplicasAvailable"},
  {"type":"Progressing","status":"True","reason":"NewReplicaSetAvailable"}]}}"#;
+
+/// How kube-apiserver refuses a request that a webhook must see while the webhook's Service
+/// has no ready endpoint.
+const NO_WEBHOOK: &str = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+"message":"Internal error occurred: failed calling webhook \"check.shop.example\": failed to call webhook: Post \"https://checker.shop.svc:443/validate?timeout=10s\": no endpoints available for service \"checker\"",
+"reason":"InternalError","details":{"causes":[{"message":"failed calling webhook \"check.shop.example\""}]},"code":500}"#;
+
+/// Pod `shop/p`, running and ready.
+const READY_POD: &str = r#"{"apiVersion":"v1","kind":"Pod",
+"metadata":{"name":"p","namespace":"shop","uid":"u1","resourceVersion":"8"},
+"spec":{"containers":[{"name":"app","image":"nginx"}]},
+"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}],
+ "containerStatuses":[{"name":"app","image":"nginx","imageID":"x","ready":true,"restartCount":0,
+ "started":true,"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}}]}}"#;
+
+/// A server whose admission webhook for Pods (installed earlier, not by kos) cannot be called
+/// for `down` after the first apply reaches it: every apply of Pod `shop/p`, dry run or
+/// not, is refused as kube-apiserver refuses it then; afterwards the Pod is created, and is
+/// running and ready.
+fn webhook_down_server(down: Duration) -> Server {
+    let since = Mutex::new(None::<Instant>);
+    Server::start(move |request| {
+        let path = request.path();
+        if request.method == "PATCH" && path == "/api/v1/namespaces/shop/pods/p" {
+            let first = *since
+                .lock()
+                .expect("clock")
+                .get_or_insert_with(Instant::now);
+            return Some(if first.elapsed() < down {
+                Reply::Json(500, NO_WEBHOOK.into())
+            } else {
+                Reply::Json(201, READY_POD.into())
+            });
+        }
+        let applied = since
+            .lock()
+            .expect("clock")
+            .is_some_and(|t| t.elapsed() >= down);
+        (applied && path.ends_with("/pods") && !request.is_watch())
+            .then(|| Reply::Json(200, hostile_server::pod_list(&[READY_POD.into()])))
+    })
+}
+
+/// `kos apply -f pod.yaml -o plain` with `args`.
+fn apply_pod(setup: &Setup, args: &[&str]) -> Run {
+    let mut command = Command::new(KOS);
+    command
+        .args(["apply", "-f", &setup.manifest(), "--kubeconfig"])
+        .arg(&setup.kubeconfig)
+        .args(["-o", "plain", "--stabilize", "0s"])
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    run(command)
+}
+
+#[test]
+fn an_object_whose_webhook_cannot_be_called_yet_is_retried_until_the_step_timeout() {
+    // Longer than the 8 s that other transient errors are retried for.
+    let down = Duration::from_secs(11);
+    let server = webhook_down_server(down);
+    let setup = Setup::new(&server);
+    let run = apply_pod(&setup, &["--timeout", "40s"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(run.took >= down, "{:?}", run.took);
+    let said: Vec<String> = run
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("waiting for its admission webhook, retrying"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        said.len(),
+        1,
+        "said once, not at every try: {}",
+        run.stderr()
+    );
+    assert!(
+        said[0].starts_with("Pod shop/p  ")
+            && said[0].contains("no endpoints available for service"),
+        "{}",
+        said[0]
+    );
+    assert!(
+        run.stdout().contains("Pod shop/p created"),
+        "{}",
+        run.stdout()
+    );
+    let tries = server.count("PATCH /api/v1/namespaces/shop/pods/p");
+    assert!((4..40).contains(&tries), "backed off: {tries} tries");
+
+    // The step timeout ends the wait: a cluster error naming the webhook, and nothing applied.
+    let server = webhook_down_server(Duration::from_mins(10));
+    let setup = Setup::new(&server);
+    let run = apply_pod(&setup, &["--timeout", "4s"]);
+    assert_eq!(run.code(), 4, "{}", run.all());
+    assert!(run.took < Duration::from_secs(8), "{:?}", run.took);
+    assert!(
+        run.stderr()
+            .contains("failed calling webhook \"check.shop.example\""),
+        "{}",
+        run.stderr()
+    );
+    assert!(!run.stdout().contains("created"), "{}", run.stdout());
+}
+
+/// A `ValidatingWebhookConfiguration` `shop-checks` whose webhook sees every Pod write, called
+/// through Service `shop/checker`, then Pod `shop/p`.
+const WEBHOOK_AND_POD: &str = "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: shop-checks}
+webhooks:
+- name: check.shop.example
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig: {service: {namespace: shop, name: checker}}
+  rules: [{operations: [CREATE, UPDATE], apiGroups: [''], apiVersions: [v1], resources: [pods]}]
+---
+";
+
+const ADMISSION_GROUPS: &str = r#"{"kind":"APIGroupList","apiVersion":"v1","groups":[
+{"name":"admissionregistration.k8s.io","versions":[{"groupVersion":"admissionregistration.k8s.io/v1","version":"v1"}],
+ "preferredVersion":{"groupVersion":"admissionregistration.k8s.io/v1","version":"v1"}}]}"#;
+
+const ADMISSION_V1: &str = r#"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"admissionregistration.k8s.io/v1",
+"resources":[{"name":"validatingwebhookconfigurations","singularName":"validatingwebhookconfiguration",
+ "namespaced":false,"kind":"ValidatingWebhookConfiguration","verbs":["create","get","list","patch","watch"]}]}"#;
+
+const CHECKS: &str = r#"{"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingWebhookConfiguration",
+"metadata":{"name":"shop-checks","uid":"w1","resourceVersion":"9"},"webhooks":[]}"#;
+
+/// A server whose Pod webhook (`shop-checks`, configured by the batch itself) never has an
+/// endpoint: every Pod write is refused as kube-apiserver refuses it; the configuration is
+/// taken.
+fn webhook_never_ready_server() -> Server {
+    Server::start(|request| {
+        let path = request.path();
+        let reply = match path {
+            "/apis" => Reply::Json(200, ADMISSION_GROUPS.into()),
+            "/apis/admissionregistration.k8s.io/v1" => Reply::Json(200, ADMISSION_V1.into()),
+            _ if request.method == "PATCH" && path.ends_with("/pods/p") => {
+                Reply::Json(500, NO_WEBHOOK.into())
+            }
+            _ if request.method == "PATCH" && path.ends_with("/shop-checks") => {
+                Reply::Json(201, CHECKS.into())
+            }
+            _ if path.ends_with("/validatingwebhookconfigurations") && !request.is_watch() => {
+                Reply::Json(200, hostile_server::list("List", &[CHECKS.into()]))
+            }
+            _ => return None,
+        };
+        Some(reply)
+    })
+}
+
+#[test]
+fn an_object_a_webhook_of_the_batch_intercepts_waits_for_it_and_does_not_fail_the_dry_run() {
+    let server = webhook_never_ready_server();
+    let setup = Setup::new(&server);
+    let both = setup.dir.path().join("both.yaml");
+    std::fs::write(&both, format!("{WEBHOOK_AND_POD}{POD_MANIFEST}")).expect("manifest");
+    let apply = |args: &[&str]| {
+        let mut command = Command::new(KOS);
+        command
+            .arg("apply")
+            .arg("-f")
+            .arg(&both)
+            .arg("--kubeconfig")
+            .arg(&setup.kubeconfig)
+            .args(["-o", "plain", "--stabilize", "0s"])
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        run(command)
+    };
+
+    // The dry run cannot check the Pod now; that is no reason to fail the run.
+    let run = apply(&["--dry-run", "--timeout", "20s"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(
+        run.took < Duration::from_secs(5),
+        "not retried: {:?}",
+        run.took
+    );
+    assert!(
+        run.stdout().contains(
+            "Pod shop/p created (dry run; not checked by the server: its webhook \
+             check.shop.example of this batch cannot be called yet)"
+        ),
+        "{}",
+        run.stdout()
+    );
+
+    // Applied: the Pod waits for the webhook's Service, and says so, until the step timeout.
+    let run = apply(&["--timeout", "3s"]);
+    assert_eq!(run.code(), 2, "{}", run.all());
+    assert!(
+        run.stdout().contains(
+            "Pod shop/p  in_progress  waiting for webhook check.shop.example: \
+             Service shop/checker has no ready endpoints"
+        ),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout().contains("outcome: timeout"),
+        "{}",
+        run.stdout()
+    );
+    let seen = server.seen.lock().expect("log").clone();
+    let pod_writes: Vec<&String> = seen
+        .iter()
+        .filter(|r| r.starts_with("PATCH /api/v1/namespaces/shop/pods/p?"))
+        .collect();
+    assert!(
+        pod_writes.iter().all(|r| r.contains("dryRun=All")),
+        "only dry runs of the Pod, never the Pod itself: {pod_writes:?}"
+    );
+    assert!(
+        server.count("/endpoints/checker") >= 2,
+        "the Service is asked again"
+    );
+
+    // Without tracking, the step timeout ends the wait as a cluster error naming it.
+    let run = apply(&["--no-wait", "--timeout", "3s"]);
+    assert_eq!(run.code(), 4, "{}", run.all());
+    assert!(
+        run.stderr().contains(
+            "not applied: Pod shop/p: waiting for webhook check.shop.example: Service \
+             shop/checker has no ready endpoints within the step timeout"
+        ),
+        "{}",
+        run.stderr()
+    );
+}

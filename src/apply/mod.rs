@@ -6,8 +6,10 @@
 //! status. Callers (the headless driver, the full-screen view) decide what to show.
 
 pub mod discovery;
+pub mod later;
 pub mod order;
 mod send;
+pub mod webhooks;
 
 use crate::cluster::{ApiError, Cluster};
 use crate::manifest::{Manifest, Source};
@@ -15,11 +17,14 @@ use crate::model::ObjectKey;
 use crate::tracker::Overrides;
 use discovery::{Resolver, Served};
 use kube::api::ValidationDirective;
+use later::Later;
 use send::Refused;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
+use tokio::time::Instant;
+use webhooks::Webhook;
 
 /// How to apply.
 #[derive(Debug, Clone)]
@@ -29,6 +34,9 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// `fieldValidation`: what the server does with fields the object's type does not have.
     pub validation: ValidationDirective,
+    /// The end of the step (`--timeout`), until which an object the API server refuses for
+    /// want of an admission webhook is sent again; `None`: no end.
+    pub deadline: Option<Instant>,
 }
 
 /// What applying did to one object.
@@ -57,9 +65,9 @@ pub struct Applied {
     pub api_version: String,
     pub served: Served,
     pub action: Action,
-    /// False for dry-run objects the server could not check: their Namespace or CRD would
-    /// be created by the same batch.
-    pub checked: bool,
+    /// Why the server's dry run could not check it: its Namespace or CRD would be created by
+    /// the same batch, or a webhook of the batch that must see it cannot be called yet.
+    pub unchecked: Option<String>,
     /// Where the object is in the input: the tracked tree keeps the input's order, while
     /// objects are applied in dependency order.
     pub position: usize,
@@ -77,12 +85,15 @@ pub struct Warning {
 
 /// What applying has done so far, filled in as it goes: a batch that stops half way still
 /// tells what it applied.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Progress {
     /// In the order they were applied (or, for a dry run, checked).
     pub applied: Vec<Applied>,
     /// Each once, though the check and the apply both bring it.
     pub warnings: Vec<Warning>,
+    /// Where to say, as it happens, that an object waits for an admission webhook the API
+    /// server cannot call yet (a line naming the object); `None`: nowhere.
+    pub say: Option<fn(&str)>,
 }
 
 impl Progress {
@@ -132,6 +143,9 @@ pub enum ApplyError {
     Invalid(Vec<ObjectError>),
     #[error("CustomResourceDefinition {0} did not become Established within {1:?}")]
     NotEstablished(String, Duration),
+    /// The step ended while objects still waited for a webhook of the batch (`--no-wait`).
+    #[error("not applied: {}: {why} within the step timeout", .objects.join(", "))]
+    WebhookNotReady { objects: Vec<String>, why: String },
     /// An object failed in the middle of a batch: what was applied before it stays applied.
     #[error(
         "{error}\napplied before the error: {}\nnot applied: {}",
@@ -175,7 +189,9 @@ impl ApplyError {
             ApplyError::Unserved(_) | ApplyError::Invalid(_) => true,
             ApplyError::Object(error) => error.is_invalid(),
             ApplyError::Stopped { error, .. } => error.is_bad_input(),
-            ApplyError::Discovery(_) | ApplyError::NotEstablished(..) => false,
+            ApplyError::Discovery(_)
+            | ApplyError::NotEstablished(..)
+            | ApplyError::WebhookNotReady { .. } => false,
         }
     }
 }
@@ -194,13 +210,15 @@ struct Planned<'a> {
 /// Applies `manifests` (or, with `dry_run`, only checks them), recording in `progress` what
 /// was applied, in apply order, and the server's warnings. Nothing is written before the
 /// server has checked every object it can (a dry run of each): an invalid object stops the
-/// batch before its first write.
+/// batch before its first write. Objects that a webhook of the batch intercepts are not
+/// applied: they are returned, to be applied once the webhook can be called (see
+/// [`later`]).
 pub async fn apply(
     cluster: &Cluster,
     manifests: &[Manifest],
     options: &ApplyOptions,
     progress: &mut Progress,
-) -> Result<(), ApplyError> {
+) -> Result<Later, ApplyError> {
     let mut resolver = Resolver::new(cluster.client.clone());
     let plans = plan(cluster, &mut resolver, manifests).await?;
     let items: Vec<(&str, bool)> = plans
@@ -212,30 +230,39 @@ pub async fn apply(
         cluster,
         manifests,
         options,
+        say: progress.say,
     };
-    let checked = batch.check(&plans, &order, progress).await?;
+    let interceptors = batch.interceptors(&plans);
+    let checked = batch.check(&plans, &order, &interceptors, progress).await?;
+    let mut later = Later::new(cluster, options);
     if options.dry_run {
         progress.applied = checked;
-        return Ok(());
+        return Ok(later);
     }
     for (position, &index) in order.iter().enumerate() {
         let plan = &plans[index];
-        match batch.apply(&mut resolver, plan).await {
-            Ok((done, warnings)) => {
-                progress.warn(&done.key, warnings);
-                progress.applied.push(done);
-            }
-            Err(error) => {
-                let not_applied = order[position..].iter().map(|&i| batch.key(&plans[i]));
-                return Err(ApplyError::Stopped {
-                    error: Box::new(error),
-                    applied: progress.applied.iter().map(|a| a.key.to_string()).collect(),
-                    not_applied: not_applied.map(|key| key.to_string()).collect(),
-                });
-            }
+        let done = match &interceptors[index] {
+            Some(webhook) => batch.resolve(&mut resolver, plan).await.map(|served| {
+                later.hold(plan.manifest, batch.to_hold(plan, served), webhook.clone());
+            }),
+            None => batch
+                .apply(&mut resolver, plan)
+                .await
+                .map(|(done, warnings)| {
+                    progress.warn(&done.key, warnings);
+                    progress.applied.push(done);
+                }),
+        };
+        if let Err(error) = done {
+            let not_applied = order[position..].iter().map(|&i| batch.key(&plans[i]));
+            return Err(ApplyError::Stopped {
+                error: Box::new(error),
+                applied: progress.applied.iter().map(|a| a.key.to_string()).collect(),
+                not_applied: not_applied.map(|key| key.to_string()).collect(),
+            });
         }
     }
-    Ok(())
+    Ok(later)
 }
 
 /// What applying one object of a batch needs to know about the rest.
@@ -243,6 +270,7 @@ struct Batch<'a> {
     cluster: &'a Cluster,
     manifests: &'a [Manifest],
     options: &'a ApplyOptions,
+    say: Option<fn(&str)>,
 }
 
 impl Batch<'_> {
@@ -255,39 +283,50 @@ impl Batch<'_> {
         &self,
         plans: &[Planned<'_>],
         order: &[usize],
+        interceptors: &[Option<Webhook>],
         progress: &mut Progress,
     ) -> Result<Vec<Applied>, ApplyError> {
         let mut checked = Vec::with_capacity(order.len());
         let mut invalid = Vec::new();
-        for plan in order.iter().map(|&i| &plans[i]) {
+        for &index in order {
+            let plan = &plans[index];
             let key = self.key(plan);
             let Some(served) = plan.served.clone() else {
                 let served = crd_served(self.manifests, &plan.api_version, &plan.kind);
-                checked.push(unchecked(plan, key, served));
+                checked.push(unchecked(plan, key, served, NEW_NAMESPACE_OR_CRD));
                 continue;
             };
             // Only `--dry-run` shows what the dry run would do.
             let compare = self.options.dry_run;
             let object = &plan.manifest.object;
-            match send::apply(
-                self.cluster,
-                object,
-                &key,
-                &served,
-                self.params(true),
-                compare,
-            )
-            .await
-            {
+            let interceptor = interceptors[index].as_ref();
+            let mut said = self.retried(&key);
+            let mut params = self.params(true, &mut said);
+            if interceptor.is_some() {
+                // Its webhook, new in the batch, is not expected to answer yet.
+                params.deadline = Some(Instant::now());
+            }
+            match send::apply(self.cluster, object, &key, &served, params, compare).await {
                 Ok(sent) => {
                     progress.warn(&key, sent.warnings);
                     checked.push(applied(plan, key, served, sent.action));
                 }
                 Err(Refused::NamespaceMissing(ns, _)) if self.creates_namespace(&ns) => {
-                    checked.push(unchecked(plan, key, served));
+                    checked.push(unchecked(plan, key, served, NEW_NAMESPACE_OR_CRD));
+                }
+                Err(Refused::Error(_, error))
+                    if interceptor.is_some() && crate::cluster::webhook_unavailable(&error) =>
+                {
+                    let why = interceptor.map_or_else(String::new, |hook| {
+                        format!(
+                            "its webhook {} of this batch cannot be called yet",
+                            hook.name
+                        )
+                    });
+                    checked.push(unchecked(plan, key, served, &why));
                 }
                 Err(refused) => {
-                    let error = self.object_error(plan, key, &served, &refused);
+                    let error = self.object_error(plan.manifest, key, &served, &refused);
                     if !error.is_invalid() {
                         return Err(ApplyError::Object(error));
                     }
@@ -302,33 +341,37 @@ impl Batch<'_> {
         }
     }
 
+    /// The resource of a planned object: a custom resource of a CRD of the batch is resolved
+    /// once its CRD is Established.
+    async fn resolve(
+        &self,
+        resolver: &mut Resolver,
+        plan: &Planned<'_>,
+    ) -> Result<Served, ApplyError> {
+        if let Some(served) = &plan.served {
+            return Ok(served.clone());
+        }
+        resolver.forget(&plan.api_version);
+        resolve_deferred(self.cluster, resolver, plan).await
+    }
+
     /// Applies one planned object; returns it with the server's warnings.
     async fn apply(
         &self,
         resolver: &mut Resolver,
         plan: &Planned<'_>,
     ) -> Result<(Applied, Vec<String>), ApplyError> {
-        let served = if let Some(served) = &plan.served {
-            served.clone()
-        } else {
-            resolver.forget(&plan.api_version);
-            resolve_deferred(self.cluster, resolver, plan).await?
-        };
+        let served = self.resolve(resolver, plan).await?;
         let key = self.key(plan);
         let fail = |refused: Refused| {
-            ApplyError::Object(self.object_error(plan, key.clone(), &served, &refused))
+            ApplyError::Object(self.object_error(plan.manifest, key.clone(), &served, &refused))
         };
         let object = &plan.manifest.object;
-        let sent = send::apply(
-            self.cluster,
-            object,
-            &key,
-            &served,
-            self.params(false),
-            true,
-        )
-        .await
-        .map_err(fail)?;
+        let mut said = self.retried(&key);
+        let params = self.params(false, &mut said);
+        let sent = send::apply(self.cluster, object, &key, &served, params, true)
+            .await
+            .map_err(fail)?;
         if plan.kind == "CustomResourceDefinition" {
             send::wait_established(self.cluster, &served, &key.name)
                 .await
@@ -337,12 +380,98 @@ impl Batch<'_> {
         Ok((applied(plan, key, served, sent.action), sent.warnings))
     }
 
-    fn params(&self, dry_run: bool) -> send::Params<'_> {
+    /// What says that `key` is sent again while a webhook cannot be called: once per answer
+    /// of the server, not at every try.
+    fn retried(&self, key: &ObjectKey) -> impl FnMut(&str) + Send + use<> {
+        let (say, key) = (self.say, key.clone());
+        let mut last = String::new();
+        move |message: &str| {
+            if message != last {
+                if let Some(say) = say {
+                    say(&format!(
+                        "{key}  waiting for its admission webhook, retrying: {message}"
+                    ));
+                }
+                message.clone_into(&mut last);
+            }
+        }
+    }
+
+    /// An object held back, as it will be once applied.
+    fn to_hold(&self, plan: &Planned<'_>, served: Served) -> Applied {
+        let key = self.key(plan);
+        applied(plan, key, served, Action::Created)
+    }
+
+    /// Applies a held object (its webhook can be called now), telling `waiting` the server's
+    /// answer while it still cannot, until `deadline` (`None`: the caller ends it).
+    async fn send_held(
+        &self,
+        manifest: &Manifest,
+        held: &Applied,
+        deadline: Option<Instant>,
+        waiting: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<send::Sent, ApplyError> {
+        let mut params = self.params(false, waiting);
+        params.deadline = deadline;
+        send::apply(
+            self.cluster,
+            &manifest.object,
+            &held.key,
+            &held.served,
+            params,
+            true,
+        )
+        .await
+        .map_err(|refused| {
+            ApplyError::Object(self.object_error(
+                manifest,
+                held.key.clone(),
+                &held.served,
+                &refused,
+            ))
+        })
+    }
+
+    /// Which webhook of the batch (if any) intercepts each planned object.
+    fn interceptors(&self, plans: &[Planned<'_>]) -> Vec<Option<Webhook>> {
+        let objects: Vec<&Value> = self.manifests.iter().map(|m| &m.object).collect();
+        let hooks = webhooks::webhooks(&objects);
+        if hooks.is_empty() {
+            return vec![None; plans.len()];
+        }
+        plans
+            .iter()
+            .map(|plan| {
+                let served = plan
+                    .served
+                    .clone()
+                    .unwrap_or_else(|| crd_served(self.manifests, &plan.api_version, &plan.kind));
+                let key = self.key(plan);
+                let target = webhooks::Target {
+                    object: &plan.manifest.object,
+                    group: &served.resource.group,
+                    version: &served.resource.version,
+                    resource: &served.resource.plural,
+                    namespace: key.namespace.as_deref(),
+                };
+                webhooks::interceptor(&hooks, &target, &objects).cloned()
+            })
+            .collect()
+    }
+
+    fn params<'a>(
+        &'a self,
+        dry_run: bool,
+        waiting: &'a mut (dyn FnMut(&str) + Send),
+    ) -> send::Params<'a> {
         send::Params {
             field_manager: &self.options.field_manager,
             force: self.options.force_conflicts,
             dry_run,
             validation: self.options.validation.clone(),
+            deadline: self.options.deadline,
+            waiting,
         }
     }
 
@@ -353,23 +482,23 @@ impl Batch<'_> {
         })
     }
 
-    /// A refused request about `plan`'s object, worded.
+    /// A refused request about `manifest`'s object, worded.
     fn object_error(
         &self,
-        plan: &Planned<'_>,
+        manifest: &Manifest,
         key: ObjectKey,
         served: &Served,
         refused: &Refused,
     ) -> ObjectError {
         let (verb, error) = refused.parts();
         ObjectError {
-            at: plan.manifest.source.clone(),
+            at: manifest.source.clone(),
             error: ApiError::from_kube(
                 error,
                 &self.cluster.server,
                 verb,
                 &resource_words(served, key.namespace.as_deref()),
-                plan.kind == "Secret",
+                key.kind == "Secret",
             ),
             key,
         }
@@ -397,20 +526,23 @@ fn applied(plan: &Planned<'_>, key: ObjectKey, served: Served, action: Action) -
         api_version: plan.api_version.clone(),
         served,
         action,
-        checked: true,
+        unchecked: None,
         position: plan.position,
         overrides: plan.manifest.overrides,
     }
 }
 
-/// A dry-run object the server could not check (its Namespace or CRD is new).
-fn unchecked(plan: &Planned<'_>, key: ObjectKey, served: Served) -> Applied {
+/// Why the dry run cannot check an object whose Namespace or CRD the batch creates.
+const NEW_NAMESPACE_OR_CRD: &str = "its Namespace or CRD is new";
+
+/// A dry-run object the server could not check, and why.
+fn unchecked(plan: &Planned<'_>, key: ObjectKey, served: Served, why: &str) -> Applied {
     Applied {
         key,
         api_version: plan.api_version.clone(),
         served,
         action: Action::Created,
-        checked: false,
+        unchecked: Some(why.to_owned()),
         position: plan.position,
         overrides: plan.manifest.overrides,
     }

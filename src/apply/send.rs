@@ -11,6 +11,7 @@ use crate::model::ObjectKey;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
 use serde_json::Value;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long a CRD may take to become Established.
 const CRD_ESTABLISH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,6 +23,11 @@ pub struct Params<'a> {
     pub force: bool,
     pub dry_run: bool,
     pub validation: ValidationDirective,
+    /// Until when an apply the API server refuses for want of an admission webhook is sent
+    /// again (`None`: no end).
+    pub deadline: Option<Instant>,
+    /// Told the server's answer each time such an apply waits to be sent again.
+    pub waiting: &'a mut (dyn FnMut(&str) + Send),
 }
 
 /// What the server did (or, in a dry run, would do) with one object.
@@ -80,8 +86,9 @@ pub async fn apply(
     patch_params.dry_run = params.dry_run;
     patch_params.field_validation = Some(params.validation);
     let patch = Patch::Apply(&object);
-    // Server-side apply is idempotent: a transient failure may be retried.
-    let sent = crate::cluster::retry(|| async {
+    // Server-side apply is idempotent: a transient failure may be retried, and so may an
+    // answer from a webhook that is still starting.
+    let sent = crate::cluster::retry_webhooks(params.deadline, params.waiting, || async {
         let mut request = kube::core::Request::new(api.resource_url())
             .patch(&key.name, &patch_params, &patch)
             .map_err(kube::Error::BuildRequest)?;

@@ -2,6 +2,7 @@
 //! track (the view, or headless plain or JSON).
 
 use super::Failure;
+use crate::apply::later::Later;
 use crate::apply::{self, Applied, ApplyOptions, Progress};
 use crate::cli::{ApplyArgs, Validate};
 use crate::cluster::Cluster;
@@ -18,11 +19,14 @@ use tokio::time::Instant;
 pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
     let options = Options::from_args(&args.track, false);
     let started = Instant::now();
-    let mut progress = Progress::default();
+    let mut progress = Progress {
+        say: Some(|line| sink::err(&safe::clean(line))),
+        ..Progress::default()
+    };
     let applied = apply_all(args, &mut progress).await;
     say_warnings(&progress);
-    let cluster = match applied {
-        Ok(cluster) => cluster,
+    let (cluster, later) = match applied {
+        Ok(applied) => applied,
         Err(failure) => {
             return Err(super::stopped(
                 failure,
@@ -37,8 +41,9 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
     if only_apply {
         return Ok(ExitCode::Success);
     }
-    // The tree keeps the input's order.
-    let mut roots: Vec<&Applied> = progress.applied.iter().collect();
+    // The tree keeps the input's order; held objects are tracked from the start.
+    let held = later.iter().flat_map(Later::objects);
+    let mut roots: Vec<&Applied> = progress.applied.iter().chain(held).collect();
     roots.sort_by_key(|applied| applied.position);
     let roots = roots.into_iter().map(Root::from).collect();
     if crate::ui::wanted(&args.track) {
@@ -47,9 +52,9 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
             .iter()
             .map(|w| format!("{}: {}", w.key, w.text))
             .collect();
-        return crate::ui::track(&cluster, roots, &args.track, warnings).await;
+        return crate::ui::track(&cluster, roots, &args.track, warnings, later).await;
     }
-    headless::track(&cluster, roots, &options, &progress).await
+    headless::track(&cluster, roots, &options, &progress, later).await
 }
 
 /// How `args` asks to apply.
@@ -63,12 +68,18 @@ pub fn options(args: &ApplyArgs) -> ApplyOptions {
             Validate::Warn => ValidationDirective::Warn,
             Validate::Ignore => ValidationDirective::Ignore,
         },
+        deadline: (!args.track.timeout.is_zero()).then(|| Instant::now() + args.track.timeout),
     }
 }
 
 /// Loads the manifests and applies them (within the step timeout), recording in `progress`
-/// what was applied; returns the cluster they went to.
-async fn apply_all(args: &ApplyArgs, progress: &mut Progress) -> Result<Cluster, Failure> {
+/// what was applied; returns the cluster they went to and the objects held back until a
+/// webhook of the batch can be called, if any (with `--no-wait`, none: they are applied
+/// here).
+async fn apply_all(
+    args: &ApplyArgs,
+    progress: &mut Progress,
+) -> Result<(Cluster, Option<Later>), Failure> {
     let load = LoadOptions {
         recursive: args.files.recursive,
         namespace: args.cluster.namespace.clone(),
@@ -83,13 +94,24 @@ async fn apply_all(args: &ApplyArgs, progress: &mut Progress) -> Result<Cluster,
     }
     let cluster = super::connect(&args.cluster).await?;
     let options = options(args);
-    super::within(args.track.timeout, "applying", async {
-        apply::apply(&cluster, &manifests, &options, progress)
+    let later = super::within(args.track.timeout, "applying", async {
+        let none: Result<Option<Later>, Failure> = Ok(None);
+        let later = apply::apply(&cluster, &manifests, &options, progress).await;
+        let later = later.map_err(|e| Failure::of_apply(&e))?;
+        if later.is_empty() {
+            return none;
+        }
+        if !args.no_wait {
+            return Ok(Some(later));
+        }
+        later
+            .finish(progress)
             .await
-            .map_err(|e| Failure::of_apply(&e))
+            .map_err(|e| Failure::of_apply(&e))?;
+        none
     })
     .await?;
-    Ok(cluster)
+    Ok((cluster, later))
 }
 
 /// The server's warnings, as kubectl shows them: on stderr, each naming its object.
@@ -124,7 +146,7 @@ fn report_applied(progress: &Progress, dry_run: bool, format: Format, last: bool
                 namespace: a.key.namespace.as_deref(),
                 name: &a.key.name,
                 action: a.action,
-                checked: a.checked,
+                checked: a.unchecked.is_none(),
             })
             .collect();
         let warnings = crate::output::report::warnings(progress);
@@ -134,10 +156,10 @@ fn report_applied(progress: &Progress, dry_run: bool, format: Format, last: bool
         return Ok(());
     }
     for object in &progress.applied {
-        let suffix = match (dry_run, object.checked) {
-            (false, _) => "",
-            (true, true) => " (server dry run)",
-            (true, false) => " (dry run; not checked by the server: its Namespace or CRD is new)",
+        let suffix = match (dry_run, &object.unchecked) {
+            (false, _) => String::new(),
+            (true, None) => " (server dry run)".to_owned(),
+            (true, Some(why)) => format!(" (dry run; not checked by the server: {why})"),
         };
         let line = format!(
             "{} {}{suffix}",

@@ -111,7 +111,11 @@ async fn apply_only(args: &ApplyArgs) -> Result<()> {
         .await
         .map_err(|e| ClusterError(e.to_string()))?;
     let options = super::apply::options(args);
-    crate::apply::apply(&cluster, &manifests, &options, &mut Progress::default())
+    let mut progress = Progress::default();
+    let later = crate::apply::apply(&cluster, &manifests, &options, &mut progress).await;
+    let later = later.map_err(|e| ClusterError(e.to_string()))?;
+    later
+        .finish(&mut progress)
         .await
         .map_err(|e| ClusterError(e.to_string()))?;
     Ok(())

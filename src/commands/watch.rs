@@ -74,9 +74,9 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
         }
     };
     if crate::ui::wanted(&args.track) {
-        return crate::ui::track(&cluster, roots, &args.track, Vec::new()).await;
+        return crate::ui::track(&cluster, roots, &args.track, Vec::new(), None).await;
     }
-    headless::track(&cluster, roots, &options, &nothing_applied).await
+    headless::track(&cluster, roots, &options, &nothing_applied, None).await
 }
 
 /// The cluster and the objects to watch on it, each once.

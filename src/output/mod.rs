@@ -90,7 +90,7 @@ fn push_subtree<'a>(
     }
     rows.push(Row {
         key,
-        object: world.objects.get(key),
+        object: world.object(key),
     });
     for child in children.get(key).into_iter().flatten() {
         push_subtree(world, children, child, rows, seen);

@@ -72,7 +72,9 @@ pub fn of_apply(error: &ApplyError) -> Vec<Problem> {
         ApplyError::Discovery(error) => vec![of_api(error)],
         ApplyError::Object(error) => vec![of_object(error)],
         ApplyError::Invalid(errors) => errors.iter().map(of_object).collect(),
-        ApplyError::NotEstablished(..) => vec![Problem::message(error.to_string())],
+        ApplyError::NotEstablished(..) | ApplyError::WebhookNotReady { .. } => {
+            vec![Problem::message(error.to_string())]
+        }
         ApplyError::Stopped { error, .. } => of_apply(error),
     }
 }

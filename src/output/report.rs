@@ -264,7 +264,7 @@ mod tests {
                     namespaced: true,
                 },
                 action: Action::Configured,
-                checked: true,
+                unchecked: None,
                 position: 0,
                 overrides: crate::tracker::Overrides::default(),
             }],
@@ -272,6 +272,7 @@ mod tests {
                 key,
                 text: "unknown field \"spec.replica\"".into(),
             }],
+            say: None,
         }
     }
 

@@ -19,10 +19,12 @@ mod fixtures;
 #[cfg(test)]
 mod tests;
 
+use crate::apply::later::Later;
 use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::Cluster;
 use crate::exit::{ClusterError, ExitCode};
 use crate::headless::Options;
+use crate::held;
 use crate::model::World;
 use crate::tracker::Tracker;
 use crate::watch::{self, Root, Update};
@@ -52,6 +54,7 @@ pub async fn track(
     roots: Vec<Root>,
     args: &TrackArgs,
     warnings: Vec<String>,
+    later: Option<Later>,
 ) -> color_eyre::Result<ExitCode> {
     let options = Options::from_args(args, false);
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
@@ -63,6 +66,8 @@ pub async fn track(
         roots,
         watch::Events::Follow,
     );
+    // Stopped when the view ends, with whatever is still held unapplied.
+    let _held = later.map(|later| held::start(later, watch.feed()));
     let diffs = futures::stream::poll_fn(|cx| watch.updates.poll_recv(cx)).flat_map(|update| {
         // A batch's diffs come out together, all ready at once: the loop takes them in one go.
         futures::stream::iter(match update {

@@ -195,6 +195,28 @@ fn a_missing_root_shows_as_missing() {
 }
 
 #[test]
+fn a_held_root_shows_what_it_waits_for() {
+    let key = fixtures::key("Issuer", "selfsigned");
+    let mut app = App::new(
+        crate::model::World::new(vec![key.clone()]),
+        crate::tracker::Tracker::new(None, Duration::ZERO),
+        crate::ui::app::Header::default(),
+    );
+    let mut row = crate::model::TrackedObject::for_test(key, Status::InProgress, None);
+    row.message = "waiting for webhook w.example: Service cm/w has no ready endpoints".into();
+    let diff = crate::model::Diff::Held(Box::new(row));
+    app.update(Message::Diffs(vec![diff]), app.now);
+    let text = screen(&mut app, 110, 5);
+    assert!(
+        text.contains(
+            "Issuer selfsigned  in_progress  waiting for webhook w.example: Service cm/w has no \
+             ready endpoints"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn an_untracked_object_is_dimmed_and_says_so() {
     let mut app = fixtures::app();
     let key = fixtures::key("Service", "nginx");

@@ -210,7 +210,7 @@ impl<'a> Builder<'a> {
         if !self.seen.insert(key) {
             return None;
         }
-        let object = self.world.objects.get(key);
+        let object = self.world.object(key);
         let status = object.map_or(Status::Missing, |o| o.status);
         let id = self.ids.of(key);
         let mut path = parent.to_vec();

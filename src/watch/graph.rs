@@ -986,7 +986,7 @@ mod tests {
                     match diff {
                         Diff::Upsert(object) => { front.insert(object.key.clone(), *object); }
                         Diff::Remove(key) => { front.remove(&key); }
-                        Diff::Events(..) => {}
+                        Diff::Events(..) | Diff::Held(_) | Diff::Released(..) => {}
                     }
                 }
             };

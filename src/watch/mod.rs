@@ -182,7 +182,17 @@ pub enum Feed {
 /// The running actor; dropping it stops the watches.
 pub struct Watch {
     pub updates: mpsc::Receiver<Update>,
+    /// Weak: the channel closes when the actor ends, whoever else may still send.
+    feed: mpsc::WeakSender<Update>,
     task: JoinHandle<()>,
+}
+
+impl Watch {
+    /// A sender into the same channel, for rows that do not come from the cluster (the
+    /// roots `apply` still holds back); `None` once the actor has ended.
+    pub fn feed(&self) -> Option<mpsc::Sender<Update>> {
+        self.feed.upgrade()
+    }
 }
 
 impl Drop for Watch {
@@ -208,8 +218,13 @@ const ROUNDS: usize = 16;
 /// Starts watching `roots` and their descendants.
 pub fn spawn(client: Client, server: String, roots: Vec<Root>, events: Events) -> Watch {
     let (sender, updates) = mpsc::channel(ROUNDS);
+    let feed = sender.downgrade();
     let task = tokio::spawn(run(client, server, plan(&roots, events), roots, sender));
-    Watch { updates, task }
+    Watch {
+        updates,
+        feed,
+        task,
+    }
 }
 
 /// The kinds whose objects a kind owns, through ownerReferences.

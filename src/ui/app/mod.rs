@@ -258,16 +258,14 @@ impl App {
         !self.filter.is_on()
             && self
                 .world
-                .objects
-                .get(&new.key)
+                .object(&new.key)
                 .is_some_and(|old| tree_view::keeps_its_row(old, new))
     }
 
     /// Redraws the row of `key` from the world; false when the tree must be rebuilt instead.
     fn patch_row(&mut self, key: &ObjectKey) -> bool {
         self.world
-            .objects
-            .get(key)
+            .object(key)
             .is_some_and(|object| self.tree.patch_row(object))
     }
 

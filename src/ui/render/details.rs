@@ -18,7 +18,7 @@ const LATEST_EVENTS: usize = 8;
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title(" details ");
     let lines = match app.selected_key() {
-        Some(key) => match app.world.objects.get(key) {
+        Some(key) => match app.world.object(key) {
             Some(object) => object_lines(object, app.world.events.get(key)),
             None => vec![
                 Line::from(key.to_string()),
