@@ -983,7 +983,7 @@ spec:
             description: What to run and when.
             required: [cronSpec]
             properties:
-              cronSpec: {type: string, description: When to run, in cron's syntax.}
+              cronSpec: {type: string, description: When to run in cron's syntax.}
               image: {type: string}
 ";
 
@@ -1016,7 +1016,10 @@ spec: {cronSpec: '0 3 * * *', image: backup}
         let out = sim.ok(&["explain", "pods.spec.containers.image"]);
         assert!(out.contains("FIELD: image <string>"), "{out}");
         let out = sim.ok(&["explain", "deployment.spec"]);
-        assert!(out.contains("selector\t<LabelSelector> -required-"), "{out}");
+        assert!(
+            out.contains("selector\t<LabelSelector> -required-"),
+            "{out}"
+        );
     }
 
     /// A CRD's schema is in its group-version's document: `explain` shows the kind and
@@ -1051,7 +1054,7 @@ spec: {cronSpec: '0 3 * * *', image: backup}
             "FIELD: spec <Object>",
             "What to run and when.",
             "cronSpec\t<string> -required-",
-            "When to run, in cron's syntax.",
+            "When to run in cron's syntax.",
             "image\t<string>",
         ] {
             assert!(out.contains(wanted), "no {wanted:?} in:\n{out}");
@@ -1077,7 +1080,9 @@ spec: {cronSpec: '0 3 * * *', image: backup}
             let first = sim.kubectl(&args);
             assert!(!first.ok, "{}", first.stdout);
             assert!(
-                first.stdout.contains("customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com"),
+                first.stdout.contains(
+                    "customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com"
+                ),
                 "{}",
                 first.stdout
             );
@@ -1096,7 +1101,10 @@ spec: {cronSpec: '0 3 * * *', image: backup}
                 "crd/crontabs.stable.example.com",
             ]);
             let second = sim.ok(&args);
-            assert!(second.contains("crontab.stable.example.com/nightly"), "{second}");
+            assert!(
+                second.contains("crontab.stable.example.com/nightly"),
+                "{second}"
+            );
             assert_eq!(sim.field("crontab/nightly", ".spec.image"), "backup");
         }
     }
@@ -1136,9 +1144,9 @@ items:
         let refused = sim.kubectl(&["apply", "-f", path_str(&file)]);
         assert!(!refused.ok, "{}", refused.stdout);
         assert!(
-            refused.stderr.contains(
-                "unknown field \"dataa\" in io.k8s.api.core.v1.ConfigMap"
-            ),
+            refused
+                .stderr
+                .contains("unknown field \"dataa\" in io.k8s.api.core.v1.ConfigMap"),
             "{}",
             refused.stderr
         );

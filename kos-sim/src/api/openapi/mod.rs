@@ -40,6 +40,8 @@ pub enum Flavour {
 
 /// The media type client-go asks `/openapi/v2` for.
 const PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+/// The media type of the protobuf answer: Go's MIME parser refuses the `@` of the asked one.
+const PROTOBUF_ANSWER: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 
 /// A document ready to serve.
 struct Served {
@@ -153,7 +155,13 @@ pub async fn document(
     match v3_document(&api, &path) {
         Some(document) => {
             let immutable = query.hash.as_deref() == Some(document.hash.as_str());
-            answer(&headers, &document.hash, immutable, "application/json", &document.json)
+            answer(
+                &headers,
+                &document.hash,
+                immutable,
+                "application/json",
+                &document.json,
+            )
         }
         None => no_such_path().into_response(),
     }
@@ -169,15 +177,23 @@ pub async fn v2(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("*/*");
-    let wanted = accept.split(',').map(|t| t.split(';').next().unwrap_or_default().trim());
+    let wanted = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or_default().trim());
     for media in wanted {
         match media {
             PROTOBUF => {
                 let body = document.protobuf.as_ref().unwrap_or(&document.json);
-                return answer(&headers, &document.hash, false, PROTOBUF, body);
+                return answer(&headers, &document.hash, false, PROTOBUF_ANSWER, body);
             }
             "application/json" | "application/*" | "*/*" | "" => {
-                return answer(&headers, &document.hash, false, "application/json", &document.json);
+                return answer(
+                    &headers,
+                    &document.hash,
+                    false,
+                    "application/json",
+                    &document.json,
+                );
             }
             _ => {}
         }
@@ -208,7 +224,10 @@ fn answer(headers: &HeaderMap, hash: &str, immutable: bool, media: &str, body: &
         (StatusCode::OK, body.clone()).into_response()
     };
     let set = response.headers_mut();
-    set.insert(header::CONTENT_TYPE, HeaderValue::from_str(media).unwrap_or(HeaderValue::from_static("application/json")));
+    set.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(media).unwrap_or(HeaderValue::from_static("application/json")),
+    );
     set.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     set.insert(header::VARY, HeaderValue::from_static("Accept"));
     if let Ok(value) = HeaderValue::from_str(&etag) {
@@ -219,7 +238,9 @@ fn answer(headers: &HeaderMap, hash: &str, immutable: bool, media: &str, body: &
 
 /// The CRD of a custom type, from the store.
 fn crd_of(api: &Api, r: &ResourceType) -> Option<Arc<Value>> {
-    r.custom.then(|| api.store.get(crds::KEY, "", &r.key())).flatten()
+    r.custom
+        .then(|| api.store.get(crds::KEY, "", &r.key()))
+        .flatten()
 }
 
 /// Finds the `CustomResourceDefinition` of a custom type.

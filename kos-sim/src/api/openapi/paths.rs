@@ -41,12 +41,7 @@ pub fn resource(r: &ResourceType, schema: &str, flavour: Flavour) -> [(String, V
     };
     let item = format!("{collection}/{{name}}");
     let op = |action: &str, writes: bool, body: &[&str]| {
-        Operation {
-            r,
-            schema,
-            flavour,
-        }
-        .build(action, writes, body)
+        Operation { r, schema, flavour }.build(action, writes, body)
     };
     let mut collection_ops = json!({
         "get": op("list", false, &[]),

@@ -82,7 +82,9 @@ fn scalars(out: &mut Vec<u8>, object: &Map<String, Value>, fields: &[(&str, u32,
 
 /// gnostic's `Any`: the value as YAML text (JSON is YAML).
 fn any(out: &mut Vec<u8>, field: u32, value: &Value) {
-    message(out, field, |out| bytes(out, 2, value.to_string().as_bytes()));
+    message(out, field, |out| {
+        bytes(out, 2, value.to_string().as_bytes())
+    });
 }
 
 /// Each `x-` member as a `NamedAny`.
@@ -149,7 +151,13 @@ pub fn document(doc: &Value) -> Vec<u8> {
 
 /// `PathItem`.
 fn path_item(out: &mut Vec<u8>, item: &Map<String, Value>) {
-    for (method, field) in [("get", 2), ("put", 3), ("post", 4), ("delete", 5), ("patch", 8)] {
+    for (method, field) in [
+        ("get", 2),
+        ("put", 3),
+        ("post", 4),
+        ("delete", 5),
+        ("patch", 8),
+    ] {
         if let Some(op) = object(item.get(method)) {
             message(out, field, |out| operation(out, op));
         }
@@ -205,46 +213,48 @@ fn parameters(out: &mut Vec<u8>, field: u32, owner: &Map<String, Value>) {
     };
     for parameter in list.iter().filter_map(Value::as_object) {
         message(out, field, |out| {
-            message(out, 1, |out| match parameter.get("in").and_then(Value::as_str) {
-                Some("body") => message(out, 1, |out| {
-                    scalars(
-                        out,
-                        parameter,
-                        &[
-                            ("description", 1, Scalar::Str),
-                            ("name", 2, Scalar::Str),
-                            ("in", 3, Scalar::Str),
-                            ("required", 4, Scalar::Bool),
-                        ],
-                    );
-                    if let Some(body) = object(parameter.get("schema")) {
-                        message(out, 5, |out| schema(out, body));
-                    }
-                }),
-                // `NonBodyParameter`: the query and path sub-schemas number their
-                // fields alike up to `type` (query has `allowEmptyValue` before it).
-                Some(place @ ("query" | "path")) => message(out, 2, |out| {
-                    let (field, type_, unique) = if place == "query" {
-                        (3, 6, 20)
-                    } else {
-                        (4, 5, 19)
-                    };
-                    message(out, field, |out| {
+            message(out, 1, |out| {
+                match parameter.get("in").and_then(Value::as_str) {
+                    Some("body") => message(out, 1, |out| {
                         scalars(
                             out,
                             parameter,
                             &[
-                                ("required", 1, Scalar::Bool),
-                                ("in", 2, Scalar::Str),
-                                ("description", 3, Scalar::Str),
-                                ("name", 4, Scalar::Str),
-                                ("type", type_, Scalar::Str),
-                                ("uniqueItems", unique, Scalar::Bool),
+                                ("description", 1, Scalar::Str),
+                                ("name", 2, Scalar::Str),
+                                ("in", 3, Scalar::Str),
+                                ("required", 4, Scalar::Bool),
                             ],
                         );
-                    });
-                }),
-                _ => {}
+                        if let Some(body) = object(parameter.get("schema")) {
+                            message(out, 5, |out| schema(out, body));
+                        }
+                    }),
+                    // `NonBodyParameter`: the query and path sub-schemas number their
+                    // fields alike up to `type` (query has `allowEmptyValue` before it).
+                    Some(place @ ("query" | "path")) => message(out, 2, |out| {
+                        let (field, type_, unique) = if place == "query" {
+                            (3, 6, 20)
+                        } else {
+                            (4, 5, 19)
+                        };
+                        message(out, field, |out| {
+                            scalars(
+                                out,
+                                parameter,
+                                &[
+                                    ("required", 1, Scalar::Bool),
+                                    ("in", 2, Scalar::Str),
+                                    ("description", 3, Scalar::Str),
+                                    ("name", 4, Scalar::Str),
+                                    ("type", type_, Scalar::Str),
+                                    ("uniqueItems", unique, Scalar::Bool),
+                                ],
+                            );
+                        });
+                    }),
+                    _ => {}
+                }
             });
         });
     }
@@ -286,7 +296,9 @@ fn schema(out: &mut Vec<u8>, schema_: &Map<String, Value>) {
         }
     }
     match schema_.get("additionalProperties") {
-        Some(Value::Object(inner)) => message(out, 21, |out| message(out, 1, |out| schema(out, inner))),
+        Some(Value::Object(inner)) => {
+            message(out, 21, |out| message(out, 1, |out| schema(out, inner)))
+        }
         Some(Value::Bool(allowed)) => message(out, 21, |out| {
             tag(out, 2, VARINT);
             varint(out, u64::from(*allowed));
@@ -303,7 +315,9 @@ fn schema(out: &mut Vec<u8>, schema_: &Map<String, Value>) {
         _ => {}
     }
     match schema_.get("items") {
-        Some(Value::Object(inner)) => message(out, 23, |out| message(out, 1, |out| schema(out, inner))),
+        Some(Value::Object(inner)) => {
+            message(out, 23, |out| message(out, 1, |out| schema(out, inner)))
+        }
         Some(Value::Array(all)) => message(out, 23, |out| {
             for inner in all.iter().filter_map(Value::as_object) {
                 message(out, 1, |out| schema(out, inner));

@@ -52,7 +52,8 @@ impl Definitions {
                 let name = target.rsplit('/').next().unwrap_or_default().to_owned();
                 // k8s-openapi requires the fields its structs do not make optional
                 // (`metadata`, some kinds' `spec`); the API requires none of a kind's own.
-                if let Some(Value::Object(schema)) = self.generator.definitions_mut().get_mut(&name) {
+                if let Some(Value::Object(schema)) = self.generator.definitions_mut().get_mut(&name)
+                {
                     schema.remove("required");
                 }
                 name
@@ -84,9 +85,9 @@ impl Definitions {
 
     /// A custom kind's schema: its CRD's, with the fields every object has.
     fn custom(&mut self, schema: Option<&Value>) -> Value {
-        let mut schema = schema
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}));
+        let mut schema = schema.cloned().unwrap_or_else(
+            || json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+        );
         if self.flavour == Flavour::V2 {
             to_swagger(&mut schema);
         }

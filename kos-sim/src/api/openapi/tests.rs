@@ -64,7 +64,12 @@ fn built_in_kinds_have_their_schema_with_descriptions_types_and_kinds() {
         spec["allOf"],
         json!([{"$ref": "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec"}])
     );
-    assert!(spec["description"].as_str().unwrap().contains("desired behavior"));
+    assert!(
+        spec["description"]
+            .as_str()
+            .unwrap()
+            .contains("desired behavior")
+    );
     let strategy = &schemas["io.k8s.api.apps.v1.DeploymentStrategy"];
     assert_eq!(strategy["properties"]["type"]["type"], "string");
     assert_eq!(
@@ -76,7 +81,12 @@ fn built_in_kinds_have_their_schema_with_descriptions_types_and_kinds() {
         "string"
     );
     assert_refs_resolve(&doc, "#/components/schemas/", schemas);
-    for kind in ["DaemonSet", "ReplicaSet", "StatefulSet", "ControllerRevision"] {
+    for kind in [
+        "DaemonSet",
+        "ReplicaSet",
+        "StatefulSet",
+        "ControllerRevision",
+    ] {
         let schema = &schemas[format!("io.k8s.api.apps.v1.{kind}")];
         assert_eq!(schema["x-kubernetes-group-version-kind"][0]["kind"], kind);
     }
@@ -116,7 +126,10 @@ fn swagger_refers_to_definitions_with_descriptions_beside() {
     assert_eq!(doc["swagger"], "2.0");
     let definitions = &doc["definitions"];
     let spec = &definitions["io.k8s.api.apps.v1.Deployment"]["properties"]["spec"];
-    assert_eq!(spec["$ref"], "#/definitions/io.k8s.api.apps.v1.DeploymentSpec");
+    assert_eq!(
+        spec["$ref"],
+        "#/definitions/io.k8s.api.apps.v1.DeploymentSpec"
+    );
     assert!(spec["description"].is_string());
     assert_refs_resolve(&doc, "#/definitions/", definitions);
     // Every served kind is there, found by its kind.
@@ -218,7 +231,9 @@ fn the_swagger_document_encodes_as_gnostic_protobuf() {
     );
     // Document.definitions (9) → NamedSchema (1) {name "A", value Schema {type (22)
     // → TypeItem {value "string"}}}.
-    let mut expected = vec![0x4a, 18, 0x0a, 16, 0x0a, 1, b'A', 0x12, 11, 0xb2, 0x01, 8, 0x0a, 6];
+    let mut expected = vec![
+        0x4a, 18, 0x0a, 16, 0x0a, 1, b'A', 0x12, 11, 0xb2, 0x01, 8, 0x0a, 6,
+    ];
     expected.extend_from_slice(b"string");
     assert_eq!(
         proto::document(&json!({"definitions": {"A": {"type": "string"}}})),
