@@ -1040,3 +1040,198 @@ spec:
         );
     }
 }
+
+mod openapi {
+    use super::*;
+
+    /// A namespaced custom kind with a schema, and one object of it.
+    const CRD: &str = r"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: crontabs.stable.example.com}
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        description: A table of timed commands.
+        properties:
+          spec:
+            type: object
+            description: What to run and when.
+            required: [cronSpec]
+            properties:
+              cronSpec: {type: string, description: When to run in cron's syntax.}
+              image: {type: string}
+";
+
+    const CRONTAB: &str = "apiVersion: stable.example.com/v1
+kind: CronTab
+metadata: {name: nightly, namespace: e2e}
+spec: {cronSpec: '0 3 * * *', image: backup}
+";
+
+    /// `kubectl explain` reads the built-in kinds' descriptions and types from the
+    /// server's `OpenAPI` v3 documents.
+    #[test]
+    fn explain_prints_a_built_in_fields_description_and_type() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let out = sim.ok(&["explain", "deployment.spec.strategy"]);
+        for wanted in [
+            "GROUP:      apps",
+            "KIND:       Deployment",
+            "FIELD: strategy <DeploymentStrategy>",
+            "The deployment strategy to use to replace existing pods with new ones.",
+            "DeploymentStrategy describes how to replace existing pods with new ones.",
+            "rollingUpdate\t<RollingUpdateDeployment>",
+            "type\t<string>",
+        ] {
+            assert!(out.contains(wanted), "no {wanted:?} in:\n{out}");
+        }
+        let out = sim.ok(&["explain", "pods.spec.containers.image"]);
+        assert!(out.contains("FIELD: image <string>"), "{out}");
+        let out = sim.ok(&["explain", "deployment.spec"]);
+        assert!(
+            out.contains("selector\t<LabelSelector> -required-"),
+            "{out}"
+        );
+    }
+
+    /// A CRD's schema is in its group-version's document: `explain` shows the kind and
+    /// its fields.
+    #[test]
+    fn explain_prints_a_custom_kind_and_its_spec() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let crd = sim.manifest("crd.yaml", CRD);
+        sim.ok(&["apply", "-f", path_str(&crd)]);
+        sim.ok(&[
+            "wait",
+            "--for",
+            "condition=established",
+            "crd/crontabs.stable.example.com",
+        ]);
+        let out = sim.ok(&["explain", "crontabs"]);
+        for wanted in [
+            "GROUP:      stable.example.com",
+            "KIND:       CronTab",
+            "VERSION:    v1",
+            "A table of timed commands.",
+            "metadata\t<ObjectMeta>",
+            "spec\t<Object>",
+        ] {
+            assert!(out.contains(wanted), "no {wanted:?} in:\n{out}");
+        }
+        let out = sim.ok(&["explain", "ct.spec"]);
+        for wanted in [
+            "FIELD: spec <Object>",
+            "What to run and when.",
+            "cronSpec\t<string> -required-",
+            "When to run in cron's syntax.",
+            "image\t<string>",
+        ] {
+            assert!(out.contains(wanted), "no {wanted:?} in:\n{out}");
+        }
+    }
+
+    /// A CRD and an object of it in one file: as on a real cluster, kubectl creates the
+    /// CRD and cannot map the object on that first run ("ensure CRDs are installed
+    /// first"); once the CRD is established the same apply creates the object. Validation
+    /// never fails for want of `OpenAPI`.
+    #[test]
+    fn a_crd_and_its_object_in_one_file_apply_as_on_a_real_cluster() {
+        if !kubectl_present() {
+            return;
+        }
+        for server_side in [false, true] {
+            let sim = Sim::start();
+            let file = sim.manifest("both.yaml", &format!("{CRD}---\n{CRONTAB}"));
+            let mut args = vec!["apply", "-f", path_str(&file)];
+            if server_side {
+                args.push("--server-side");
+            }
+            let first = sim.kubectl(&args);
+            assert!(!first.ok, "{}", first.stdout);
+            assert!(
+                first.stdout.contains(
+                    "customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com"
+                ),
+                "{}",
+                first.stdout
+            );
+            assert!(
+                first.stderr.contains(
+                    "resource mapping not found for name: \"nightly\" namespace: \"e2e\""
+                ) && first.stderr.contains("ensure CRDs are installed first"),
+                "{}",
+                first.stderr
+            );
+            assert!(!first.stderr.contains("openapi"), "{}", first.stderr);
+            sim.ok(&[
+                "wait",
+                "--for",
+                "condition=established",
+                "crd/crontabs.stable.example.com",
+            ]);
+            let second = sim.ok(&args);
+            assert!(
+                second.contains("crontab.stable.example.com/nightly"),
+                "{second}"
+            );
+            assert_eq!(sim.field("crontab/nightly", ".spec.image"), "backup");
+        }
+    }
+
+    /// `apply` validates strictly by default: the server refuses an unknown field with
+    /// its own message, and a `List` (which kubectl checks itself, against the server's
+    /// Swagger 2.0 document in protobuf) is refused by kubectl with its message.
+    #[test]
+    fn default_strict_validation_refuses_unknown_fields() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let typo = deployment("web", 1, "nginx", "").replace("replicas:", "replica:");
+        let file = sim.manifest("typo.yaml", &typo);
+        let refused = sim.kubectl(&["apply", "-f", path_str(&file)]);
+        assert!(!refused.ok, "{}", refused.stdout);
+        assert!(
+            refused
+                .stderr
+                .contains("strict decoding error: unknown field \"spec.replica\""),
+            "{}",
+            refused.stderr
+        );
+        let list = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: listed, namespace: e2e}
+  data: {k: v}
+";
+        let file = sim.manifest("list.yaml", list);
+        let out = sim.ok(&["apply", "-f", path_str(&file)]);
+        assert!(out.contains("configmap/listed"), "{out}");
+        let file = sim.manifest("bad-list.yaml", &list.replace("data:", "dataa:"));
+        let refused = sim.kubectl(&["apply", "-f", path_str(&file)]);
+        assert!(!refused.ok, "{}", refused.stdout);
+        assert!(
+            refused
+                .stderr
+                .contains("unknown field \"dataa\" in io.k8s.api.core.v1.ConfigMap"),
+            "{}",
+            refused.stderr
+        );
+    }
+}

@@ -33,14 +33,24 @@ pub struct ResourceType {
     pub typed: Option<Typed>,
 }
 
-/// Decodes an object as its k8s-openapi struct: the paths of the fields the struct does
-/// not know, or why the object does not decode.
+/// What k8s-openapi's struct of a built-in type gives: decoding an object as the struct
+/// (the paths of the fields it does not know, or why the object does not decode) and the
+/// type's JSON schema.
 #[derive(Clone, Copy)]
-pub struct Typed(fn(&Value) -> Result<Vec<FieldPath>, String>);
+pub struct Typed {
+    unknown_fields: fn(&Value) -> Result<Vec<FieldPath>, String>,
+    schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+}
 
 impl Typed {
     pub fn unknown_fields(&self, object: &Value) -> Result<Vec<FieldPath>, String> {
-        (self.0)(object)
+        (self.unknown_fields)(object)
+    }
+
+    /// A reference to the type's schema, which `generator` adds to its definitions (with
+    /// those of every type it refers to) under the name the real API server uses.
+    pub fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        (self.schema)(generator)
     }
 }
 
@@ -418,7 +428,7 @@ fn name_rule(group: &str, kind: &str) -> NameRule {
 /// A built-in type, from k8s-openapi's metadata of `T` and the [`FACTS`] of its kind.
 fn builtin<T>() -> ResourceType
 where
-    T: k8s_openapi::Resource + serde::de::DeserializeOwned,
+    T: k8s_openapi::Resource + serde::de::DeserializeOwned + schemars::JsonSchema,
     T::Scope: Scope,
 {
     let facts = FACTS
@@ -442,7 +452,10 @@ where
         } else {
             VERBS
         },
-        typed: Some(Typed(unknown_fields::<T>)),
+        typed: Some(Typed {
+            unknown_fields: unknown_fields::<T>,
+            schema: schemars::SchemaGenerator::subschema_for::<T>,
+        }),
     }
 }
 

@@ -66,6 +66,7 @@ pub fn router(api: Arc<Api>, auth: Arc<auth::Auth>) -> Router {
         .route("/version", axum::routing::get(discovery::version))
         .route("/api", axum::routing::get(discovery::core_versions))
         .route("/apis", axum::routing::get(discovery::groups))
+        .route("/openapi/v2", axum::routing::get(openapi::v2))
         .route("/openapi/v3", axum::routing::get(openapi::index))
         .route("/openapi/v3/{*path}", axum::routing::get(openapi::document))
         .route("/healthz", axum::routing::get(healthy))
