@@ -37,7 +37,11 @@ fn pool() -> &'static DescriptorPool {
 /// first label ends.
 fn message_of(api_version: &str, kind: &str) -> Option<MessageDescriptor> {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let label = group.split('.').next().filter(|l| !l.is_empty()).unwrap_or("core");
+    let label = group
+        .split('.')
+        .next()
+        .filter(|l| !l.is_empty())
+        .unwrap_or("core");
     pool().all_messages().find(|message| {
         let mut package = message.package_name().rsplit('.');
         message.name() == kind
@@ -61,24 +65,26 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
         .get_message_by_name(UNKNOWN)
         .ok_or_else(|| malformed("no runtime.Unknown descriptor"))?;
     let unknown = DynamicMessage::decode(unknown, envelope).map_err(malformed)?;
-    let text = |message: &DynamicMessage, name: &str| match message.get_field_by_name(name) {
-        Some(value) => value.as_str().unwrap_or_default().to_owned(),
-        None => String::new(),
+    let type_meta = unknown
+        .get_field_by_name("typeMeta")
+        .and_then(|v| v.as_message().cloned())
+        .ok_or_else(|| malformed("no typeMeta"))?;
+    let text = |name: &str| {
+        type_meta
+            .get_field_by_name(name)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
     };
-    let type_meta = match unknown.get_field_by_name("typeMeta").as_deref() {
-        Some(Proto::Message(type_meta)) => type_meta.clone(),
-        _ => return Err(malformed("no typeMeta")),
-    };
-    let (api_version, kind) = (text(&type_meta, "apiVersion"), text(&type_meta, "kind"));
+    let (api_version, kind) = (text("apiVersion"), text("kind"));
     let message = message_of(&api_version, &kind).ok_or_else(|| {
         ApiError::bad_request(format!(
             "no kind \"{kind}\" is registered for version \"{api_version}\""
         ))
     })?;
-    let raw = match unknown.get_field_by_name("raw").as_deref() {
-        Some(Proto::Bytes(raw)) => raw.clone(),
-        _ => Default::default(),
-    };
+    let raw = unknown
+        .get_field_by_name("raw")
+        .and_then(|v| v.as_bytes().cloned())
+        .unwrap_or_default();
     let object = DynamicMessage::decode(message, raw).map_err(malformed)?;
     let mut json = match message_json(&object).map_err(malformed)? {
         Some(Value::Object(map)) => map,
@@ -96,7 +102,9 @@ fn message_json(message: &DynamicMessage) -> Result<Option<Value>, String> {
     let first = |number| message.get_field_by_number(number);
     let json = match (package, descriptor.name()) {
         ("k8s.io.apimachinery.pkg.apis.meta.v1", "Time") => time(message, SecondsFormat::Secs),
-        ("k8s.io.apimachinery.pkg.apis.meta.v1", "MicroTime") => time(message, SecondsFormat::Micros),
+        ("k8s.io.apimachinery.pkg.apis.meta.v1", "MicroTime") => {
+            time(message, SecondsFormat::Micros)
+        }
         ("k8s.io.apimachinery.pkg.api.resource", "Quantity" | "QuantityValue") => {
             first(1).and_then(|v| v.as_str().map(|s| Value::String(s.to_owned())))
         }
@@ -110,9 +118,10 @@ fn message_json(message: &DynamicMessage) -> Result<Option<Value>, String> {
         },
         // Go slices given a message of their own so that they may be nil.
         (_, "Verbs" | "ExtraValue") => first(1).map(|items| value_json(&items)).transpose()?,
-        (_, "JSONSchemaPropsOrArray" | "JSONSchemaPropsOrBool" | "JSONSchemaPropsOrStringArray") => {
-            schema_or(message)?
-        }
+        (
+            _,
+            "JSONSchemaPropsOrArray" | "JSONSchemaPropsOrBool" | "JSONSchemaPropsOrStringArray",
+        ) => schema_or(message)?,
         _ => Some(fields_json(message)?),
     };
     Ok(json)
@@ -126,7 +135,7 @@ fn fields_json(message: &DynamicMessage) -> Result<Value, String> {
         if value.as_str() == Some("") {
             continue;
         }
-        if let Some(json) = field_value_json(&value)? {
+        if let Some(json) = field_value_json(value)? {
             object.insert(json_name(message, &field), json);
         }
     }
@@ -142,15 +151,13 @@ fn json_name(message: &DynamicMessage, field: &FieldDescriptor) -> String {
     }
     match name {
         "ref" | "schema" => format!("${name}"),
-        _ if name.starts_with("xKubernetes") => {
-            name.chars().fold(String::new(), |mut kebab, c| {
-                if c.is_ascii_uppercase() {
-                    kebab.push('-');
-                }
-                kebab.push(c.to_ascii_lowercase());
-                kebab
-            })
-        }
+        _ if name.starts_with("xKubernetes") => name.chars().fold(String::new(), |mut kebab, c| {
+            if c.is_ascii_uppercase() {
+                kebab.push('-');
+            }
+            kebab.push(c.to_ascii_lowercase());
+            kebab
+        }),
         _ => name.to_owned(),
     }
 }
@@ -165,7 +172,7 @@ fn field_value_json(value: &Proto) -> Result<Option<Value>, String> {
 fn value_json(value: &Proto) -> Result<Value, String> {
     Ok(match value {
         Proto::Bool(b) => Value::Bool(*b),
-        Proto::I32(n) => Value::from(*n),
+        Proto::I32(n) | Proto::EnumNumber(n) => Value::from(*n),
         Proto::I64(n) => Value::from(*n),
         Proto::U32(n) => Value::from(*n),
         Proto::U64(n) => Value::from(*n),
@@ -173,7 +180,6 @@ fn value_json(value: &Proto) -> Result<Value, String> {
         Proto::F64(n) => float(*n)?,
         Proto::String(s) => Value::String(s.clone()),
         Proto::Bytes(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        Proto::EnumNumber(n) => Value::from(*n),
         Proto::Message(message) => message_json(message)?.unwrap_or(Value::Null),
         Proto::List(items) => Value::Array(items.iter().map(value_json).collect::<Result<_, _>>()?),
         Proto::Map(entries) => {
@@ -246,7 +252,8 @@ fn schema_or(message: &DynamicMessage) -> Result<Option<Value>, String> {
     if let Some(schema) = field("schema").filter(|f| message.has_field(f)) {
         return field_value_json(&message.get_field(&schema));
     }
-    Ok(field("allows").map(|allows| Value::Bool(message.get_field(&allows).as_bool() == Some(true))))
+    Ok(field("allows")
+        .map(|allows| Value::Bool(message.get_field(&allows).as_bool() == Some(true))))
 }
 
 #[cfg(test)]
@@ -324,7 +331,10 @@ mod tests {
             "immutable": false,
         });
         let object = decode(&body("v1", "Secret", &secret)).unwrap();
-        assert_eq!(object["metadata"]["creationTimestamp"], "2023-11-14T22:13:20Z");
+        assert_eq!(
+            object["metadata"]["creationTimestamp"],
+            "2023-11-14T22:13:20Z"
+        );
         assert_eq!(object["data"]["k"], "aGVsbG8=");
         assert_eq!(object["type"], "Opaque");
         assert_eq!(object["immutable"], false);
@@ -336,9 +346,16 @@ mod tests {
 
     #[test]
     fn kinds_resolve_to_the_message_of_their_group() {
-        let full_name = |api_version, kind| message_of(api_version, kind).map(|m| m.full_name().to_owned());
-        assert_eq!(full_name("v1", "Event").as_deref(), Some("k8s.io.api.core.v1.Event"));
-        assert_eq!(full_name("events.k8s.io/v1", "Event").as_deref(), Some("k8s.io.api.events.v1.Event"));
+        let full_name =
+            |api_version, kind| message_of(api_version, kind).map(|m| m.full_name().to_owned());
+        assert_eq!(
+            full_name("v1", "Event").as_deref(),
+            Some("k8s.io.api.core.v1.Event")
+        );
+        assert_eq!(
+            full_name("events.k8s.io/v1", "Event").as_deref(),
+            Some("k8s.io.api.events.v1.Event")
+        );
         assert_eq!(
             full_name("rbac.authorization.k8s.io/v1", "ClusterRole").as_deref(),
             Some("k8s.io.api.rbac.v1.ClusterRole")
@@ -349,7 +366,9 @@ mod tests {
         );
         assert_eq!(
             full_name("apiextensions.k8s.io/v1", "CustomResourceDefinition").as_deref(),
-            Some("k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition")
+            Some(
+                "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"
+            )
         );
         assert_eq!(full_name("example.com/v1", "Deployment"), None);
     }
@@ -379,11 +398,19 @@ mod tests {
                                    "tags": {"type": "array", "items": {"schema": {"type": "string"}}}},
                     "additionalProperties": {"allows": true}}}}]},
         });
-        let object = decode(&body("apiextensions.k8s.io/v1", "CustomResourceDefinition", &crd)).unwrap();
+        let object = decode(&body(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            &crd,
+        ))
+        .unwrap();
         let schema = &object["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
         assert_eq!(schema["x-kubernetes-preserve-unknown-fields"], true);
         assert_eq!(schema["properties"]["size"]["default"], 3);
-        assert_eq!(schema["properties"]["tags"]["items"], json!({"type": "string"}));
+        assert_eq!(
+            schema["properties"]["tags"]["items"],
+            json!({"type": "string"})
+        );
         assert_eq!(schema["additionalProperties"], true);
     }
 
@@ -398,6 +425,10 @@ mod tests {
         let envelope = json!({"typeMeta": {"apiVersion": "example.com/v1", "kind": "Widget"}});
         let error = decode(&[MAGIC, &encode(unknown, &envelope)].concat()).unwrap_err();
         assert_eq!(error.code, 400);
-        assert!(error.message.contains("no kind \"Widget\""), "{}", error.message);
+        assert!(
+            error.message.contains("no kind \"Widget\""),
+            "{}",
+            error.message
+        );
     }
 }
