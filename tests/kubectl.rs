@@ -992,7 +992,7 @@ mod protobuf {
     }
 
     #[test]
-    fn create_workloads_services_and_policies() {
+    fn create_workloads() {
         if !kubectl_present() {
             return;
         }
@@ -1049,6 +1049,14 @@ mod protobuf {
             manual["spec"]["template"]["spec"]["containers"][0]["command"],
             json!(["date"])
         );
+    }
+
+    #[test]
+    fn create_services_and_policies() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
         sim.ns(&["create", "service", "clusterip", "web", "--tcp=80:8080"]);
         let service = get(&sim, "service/web");
         assert_eq!(service["spec"]["type"], "ClusterIP");
