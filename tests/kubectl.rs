@@ -1235,3 +1235,303 @@ items:
         );
     }
 }
+
+mod protobuf {
+    use super::*;
+    use base64::Engine;
+    use serde_json::{Value, json};
+
+    fn get(sim: &Sim, object: &str) -> Value {
+        serde_json::from_str(&sim.ns(&["get", object, "-o", "json"])).expect("kubectl's JSON")
+    }
+
+    fn decoded(data: &Value) -> String {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().expect("base64 text"))
+            .expect("base64");
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    /// The client certificate and key of the kubeconfig the server wrote: a matching pair
+    /// for `kubectl create secret tls`.
+    fn key_pair(sim: &Sim) -> (PathBuf, PathBuf) {
+        let mut paths = Vec::new();
+        for (field, file) in [
+            ("client-certificate-data", "tls.crt"),
+            ("client-key-data", "tls.key"),
+        ] {
+            let jsonpath = format!("jsonpath={{.users[0].user.{field}}}");
+            let data = sim.ok(&["config", "view", "--raw", "-o", &jsonpath]);
+            paths.push(sim.manifest(file, &decoded(&json!(data.trim()))));
+        }
+        (paths.remove(0), paths.remove(0))
+    }
+
+    #[test]
+    fn create_workloads() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        sim.ns(&[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx:1.27",
+            "--replicas=3",
+            "--port=80",
+        ]);
+        let web = get(&sim, "deployment/web");
+        let container = &web["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(web["spec"]["replicas"], 3);
+        assert_eq!(web["spec"]["selector"]["matchLabels"]["app"], "web");
+        assert_eq!(container["image"], "nginx:1.27");
+        assert_eq!(container["ports"][0]["containerPort"], 80);
+        sim.ns(&[
+            "create",
+            "job",
+            "once",
+            "--image=busybox",
+            "--",
+            "echo",
+            "hi",
+        ]);
+        let once = get(&sim, "job/once");
+        assert_eq!(
+            once["spec"]["template"]["spec"]["containers"][0]["command"],
+            json!(["echo", "hi"])
+        );
+        sim.ns(&[
+            "create",
+            "cronjob",
+            "nightly",
+            "--image=busybox",
+            "--schedule=0 3 * * *",
+            "--",
+            "date",
+        ]);
+        assert_eq!(
+            get(&sim, "cronjob/nightly")["spec"]["schedule"],
+            "0 3 * * *"
+        );
+        sim.ns(&["create", "job", "manual", "--from=cronjob/nightly"]);
+        let manual = get(&sim, "job/manual");
+        assert_eq!(
+            manual["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"],
+            "manual"
+        );
+        assert_eq!(manual["metadata"]["ownerReferences"][0]["kind"], "CronJob");
+        assert_eq!(
+            manual["spec"]["template"]["spec"]["containers"][0]["command"],
+            json!(["date"])
+        );
+    }
+
+    #[test]
+    fn create_services_and_policies() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        sim.ns(&["create", "service", "clusterip", "web", "--tcp=80:8080"]);
+        let service = get(&sim, "service/web");
+        assert_eq!(service["spec"]["type"], "ClusterIP");
+        assert_eq!(service["spec"]["ports"][0]["port"], 80);
+        assert_eq!(service["spec"]["ports"][0]["targetPort"], 8080);
+        sim.ns(&[
+            "create",
+            "service",
+            "nodeport",
+            "np",
+            "--tcp=80:http",
+            "--node-port=30080",
+        ]);
+        let service = get(&sim, "service/np");
+        assert_eq!(service["spec"]["type"], "NodePort");
+        assert_eq!(service["spec"]["ports"][0]["nodePort"], 30080);
+        assert_eq!(service["spec"]["ports"][0]["targetPort"], "http");
+        sim.ns(&["create", "service", "loadbalancer", "lb", "--tcp=443:8443"]);
+        assert_eq!(get(&sim, "service/lb")["spec"]["type"], "LoadBalancer");
+        sim.ns(&[
+            "create",
+            "service",
+            "externalname",
+            "ext",
+            "--external-name=db.example.com",
+        ]);
+        let service = get(&sim, "service/ext");
+        assert_eq!(service["spec"]["type"], "ExternalName");
+        assert_eq!(service["spec"]["externalName"], "db.example.com");
+        sim.ns(&[
+            "create",
+            "poddisruptionbudget",
+            "web",
+            "--selector=app=web",
+            "--max-unavailable=50%",
+        ]);
+        assert_eq!(
+            get(&sim, "poddisruptionbudget/web")["spec"]["maxUnavailable"],
+            "50%"
+        );
+        sim.ok(&["create", "priorityclass", "high", "--value=1000"]);
+        let high: Value =
+            serde_json::from_str(&sim.ok(&["get", "priorityclass", "high", "-o", "json"]))
+                .expect("JSON");
+        assert_eq!(high["value"], 1000);
+        sim.ns(&["create", "quota", "small", "--hard=pods=10,requests.cpu=2"]);
+        let hard = &get(&sim, "resourcequota/small")["spec"]["hard"];
+        assert_eq!(*hard, json!({"pods": "10", "requests.cpu": "2"}));
+    }
+
+    #[test]
+    fn create_accounts_roles_and_secrets() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        sim.ns(&["create", "serviceaccount", "robot"]);
+        assert_eq!(
+            get(&sim, "serviceaccount/robot")["metadata"]["name"],
+            "robot"
+        );
+        sim.ns(&[
+            "create",
+            "role",
+            "reader",
+            "--verb=get,list",
+            "--resource=pods",
+        ]);
+        let rule = &get(&sim, "role/reader")["rules"][0];
+        assert_eq!(rule["verbs"], json!(["get", "list"]));
+        assert_eq!(rule["apiGroups"], json!([""]));
+        assert_eq!(rule["resources"], json!(["pods"]));
+        sim.ns(&[
+            "create",
+            "rolebinding",
+            "reader",
+            "--role=reader",
+            "--serviceaccount=e2e:robot",
+        ]);
+        let binding = get(&sim, "rolebinding/reader");
+        assert_eq!(binding["roleRef"]["kind"], "Role");
+        assert_eq!(binding["subjects"][0]["kind"], "ServiceAccount");
+        sim.ok(&[
+            "create",
+            "clusterrole",
+            "system:pod-reader",
+            "--verb=get",
+            "--resource=pods",
+        ]);
+        sim.ok(&[
+            "create",
+            "clusterrolebinding",
+            "alice",
+            "--clusterrole=system:pod-reader",
+            "--user=alice",
+        ]);
+        let binding: Value =
+            serde_json::from_str(&sim.ok(&["get", "clusterrolebinding", "alice", "-o", "json"]))
+                .expect("JSON");
+        assert_eq!(binding["roleRef"]["name"], "system:pod-reader");
+        assert_eq!(binding["subjects"][0]["name"], "alice");
+        sim.ns(&[
+            "create",
+            "configmap",
+            "settings",
+            "--from-literal=mode=fast",
+        ]);
+        assert_eq!(get(&sim, "configmap/settings")["data"]["mode"], "fast");
+        sim.ns(&[
+            "create",
+            "secret",
+            "generic",
+            "password",
+            "--from-literal=p=s3cret",
+        ]);
+        let secret = get(&sim, "secret/password");
+        assert_eq!(decoded(&secret["data"]["p"]), "s3cret");
+        let (cert, key) = key_pair(&sim);
+        sim.ns(&[
+            "create",
+            "secret",
+            "tls",
+            "serving",
+            &format!("--cert={}", path_str(&cert)),
+            &format!("--key={}", path_str(&key)),
+        ]);
+        let secret = get(&sim, "secret/serving");
+        assert_eq!(secret["type"], "kubernetes.io/tls");
+        assert!(decoded(&secret["data"]["tls.crt"]).contains("BEGIN CERTIFICATE"));
+        sim.ns(&[
+            "create",
+            "secret",
+            "docker-registry",
+            "pull",
+            "--docker-server=registry.example.com",
+            "--docker-username=u",
+            "--docker-password=p",
+        ]);
+        let secret = get(&sim, "secret/pull");
+        assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
+        let config: Value =
+            serde_json::from_str(&decoded(&secret["data"][".dockerconfigjson"])).expect("JSON");
+        assert_eq!(config["auths"]["registry.example.com"]["username"], "u");
+    }
+
+    #[test]
+    fn run_expose_scale_label_set_image_and_roll_back() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        sim.ns(&[
+            "run",
+            "shell",
+            "--image=busybox",
+            "--labels=app=shell",
+            "--command",
+            "--",
+            "sleep",
+            "3600",
+        ]);
+        let pod = get(&sim, "pod/shell");
+        assert_eq!(pod["metadata"]["labels"]["app"], "shell");
+        assert_eq!(
+            pod["spec"]["containers"][0]["command"],
+            json!(["sleep", "3600"])
+        );
+        sim.ns(&["create", "deployment", "web", "--image=nginx:1.27"]);
+        sim.ns(&[
+            "expose",
+            "deployment",
+            "web",
+            "--port=80",
+            "--target-port=8080",
+        ]);
+        let service = get(&sim, "service/web");
+        assert_eq!(service["spec"]["selector"]["app"], "web");
+        assert_eq!(service["spec"]["ports"][0]["targetPort"], 8080);
+        sim.ns(&["scale", "deployment", "web", "--replicas=2"]);
+        assert_eq!(get(&sim, "deployment/web")["spec"]["replicas"], 2);
+        sim.ns(&["label", "deployment", "web", "tier=front"]);
+        sim.ns(&["annotate", "deployment", "web", "note=protobuf"]);
+        let web = get(&sim, "deployment/web");
+        assert_eq!(web["metadata"]["labels"]["tier"], "front");
+        assert_eq!(web["metadata"]["annotations"]["note"], "protobuf");
+        sim.ns(&["set", "image", "deployment/web", "nginx=nginx:1.28"]);
+        sim.wait_field("deployment/web", ".status.updatedReplicas", "2");
+        sim.ns(&["rollout", "restart", "deployment/web"]);
+        let web = get(&sim, "deployment/web");
+        assert!(
+            web["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+                .is_string(),
+            "{web}"
+        );
+        sim.ns(&["rollout", "undo", "deployment/web", "--to-revision=1"]);
+        sim.wait_field(
+            "deployment/web",
+            ".spec.template.spec.containers[0].image",
+            "nginx:1.27",
+        );
+    }
+}

@@ -1,225 +1,434 @@
-//! Protobuf request bodies, for the few objects kubectl sends only that way: its typed
-//! `create` commands (`kubectl create namespace`, `configmap`, `secret`) encode the body
-//! as `application/vnd.kubernetes.protobuf` and do not fall back to JSON.
+//! Protobuf request bodies (`application/vnd.kubernetes.protobuf`), which kubectl's typed
+//! commands (`kubectl create deployment`, `create job`, `run`, `expose`, ...) send and do
+//! not fall back from.
 //!
-//! Decodes the Kubernetes envelope (`k8s\0` + `runtime.Unknown`) and the fields of those
-//! kinds that matter (metadata name/generateName/namespace/labels/annotations, data) into
-//! the JSON the rest of the server works on. Pure; other kinds are refused with 415.
+//! Decodes the Kubernetes envelope (`k8s\0` + `runtime.Unknown`) and the object it carries
+//! into the JSON the rest of the server works on, generically: the message of the object's
+//! kind, its field names and types come from the descriptors of Kubernetes' own
+//! `generated.proto` files (`kos-sim/proto/`). The types that marshal themselves in Go get
+//! their JSON forms here (times, quantities, int-or-strings, embedded raw JSON, the
+//! `JSONSchemaProps` family). Pure.
+
+use base64::Engine;
+use chrono::{DateTime, SecondsFormat};
+use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, MapKey, MessageDescriptor};
+use prost_reflect::{ReflectMessage, Value as Proto};
+use serde_json::{Map, Value};
+use std::sync::OnceLock;
 
 use crate::errors::ApiError;
-use serde_json::{Map, Value, json};
 
 const MAGIC: &[u8] = b"k8s\0";
 
-/// One field of a protobuf message.
-enum Wire<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-    Fixed,
+/// The envelope every object travels in.
+const UNKNOWN: &str = "k8s.io.apimachinery.pkg.runtime.Unknown";
+
+/// The descriptors of every API group's messages (see `kos-sim/proto/README.md`).
+fn pool() -> &'static DescriptorPool {
+    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        DescriptorPool::decode(include_bytes!("../../proto/kubernetes.fds").as_slice())
+            .expect("the bundled Kubernetes descriptors decode (a unit test checks it)")
+    })
 }
 
-fn varint(buf: &mut &[u8]) -> Option<u64> {
-    let mut value = 0_u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = buf.split_first()?;
-        *buf = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
+/// The message of a kind: named as the kind, in the package of its version whose API group
+/// directory (`apps`, `rbac`, `apiserverinternal`, `core` for the core group) the group's
+/// first label ends.
+fn message_of(api_version: &str, kind: &str) -> Option<MessageDescriptor> {
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let label = group
+        .split('.')
+        .next()
+        .filter(|l| !l.is_empty())
+        .unwrap_or("core");
+    pool().all_messages().find(|message| {
+        let mut package = message.package_name().rsplit('.');
+        message.name() == kind
+            && package.next() == Some(version)
+            && package.next().is_some_and(|dir| dir.ends_with(label))
+    })
 }
 
-/// The fields of a message, in order; None when it is malformed.
-fn fields(mut buf: &[u8]) -> Option<Vec<(u64, Wire<'_>)>> {
-    let mut out = Vec::new();
-    while !buf.is_empty() {
-        let tag = varint(&mut buf)?;
-        let wire = match tag & 7 {
-            0 => Wire::Varint(varint(&mut buf)?),
-            1 => {
-                buf = buf.get(8..)?;
-                Wire::Fixed
-            }
-            2 => {
-                let length = usize::try_from(varint(&mut buf)?).ok()?;
-                let (bytes, rest) = (buf.get(..length)?, buf.get(length..)?);
-                buf = rest;
-                Wire::Bytes(bytes)
-            }
-            5 => {
-                buf = buf.get(4..)?;
-                Wire::Fixed
-            }
-            _ => return None,
-        };
-        out.push((tag >> 3, wire));
-    }
-    Some(out)
-}
-
-fn text(bytes: &[u8]) -> Option<String> {
-    String::from_utf8(bytes.to_vec()).ok()
-}
-
-/// A `map<string, string>` entry (or `map<string, bytes>` with `binary`, as base64).
-fn map_entry(bytes: &[u8], binary: bool) -> Option<(String, Value)> {
-    let (mut key, mut value) = (String::new(), Value::String(String::new()));
-    for (number, wire) in fields(bytes)? {
-        match (number, wire) {
-            (1, Wire::Bytes(b)) => key = text(b)?,
-            (2, Wire::Bytes(b)) if binary => value = json!(base64(b)),
-            (2, Wire::Bytes(b)) => value = json!(text(b)?),
-            _ => {}
-        }
-    }
-    Some((key, value))
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0_u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn insert_entry(object: &mut Value, field: &str, bytes: &[u8], binary: bool) -> Option<()> {
-    let (key, value) = map_entry(bytes, binary)?;
-    if !object[field].is_object() {
-        object[field] = Value::Object(Map::new());
-    }
-    object[field][key] = value;
-    Some(())
-}
-
-fn object_meta(bytes: &[u8]) -> Option<Value> {
-    let mut meta = json!({});
-    for (number, wire) in fields(bytes)? {
-        let Wire::Bytes(b) = wire else { continue };
-        if b.is_empty() {
-            continue;
-        }
-        match number {
-            1 => meta["name"] = json!(text(b)?),
-            2 => meta["generateName"] = json!(text(b)?),
-            3 => meta["namespace"] = json!(text(b)?),
-            11 => insert_entry(&mut meta, "labels", b, false)?,
-            12 => insert_entry(&mut meta, "annotations", b, false)?,
-            _ => {}
-        }
-    }
-    Some(meta)
-}
-
-/// The kind-specific fields of the supported kinds.
-fn kind_fields(kind: &str, bytes: &[u8]) -> Option<Value> {
-    let mut object = json!({});
-    for (number, wire) in fields(bytes)? {
-        match (kind, number, wire) {
-            (_, 1, Wire::Bytes(b)) => object["metadata"] = object_meta(b)?,
-            ("ConfigMap", 4, Wire::Varint(v)) | ("Secret", 5, Wire::Varint(v)) => {
-                object["immutable"] = json!(v != 0);
-            }
-            ("ConfigMap", 2, Wire::Bytes(b)) => insert_entry(&mut object, "data", b, false)?,
-            ("ConfigMap", 3, Wire::Bytes(b)) => insert_entry(&mut object, "binaryData", b, true)?,
-            ("Secret", 2, Wire::Bytes(b)) => insert_entry(&mut object, "data", b, true)?,
-            ("Secret", 3, Wire::Bytes(b)) if !b.is_empty() => object["type"] = json!(text(b)?),
-            ("Secret", 4, Wire::Bytes(b)) => insert_entry(&mut object, "stringData", b, false)?,
-            _ => {}
-        }
-    }
-    Some(object)
-}
-
-fn unsupported(what: &str) -> ApiError {
-    ApiError::new(
-        415,
-        "UnsupportedMediaType",
-        format!(
-            "protobuf bodies are only accepted for Namespaces, ConfigMaps and Secrets ({what}); send application/json"
-        ),
-    )
+fn malformed(why: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!(
+        "the body of the request was malformed: bad protobuf: {why}"
+    ))
 }
 
 /// Decodes a protobuf request body into the JSON object it carries.
 pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
-    let malformed = || ApiError::bad_request("the body of the request was malformed: bad protobuf");
-    let envelope = body.strip_prefix(MAGIC).ok_or_else(malformed)?;
-    let (mut api_version, mut kind, mut raw) = (String::new(), String::new(), None);
-    for (number, wire) in fields(envelope).ok_or_else(malformed)? {
-        match (number, wire) {
-            (1, Wire::Bytes(type_meta)) => {
-                for (n, w) in fields(type_meta).ok_or_else(malformed)? {
-                    match (n, w) {
-                        (1, Wire::Bytes(b)) => api_version = text(b).ok_or_else(malformed)?,
-                        (2, Wire::Bytes(b)) => kind = text(b).ok_or_else(malformed)?,
-                        _ => {}
-                    }
-                }
-            }
-            (2, Wire::Bytes(b)) => raw = Some(b),
-            _ => {}
+    let envelope = body
+        .strip_prefix(MAGIC)
+        .ok_or_else(|| malformed("no k8s\\0 prefix"))?;
+    let unknown = pool()
+        .get_message_by_name(UNKNOWN)
+        .ok_or_else(|| malformed("no runtime.Unknown descriptor"))?;
+    let unknown = DynamicMessage::decode(unknown, envelope).map_err(malformed)?;
+    let type_meta = unknown
+        .get_field_by_name("typeMeta")
+        .and_then(|v| v.as_message().cloned())
+        .ok_or_else(|| malformed("no typeMeta"))?;
+    let text = |name: &str| {
+        type_meta
+            .get_field_by_name(name)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let (api_version, kind) = (text("apiVersion"), text("kind"));
+    let message = message_of(&api_version, &kind).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "no kind \"{kind}\" is registered for version \"{api_version}\""
+        ))
+    })?;
+    let raw = unknown
+        .get_field_by_name("raw")
+        .and_then(|v| v.as_bytes().cloned())
+        .unwrap_or_default();
+    let object = DynamicMessage::decode(message, raw).map_err(malformed)?;
+    let mut json = match message_json(&object).map_err(malformed)? {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    json.insert("apiVersion".into(), Value::String(api_version));
+    json.insert("kind".into(), Value::String(kind));
+    Ok(Value::Object(json))
+}
+
+/// The JSON of a message, `None` where Go's JSON leaves it out (a zero time).
+fn message_json(message: &DynamicMessage) -> Result<Option<Value>, String> {
+    let descriptor = message.descriptor();
+    let package = descriptor.package_name();
+    let first = |number| message.get_field_by_number(number);
+    let json = match (package, descriptor.name()) {
+        ("k8s.io.apimachinery.pkg.apis.meta.v1", "Time") => time(message, SecondsFormat::Secs),
+        ("k8s.io.apimachinery.pkg.apis.meta.v1", "MicroTime") => {
+            time(message, SecondsFormat::Micros)
+        }
+        ("k8s.io.apimachinery.pkg.api.resource", "Quantity" | "QuantityValue") => {
+            first(1).and_then(|v| v.as_str().map(|s| Value::String(s.to_owned())))
+        }
+        ("k8s.io.apimachinery.pkg.util.intstr", "IntOrString") => Some(int_or_string(message)),
+        // Embedded JSON: an object of any kind, managed fields, a CRD schema's values.
+        ("k8s.io.apimachinery.pkg.runtime", "RawExtension")
+        | ("k8s.io.apimachinery.pkg.apis.meta.v1", "FieldsV1")
+        | (_, "JSON") => match first(1).as_deref() {
+            Some(Proto::Bytes(raw)) => Some(embedded(raw)?),
+            _ => None,
+        },
+        // Go slices given a message of their own so that they may be nil.
+        (_, "Verbs" | "ExtraValue") => first(1).map(|items| value_json(&items)).transpose()?,
+        (
+            _,
+            "JSONSchemaPropsOrArray" | "JSONSchemaPropsOrBool" | "JSONSchemaPropsOrStringArray",
+        ) => schema_or(message)?,
+        _ => Some(fields_json(message)?),
+    };
+    Ok(json)
+}
+
+/// The fields present on the wire, by their JSON names. An empty string is Go's zero
+/// value, which its JSON leaves out: the encoder writes every string that is not a pointer.
+fn fields_json(message: &DynamicMessage) -> Result<Value, String> {
+    let mut object = Map::new();
+    for (field, value) in message.fields() {
+        if value.as_str() == Some("") {
+            continue;
+        }
+        if let Some(json) = field_value_json(value)? {
+            object.insert(json_name(message, &field), json);
         }
     }
-    if api_version != "v1" || !matches!(kind.as_str(), "Namespace" | "ConfigMap" | "Secret") {
-        return Err(unsupported(&format!("{api_version} {kind}")));
+    Ok(Value::Object(object))
+}
+
+/// A field's JSON name: its protobuf name, except in `JSONSchemaProps`, whose JSON names
+/// are not identifiers (`$ref`, `x-kubernetes-list-type`).
+fn json_name(message: &DynamicMessage, field: &FieldDescriptor) -> String {
+    let name = field.name();
+    if message.descriptor().name() != "JSONSchemaProps" {
+        return name.to_owned();
     }
-    let mut object = kind_fields(&kind, raw.unwrap_or_default()).ok_or_else(malformed)?;
-    object["apiVersion"] = json!(api_version);
-    object["kind"] = json!(kind);
-    Ok(object)
+    match name {
+        "ref" | "schema" => format!("${name}"),
+        _ if name.starts_with("xKubernetes") => name.chars().fold(String::new(), |mut kebab, c| {
+            if c.is_ascii_uppercase() {
+                kebab.push('-');
+            }
+            kebab.push(c.to_ascii_lowercase());
+            kebab
+        }),
+        _ => name.to_owned(),
+    }
+}
+
+fn field_value_json(value: &Proto) -> Result<Option<Value>, String> {
+    match value {
+        Proto::Message(message) => message_json(message),
+        other => value_json(other).map(Some),
+    }
+}
+
+fn value_json(value: &Proto) -> Result<Value, String> {
+    Ok(match value {
+        Proto::Bool(b) => Value::Bool(*b),
+        Proto::I32(n) | Proto::EnumNumber(n) => Value::from(*n),
+        Proto::I64(n) => Value::from(*n),
+        Proto::U32(n) => Value::from(*n),
+        Proto::U64(n) => Value::from(*n),
+        Proto::F32(n) => float(f64::from(*n))?,
+        Proto::F64(n) => float(*n)?,
+        Proto::String(s) => Value::String(s.clone()),
+        Proto::Bytes(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+        Proto::Message(message) => message_json(message)?.unwrap_or(Value::Null),
+        Proto::List(items) => Value::Array(items.iter().map(value_json).collect::<Result<_, _>>()?),
+        Proto::Map(entries) => {
+            let mut object = Map::new();
+            for (key, value) in entries {
+                object.insert(map_key(key), value_json(value)?);
+            }
+            Value::Object(object)
+        }
+    })
+}
+
+fn float(n: f64) -> Result<Value, String> {
+    serde_json::Number::from_f64(n)
+        .map(Value::Number)
+        .ok_or_else(|| format!("{n} is not a JSON number"))
+}
+
+fn map_key(key: &MapKey) -> String {
+    match key {
+        MapKey::String(s) => s.clone(),
+        MapKey::Bool(b) => b.to_string(),
+        MapKey::I32(n) => n.to_string(),
+        MapKey::I64(n) => n.to_string(),
+        MapKey::U32(n) => n.to_string(),
+        MapKey::U64(n) => n.to_string(),
+    }
+}
+
+/// RFC 3339 in UTC; the zero time (which Go encodes as an empty message) is left out.
+fn time(message: &DynamicMessage, format: SecondsFormat) -> Option<Value> {
+    let number = |n| message.get_field_by_number(n);
+    let seconds = number(1).and_then(|v| v.as_i64()).unwrap_or(0);
+    let nanos = number(2).and_then(|v| v.as_i32()).unwrap_or(0);
+    if seconds == 0 && nanos == 0 {
+        return None;
+    }
+    let time = DateTime::from_timestamp(seconds, u32::try_from(nanos).unwrap_or(0))?;
+    Some(Value::String(time.to_rfc3339_opts(format, true)))
+}
+
+/// `type` 0 is an integer, 1 a string.
+fn int_or_string(message: &DynamicMessage) -> Value {
+    let number = |n| message.get_field_by_number(n);
+    if number(1).and_then(|v| v.as_i64()) == Some(1) {
+        let text = number(3).and_then(|v| v.as_str().map(str::to_owned));
+        Value::String(text.unwrap_or_default())
+    } else {
+        Value::from(number(2).and_then(|v| v.as_i32()).unwrap_or(0))
+    }
+}
+
+/// Raw bytes holding JSON, or an object in its own protobuf envelope.
+fn embedded(raw: &[u8]) -> Result<Value, String> {
+    if raw.starts_with(MAGIC) {
+        return decode(raw).map_err(|e| e.message);
+    }
+    serde_json::from_slice(raw).map_err(|e| format!("embedded JSON: {e}"))
+}
+
+/// A schema or its alternative: a list of schemas, a boolean, a list of property names.
+fn schema_or(message: &DynamicMessage) -> Result<Option<Value>, String> {
+    let descriptor = message.descriptor();
+    let field = |name| descriptor.get_field_by_name(name);
+    for alternative in ["jSONSchemas", "property"] {
+        if let Some(field) = field(alternative).filter(|f| message.has_field(f)) {
+            return value_json(&message.get_field(&field)).map(Some);
+        }
+    }
+    if let Some(schema) = field("schema").filter(|f| message.has_field(f)) {
+        return field_value_json(&message.get_field(&schema));
+    }
+    Ok(field("allows")
+        .map(|allows| Value::Bool(message.get_field(&allows).as_bool() == Some(true))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost_reflect::prost::Message;
+    use serde_json::json;
 
-    fn field(number: u64, bytes: &[u8]) -> Vec<u8> {
-        let mut out = vec![(number << 3 | 2) as u8, bytes.len() as u8];
-        out.extend_from_slice(bytes);
-        out
+    /// A message from protobuf's own JSON mapping (numbers for times, `{"string": ..}` for
+    /// quantities, base64 for bytes), encoded.
+    fn encode(descriptor: MessageDescriptor, proto_json: &Value) -> Vec<u8> {
+        let text = proto_json.to_string();
+        let mut deserializer = serde_json::Deserializer::from_str(&text);
+        DynamicMessage::deserialize(descriptor, &mut deserializer)
+            .expect("valid protobuf JSON")
+            .encode_to_vec()
+    }
+
+    /// A body as kubectl sends it: the object in its `runtime.Unknown` envelope.
+    fn body(api_version: &str, kind: &str, proto_json: &Value) -> Vec<u8> {
+        let object = encode(message_of(api_version, kind).expect("a kind"), proto_json);
+        let envelope = json!({
+            "typeMeta": {"apiVersion": api_version, "kind": kind},
+            "raw": base64::engine::general_purpose::STANDARD.encode(object),
+        });
+        let unknown = pool().get_message_by_name(UNKNOWN).expect("Unknown");
+        [MAGIC, &encode(unknown, &envelope)].concat()
     }
 
     #[test]
-    fn decodes_a_namespace_as_kubectl_sends_it() {
-        let labels = [field(1, b"team"), field(2, b"a")].concat();
-        let meta = [field(1, b"demo"), field(11, &labels)].concat();
-        let type_meta = [field(1, b"v1"), field(2, b"Namespace")].concat();
-        let envelope = [
-            MAGIC.to_vec(),
-            field(1, &type_meta),
-            field(2, &field(1, &meta)),
-        ]
-        .concat();
-        let object = decode(&envelope).unwrap();
-        assert_eq!(object["kind"], "Namespace");
-        assert_eq!(object["metadata"]["name"], "demo");
-        assert_eq!(object["metadata"]["labels"]["team"], "a");
+    fn decodes_a_deployment_with_its_int_or_strings_and_zero_replicas() {
+        let deployment = json!({
+            "metadata": {"name": "web", "namespace": "", "labels": {"app": "web"},
+                         "creationTimestamp": {}},
+            "spec": {
+                "replicas": 0,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                    {"name": "nginx", "image": "nginx:1.27", "command": ["sleep", ""],
+                     "resources": {"limits": {"cpu": {"string": "500m"}}},
+                     "ports": [{"containerPort": 80}],
+                     "readinessProbe": {"httpGet": {"path": "/", "port": {"type": 1, "strVal": "http"}}}},
+                ]}},
+                "strategy": {"rollingUpdate": {"maxSurge": {"type": 0, "intVal": 2}}},
+            },
+            "status": {},
+        });
+        let object = decode(&body("apps/v1", "Deployment", &deployment)).unwrap();
+        let expected = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {
+                "replicas": 0,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                    {"name": "nginx", "image": "nginx:1.27", "command": ["sleep", ""],
+                     "resources": {"limits": {"cpu": "500m"}},
+                     "ports": [{"containerPort": 80}],
+                     "readinessProbe": {"httpGet": {"path": "/", "port": "http"}}},
+                ]}},
+                "strategy": {"rollingUpdate": {"maxSurge": 2}},
+            },
+            "status": {},
+        });
+        assert_eq!(object, expected);
     }
 
     #[test]
-    fn secrets_data_stays_base64_and_other_kinds_are_refused() {
-        let entry = [field(1, b"k"), field(2, b"hello")].concat();
-        let raw = [field(1, &field(1, b"s")), field(2, &entry)].concat();
-        let type_meta = [field(1, b"v1"), field(2, b"Secret")].concat();
-        let envelope = [MAGIC.to_vec(), field(1, &type_meta), field(2, &raw)].concat();
-        assert_eq!(decode(&envelope).unwrap()["data"]["k"], "aGVsbG8=");
-        let type_meta = [field(1, b"apps/v1"), field(2, b"Deployment")].concat();
-        let envelope = [MAGIC.to_vec(), field(1, &type_meta)].concat();
-        assert_eq!(decode(&envelope).unwrap_err().code, 415);
+    fn times_are_rfc_3339_and_secret_data_base64() {
+        let secret = json!({
+            "metadata": {"name": "s", "creationTimestamp": {"seconds": 1_700_000_000},
+                         "deletionTimestamp": {"seconds": 1_700_000_000, "nanos": 5}},
+            "data": {"k": "aGVsbG8="},
+            "type": "Opaque",
+            "immutable": false,
+        });
+        let object = decode(&body("v1", "Secret", &secret)).unwrap();
+        assert_eq!(
+            object["metadata"]["creationTimestamp"],
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(object["data"]["k"], "aGVsbG8=");
+        assert_eq!(object["type"], "Opaque");
+        assert_eq!(object["immutable"], false);
+        let event = json!({"metadata": {"name": "e"}, "eventTime": {"seconds": 1_700_000_000, "nanos": 1_500_000}});
+        let object = decode(&body("events.k8s.io/v1", "Event", &event)).unwrap();
+        assert_eq!(object["eventTime"], "2023-11-14T22:13:20.001500Z");
+        assert_eq!(object["apiVersion"], "events.k8s.io/v1");
+    }
+
+    #[test]
+    fn kinds_resolve_to_the_message_of_their_group() {
+        let full_name =
+            |api_version, kind| message_of(api_version, kind).map(|m| m.full_name().to_owned());
+        assert_eq!(
+            full_name("v1", "Event").as_deref(),
+            Some("k8s.io.api.core.v1.Event")
+        );
+        assert_eq!(
+            full_name("events.k8s.io/v1", "Event").as_deref(),
+            Some("k8s.io.api.events.v1.Event")
+        );
+        assert_eq!(
+            full_name("rbac.authorization.k8s.io/v1", "ClusterRole").as_deref(),
+            Some("k8s.io.api.rbac.v1.ClusterRole")
+        );
+        assert_eq!(
+            full_name("internal.apiserver.k8s.io/v1alpha1", "StorageVersion").as_deref(),
+            Some("k8s.io.api.apiserverinternal.v1alpha1.StorageVersion")
+        );
+        assert_eq!(
+            full_name("apiextensions.k8s.io/v1", "CustomResourceDefinition").as_deref(),
+            Some(
+                "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"
+            )
+        );
+        assert_eq!(full_name("example.com/v1", "Deployment"), None);
+    }
+
+    /// Every kind the simulator serves has its message.
+    #[test]
+    fn every_served_kind_has_a_message() {
+        for resource in crate::resources::Registry::default().all() {
+            assert!(
+                message_of(&resource.api_version(), &resource.kind).is_some(),
+                "{} {}",
+                resource.api_version(),
+                resource.kind
+            );
+        }
+    }
+
+    #[test]
+    fn a_crd_schema_keeps_its_json_names_and_embedded_values() {
+        let crd = json!({
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "names": {"plural": "widgets", "kind": "Widget"},
+                     "scope": "Namespaced", "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object",
+                    "xKubernetesPreserveUnknownFields": true,
+                    "properties": {"size": {"type": "integer", "default": {"raw": "Mw=="}},
+                                   "tags": {"type": "array", "items": {"schema": {"type": "string"}}}},
+                    "additionalProperties": {"allows": true}}}}]},
+        });
+        let object = decode(&body(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            &crd,
+        ))
+        .unwrap();
+        let schema = &object["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+        assert_eq!(schema["x-kubernetes-preserve-unknown-fields"], true);
+        assert_eq!(schema["properties"]["size"]["default"], 3);
+        assert_eq!(
+            schema["properties"]["tags"]["items"],
+            json!({"type": "string"})
+        );
+        assert_eq!(schema["additionalProperties"], true);
+    }
+
+    #[test]
+    fn bad_bodies_and_unknown_kinds_are_refused() {
         assert_eq!(decode(b"garbage").unwrap_err().code, 400);
+        assert_eq!(decode(b"k8s\0\xff\xff").unwrap_err().code, 400);
+        let mut deployment = body("apps/v1", "Deployment", &json!({"metadata": {"name": "x"}}));
+        deployment.truncate(deployment.len() - 2);
+        assert_eq!(decode(&deployment).unwrap_err().code, 400);
+        let unknown = pool().get_message_by_name(UNKNOWN).expect("Unknown");
+        let envelope = json!({"typeMeta": {"apiVersion": "example.com/v1", "kind": "Widget"}});
+        let error = decode(&[MAGIC, &encode(unknown, &envelope)].concat()).unwrap_err();
+        assert_eq!(error.code, 400);
+        assert!(
+            error.message.contains("no kind \"Widget\""),
+            "{}",
+            error.message
+        );
     }
 }
