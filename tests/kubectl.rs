@@ -1378,6 +1378,22 @@ mod protobuf {
             serde_json::from_str(&sim.ok(&["get", "priorityclass", "high", "-o", "json"]))
                 .expect("JSON");
         assert_eq!(high["value"], 1000);
+        sim.ns(&[
+            "create",
+            "ingress",
+            "shop",
+            "--class=nginx",
+            "--rule=shop.example.com/cart*=web:80",
+        ]);
+        // The rule's host and paths are Go fields embedded inline: protobuf nests them.
+        let rule = &get(&sim, "ingress/shop")["spec"]["rules"][0];
+        assert_eq!(rule["host"], "shop.example.com", "{rule}");
+        assert_eq!(rule["http"]["paths"][0]["path"], "/cart", "{rule}");
+        assert_eq!(rule["http"]["paths"][0]["pathType"], "Prefix", "{rule}");
+        assert_eq!(
+            rule["http"]["paths"][0]["backend"]["service"]["name"],
+            "web"
+        );
         sim.ns(&["create", "quota", "small", "--hard=pods=10,requests.cpu=2"]);
         let hard = &get(&sim, "resourcequota/small")["spec"]["hard"];
         assert_eq!(*hard, json!({"pods": "10", "requests.cpu": "2"}));
@@ -1450,6 +1466,7 @@ mod protobuf {
         ]);
         let secret = get(&sim, "secret/password");
         assert_eq!(decoded(&secret["data"]["p"]), "s3cret");
+        assert_eq!(secret["type"], "Opaque", "the API server's default");
         let (cert, key) = key_pair(&sim);
         sim.ns(&[
             "create",

@@ -105,7 +105,10 @@ pub fn apply(group: &str, kind: &str, object: &mut Value) {
     match (group, kind) {
         ("", "Pod") => pod_spec(&mut object["spec"], "Always"),
         ("", "Service") => service(object),
-        ("", "Secret") => secret_string_data(object),
+        ("", "Secret") => {
+            secret_string_data(object);
+            default(object, "type", json!("Opaque"));
+        }
         ("apps", "Deployment") => {
             let spec = &mut object["spec"];
             default(spec, "replicas", json!(1));
@@ -219,11 +222,15 @@ mod tests {
         apply("", "Secret", &mut secret);
         assert_eq!(
             secret,
-            json!({"data": {"a": "bmV3", "keep": "eA==", "token": "aHVudGVyMg=="}})
+            json!({"data": {"a": "bmV3", "keep": "eA==", "token": "aHVudGVyMg=="},
+                   "type": "Opaque"})
         );
-        let mut only_strings = json!({"stringData": {"k": "v"}});
+        let mut only_strings = json!({"stringData": {"k": "v"}, "type": "kubernetes.io/tls"});
         apply("", "Secret", &mut only_strings);
-        assert_eq!(only_strings, json!({"data": {"k": "dg=="}}));
+        assert_eq!(
+            only_strings,
+            json!({"data": {"k": "dg=="}, "type": "kubernetes.io/tls"})
+        );
     }
 
     #[test]

@@ -127,16 +127,43 @@ fn message_json(message: &DynamicMessage) -> Result<Option<Value>, String> {
     Ok(json)
 }
 
+/// The fields of Go structs embedded with `json:",inline"` (message, field): protobuf
+/// nests them under a field of their own, JSON spreads them into the parent. The
+/// descriptors do not say which they are; these are the built-in types' (`k8s.io/api`).
+const INLINE: [(&str, &str); 12] = [
+    ("Volume", "volumeSource"),
+    ("PersistentVolumeSpec", "persistentVolumeSource"),
+    ("Probe", "handler"),
+    ("EphemeralContainer", "ephemeralContainerCommon"),
+    ("IngressRule", "ingressRuleValue"),
+    ("ConfigMapKeySelector", "localObjectReference"),
+    ("SecretKeySelector", "localObjectReference"),
+    ("ConfigMapEnvSource", "localObjectReference"),
+    ("SecretEnvSource", "localObjectReference"),
+    ("ConfigMapVolumeSource", "localObjectReference"),
+    ("ConfigMapProjection", "localObjectReference"),
+    ("SecretProjection", "localObjectReference"),
+];
+
 /// The fields present on the wire, by their JSON names. An empty string is Go's zero
 /// value, which its JSON leaves out: the encoder writes every string that is not a pointer.
 fn fields_json(message: &DynamicMessage) -> Result<Value, String> {
     let mut object = Map::new();
+    let parent = message.descriptor();
     for (field, value) in message.fields() {
         if value.as_str() == Some("") {
             continue;
         }
-        if let Some(json) = field_value_json(value)? {
-            object.insert(json_name(message, &field), json);
+        let Some(json) = field_value_json(value)? else {
+            continue;
+        };
+        match json {
+            Value::Object(fields) if INLINE.contains(&(parent.name(), field.name())) => {
+                object.extend(fields);
+            }
+            json => {
+                object.insert(json_name(message, &field), json);
+            }
         }
     }
     Ok(Value::Object(object))
@@ -284,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn decodes_a_deployment_with_its_int_or_strings_and_zero_replicas() {
+    fn decodes_a_deployment_with_its_int_or_strings_inline_fields_and_zero_replicas() {
         let deployment = json!({
             "metadata": {"name": "web", "namespace": "", "labels": {"app": "web"},
                          "creationTimestamp": {}},
@@ -295,8 +322,10 @@ mod tests {
                     {"name": "nginx", "image": "nginx:1.27", "command": ["sleep", ""],
                      "resources": {"limits": {"cpu": {"string": "500m"}}},
                      "ports": [{"containerPort": 80}],
-                     "readinessProbe": {"httpGet": {"path": "/", "port": {"type": 1, "strVal": "http"}}}},
-                ]}},
+                     "readinessProbe": {"handler": {"httpGet": {"path": "/",
+                                        "port": {"type": 1, "strVal": "http"}}}}},
+                ], "volumes": [{"name": "cfg",
+                                "volumeSource": {"configMap": {"localObjectReference": {"name": "settings"}}}}]}},
                 "strategy": {"rollingUpdate": {"maxSurge": {"type": 0, "intVal": 2}}},
             },
             "status": {},
@@ -313,7 +342,7 @@ mod tests {
                      "resources": {"limits": {"cpu": "500m"}},
                      "ports": [{"containerPort": 80}],
                      "readinessProbe": {"httpGet": {"path": "/", "port": "http"}}},
-                ]}},
+                ], "volumes": [{"name": "cfg", "configMap": {"name": "settings"}}]}},
                 "strategy": {"rollingUpdate": {"maxSurge": 2}},
             },
             "status": {},
