@@ -1192,6 +1192,56 @@ spec: {cronSpec: '0 3 * * *', image: backup}
         }
     }
 
+    /// A custom resource is checked against its CRD's structural schema: an undeclared
+    /// field refused under strict validation, a missing required field and a value of the
+    /// wrong type refused as invalid, each in the server's words.
+    #[test]
+    fn custom_resources_are_checked_against_their_crds_schema() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let crd = sim.manifest("crd.yaml", CRD);
+        sim.ok(&["apply", "-f", path_str(&crd)]);
+        sim.ok(&[
+            "wait",
+            "--for",
+            "condition=established",
+            "crd/crontabs.stable.example.com",
+        ]);
+        let refused = |name: &str, spec: &str, server_side: bool| {
+            let yaml = CRONTAB
+                .replace("nightly", name)
+                .replace("spec: {cronSpec: '0 3 * * *', image: backup}", spec);
+            let file = sim.manifest(&format!("{name}.yaml"), &yaml);
+            let mut args = vec!["apply", "-f", path_str(&file)];
+            if server_side {
+                args.push("--server-side");
+            }
+            let answer = sim.kubectl(&args);
+            assert!(!answer.ok, "{name} accepted: {}", answer.stdout);
+            answer.stderr
+        };
+        let typo = refused("typo", "spec: {cronSpec: x, imag: backup}", true);
+        assert!(
+            typo.contains(".spec.imag: field not declared in schema"),
+            "{typo}"
+        );
+        let missing = refused("missing", "spec: {image: backup}", false);
+        assert!(
+            missing.contains("\"missing\" is invalid: spec.cronSpec: Required value"),
+            "{missing}"
+        );
+        let wrong = refused("wrong", "spec: {cronSpec: 3}", false);
+        assert!(
+            wrong.contains(
+                "spec.cronSpec: Invalid value: \"integer\": spec.cronSpec in body must be of \
+                 type string: \"integer\""
+            ),
+            "{wrong}"
+        );
+    }
+
     /// `apply` validates strictly by default: the server refuses an unknown field with
     /// its own message, and a `List` (which kubectl checks itself, against the server's
     /// Swagger 2.0 document in protobuf) is refused by kubectl with its message.

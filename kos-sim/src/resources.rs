@@ -31,6 +31,8 @@ pub struct ResourceType {
     pub verbs: &'static [&'static str],
     /// The typed decoding of a built-in type's objects (`None` for custom resources).
     pub typed: Option<Typed>,
+    /// A custom resource's structural schema: its CRD version's `openAPIV3Schema`.
+    pub schema: Option<std::sync::Arc<Value>>,
 }
 
 /// What k8s-openapi's struct of a built-in type gives: decoding an object as the struct
@@ -456,6 +458,7 @@ where
             unknown_fields: unknown_fields::<T>,
             schema: schemars::SchemaGenerator::subschema_for::<T>,
         }),
+        schema: None,
     }
 }
 
@@ -669,6 +672,10 @@ pub fn from_crd(crd: &Value) -> Result<Vec<ResourceType>, String> {
             names: NameRule::Subdomain(SUBDOMAIN_MAX),
             verbs: VERBS,
             typed: None,
+            schema: version
+                .pointer("/schema/openAPIV3Schema")
+                .filter(|schema| schema.is_object())
+                .map(|schema| std::sync::Arc::new(schema.clone())),
         });
     }
     Ok(types)

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod patch;
 pub mod protobuf;
 pub mod selector;
+pub mod structural;
 pub mod validate;
 pub mod watch;
 

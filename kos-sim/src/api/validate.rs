@@ -6,7 +6,7 @@
 //!
 //! Pure: an object and its target in, an error or warnings out.
 
-use super::Target;
+use super::{Target, structural};
 use crate::errors::ApiError;
 use crate::resources::{FieldPath, NameRule};
 use serde_json::Value;
@@ -157,6 +157,14 @@ pub fn object(target: &Target, object: &Value) -> Result<(), ApiError> {
     }
     if target.resource.key() == "services" {
         service(object, &invalid)?;
+    }
+    if let Some((field, problem)) = target
+        .resource
+        .schema
+        .as_ref()
+        .and_then(|schema| structural::check(schema, object).invalid)
+    {
+        return Err(invalid(&field, &problem));
     }
     quantities(target, object)
 }
@@ -399,12 +407,13 @@ pub fn fields(
     applied: bool,
     passes: &dyn Fn(&FieldPath) -> bool,
 ) -> Result<(Vec<String>, Vec<FieldPath>), ApiError> {
-    let Some(typed) = target.resource.typed else {
-        return Ok((Vec::new(), Vec::new()));
+    let mut unknown = match (&target.resource.typed, &target.resource.schema) {
+        (Some(typed), _) => typed
+            .unknown_fields(object)
+            .map_err(|problem| undecodable(target, &problem))?,
+        (None, Some(schema)) => structural::check(schema, object).unknown,
+        (None, None) => return Ok((Vec::new(), Vec::new())),
     };
-    let mut unknown = typed
-        .unknown_fields(object)
-        .map_err(|problem| undecodable(target, &problem))?;
     unknown.retain(|path| !passes(path));
     let duplicated = duplicates
         .iter()
