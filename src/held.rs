@@ -92,19 +92,13 @@ pub fn start(later: Later, feed: Option<mpsc::Sender<Update>>) -> Running {
 
 /// The row of an object still held back, and why.
 fn waiting_row(held: &Applied, why: String) -> TrackedObject {
-    TrackedObject {
-        key: held.key.clone(),
-        api_version: held.api_version.clone(),
-        uid: String::new(),
-        status: Status::InProgress,
-        message: why,
-        counts: None,
-        owner: None,
-        applied: true,
-        counted: true,
-        conditions: Vec::new(),
-        containers: Vec::new(),
-    }
+    TrackedObject::root(
+        held.key.clone(),
+        held.api_version.clone(),
+        String::new(),
+        Status::InProgress,
+        why,
+    )
 }
 
 /// The refusal that stopped a held object, as tracking ends on it.

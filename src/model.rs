@@ -74,6 +74,32 @@ pub struct TrackedObject {
     pub containers: Vec<ContainerRow>,
 }
 
+impl TrackedObject {
+    /// A root as kos shows it before, or without, the cluster's object (one held back, a
+    /// hook already deleted): counted, with no counts, conditions or containers.
+    pub fn root(
+        key: ObjectKey,
+        api_version: String,
+        uid: String,
+        status: Status,
+        message: String,
+    ) -> Self {
+        TrackedObject {
+            key,
+            api_version,
+            uid,
+            status,
+            message,
+            counts: None,
+            owner: None,
+            applied: true,
+            counted: true,
+            conditions: Vec::new(),
+            containers: Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 impl TrackedObject {
     /// An object for tests: a root when it has no owner, counted, its uid its name, with

@@ -1311,7 +1311,8 @@ mod protobuf {
             ("client-key-data", "tls.key"),
         ] {
             let jsonpath = format!("jsonpath={{.users[0].user.{field}}}");
-            let data = sim.ok(&["config", "view", "--raw", "-o", &jsonpath]);
+            // The current context's user: the admin, who has a client certificate.
+            let data = sim.ok(&["config", "view", "--raw", "--minify", "-o", &jsonpath]);
             paths.push(sim.manifest(file, &decoded(&json!(data.trim()))));
         }
         (paths.remove(0), paths.remove(0))

@@ -722,7 +722,8 @@ fn resource_words(served: &Served, namespace: Option<&str>) -> String {
     }
 }
 
-fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
+/// The string at `pointer` in `object`, or `""`.
+pub(crate) fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
     object
         .pointer(pointer)
         .and_then(Value::as_str)

@@ -9,6 +9,7 @@
 //! Namespace; otherwise kos cannot know its labels without asking and assumes it matches,
 //! which at worst makes an object wait for a webhook that would not have been called.
 
+use super::text;
 use serde_json::{Map, Value};
 
 /// The Service a webhook is called through (`clientConfig.service`).
@@ -179,13 +180,6 @@ fn array<'a>(value: &'a Value, pointer: &str) -> &'a [Value] {
         .pointer(pointer)
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
-}
-
-fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -116,19 +116,13 @@ impl Graph {
                 continue;
             }
             let uid = recorded_uid(key);
-            let object = TrackedObject {
-                key: key.clone(),
-                api_version: String::new(),
-                uid: uid.clone(),
-                status: Status::Success,
-                message: "its last run succeeded".to_owned(),
-                counts: None,
-                owner: None,
-                applied: true,
-                counted: true,
-                conditions: Vec::new(),
-                containers: Vec::new(),
-            };
+            let object = TrackedObject::root(
+                key.clone(),
+                String::new(),
+                uid.clone(),
+                Status::Success,
+                "its last run succeeded".to_owned(),
+            );
             self.succeeded.insert(uid.clone(), object.message.clone());
             let node = Node {
                 object,

@@ -402,17 +402,18 @@ mod tests {
         assert_eq!(full_name("example.com/v1", "Deployment"), None);
     }
 
-    /// Every kind the simulator serves has its message.
+    /// Every kind the simulator serves has its message, but those the bundled descriptors
+    /// (Kubernetes 1.37.0-beta.0) predate: k8s-openapi's 1.37 serves them at a version the
+    /// beta's protos did not have yet. kubectl's typed commands create none of them.
     #[test]
     fn every_served_kind_has_a_message() {
-        for resource in crate::resources::Registry::default().all() {
-            assert!(
-                message_of(&resource.api_version(), &resource.kind).is_some(),
-                "{} {}",
-                resource.api_version(),
-                resource.kind
-            );
-        }
+        let missing: Vec<String> = crate::resources::Registry::default()
+            .all()
+            .into_iter()
+            .filter(|resource| message_of(&resource.api_version(), &resource.kind).is_none())
+            .map(|resource| format!("{} {}", resource.api_version(), resource.kind))
+            .collect();
+        assert_eq!(missing, ["certificates.k8s.io/v1 PodCertificateRequest"]);
     }
 
     #[test]
