@@ -139,21 +139,20 @@ pub fn webhook_matches(webhook: &Value, request: &Request, namespace_labels: &Va
 pub fn url(webhook: &Value) -> String {
     let config = &webhook["clientConfig"];
     let timeout = webhook["timeoutSeconds"].as_i64().unwrap_or(10);
-    let base = match config["url"].as_str() {
-        Some(url) => url.to_owned(),
-        None => {
-            let service = &config["service"];
-            let path = match str_at(service, "/path") {
-                "" => "/",
-                path => path,
-            };
-            format!(
-                "https://{}.{}.svc:{}{path}",
-                str_at(service, "/name"),
-                str_at(service, "/namespace"),
-                service["port"].as_i64().unwrap_or(443)
-            )
-        }
+    let base = if let Some(url) = config["url"].as_str() {
+        url.to_owned()
+    } else {
+        let service = &config["service"];
+        let path = match str_at(service, "/path") {
+            "" => "/",
+            path => path,
+        };
+        format!(
+            "https://{}.{}.svc:{}{path}",
+            str_at(service, "/name"),
+            str_at(service, "/namespace"),
+            service["port"].as_i64().unwrap_or(443)
+        )
     };
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}timeout={timeout}s")
@@ -304,7 +303,7 @@ mod tests {
         }
     }
 
-    fn webhook(rules: Value) -> Value {
+    fn webhook(rules: &Value) -> Value {
         json!({"name": "webhook.cert-manager.io", "rules": rules, "sideEffects": "None",
                "clientConfig": {"service": {"name": "cert-manager-webhook",
                                             "namespace": "cert-manager", "path": "/validate"}}})
@@ -375,7 +374,7 @@ mod tests {
 
     #[test]
     fn selectors_match_the_namespace_and_the_new_or_old_object() {
-        let mut hook = webhook(json!([rule(&["*"], &["*"], &["*"])]));
+        let mut hook = webhook(&json!([rule(&["*"], &["*"], &["*"])]));
         hook["namespaceSelector"] = json!({"matchExpressions": [
             {"key": "webhooks", "operator": "NotIn", "values": ["off"]}]});
         hook["objectSelector"] = json!({"matchLabels": {"app": "web"}});
@@ -424,7 +423,7 @@ mod tests {
 
     #[test]
     fn unreachable_webhooks_fail_as_kube_apiserver_words_it_unless_ignored() {
-        let mut hook = webhook(json!([]));
+        let mut hook = webhook(&json!([]));
         hook["timeoutSeconds"] = json!(30);
         let object = json!({});
         let request = pod_request(&object, "CREATE");
@@ -458,7 +457,7 @@ mod tests {
 
     #[test]
     fn dry_runs_are_refused_by_webhooks_with_side_effects() {
-        let mut hook = webhook(json!([]));
+        let mut hook = webhook(&json!([]));
         let object = json!({});
         let request = Request {
             dry_run: true,
@@ -490,7 +489,7 @@ mod tests {
     #[test]
     fn a_service_webhook_answers_once_its_service_has_a_ready_endpoint() {
         let store = Store::default();
-        let hook = webhook(json!([]));
+        let hook = webhook(&json!([]));
         assert_eq!(reachable(&store, &hook), Err(Unreachable::ServiceNotFound));
         store
             .create(

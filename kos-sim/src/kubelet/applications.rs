@@ -97,7 +97,7 @@ pub fn perform(store: &Store, play: &Play) {
             match store.create("secrets", secret) {
                 Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
                 Err(error) => {
-                    tracing::warn!(%error, "playing an application: secret {namespace}/{name}")
+                    tracing::warn!(%error, "playing an application: secret {namespace}/{name}");
                 }
             }
         }
@@ -196,20 +196,16 @@ fn expand(word: &str, namespace: &str, container: &Value) -> String {
     while let Some(start) = rest.find("$(") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        match after.find(')') {
-            Some(end) => {
-                let name = &after[..end];
-                match value_of(name) {
-                    Some(value) => out.push_str(&value),
-                    None => out.push_str(&rest[start..start + 3 + end]),
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
+        let Some(end) = after.find(')') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        match value_of(&after[..end]) {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&rest[start..start + 3 + end]),
         }
+        rest = &after[end + 1..];
     }
     out.push_str(rest);
     out

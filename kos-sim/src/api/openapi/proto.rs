@@ -83,7 +83,7 @@ fn scalars(out: &mut Vec<u8>, object: &Map<String, Value>, fields: &[(&str, u32,
 /// gnostic's `Any`: the value as YAML text (JSON is YAML).
 fn any(out: &mut Vec<u8>, field: u32, value: &Value) {
     message(out, field, |out| {
-        bytes(out, 2, value.to_string().as_bytes())
+        bytes(out, 2, value.to_string().as_bytes());
     });
 }
 
@@ -297,7 +297,7 @@ fn schema(out: &mut Vec<u8>, schema_: &Map<String, Value>) {
     }
     match schema_.get("additionalProperties") {
         Some(Value::Object(inner)) => {
-            message(out, 21, |out| message(out, 1, |out| schema(out, inner)))
+            message(out, 21, |out| message(out, 1, |out| schema(out, inner)));
         }
         Some(Value::Bool(allowed)) => message(out, 21, |out| {
             tag(out, 2, VARINT);
@@ -316,7 +316,7 @@ fn schema(out: &mut Vec<u8>, schema_: &Map<String, Value>) {
     }
     match schema_.get("items") {
         Some(Value::Object(inner)) => {
-            message(out, 23, |out| message(out, 1, |out| schema(out, inner)))
+            message(out, 23, |out| message(out, 1, |out| schema(out, inner)));
         }
         Some(Value::Array(all)) => message(out, 23, |out| {
             for inner in all.iter().filter_map(Value::as_object) {

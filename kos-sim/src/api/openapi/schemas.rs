@@ -42,30 +42,26 @@ impl Definitions {
     /// Adds the schema of `r` (and of every type it refers to) and returns its name. A
     /// custom kind's schema is taken from `crd`, its `CustomResourceDefinition`.
     pub fn add(&mut self, r: &ResourceType, crd: Option<&Value>) -> String {
-        let name = match r.typed {
-            Some(typed) => {
-                let reference = typed.schema(&mut self.generator);
-                let target = reference
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let name = target.rsplit('/').next().unwrap_or_default().to_owned();
-                // k8s-openapi requires the fields its structs do not make optional
-                // (`metadata`, some kinds' `spec`); the API requires none of a kind's own.
-                if let Some(Value::Object(schema)) = self.generator.definitions_mut().get_mut(&name)
-                {
-                    schema.remove("required");
-                }
-                name
+        let name = if let Some(typed) = r.typed {
+            let reference = typed.schema(&mut self.generator);
+            let target = reference
+                .get("$ref")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let name = target.rsplit('/').next().unwrap_or_default().to_owned();
+            // k8s-openapi requires the fields its structs do not make optional
+            // (`metadata`, some kinds' `spec`); the API requires none of a kind's own.
+            if let Some(Value::Object(schema)) = self.generator.definitions_mut().get_mut(&name) {
+                schema.remove("required");
             }
-            None => {
-                let name = custom_name(r);
-                let schema = self.custom(crd_schema(crd, &r.version));
-                self.generator
-                    .definitions_mut()
-                    .insert(name.clone(), schema);
-                name
-            }
+            name
+        } else {
+            let name = custom_name(r);
+            let schema = self.custom(crd_schema(crd, &r.version));
+            self.generator
+                .definitions_mut()
+                .insert(name.clone(), schema);
+            name
         };
         if let Some(Value::Object(schema)) = self.generator.definitions_mut().get_mut(&name) {
             let kinds = schema
