@@ -1461,6 +1461,20 @@ mod protobuf {
             get(&sim, "serviceaccount/robot")["metadata"]["name"],
             "robot"
         );
+        // A TokenRequest: the token names the account and lives as long as asked.
+        let token = sim.ns(&["create", "token", "robot", "--duration=10m"]);
+        let payload = token.trim().split('.').nth(1).expect("a JWT: {token}");
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .expect("base64url"),
+        )
+        .expect("JSON claims");
+        assert_eq!(claims["sub"], "system:serviceaccount:e2e:robot");
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            600
+        );
         sim.ns(&[
             "create",
             "role",

@@ -26,6 +26,7 @@ pub mod patch;
 pub mod protobuf;
 pub mod selector;
 pub mod structural;
+pub mod token;
 pub mod validate;
 pub mod watch;
 
@@ -318,6 +319,11 @@ async fn serve(api: &Arc<Api>, method: &Method, call: Call) -> Result<Response, 
             _ => Err(not_allowed(method)),
         },
         (true, Some("scale")) => objects::scale(api, method, &call),
+        (true, Some("token"))
+            if call.target.resource.key() == "serviceaccounts" && *method == Method::POST =>
+        {
+            token::create(&api.store, &call)
+        }
         (true, Some("log")) if call.target.resource.key() == "pods" && *method == Method::GET => {
             let query = Query::<LogQuery>::try_from_uri(&call.uri)
                 .map_err(|e| ApiError::bad_request(e.body_text()))?;
