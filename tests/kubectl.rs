@@ -1450,6 +1450,21 @@ mod protobuf {
         assert_eq!(*hard, json!({"pods": "10", "requests.cpu": "2"}));
     }
 
+    /// The claims of the token `kubectl create token ACCOUNT --duration=DURATION` prints.
+    fn token_claims(sim: &Sim, account: &str, duration: &str) -> Value {
+        let token = sim.ns(&[
+            "create",
+            "token",
+            account,
+            &format!("--duration={duration}"),
+        ]);
+        let payload = token.trim().split('.').nth(1).expect("a JWT");
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url");
+        serde_json::from_slice(&payload).expect("JSON claims")
+    }
+
     #[test]
     fn create_accounts_roles_and_secrets() {
         if !kubectl_present() {
@@ -1462,14 +1477,7 @@ mod protobuf {
             "robot"
         );
         // A TokenRequest: the token names the account and lives as long as asked.
-        let token = sim.ns(&["create", "token", "robot", "--duration=10m"]);
-        let payload = token.trim().split('.').nth(1).expect("a JWT: {token}");
-        let claims: Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .expect("base64url"),
-        )
-        .expect("JSON claims");
+        let claims = token_claims(&sim, "robot", "10m");
         assert_eq!(claims["sub"], "system:serviceaccount:e2e:robot");
         assert_eq!(
             claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),

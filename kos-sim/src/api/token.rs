@@ -4,6 +4,9 @@
 //! authenticates only the credentials it wrote into its kubeconfig, so the token is for
 //! reading, not for calling the API with.
 
+// Kubernetes kind names (TokenRequest, ServiceAccount) are words in these docs, not code.
+#![allow(clippy::doc_markdown)]
+
 use super::objects::body;
 use super::{Call, json};
 use crate::errors::ApiError;
