@@ -99,6 +99,8 @@ pub enum DemoScenario {
     Big,
     /// a Deployment whose pods read a config map that does not exist: fails
     MissingConfig,
+    /// a Deployment whose pods ask for more CPU than any node has: stays Pending, times out
+    TooBig,
 }
 
 /// Where manifests come from: `-f` (repeatable) and `-R`.

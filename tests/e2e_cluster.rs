@@ -282,6 +282,27 @@ spec:
 }
 
 #[test]
+fn the_too_big_demo_times_out_naming_the_scheduler_s_reason() {
+    let output = std::process::Command::new(KOS)
+        .args(["demo", "--scenario", "too-big", "--speed", "10"])
+        .args(["--stabilize", "0", "--timeout", "5s", "--output", "json"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kos demo");
+    assert_eq!(code(&output), 2, "{}", said(&output));
+    let report = report(&output);
+    let pods = objects(&report, "Pod");
+    assert_eq!(pods.len(), 2, "{report:#}");
+    assert!(
+        pods.iter().all(|pod| pod["status"] == "in_progress"
+            && pod["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Insufficient cpu"))),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn the_missing_config_demo_fails_naming_the_config_map() {
     let output = std::process::Command::new(KOS)
         .args(["demo", "--scenario", "missing-config", "--speed", "10"])

@@ -43,6 +43,7 @@ fn manifests(scenario: DemoScenario) -> Manifests {
         DemoScenario::MissingConfig => {
             tracked(include_str!("../../assets/demo/missing-config.yaml"))
         }
+        DemoScenario::TooBig => tracked(include_str!("../../assets/demo/too-big.yaml")),
     }
 }
 
