@@ -1,6 +1,7 @@
 //! End to end: the controllers a real cluster runs beside the workload ones — the
 //! HorizontalPodAutoscaler with its metrics, the disruption controller, Endpoints and
-//! EndpointSlices, TTL-after-finished and an ingress controller — act on `kos sim serve`
+//! EndpointSlices, TTL-after-finished, an ingress controller and the aggregator's APIService
+//! availability — act on `kos sim serve`
 //! as on a real cluster, and `kos apply` reaches the verdict a real cluster would give.
 //!
 //! One simulated cluster is shared by the tests of this file (each test uses its own
@@ -221,5 +222,57 @@ spec:
         (&unclaimed["status"], &unclaimed["message"]),
         (&"in_progress".into(), &"Waiting for an address".into()),
         "{unclaimed}"
+    );
+}
+
+/// An APIService `v1beta1.GROUP` served by Service `service` in `ns`.
+fn api_service(group: &str, ns: &str, service: &str) -> String {
+    format!(
+        "---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n  \
+         name: v1beta1.{group}\nspec:\n  group: {group}\n  version: v1beta1\n  \
+         service: {{name: {service}, namespace: {ns}, port: 443}}\n  \
+         insecureSkipTLSVerify: true\n  groupPriorityMinimum: 100\n  versionPriority: 100\n"
+    )
+}
+
+#[test]
+fn an_aggregated_api_is_available_once_its_pods_are_ready_and_waits_without_them() {
+    let ns = "aggregated";
+    let server = format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: metrics\n  \
+         namespace: {ns}\nspec:\n  selector:\n    matchLabels: {{app: metrics}}\n  \
+         template:\n    metadata:\n      labels: {{app: metrics}}\n    spec:\n      \
+         containers:\n      - name: server\n        image: registry.example/metrics:1.0\n        \
+         ports: [{{name: https, containerPort: 4443}}]\n---\napiVersion: v1\nkind: Service\n\
+         metadata:\n  name: metrics\n  namespace: {ns}\nspec:\n  selector: {{app: metrics}}\n  \
+         ports: [{{name: https, port: 443, targetPort: https}}]\n"
+    );
+    let yaml = namespace(ns) + &server + &api_service("served.example.dev", ns, "metrics");
+    let (output, report) = apply(&yaml, "60s", "0");
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    let api = the(&report, "APIService");
+    assert_eq!(api["status"], "success", "{report:#}");
+    assert_eq!(api["message"], "Available", "{report:#}");
+
+    // Naming a Service that does not exist, it stays unavailable with the aggregator's
+    // reason (its own cluster: an unavailable group is seen by every discovery).
+    let sim = Sim::start_at_speed("20", &[]);
+    let file =
+        manifest(&(namespace("orphan") + &api_service("orphan.example.dev", "orphan", "gone")));
+    let path = file.path().to_str().expect("utf-8 path");
+    let output = sim
+        .kos(&["apply", "-f", path, "--output", "json"])
+        .args(["--stabilize", "0", "--timeout", "3s"])
+        .output()
+        .expect("run kos");
+    assert_eq!(code(&output), 2, "{}", said(&output));
+    let orphan = common::report(&output);
+    let api = the(&orphan, "APIService");
+    assert_eq!(api["status"], "in_progress", "{orphan:#}");
+    assert!(
+        api["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ServiceNotFound")),
+        "{orphan:#}"
     );
 }
