@@ -1070,6 +1070,18 @@ spec:
               image: {type: string}
 ";
 
+    /// Applies [`CRD`] and waits until it is established.
+    fn install_crontabs(sim: &Sim) {
+        let crd = sim.manifest("crd.yaml", CRD);
+        sim.ok(&["apply", "-f", path_str(&crd)]);
+        sim.ok(&[
+            "wait",
+            "--for",
+            "condition=established",
+            "crd/crontabs.stable.example.com",
+        ]);
+    }
+
     const CRONTAB: &str = "apiVersion: stable.example.com/v1
 kind: CronTab
 metadata: {name: nightly, namespace: e2e}
@@ -1113,14 +1125,7 @@ spec: {cronSpec: '0 3 * * *', image: backup}
             return;
         }
         let sim = Sim::start();
-        let crd = sim.manifest("crd.yaml", CRD);
-        sim.ok(&["apply", "-f", path_str(&crd)]);
-        sim.ok(&[
-            "wait",
-            "--for",
-            "condition=established",
-            "crd/crontabs.stable.example.com",
-        ]);
+        install_crontabs(&sim);
         let out = sim.ok(&["explain", "crontabs"]);
         for wanted in [
             "GROUP:      stable.example.com",
@@ -1201,14 +1206,7 @@ spec: {cronSpec: '0 3 * * *', image: backup}
             return;
         }
         let sim = Sim::start();
-        let crd = sim.manifest("crd.yaml", CRD);
-        sim.ok(&["apply", "-f", path_str(&crd)]);
-        sim.ok(&[
-            "wait",
-            "--for",
-            "condition=established",
-            "crd/crontabs.stable.example.com",
-        ]);
+        install_crontabs(&sim);
         let refused = |name: &str, spec: &str, server_side: bool| {
             let yaml = CRONTAB
                 .replace("nightly", name)
