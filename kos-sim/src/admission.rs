@@ -56,7 +56,9 @@ impl fmt::Display for Refused {
 
 /// Admits `pod` (naming its ServiceAccount in its spec, with the namespace's default
 /// requests and limits and, if it had only a `generateName`, its name) or says why not.
-pub fn pod(store: &Store, pod: &mut Value) -> Result<(), Refused> {
+/// A dry run is checked against the quotas but charges nothing. The caller holds
+/// [`Store::quota_usage`] until the pod is stored.
+pub fn pod(store: &Store, pod: &mut Value, dry_run: bool) -> Result<(), Refused> {
     service_account(store, pod)?;
     let ns = namespace(pod).to_owned();
     let (ranges, _) = store.list("limitranges", Some(&ns));
@@ -78,11 +80,12 @@ pub fn pod(store: &Store, pod: &mut Value) -> Result<(), Refused> {
     if let Some(reason) = limits::violations(pod, &ranges) {
         return Err(forbidden(reason));
     }
-    charge_quotas(store, &ns, &pod["spec"]).map_err(forbidden)
+    charge_quotas(store, &ns, &pod["spec"], dry_run).map_err(forbidden)
 }
 
-/// Charges the pod with `spec` to every quota of `ns`, or says which refuses it.
-fn charge_quotas(store: &Store, ns: &str, spec: &Value) -> Result<(), String> {
+/// Charges the pod with `spec` to every quota of `ns` (unless it is a dry run), or says
+/// which refuses it.
+fn charge_quotas(store: &Store, ns: &str, spec: &Value, dry_run: bool) -> Result<(), String> {
     let (quotas, _) = store.list("resourcequotas", Some(ns));
     let quotas: Vec<&Object> = quotas.iter().filter(|q| quota::unscoped(q)).collect();
     let mut admitted: Vec<BTreeMap<String, f64>> = Vec::new();
@@ -92,6 +95,9 @@ fn charge_quotas(store: &Store, ns: &str, spec: &Value) -> Result<(), String> {
             None => crate::controllers::quota::usage(store, q),
         };
         admitted.push(quota::admit(q, &used, spec)?);
+    }
+    if dry_run {
+        return Ok(());
     }
     for (q, used) in quotas.iter().zip(admitted) {
         let _ = store.mutate("resourcequotas", ns, name(q), |q| {
@@ -147,7 +153,8 @@ pub fn claim(store: &Store, claim: &mut Value) {
 /// Admits and stores a pod a controller makes: its creation reaches the admission
 /// webhooks as one over the API does.
 pub fn create_pod(store: &Store, mut new: Value) -> Result<Object, Refused> {
-    pod(store, &mut new)?;
+    let _charging = store.quota_usage();
+    pod(store, &mut new, false)?;
     let request = webhooks::Request {
         operation: "CREATE",
         group: "",
@@ -230,5 +237,25 @@ mod tests {
                         .len(),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn a_dry_run_is_checked_against_quotas_but_charges_nothing() {
+        let store = Store::default();
+        store
+            .create(
+                "resourcequotas",
+                json!({"metadata": {"name": "pods", "namespace": "shop"},
+                       "spec": {"hard": {"pods": "1"}}}),
+            )
+            .unwrap();
+        for _ in 0..2 {
+            pod(&store, &mut new_pod(None), true).unwrap();
+        }
+        let quota = store.get("resourcequotas", "shop", "pods").unwrap();
+        assert!(quota["status"]["used"].is_null(), "{quota}");
+        create_pod(&store, new_pod(None)).unwrap();
+        let refused = pod(&store, &mut new_pod(None), true).unwrap_err();
+        assert!(refused.to_string().contains("exceeded quota"), "{refused}");
     }
 }

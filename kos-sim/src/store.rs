@@ -224,6 +224,10 @@ struct Inner {
 pub struct Store {
     inner: Mutex<Inner>,
     events: broadcast::Sender<Arc<Event>>,
+    /// Held while a pod is charged to its namespace's quotas and stored, and while a quota
+    /// is recounted, so that a recount never misses a pod admission has charged but not
+    /// yet stored (the real plugin gets the same from its compare-and-swap on the quota).
+    quota_usage: Mutex<()>,
 }
 
 impl Default for Store {
@@ -235,6 +239,7 @@ impl Default for Store {
                 history: VecDeque::new(),
             }),
             events: broadcast::channel(BROADCAST).0,
+            quota_usage: Mutex::new(()),
         }
     }
 }
@@ -323,6 +328,14 @@ pub fn new_uid() -> String {
 impl Store {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Holds quota usage still: taken around a pod's admission and creation, and around a
+    /// quota's recount.
+    pub fn quota_usage(&self) -> MutexGuard<'_, ()> {
+        self.quota_usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The latest resourceVersion.

@@ -210,6 +210,7 @@ pub fn serve(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         let Some(current) = current else {
             // Defaults come after the field sets: the applier does not own them.
             let mut object = apply(None, &applied, &manager, force, &api_version)?;
+            let _charging = objects::charging(api, target);
             objects::admit(api, call, &mut object, None)?;
             match objects::store_new(api, call, object) {
                 Err(error) if error.reason == "AlreadyExists" => continue,

@@ -18,7 +18,7 @@ use crate::table;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 /// How many times a patch is retried when the object changed under it.
@@ -363,7 +363,7 @@ pub fn admit(
         crate::admission::claim(&api.store, object);
     }
     if creating && target.resource.key() == "pods" {
-        crate::admission::pod(&api.store, object)
+        crate::admission::pod(&api.store, object, call.params.dry_run())
             .map_err(|refused| ApiError::new(403, "Forbidden", refused.to_string()))?;
     }
     call_webhooks(api, call, Some(&*object), existing)
@@ -400,12 +400,18 @@ pub fn call_webhooks(
     crate::admission::webhooks::admit(&api.store, &request)
 }
 
+/// For a new pod, the hold on quota usage its admission needs until it is stored.
+pub fn charging<'a>(api: &'a Api, target: &Target) -> Option<MutexGuard<'a, ()>> {
+    (target.resource.key() == "pods").then(|| api.store.quota_usage())
+}
+
 pub fn create(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let target = &call.target;
     if !target.in_namespace && target.resource.namespaced {
         return Err(super::no_such_path());
     }
     let mut object = body(call)?;
+    let _charging = charging(api, target);
     admit(api, call, &mut object, None)?;
     let warnings = check_fields(call, &mut object, None, false)?;
     if let Some(meta) = object["metadata"].as_object_mut() {

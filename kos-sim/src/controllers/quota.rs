@@ -77,6 +77,7 @@ impl Controller for Quotas {
             return outcome;
         }
         outcome.requeue(RECOUNT);
+        let _recounting = ctx.store.quota_usage();
         let used = usage(&ctx.store, quota);
         let hard = quota["spec"]["hard"].clone();
         let unchanged = quota["status"]["hard"] == hard && read(&quota["status"]["used"]) == used;
