@@ -139,6 +139,16 @@ pub enum Diff {
     Released(ObjectKey, String),
 }
 
+impl Diff {
+    /// The object the diff is about.
+    pub fn key(&self) -> &ObjectKey {
+        match self {
+            Diff::Upsert(object) | Diff::Held(object) => &object.key,
+            Diff::Remove(key) | Diff::Events(key, _) | Diff::Released(key, _) => key,
+        }
+    }
+}
+
 /// A root held back, as the world shows it.
 #[derive(Debug, Clone, PartialEq)]
 struct Hold {

@@ -52,6 +52,7 @@ fn line(app: &App) -> Line<'static> {
                 style,
             ));
         }
+        spans.extend(super::progress::header_spans(app));
     }
     // Last: a long warning must not push the clocks and the verdict off the line.
     if let Some(first) = app.header.warnings.first() {
