@@ -267,13 +267,21 @@ mod tests {
         assert_eq!(series.tail(secs(3), 10), [1, 1, 1, 6]);
         assert_eq!(series.tail(secs(5), 3), [6, 6, 6], "held up to now");
         series.record(secs(2), 7);
-        assert_eq!(series.latest(), Some(7), "a late record is the last second's");
+        assert_eq!(
+            series.latest(),
+            Some(7),
+            "a late record is the last second's"
+        );
         for second in 0..1_000 {
             series.record(secs(second), second);
         }
         assert_eq!(series.values.len(), SERIES_SECONDS);
         series.record(secs(100_000), 1);
-        assert_eq!(series.values.len(), SERIES_SECONDS, "a long gap is bounded too");
+        assert_eq!(
+            series.values.len(),
+            SERIES_SECONDS,
+            "a long gap is bounded too"
+        );
     }
 
     #[test]
@@ -377,7 +385,10 @@ mod tests {
                 desired: 3
             })
         );
-        assert_eq!(of_key(&world, &pod_owner.clone()).map(|g| g.ready), Some(1_500));
+        assert_eq!(
+            of_key(&world, &pod_owner.clone()).map(|g| g.ready),
+            Some(1_500)
+        );
         assert_eq!(
             of_key(&world, &ObjectKey::new("Pod", Some("ns"), "web-2-a")),
             None

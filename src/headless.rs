@@ -12,7 +12,7 @@ use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
 use crate::gauge;
 use crate::held;
-use crate::model::{Diff, EventRow, ObjectKey, World};
+use crate::model::{EventRow, ObjectKey, World};
 use crate::output::report::{Problem, Stop};
 use crate::output::{digest, plain, report, safe, sink, tree};
 use crate::status::Status;
@@ -301,7 +301,9 @@ struct ProgressLines {
 impl ProgressLines {
     /// Progress lines for `options`: plain output with an interval only.
     fn new(options: &Options) -> Option<Self> {
-        let every = options.progress_interval.filter(|_| options.format == Format::Plain)?;
+        let every = options
+            .progress_interval
+            .filter(|_| options.format == Format::Plain)?;
         Some(ProgressLines {
             every,
             ready: gauge::Series::default(),
@@ -325,7 +327,11 @@ impl ProgressLines {
         let waiting: Vec<&ObjectKey> = world
             .roots
             .iter()
-            .filter(|key| world.object(key).is_none_or(|o| o.status != Status::Success))
+            .filter(|key| {
+                world
+                    .object(key)
+                    .is_none_or(|o| o.status != Status::Success)
+            })
             .collect();
         plain::progress_line(elapsed, overall, pace, &waiting)
     }
@@ -524,7 +530,7 @@ pub fn print_report(report: &report::Report) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TrackedObject;
+    use crate::model::{Diff, TrackedObject};
 
     #[test]
     fn the_digest_reads_failed_objects_first_and_no_more_than_its_budget() {
@@ -641,7 +647,10 @@ mod tests {
         every_two.progress_interval = Some(Duration::from_secs(2));
         let (verdict, _, lines) = run(&every_two, script()).await;
         assert_eq!(verdict, Verdict::Success);
-        let progress: Vec<&String> = lines.iter().filter(|l| l.contains("  progress  ")).collect();
+        let progress: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains("  progress  "))
+            .collect();
         // Quiet from the change line at 0.1s: at 2.1s, 4.1s and 6.1s, none after the verdict.
         assert_eq!(
             progress,

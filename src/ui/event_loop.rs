@@ -375,7 +375,10 @@ mod tests {
         );
         // A hundred pods fold into their summary row.
         let screen = terminal.backend().to_string();
-        assert!(screen.contains("≡ 100 ready · 0 starting · 0 failed"), "{screen}");
+        assert!(
+            screen.contains("≡ 100 ready · 0 starting · 0 failed"),
+            "{screen}"
+        );
     }
 
     #[tokio::test]

@@ -351,7 +351,13 @@ pub fn big_app() -> App {
     old.status = Status::Success;
     let mut diffs = vec![
         Diff::Upsert(Box::new(workload("Deployment", "web", None, 100, 60))),
-        Diff::Upsert(Box::new(workload("ReplicaSet", "web-2", Some(&web), 60, 10))),
+        Diff::Upsert(Box::new(workload(
+            "ReplicaSet",
+            "web-2",
+            Some(&web),
+            60,
+            10,
+        ))),
         Diff::Upsert(Box::new(old)),
     ];
     for i in 0..60 {

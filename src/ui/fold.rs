@@ -133,7 +133,10 @@ mod tests {
         tally.moved(Status::InProgress, Status::Success);
         tally.moved(Status::Success, Status::InProgress);
         tally.moved(Status::InProgress, Status::Success);
-        assert_eq!(text(&tally.row()), "≡ 2 196 ready · 805 starting · 0 failed");
+        assert_eq!(
+            text(&tally.row()),
+            "≡ 2 196 ready · 805 starting · 0 failed"
+        );
         tally.moved(Status::Success, Status::Terminating);
         tally.add(Status::Unknown);
         assert_eq!(

@@ -271,11 +271,17 @@ fn a_big_workload_folds_its_pods_and_its_deployment_shows_both_revisions() {
 fn a_folded_workloads_pods_open_on_request() {
     let mut app = fixtures::big_app();
     // Deployment, new ReplicaSet, its summary, the row holding its pods: open it.
-    press(&mut app, &[Action::Down, Action::Down, Action::Down, Action::Expand]);
+    press(
+        &mut app,
+        &[Action::Down, Action::Down, Action::Down, Action::Expand],
+    );
     let text = screen(&mut app, 100, 12);
     assert!(text.contains("59 pods (→ lists them)"), "{text}");
     assert!(text.contains("Pod web-2-000  success"), "{text}");
-    assert!(!text.contains("Pod web-2-059"), "the failed one is listed after: {text}");
+    assert!(
+        !text.contains("Pod web-2-059"),
+        "the failed one is listed after: {text}"
+    );
 }
 
 #[test]
@@ -322,9 +328,15 @@ fn a_folded_pods_row_is_patched_without_a_rebuild_unless_it_fails() {
     let mut model = TreeModel::build(&app.world, "", &mut ids);
     let ready = fixtures::pod("web-2-050", &new_rs, Status::Success);
     let id = ids.of(&ready.key);
-    assert!(model.patch_leaf(id, &ready).is_some(), "ready: patched in place");
+    assert!(
+        model.patch_leaf(id, &ready).is_some(),
+        "ready: patched in place"
+    );
     let failed = fixtures::pod("web-2-050", &new_rs, Status::Failed);
-    assert!(model.patch_leaf(id, &failed).is_none(), "failed: listed, a rebuild");
+    assert!(
+        model.patch_leaf(id, &failed).is_none(),
+        "failed: listed, a rebuild"
+    );
     let listed = fixtures::pod("web-2-059", &new_rs, Status::Success);
     assert!(
         model.patch_leaf(ids.of(&listed.key), &listed).is_none(),

@@ -304,14 +304,21 @@ impl<'a> Builder<'a> {
         path.push(id);
         let slot = self.nodes.len();
         self.push_node(path.clone(), key, status, Role::Object);
-        let present = self.children.by_owner.get(key).map_or(&[][..], Vec::as_slice);
+        let present = self
+            .children
+            .by_owner
+            .get(key)
+            .map_or(&[][..], Vec::as_slice);
         let pods = present.iter().filter(|c| c.key.kind == "Pod").count();
         // A filter already narrows the rows to what was asked for: nothing folds then.
         let kids = if pods > fold::FOLD_ABOVE && self.filter.is_empty() {
             self.folded_children(key, present, &path)
         } else {
             let missing = self.children.missing_members.get(key).into_iter().flatten();
-            let keys = present.iter().map(|child| &child.key).chain(missing.copied());
+            let keys = present
+                .iter()
+                .map(|child| &child.key)
+                .chain(missing.copied());
             keys.filter_map(|child| self.item(child, Some(key), &path))
                 .collect()
         };

@@ -49,7 +49,11 @@ impl History {
         };
         let label = label(object);
         let transitions = self.transitions.entry(key.clone()).or_default();
-        if transitions.steps.back().is_none_or(|(last, _)| *last != label) {
+        if transitions
+            .steps
+            .back()
+            .is_none_or(|(last, _)| *last != label)
+        {
             transitions.steps.push_back((label, now));
             if transitions.steps.len() > KEPT_TRANSITIONS {
                 transitions.steps.pop_front();
@@ -133,11 +137,8 @@ mod tests {
     use crate::status::{ContainerRow, Counts};
 
     fn pod(message: &str, status: Status) -> TrackedObject {
-        let mut pod = TrackedObject::for_test(
-            ObjectKey::new("Pod", Some("ns"), "web-1"),
-            status,
-            None,
-        );
+        let mut pod =
+            TrackedObject::for_test(ObjectKey::new("Pod", Some("ns"), "web-1"), status, None);
         pod.message = message.into();
         pod.containers = vec![ContainerRow {
             name: "nginx".into(),
@@ -150,7 +151,11 @@ mod tests {
     fn a_pod_is_labelled_by_the_first_word_of_its_message() {
         let cases = [
             ("Pending", Status::InProgress, "Pending"),
-            ("nginx: ContainerCreating", Status::InProgress, "ContainerCreating"),
+            (
+                "nginx: ContainerCreating",
+                Status::InProgress,
+                "ContainerCreating",
+            ),
             ("Running, not ready: nginx", Status::InProgress, "Running"),
             ("Ready", Status::Success, "Ready"),
             (

@@ -29,7 +29,12 @@ pub fn bar(ratio: f64, width: usize) -> String {
 }
 
 /// `██████░░░░ 1 500/3 000 ready (50%) · 42.5/s · about 0:36 left`.
-fn gauge_spans(gauge: Gauge, series: Option<&Series>, now: Duration, width: usize) -> Vec<Span<'static>> {
+fn gauge_spans(
+    gauge: Gauge,
+    series: Option<&Series>,
+    now: Duration,
+    width: usize,
+) -> Vec<Span<'static>> {
     let colour = if gauge.ready >= gauge.desired {
         Color::Green
     } else {
@@ -79,11 +84,17 @@ pub fn details_line(app: &App, key: &ObjectKey) -> Option<Line<'static>> {
 pub fn transitions_line(transitions: &Transitions) -> Line<'static> {
     let mut spans = Vec::new();
     if transitions.earlier {
-        spans.push(Span::styled("… → ", Style::new().add_modifier(Modifier::DIM)));
+        spans.push(Span::styled(
+            "… → ",
+            Style::new().add_modifier(Modifier::DIM),
+        ));
     }
     for (i, (label, at)) in transitions.steps.iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" → ", Style::new().add_modifier(Modifier::DIM)));
+            spans.push(Span::styled(
+                " → ",
+                Style::new().add_modifier(Modifier::DIM),
+            ));
         }
         spans.push(Span::raw(label.clone()));
         spans.push(Span::styled(
