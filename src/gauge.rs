@@ -46,13 +46,13 @@ impl Gauge {
 }
 
 /// The gauge of one object, if it is a workload: its own ready of desired, except for a
-/// Deployment, whose ready replicas are those of its new revision (its counted
-/// `ReplicaSet`, found in `new_sets`, see [`new_sets`]): during an update the old
+/// Deployment, whose ready replicas are those of its new revision (`new_ready`, its counted
+/// `ReplicaSet`'s, see [`new_sets`]; none before there is one): during an update the old
 /// revision's ready replicas are not progress.
-pub fn of_object(object: &TrackedObject, new_sets: &HashMap<&ObjectKey, u64>) -> Option<Gauge> {
+pub fn of_object(object: &TrackedObject, new_ready: Option<u64>) -> Option<Gauge> {
     let counts = object.counts.filter(|_| object.key.kind != "Pod")?;
     let ready = if object.key.kind == "Deployment" {
-        new_sets.get(&object.key).copied().unwrap_or(0)
+        new_ready.unwrap_or(0)
     } else {
         u64::from(counts.ready)
     };
@@ -77,14 +77,12 @@ pub fn new_sets(world: &World) -> HashMap<&ObjectKey, u64> {
 /// The gauge of the object `key` (see [`of_object`]).
 pub fn of_key(world: &World, key: &ObjectKey) -> Option<Gauge> {
     let object = world.object(key)?;
-    if key.kind == "Deployment" {
-        let ready = of_kind(world, "ReplicaSet")
-            .filter(|rs| rs.counted && rs.owner.as_ref() == Some(key))
-            .find_map(|rs| rs.counts)
-            .map_or(0, |counts| u64::from(counts.ready));
-        return of_object(object, &HashMap::from([(key, ready)]));
-    }
-    of_object(object, &HashMap::new())
+    let new_ready = of_kind(world, "ReplicaSet")
+        .filter(|_| key.kind == "Deployment")
+        .filter(|rs| rs.counted && rs.owner.as_ref() == Some(key))
+        .find_map(|rs| rs.counts)
+        .map(|counts| u64::from(counts.ready));
+    of_object(object, new_ready)
 }
 
 /// The sum over the counted workloads the user applied or named (their descendants are in
@@ -96,7 +94,7 @@ pub fn overall(world: &World) -> Option<Gauge> {
         .iter()
         .filter_map(|key| world.objects.get(key))
         .filter(|object| object.counted)
-        .filter_map(|object| of_object(object, &new_sets))
+        .filter_map(|object| of_object(object, new_sets.get(&object.key).copied()))
         .reduce(|a, b| Gauge {
             ready: a.ready + b.ready,
             desired: a.desired + b.desired,
@@ -241,11 +239,11 @@ pub fn describe(gauge: Gauge) -> String {
 /// `42.5/s · about 0:36 left`, or the part of it that is known; `clock` writes the time.
 pub fn describe_pace(pace: Pace, clock: impl Fn(Duration) -> String) -> Option<String> {
     let rate = pace.per_second?;
-    let mut text = format!("{rate:.1}/s");
-    if let Some(left) = pace.left {
-        text.push_str(&format!(" · about {} left", clock(left)));
-    }
-    Some(text)
+    let left = pace
+        .left
+        .map(|left| format!(" · about {} left", clock(left)))
+        .unwrap_or_default();
+    Some(format!("{rate:.1}/s{left}"))
 }
 
 #[cfg(test)]

@@ -379,7 +379,7 @@ pub fn big_app() -> App {
     }
     let mut app = App::new(
         World::new(vec![web.clone()]),
-        Tracker::new(Some(Duration::from_mins(5)), Duration::from_secs(60)),
+        Tracker::new(Some(Duration::from_mins(5)), Duration::from_mins(1)),
         Header {
             context: "kos-sim".into(),
             namespace: "octopus".into(),

@@ -40,13 +40,12 @@ impl Ids {
 
     /// The summary row's and the holder row's ids of the workload `owner`, folded.
     fn fold_of(&mut self, owner: &ObjectKey) -> (NodeId, NodeId) {
-        let first = match self.folds.get(owner) {
-            Some(&id) => id,
-            None => {
-                let id = self.fresh(2);
-                self.folds.insert(owner.clone(), id);
-                id
-            }
+        let first = if let Some(&id) = self.folds.get(owner) {
+            id
+        } else {
+            let id = self.fresh(2);
+            self.folds.insert(owner.clone(), id);
+            id
         };
         (first, first + 1)
     }
