@@ -101,6 +101,33 @@ pub fn overall(world: &World) -> Option<Gauge> {
         })
 }
 
+/// How long the rollout took by the cluster's clock: from the creation of the first new
+/// revision (a counted `ReplicaSet`) of the Deployments the user applied or named to the
+/// last one's `Progressing` condition saying `NewReplicaSetAvailable`. `None` until every
+/// such Deployment says so, or when there is none: the elapsed time kos shows counts from
+/// when kos started, this from when the cluster started the rollout.
+pub fn rollout_took(world: &World) -> Option<Duration> {
+    let time = |text: &str| chrono::DateTime::parse_from_rfc3339(text).ok();
+    let mut span = None;
+    for key in world.roots.iter().filter(|key| key.kind == "Deployment") {
+        let deployment = world.objects.get(key).filter(|o| o.counted)?;
+        let done = deployment
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Progressing" && c.reason == "NewReplicaSetAvailable")
+            .and_then(|c| time(&c.updated))?;
+        let started = of_kind(world, "ReplicaSet")
+            .find(|rs| rs.counted && rs.owner.as_ref() == Some(key))
+            .and_then(|rs| time(&rs.created))?;
+        span = Some(match span {
+            None => (started, done),
+            Some((first, last)) => (started.min(first), done.max(last)),
+        });
+    }
+    let (started, done) = span?;
+    (done - started).to_std().ok()
+}
+
 /// The tracked objects of one kind, in key order, found without visiting the others.
 fn of_kind<'a>(world: &'a World, kind: &'a str) -> impl Iterator<Item = &'a TrackedObject> {
     world
@@ -351,6 +378,38 @@ mod tests {
             desired: counts.1,
         });
         Diff::Upsert(Box::new(object))
+    }
+
+    #[test]
+    fn the_rollout_took_from_the_new_revisions_creation_to_its_deployments_last_progress() {
+        use crate::status::Condition;
+        let web = ObjectKey::new("Deployment", Some("ns"), "web");
+        let mut world = World::new(vec![web.clone()]);
+        let mut deployment = TrackedObject::for_test(web.clone(), Status::Success, None);
+        let progressing = |reason: &str, at: &str| Condition {
+            type_: "Progressing".into(),
+            status: "True".into(),
+            reason: reason.into(),
+            updated: format!("2026-01-01T10:{at}Z"),
+            ..Condition::default()
+        };
+        deployment.conditions = vec![progressing("ReplicaSetUpdated", "01:00")];
+        world.apply(Diff::Upsert(Box::new(deployment.clone())));
+        let mut set = TrackedObject::for_test(
+            ObjectKey::new("ReplicaSet", Some("ns"), "web-2"),
+            Status::Success,
+            Some(&web),
+        );
+        set.created = "2026-01-01T10:00:30Z".into();
+        world.apply(Diff::Upsert(Box::new(set.clone())));
+        assert_eq!(rollout_took(&world), None, "not done yet");
+        deployment.conditions = vec![progressing("NewReplicaSetAvailable", "03:05")];
+        world.apply(Diff::Upsert(Box::new(deployment)));
+        assert_eq!(rollout_took(&world), Some(secs(155)));
+        set.counted = false;
+        world.apply(Diff::Upsert(Box::new(set)));
+        assert_eq!(rollout_took(&world), None, "an old revision is no start");
+        assert_eq!(rollout_took(&World::default()), None);
     }
 
     #[test]

@@ -569,6 +569,7 @@ mod tests {
             counted: true,
             conditions: Vec::new(),
             containers: Vec::new(),
+            created: String::new(),
         }))])
     }
 

@@ -72,6 +72,8 @@ pub struct TrackedObject {
     pub counted: bool,
     pub conditions: Vec<Condition>,
     pub containers: Vec<ContainerRow>,
+    /// `metadata.creationTimestamp` by the cluster's clock (RFC 3339), empty when unknown.
+    pub created: String,
 }
 
 impl TrackedObject {
@@ -96,6 +98,7 @@ impl TrackedObject {
             counted: true,
             conditions: Vec::new(),
             containers: Vec::new(),
+            created: String::new(),
         }
     }
 }
@@ -117,6 +120,7 @@ impl TrackedObject {
             counted: true,
             conditions: Vec::new(),
             containers: Vec::new(),
+            created: String::new(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub fn object(kind: &str, name: &str, status: Status, owner: Option<ObjectKey>) 
         counted: true,
         conditions: Vec::new(),
         containers: Vec::new(),
+        created: String::new(),
     }
 }
 
@@ -65,6 +66,7 @@ pub fn failing_pod(owner: &ObjectKey) -> TrackedObject {
             status: "False".into(),
             reason: "ContainersNotReady".into(),
             message: "containers with unready status: [nginx]".into(),
+            ..Condition::default()
         },
     ];
     pod.containers = vec![

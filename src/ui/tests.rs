@@ -343,3 +343,37 @@ fn a_folded_pods_row_is_patched_without_a_rebuild_unless_it_fails() {
         "a listed failure that recovers folds again, a rebuild"
     );
 }
+
+#[test]
+fn after_the_verdict_the_header_says_how_long_the_rollout_took_by_the_clusters_clock() {
+    use crate::model::Diff;
+    use crate::status::Condition;
+    let web = fixtures::key("Deployment", "web");
+    let mut app = App::new(
+        crate::model::World::new(vec![web.clone()]),
+        crate::tracker::Tracker::new(None, Duration::ZERO),
+        crate::ui::app::Header::default(),
+    );
+    let mut deployment = fixtures::object("Deployment", "web", Status::Success, None);
+    deployment.conditions = vec![Condition {
+        type_: "Progressing".into(),
+        status: "True".into(),
+        reason: "NewReplicaSetAvailable".into(),
+        updated: "2026-01-01T10:04:00Z".into(),
+        ..Condition::default()
+    }];
+    let mut set = fixtures::object("ReplicaSet", "web-2", Status::Success, Some(web));
+    set.created = "2026-01-01T10:00:35Z".into();
+    app.update(
+        Message::Diffs(vec![
+            Diff::Upsert(Box::new(deployment)),
+            Diff::Upsert(Box::new(set)),
+        ]),
+        Duration::from_secs(21),
+    );
+    let top = screen(&mut app, 100, 3);
+    assert!(
+        top.contains("done in 0:21 (rollout 3:25 by the cluster's clock)   ✓ success"),
+        "{top}"
+    );
+}
