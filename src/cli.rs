@@ -126,6 +126,10 @@ pub struct StatusArgs {
     /// "Status rules")
     #[arg(long, value_name = "FILE")]
     pub status_rules: Option<PathBuf>,
+    /// Plain output: a progress line on stderr after this long without any other line, so
+    /// that a CI log never looks frozen; 0 prints none
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = duration_arg)]
+    pub progress_interval: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -171,6 +175,10 @@ pub struct TrackArgs {
     /// "Status rules")
     #[arg(long, value_name = "FILE")]
     pub status_rules: Option<PathBuf>,
+    /// Plain output: a progress line on stderr after this long without any other line, so
+    /// that a CI log never looks frozen; 0 prints none
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = duration_arg)]
+    pub progress_interval: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,8 +10,9 @@ use crate::apply::later::Later;
 use crate::cli::{TrackArgs, TrackOutput};
 use crate::cluster::{ApiError, Cluster};
 use crate::exit::{ClusterError, ExitCode};
+use crate::gauge;
 use crate::held;
-use crate::model::{Diff, EventRow, ObjectKey, World};
+use crate::model::{EventRow, ObjectKey, World};
 use crate::output::report::{Problem, Stop};
 use crate::output::{digest, plain, report, safe, sink, tree};
 use crate::status::Status;
@@ -35,6 +36,10 @@ const LOG_TIMEOUT: Duration = Duration::from_secs(5);
 /// without a step timeout: the statuses shown would be stale.
 const LOST_GRACE: Duration = Duration::from_secs(30);
 
+/// How long plain output stays quiet before a progress line (`--progress-interval`'s
+/// default, and the demo's).
+pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The headless formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -56,6 +61,8 @@ pub struct Options {
     pub github: bool,
     /// Log lines per failing container in the digest (`--digest-logs`); 0: none read.
     pub digest_logs: usize,
+    /// Plain output: how long without a line before a progress line; `None`: never.
+    pub progress_interval: Option<Duration>,
 }
 
 impl Options {
@@ -77,6 +84,8 @@ impl Options {
             colour: plain::use_colour(terminal, std::env::var_os("NO_COLOR").as_deref()),
             github: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
             digest_logs: args.digest_logs,
+            progress_interval: (!args.progress_interval.is_zero())
+                .then_some(args.progress_interval),
         }
     }
 }
@@ -167,8 +176,9 @@ pub struct Ending {
 }
 
 /// The loop: applies updates to `world`, feeds the tracker on every change and at its
-/// deadlines, emits change lines, until the verdict (or, with `follow`, until
-/// `interrupt`). Returns the verdict and when it was reached.
+/// deadlines, emits change lines (and a progress line whenever it has been quiet for the
+/// progress interval), until the verdict (or, with `follow`, until `interrupt`). Returns
+/// the verdict and when it was reached.
 pub async fn follow(
     world: &mut World,
     updates: &mut mpsc::Receiver<Update>,
@@ -179,6 +189,13 @@ pub async fn follow(
     let mut tracker = Tracker::new(options.timeout, options.stabilize);
     let mut printer = Printer::new(options);
     let start = Instant::now();
+    let mut progress = ProgressLines::new(options);
+    // Every line printed, of any kind, restarts the quiet time before a progress line.
+    let last_line = std::cell::Cell::new(start);
+    let mut emit = |line: Line| {
+        last_line.set(Instant::now());
+        emit(line);
+    };
     // The outage in progress: the error that started it and when.
     let mut lost: Option<(ApiError, Instant)> = None;
     tokio::pin!(interrupt);
@@ -198,14 +215,21 @@ pub async fn follow(
         }
         let deadline = tracker.next_deadline().map(|d| start + d);
         let give_up = lost.as_ref().map(|(_, since)| *since + LOST_GRACE);
+        let progress_due = progress
+            .as_ref()
+            .filter(|_| verdict.is_none())
+            .map(|p| last_line.get() + p.every);
         tokio::select! {
             update = updates.recv() => match update {
                 Some(Update::Diffs(diffs)) => {
                     for diff in diffs {
-                        let key = diff_key(&diff).clone();
+                        let key = diff.key().clone();
                         if world.apply(diff) {
                             printer.changed(world, &key, start.elapsed()).into_iter().for_each(&mut emit);
                         }
+                    }
+                    if let Some(progress) = progress.as_mut() {
+                        progress.observe(world, start.elapsed());
                     }
                 }
                 Some(Update::Error(error)) => {
@@ -226,6 +250,11 @@ pub async fn follow(
                 ))),
             },
             () = sleep_until(deadline), if deadline.is_some() => {}
+            () = sleep_until(progress_due), if progress_due.is_some() => {
+                if let Some(progress) = progress.as_ref() {
+                    emit(Line::Err(progress.line(world, start.elapsed())));
+                }
+            }
             () = sleep_until(give_up), if give_up.is_some() => {
                 return Err(lost_contact(lost));
             }
@@ -262,10 +291,49 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn diff_key(diff: &Diff) -> &ObjectKey {
-    match diff {
-        Diff::Upsert(object) | Diff::Held(object) => &object.key,
-        Diff::Remove(key) | Diff::Events(key, _) | Diff::Released(key, _) => key,
+/// The progress lines of plain output: the pace of the counted workloads, measured as the
+/// diffs come (see [`gauge::Series`]).
+struct ProgressLines {
+    every: Duration,
+    ready: gauge::Series,
+}
+
+impl ProgressLines {
+    /// Progress lines for `options`: plain output with an interval only.
+    fn new(options: &Options) -> Option<Self> {
+        let every = options
+            .progress_interval
+            .filter(|_| options.format == Format::Plain)?;
+        Some(ProgressLines {
+            every,
+            ready: gauge::Series::default(),
+        })
+    }
+
+    /// Records the ready replicas of the counted workloads as of `elapsed` (after each
+    /// batch of diffs: it reads the workloads, never the pods).
+    fn observe(&mut self, world: &World, elapsed: Duration) {
+        if let Some(now) = gauge::overall(world) {
+            self.ready.record(elapsed, now.ready);
+        }
+    }
+
+    /// The line to print at `elapsed`.
+    fn line(&self, world: &World, elapsed: Duration) -> String {
+        let overall = gauge::overall(world);
+        let pace = overall.map_or_else(gauge::Pace::default, |now| {
+            gauge::pace(now, &self.ready, elapsed)
+        });
+        let waiting: Vec<&ObjectKey> = world
+            .roots
+            .iter()
+            .filter(|key| {
+                world
+                    .object(key)
+                    .is_none_or(|o| o.status != Status::Success)
+            })
+            .collect();
+        plain::progress_line(elapsed, overall, pace, &waiting)
     }
 }
 
@@ -462,7 +530,7 @@ pub fn print_report(report: &report::Report) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TrackedObject;
+    use crate::model::{Diff, TrackedObject};
 
     #[test]
     fn the_digest_reads_failed_objects_first_and_no_more_than_its_budget() {
@@ -484,6 +552,7 @@ mod tests {
             colour: false,
             github: true,
             digest_logs: digest::LOG_LINES,
+            progress_interval: None,
         }
     }
 
@@ -500,6 +569,7 @@ mod tests {
             counted: true,
             conditions: Vec::new(),
             containers: Vec::new(),
+            created: String::new(),
         }))])
     }
 
@@ -564,6 +634,39 @@ mod tests {
             "{texts:?}"
         );
         assert!(texts[1].starts_with("::error title=kos::Pod ns/p failed"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_plain_run_prints_a_progress_line_every_interval_and_none_when_off() {
+        let script = || {
+            vec![
+                (100, pod(Status::InProgress, "Pending")),
+                (6_900, pod(Status::Success, "Ready")),
+            ]
+        };
+        let mut every_two = options(Format::Plain, 60, 0);
+        every_two.progress_interval = Some(Duration::from_secs(2));
+        let (verdict, _, lines) = run(&every_two, script()).await;
+        assert_eq!(verdict, Verdict::Success);
+        let progress: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains("  progress  "))
+            .collect();
+        // Quiet from the change line at 0.1s: at 2.1s, 4.1s and 6.1s, none after the verdict.
+        assert_eq!(
+            progress,
+            [
+                "   2.1s  progress  waiting for Pod ns/p",
+                "   4.1s  progress  waiting for Pod ns/p",
+                "   6.1s  progress  waiting for Pod ns/p",
+            ],
+            "{lines:?}"
+        );
+        let (_, _, lines) = run(&options(Format::Plain, 60, 0), script()).await;
+        assert_eq!(lines.len(), 2, "off: the two change lines only: {lines:?}");
+        every_two.format = Format::Json;
+        let (_, _, lines) = run(&every_two, script()).await;
+        assert!(lines.is_empty(), "JSON prints no progress line: {lines:?}");
     }
 
     #[tokio::test(start_paused = true)]

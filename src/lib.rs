@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod commands;
 pub mod duration;
 pub mod exit;
+pub mod gauge;
 pub mod headless;
 pub mod held;
 pub mod helm;

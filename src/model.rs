@@ -72,6 +72,8 @@ pub struct TrackedObject {
     pub counted: bool,
     pub conditions: Vec<Condition>,
     pub containers: Vec<ContainerRow>,
+    /// `metadata.creationTimestamp` by the cluster's clock (RFC 3339), empty when unknown.
+    pub created: String,
 }
 
 impl TrackedObject {
@@ -96,6 +98,7 @@ impl TrackedObject {
             counted: true,
             conditions: Vec::new(),
             containers: Vec::new(),
+            created: String::new(),
         }
     }
 }
@@ -117,6 +120,7 @@ impl TrackedObject {
             counted: true,
             conditions: Vec::new(),
             containers: Vec::new(),
+            created: String::new(),
         }
     }
 }
@@ -137,6 +141,16 @@ pub enum Diff {
     /// A held root was applied: its row stays until the watch reports the object, with this
     /// message.
     Released(ObjectKey, String),
+}
+
+impl Diff {
+    /// The object the diff is about.
+    pub fn key(&self) -> &ObjectKey {
+        match self {
+            Diff::Upsert(object) | Diff::Held(object) => &object.key,
+            Diff::Remove(key) | Diff::Events(key, _) | Diff::Released(key, _) => key,
+        }
+    }
 }
 
 /// A root held back, as the world shows it.

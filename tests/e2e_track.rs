@@ -761,3 +761,38 @@ metadata:
     );
     assert!(out.contains("outcome: timeout"), "{}", said(&output));
 }
+
+#[test]
+fn a_quiet_rollout_prints_progress_lines_on_stderr_unless_the_interval_is_0() {
+    // 40 s of the simulated clock to start: about 4 s here, longer than the interval.
+    let slow = |ns: &str| deployment(ns, 2, "nginx:1.27", "sim.kos.dev/start-delay: 40s");
+    let args = ["--output", "plain", "--stabilize", "0", "--timeout", "60s"];
+    let (output, _) = apply(
+        &slow("progress-on"),
+        &[&args[..], &["--progress-interval", "1s"]].concat(),
+    );
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    let progress: Vec<String> = stderr(&output)
+        .lines()
+        .filter(|line| line.contains("  progress  "))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        progress.iter().any(|line| line.contains("/2 ready (")
+            && line.contains("waiting for Deployment progress-on/web")),
+        "{}",
+        said(&output)
+    );
+    assert!(
+        !stdout(&output).contains("  progress  "),
+        "stdout keeps one line per change: {}",
+        said(&output)
+    );
+
+    let (output, _) = apply(
+        &slow("progress-off"),
+        &[&args[..], &["--progress-interval", "0"]].concat(),
+    );
+    assert_eq!(code(&output), 0, "{}", said(&output));
+    assert!(!said(&output).contains("  progress  "), "{}", said(&output));
+}

@@ -75,6 +75,7 @@ fn object(key: ObjectKey, owner: Option<&ObjectKey>, counted: bool) -> TrackedOb
         counted,
         conditions: Vec::new(),
         containers: Vec::new(),
+        created: String::new(),
     }
 }
 

@@ -60,6 +60,7 @@ fn track_args(args: &DemoArgs) -> TrackArgs {
         output: args.output,
         digest_logs: crate::output::digest::LOG_LINES,
         status_rules: None,
+        progress_interval: crate::headless::PROGRESS_INTERVAL,
     }
 }
 

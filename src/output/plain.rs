@@ -1,10 +1,12 @@
-//! `--output plain`: one line per status change, a final outcome line, and the `GitHub`
-//! Actions `::error::` workflow command.
+//! `--output plain`: one line per status change, a final outcome line, the progress line
+//! printed (on stderr) while nothing else is, and the `GitHub` Actions `::error::` workflow
+//! command.
 //!
 //! Pure string building; colour is decided by the caller (a terminal, and no `NO_COLOR`).
 
 use super::{Row, safe};
 use crate::duration;
+use crate::gauge::{self, Gauge, Pace};
 use crate::model::ObjectKey;
 use crate::status::Status;
 use crate::tracker::Verdict;
@@ -28,6 +30,46 @@ pub fn change_line(
     let message = safe::clean(message);
     let line = format!("{:>7}  {key}  {word}  {message}", duration::short(elapsed));
     line.trim_end().to_owned()
+}
+
+/// Roots a progress line names as still waited for; the others are counted.
+const WAITING_NAMED: usize = 3;
+
+/// `  12.0s  progress  1 500/3 000 ready (50%) · 42.5/s · about 35.3s left · waiting for
+/// Deployment shop/web`: the counted workloads' gauge (when there are any), their pace
+/// (once known) and the roots not done yet (`waiting`, in input order). Not a change line:
+/// its second column is the word `progress`, never an object.
+pub fn progress_line(
+    elapsed: Duration,
+    gauge: Option<Gauge>,
+    pace: Pace,
+    waiting: &[&ObjectKey],
+) -> String {
+    let mut parts = Vec::new();
+    if let Some(gauge) = gauge {
+        parts.push(gauge::describe(gauge));
+        parts.extend(gauge::describe_pace(pace, duration::short));
+    }
+    if !waiting.is_empty() {
+        let named: Vec<String> = waiting
+            .iter()
+            .take(WAITING_NAMED)
+            .map(|key| safe::clean(&key.to_string()).into_owned())
+            .collect();
+        let more = match waiting.len().saturating_sub(WAITING_NAMED) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        parts.push(format!("waiting for {}{more}", named.join(", ")));
+    }
+    if parts.is_empty() {
+        parts.push("confirming the outcome".to_owned());
+    }
+    format!(
+        "{:>7}  progress  {}",
+        duration::short(elapsed),
+        parts.join(" · ")
+    )
 }
 
 /// `outcome: failed after 31.2s (1 failed, 2 in progress, 3 success)`.
@@ -131,6 +173,37 @@ mod tests {
         assert_eq!(
             line,
             "outcome: failed after 31.2s (2 in progress, 1 failed, 1 missing)"
+        );
+    }
+
+    #[test]
+    fn a_progress_line_has_the_gauge_the_pace_and_what_is_waited_for() {
+        let gauge = Gauge {
+            ready: 1_500,
+            desired: 3_000,
+        };
+        let pace = Pace {
+            per_second: Some(42.5),
+            left: Some(Duration::from_secs(35)),
+        };
+        let keys: Vec<ObjectKey> = ["web", "api", "db", "cache"]
+            .iter()
+            .map(|name| ObjectKey::new("Deployment", Some("shop"), name))
+            .collect();
+        let waiting: Vec<&ObjectKey> = keys.iter().collect();
+        assert_eq!(
+            progress_line(Duration::from_secs(12), Some(gauge), pace, &waiting[..1]),
+            "  12.0s  progress  1 500/3 000 ready (50%) · 42.5/s · about 35.0s left · \
+             waiting for Deployment shop/web"
+        );
+        assert_eq!(
+            progress_line(Duration::from_secs(3), None, Pace::default(), &waiting),
+            "   3.0s  progress  waiting for Deployment shop/web, Deployment shop/api, \
+             Deployment shop/db and 1 more"
+        );
+        assert_eq!(
+            progress_line(Duration::ZERO, None, Pace::default(), &[]),
+            "   0.0s  progress  confirming the outcome"
         );
     }
 

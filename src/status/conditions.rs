@@ -43,6 +43,14 @@ pub(crate) fn from_list(items: &[Value]) -> Vec<Condition> {
             status: text_or_empty(item, "/status").to_owned(),
             reason: text_or_empty(item, "/reason").to_owned(),
             message: text_or_empty(item, "/message").to_owned(),
+            updated: [
+                text_or_empty(item, "/lastUpdateTime"),
+                text_or_empty(item, "/lastTransitionTime"),
+            ]
+            .into_iter()
+            .find(|time| !time.is_empty())
+            .unwrap_or_default()
+            .to_owned(),
         })
         .collect()
 }

@@ -16,6 +16,9 @@ pub struct Condition {
     pub status: String,
     pub reason: String,
     pub message: String,
+    /// When it last changed, by the cluster's clock (RFC 3339): `lastUpdateTime` where the
+    /// kind keeps one (a Deployment's progress), else `lastTransitionTime`; empty when unset.
+    pub updated: String,
 }
 
 /// The state of one container of a pod, for the details pane and the digest.

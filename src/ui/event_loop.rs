@@ -373,7 +373,12 @@ mod tests {
             outcome.redraws, 3,
             "first frame, the burst, the frame after q"
         );
-        assert!(terminal.backend().to_string().contains("Pod web-010"));
+        // A hundred pods fold into their summary row.
+        let screen = terminal.backend().to_string();
+        assert!(
+            screen.contains("≡ 100 ready · 0 starting · 0 failed"),
+            "{screen}"
+        );
     }
 
     #[tokio::test]

@@ -26,6 +26,7 @@ pub fn object(kind: &str, name: &str, status: Status, owner: Option<ObjectKey>) 
         counted: true,
         conditions: Vec::new(),
         containers: Vec::new(),
+        created: String::new(),
     }
 }
 
@@ -65,6 +66,7 @@ pub fn failing_pod(owner: &ObjectKey) -> TrackedObject {
             status: "False".into(),
             reason: "ContainersNotReady".into(),
             message: "containers with unready status: [nginx]".into(),
+            ..Condition::default()
         },
     ];
     pod.containers = vec![
@@ -329,5 +331,72 @@ pub fn namespaces_app() -> App {
         crate::ui::app::Message::Diffs(diffs),
         Duration::from_secs(3),
     );
+    app
+}
+
+/// A big update half way: Deployment `web` (100 replicas) whose new `ReplicaSet` `web-2`
+/// has 60 pods (45 ready, 14 starting, one failing) and whose old one, `web-1`, still 50.
+/// The new revision went from 10 to 45 ready replicas between 0:30 and 0:40; the view is
+/// at 0:42, with a minute's stabilization, so no verdict yet.
+pub fn big_app() -> App {
+    let web = key("Deployment", "web");
+    let new_rs = key("ReplicaSet", "web-2");
+    let old_rs = key("ReplicaSet", "web-1");
+    let workload = |kind: &str, name: &str, owner: Option<&ObjectKey>, desired, ready| {
+        let mut object = object(kind, name, Status::InProgress, owner.cloned());
+        object.counts = Some(Counts { desired, ready });
+        object.message = format!("{ready}/{desired} replicas available");
+        object
+    };
+    let mut old = workload("ReplicaSet", "web-1", Some(&web), 50, 50);
+    old.counted = false;
+    old.status = Status::Success;
+    let mut diffs = vec![
+        Diff::Upsert(Box::new(workload("Deployment", "web", None, 100, 60))),
+        Diff::Upsert(Box::new(workload(
+            "ReplicaSet",
+            "web-2",
+            Some(&web),
+            60,
+            10,
+        ))),
+        Diff::Upsert(Box::new(old)),
+    ];
+    for i in 0..60 {
+        let status = match i {
+            0..45 => Status::Success,
+            45..59 => Status::InProgress,
+            _ => Status::Failed,
+        };
+        diffs.push(Diff::Upsert(Box::new(pod(
+            &format!("web-2-{i:03}"),
+            &new_rs,
+            status,
+        ))));
+    }
+    for i in 0..50 {
+        let mut old_pod = pod(&format!("web-1-{i:03}"), &old_rs, Status::Success);
+        old_pod.counted = false;
+        diffs.push(Diff::Upsert(Box::new(old_pod)));
+    }
+    let mut app = App::new(
+        World::new(vec![web.clone()]),
+        Tracker::new(Some(Duration::from_mins(5)), Duration::from_mins(1)),
+        Header {
+            context: "kos-sim".into(),
+            namespace: "octopus".into(),
+            ..Header::default()
+        },
+    );
+    app.update(
+        crate::ui::app::Message::Diffs(diffs),
+        Duration::from_secs(30),
+    );
+    let ready = workload("ReplicaSet", "web-2", Some(&web), 60, 45);
+    app.update(
+        crate::ui::app::Message::Diffs(vec![Diff::Upsert(Box::new(ready))]),
+        Duration::from_secs(40),
+    );
+    app.update(crate::ui::app::Message::Tick, Duration::from_secs(42));
     app
 }

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod event_loop;
+pub mod fold;
 pub mod keys;
 pub mod logs;
 pub mod render;

@@ -133,8 +133,8 @@ fn header_shows_the_servers_warnings_after_the_clocks() {
     let top = top.lines().next().unwrap_or_default();
     assert!(
         top.contains(
-            "timeout 4:18   stabilizing failed 8s   ⚠ Warning: Deployment octopus/nginx: \
-             .spec.replica: field not declared (+1 more)"
+            "timeout 4:18   stabilizing failed 8s   ███████░░░ 3/4 ready (75%) · 0.0/s   \
+             ⚠ Warning: Deployment octopus/nginx: .spec.replica: field not declared (+1 more)"
         ),
         "{top}"
     );
@@ -244,5 +244,136 @@ fn an_untracked_object_is_dimmed_and_says_so() {
     assert!(
         cell.modifier.contains(ratatui::style::Modifier::DIM),
         "{text}"
+    );
+}
+
+#[test]
+fn header_gauges_the_new_revision_with_its_pace_and_time_left() {
+    let mut app = fixtures::big_app();
+    let top = screen(&mut app, 160, 3);
+    let top = top.lines().next().unwrap_or_default();
+    // 45 of 100 ready, 35 more in the last 10 s: 3.5/s, 55 left in about 15 s.
+    assert!(
+        top.contains(
+            "stabilizing failed 48s   ████░░░░░░ 45/100 ready (45%) · 3.5/s · about 0:15 left"
+        ),
+        "{top}"
+    );
+}
+
+#[test]
+fn a_big_workload_folds_its_pods_and_its_deployment_shows_both_revisions() {
+    let mut app = fixtures::big_app();
+    insta::assert_snapshot!(screen(&mut app, 100, 12));
+}
+
+#[test]
+fn a_folded_workloads_pods_open_on_request() {
+    let mut app = fixtures::big_app();
+    // Deployment, new ReplicaSet, its summary, the row holding its pods: open it.
+    press(
+        &mut app,
+        &[Action::Down, Action::Down, Action::Down, Action::Expand],
+    );
+    let text = screen(&mut app, 100, 12);
+    assert!(text.contains("59 pods (→ lists them)"), "{text}");
+    assert!(text.contains("Pod web-2-000  success"), "{text}");
+    assert!(
+        !text.contains("Pod web-2-059"),
+        "the failed one is listed after: {text}"
+    );
+}
+
+#[test]
+fn details_of_a_workload_show_its_progress_history_and_sparkline() {
+    let mut app = fixtures::big_app();
+    press(&mut app, &[Action::Details]);
+    insta::assert_snapshot!(screen(&mut app, 150, 24));
+}
+
+#[test]
+fn a_folded_pod_that_changes_moves_the_summary_in_place_and_a_failure_is_listed() {
+    let mut app = fixtures::big_app();
+    let new_rs = fixtures::key("ReplicaSet", "web-2");
+    let summary = |app: &mut App| {
+        let text = screen(app, 100, 12);
+        text.lines()
+            .find(|line| line.contains('≡') && line.contains("failed"))
+            .map(|line| line.trim_matches(['│', ' ', '"']).to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(summary(&mut app), "≡ 45 ready · 14 starting · 1 failed");
+    let mut ready = fixtures::pod("web-2-050", &new_rs, Status::Success);
+    ready.message = "Ready".into();
+    app.update(
+        Message::Diffs(vec![crate::model::Diff::Upsert(Box::new(ready))]),
+        Duration::from_secs(43),
+    );
+    assert_eq!(summary(&mut app), "≡ 46 ready · 13 starting · 1 failed");
+    let failing = fixtures::pod("web-2-051", &new_rs, Status::Failed);
+    app.update(
+        Message::Diffs(vec![crate::model::Diff::Upsert(Box::new(failing))]),
+        Duration::from_secs(44),
+    );
+    assert_eq!(summary(&mut app), "≡ 46 ready · 12 starting · 2 failed");
+    assert!(screen(&mut app, 100, 14).contains("✗ Pod web-2-051  failed"));
+}
+
+#[test]
+fn a_folded_pods_row_is_patched_without_a_rebuild_unless_it_fails() {
+    use crate::ui::tree::{Ids, TreeModel};
+    let app = fixtures::big_app();
+    let new_rs = fixtures::key("ReplicaSet", "web-2");
+    let mut ids = Ids::default();
+    let mut model = TreeModel::build(&app.world, "", &mut ids);
+    let ready = fixtures::pod("web-2-050", &new_rs, Status::Success);
+    let id = ids.of(&ready.key);
+    assert!(
+        model.patch_leaf(id, &ready).is_some(),
+        "ready: patched in place"
+    );
+    let failed = fixtures::pod("web-2-050", &new_rs, Status::Failed);
+    assert!(
+        model.patch_leaf(id, &failed).is_none(),
+        "failed: listed, a rebuild"
+    );
+    let listed = fixtures::pod("web-2-059", &new_rs, Status::Success);
+    assert!(
+        model.patch_leaf(ids.of(&listed.key), &listed).is_none(),
+        "a listed failure that recovers folds again, a rebuild"
+    );
+}
+
+#[test]
+fn after_the_verdict_the_header_says_how_long_the_rollout_took_by_the_clusters_clock() {
+    use crate::model::Diff;
+    use crate::status::Condition;
+    let web = fixtures::key("Deployment", "web");
+    let mut app = App::new(
+        crate::model::World::new(vec![web.clone()]),
+        crate::tracker::Tracker::new(None, Duration::ZERO),
+        crate::ui::app::Header::default(),
+    );
+    let mut deployment = fixtures::object("Deployment", "web", Status::Success, None);
+    deployment.conditions = vec![Condition {
+        type_: "Progressing".into(),
+        status: "True".into(),
+        reason: "NewReplicaSetAvailable".into(),
+        updated: "2026-01-01T10:04:00Z".into(),
+        ..Condition::default()
+    }];
+    let mut set = fixtures::object("ReplicaSet", "web-2", Status::Success, Some(web));
+    set.created = "2026-01-01T10:00:35Z".into();
+    app.update(
+        Message::Diffs(vec![
+            Diff::Upsert(Box::new(deployment)),
+            Diff::Upsert(Box::new(set)),
+        ]),
+        Duration::from_secs(21),
+    );
+    let top = screen(&mut app, 100, 3);
+    assert!(
+        top.contains("done in 0:21 (rollout 3:25 by the cluster's clock)   ✓ success"),
+        "{top}"
     );
 }

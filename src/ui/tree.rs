@@ -1,12 +1,14 @@
 //! The tree of tracked objects as the view shows it: built from a [`World`] once per change.
 //!
-//! Owns the shape (roots in input order, children under their owner, filtering), what a row
-//! says (the namespace when the objects span several) and the stable identifiers that keep
-//! the selection and the open nodes across rebuilds. It must not hold any state of its own
+//! Owns the shape (roots in input order, children under their owner, filtering, the pods of
+//! a big workload folded as [`fold`](super::fold) words them), what a row says (the
+//! namespace when the objects span several) and the stable identifiers that keep the
+//! selection and the open nodes across rebuilds. It must not hold any state of its own
 //! between rebuilds, nor know about keys or the terminal.
 
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
+use crate::ui::fold::{self, Revisions, Tally};
 use crate::ui::render::status_look;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -17,10 +19,13 @@ use tui_tree_widget::TreeItem;
 /// rather than the key itself: the tree widget clones and hashes paths of them every frame.
 pub type NodeId = u64;
 
-/// Hands out one [`NodeId`] per object for the life of the view.
+/// Hands out one [`NodeId`] per object, and two per folded workload (its summary row and
+/// the row holding its pods), for the life of the view.
 #[derive(Debug, Default)]
 pub struct Ids {
     by_key: HashMap<ObjectKey, NodeId>,
+    folds: HashMap<ObjectKey, NodeId>,
+    next: NodeId,
 }
 
 impl Ids {
@@ -28,10 +33,39 @@ impl Ids {
         if let Some(&id) = self.by_key.get(key) {
             return id;
         }
-        let id = self.by_key.len() as NodeId;
+        let id = self.fresh(1);
         self.by_key.insert(key.clone(), id);
         id
     }
+
+    /// The summary row's and the holder row's ids of the workload `owner`, folded.
+    fn fold_of(&mut self, owner: &ObjectKey) -> (NodeId, NodeId) {
+        let first = if let Some(&id) = self.folds.get(owner) {
+            id
+        } else {
+            let id = self.fresh(2);
+            self.folds.insert(owner.clone(), id);
+            id
+        };
+        (first, first + 1)
+    }
+
+    fn fresh(&mut self, count: NodeId) -> NodeId {
+        let id = self.next;
+        self.next += count;
+        id
+    }
+}
+
+/// What a node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Object,
+    /// The summary of a folded workload's pods (its key is the workload's).
+    Summary,
+    /// The row holding a folded workload's pods (its key is the workload's); it opens only
+    /// when asked to.
+    Holder,
 }
 
 /// One shown node, in display order (depth first), whether or not its parent is open.
@@ -41,6 +75,15 @@ pub struct Node {
     pub path: Vec<NodeId>,
     pub key: ObjectKey,
     pub status: Status,
+    pub role: Role,
+}
+
+/// A folded workload's pods as the tree shows them: the path of its summary row and their
+/// tally, kept by pod changes without a rebuild.
+#[derive(Debug, Clone)]
+struct Fold {
+    summary: Vec<NodeId>,
+    tally: Tally,
 }
 
 /// The tree widget's items and, for each shown node, its path and object.
@@ -52,6 +95,10 @@ pub struct TreeModel {
     index: HashMap<NodeId, usize>,
     /// The objects span several namespaces: rows name theirs.
     several_namespaces: bool,
+    /// The folded workloads, by the id of the row holding their pods.
+    folds: HashMap<NodeId, Fold>,
+    /// The ids of the folded workloads: a pod listed right under one is a failed one.
+    folded: HashSet<NodeId>,
 }
 
 impl TreeModel {
@@ -70,6 +117,8 @@ impl TreeModel {
             several_namespaces,
             nodes: Vec::new(),
             seen: HashSet::new(),
+            folds: HashMap::new(),
+            folded: HashSet::new(),
         };
         let mut items = Vec::new();
         let tops = world
@@ -92,12 +141,15 @@ impl TreeModel {
             nodes: builder.nodes,
             index,
             several_namespaces,
+            folds: builder.folds,
+            folded: builder.folded,
         }
     }
 
     /// Redraws the row of `object` (node `id`) when it is a shown leaf, keeping the shape:
-    /// what a pod's change needs, without a rebuild. Returns the node's path, or `None`
-    /// when the node is not shown or has children.
+    /// what a pod's change needs, without a rebuild; a folded pod's summary row follows.
+    /// Returns the node's path, or `None` when the node is not shown or has children, or
+    /// when the pod must move between its folded siblings and the failed ones listed.
     pub fn patch_leaf(&mut self, id: NodeId, object: &TrackedObject) -> Option<Vec<NodeId>> {
         let position = self.position(id)?;
         let path = self.nodes[position].path.clone();
@@ -109,6 +161,43 @@ impl TreeModel {
         if !leaf {
             return None;
         }
+        let parent_id = path.len().checked_sub(2).map(|i| path[i]);
+        let failed = object.status == Status::Failed;
+        let folded = parent_id.filter(|parent| self.folds.contains_key(parent));
+        let listed_failure = parent_id.is_some_and(|parent| self.folded.contains(&parent));
+        if (folded.is_some() && failed) || (listed_failure && !failed) {
+            return None;
+        }
+        let parent = object.owner.as_ref().filter(|_| path.len() > 1);
+        let namespaced = shows_namespace(self.several_namespaces, &object.key, parent);
+        // A row below another hangs under its owner (the row keeps its place).
+        *self.item_mut(&path)? = TreeItem::new_leaf(id, row(&object.key, Some(object), namespaced));
+        let was = std::mem::replace(&mut self.nodes[position].status, object.status);
+        if let Some(holder) = folded
+            && was != object.status
+        {
+            self.retally(holder, was, object.status);
+        }
+        Some(path)
+    }
+
+    /// A pod of the folded workload whose holder row is `holder` went from `was` to `now`:
+    /// its summary row says so.
+    fn retally(&mut self, holder: NodeId, was: Status, now: Status) {
+        let Some(fold) = self.folds.get_mut(&holder) else {
+            return;
+        };
+        fold.tally.moved(was, now);
+        let (summary, line) = (fold.summary.clone(), fold.tally.row());
+        if let Some(&id) = summary.last()
+            && let Some(item) = self.item_mut(&summary)
+        {
+            *item = TreeItem::new_leaf(id, line);
+        }
+    }
+
+    /// The item at `path`.
+    fn item_mut(&mut self, path: &[NodeId]) -> Option<&mut TreeItem<'static, NodeId>> {
         let (first, rest) = path.split_first()?;
         let mut item = self
             .items
@@ -118,12 +207,7 @@ impl TreeModel {
             let index = item.children().iter().position(|c| c.identifier() == id)?;
             item = item.child_mut(index)?;
         }
-        // A row below another hangs under its owner (the row keeps its place).
-        let parent = object.owner.as_ref().filter(|_| !rest.is_empty());
-        let namespaced = shows_namespace(self.several_namespaces, &object.key, parent);
-        *item = TreeItem::new_leaf(id, row(&object.key, Some(object), namespaced));
-        self.nodes[position].status = object.status;
-        Some(path)
+        Some(item)
     }
 
     /// The shown node whose path ends in `id`.
@@ -196,6 +280,8 @@ struct Builder<'a> {
     nodes: Vec<Node>,
     /// Guards against an owner cycle in bad data.
     seen: HashSet<&'a ObjectKey>,
+    folds: HashMap<NodeId, Fold>,
+    folded: HashSet<NodeId>,
 }
 
 impl<'a> Builder<'a> {
@@ -216,28 +302,115 @@ impl<'a> Builder<'a> {
         let mut path = parent.to_vec();
         path.push(id);
         let slot = self.nodes.len();
-        self.nodes.push(Node {
-            path: path.clone(),
-            key: key.clone(),
-            status,
-        });
-        let mut kids = Vec::new();
-        let present = self.children.by_owner.get(key).into_iter().flatten();
-        let missing = self.children.missing_members.get(key).into_iter().flatten();
-        for child in present.map(|child| &child.key).chain(missing.copied()) {
-            if let Some(item) = self.item(child, Some(key), &path) {
-                kids.push(item);
-            }
-        }
+        self.push_node(path.clone(), key, status, Role::Object);
+        let present = self
+            .children
+            .by_owner
+            .get(key)
+            .map_or(&[][..], Vec::as_slice);
+        let pods = present.iter().filter(|c| c.key.kind == "Pod").count();
+        // A filter already narrows the rows to what was asked for: nothing folds then.
+        let kids = if pods > fold::FOLD_ABOVE && self.filter.is_empty() {
+            self.folded_children(key, present, &path)
+        } else {
+            let missing = self.children.missing_members.get(key).into_iter().flatten();
+            let keys = present
+                .iter()
+                .map(|child| &child.key)
+                .chain(missing.copied());
+            keys.filter_map(|child| self.item(child, Some(key), &path))
+                .collect()
+        };
         let matches = self.filter.is_empty() || matches(key, status, object, self.filter);
         if !matches && kids.is_empty() {
             self.nodes.truncate(slot);
             return None;
         }
         let namespaced = shows_namespace(self.several_namespaces, key, owner);
-        let line = row(key, object, namespaced);
+        let mut line = row(key, object, namespaced);
+        if let Some(revisions) = self.revisions(key, object) {
+            line.spans.extend(revisions.spans());
+        }
         // Identifiers are unique among siblings by construction (one node per object).
         TreeItem::new(id, line, kids).ok()
+    }
+
+    fn push_node(&mut self, path: Vec<NodeId>, key: &ObjectKey, status: Status, role: Role) {
+        self.nodes.push(Node {
+            path,
+            key: key.clone(),
+            status,
+            role,
+        });
+    }
+
+    /// The children of the folded workload `key` (at `path`): its other children, then the
+    /// summary of its pods, the row holding them, and the failed ones listed.
+    fn folded_children(
+        &mut self,
+        key: &'a ObjectKey,
+        present: &'a [&'a TrackedObject],
+        path: &[NodeId],
+    ) -> Vec<TreeItem<'static, NodeId>> {
+        let (is_pod, others): (Vec<&TrackedObject>, Vec<&TrackedObject>) =
+            present.iter().partition(|c| c.key.kind == "Pod");
+        let mut kids: Vec<_> = others
+            .iter()
+            .filter_map(|child| self.item(&child.key, Some(key), path))
+            .collect();
+        let (summary_id, holder_id) = self.ids.fold_of(key);
+        let mut tally = Tally::default();
+        for pod in &is_pod {
+            tally.add(pod.status);
+        }
+        let summary_path = [path, &[summary_id]].concat();
+        let holder_path = [path, &[holder_id]].concat();
+        let busy = if tally.starting > 0 {
+            Status::InProgress
+        } else {
+            Status::Success
+        };
+        self.push_node(summary_path.clone(), key, busy, Role::Summary);
+        kids.push(TreeItem::new_leaf(summary_id, tally.row()));
+        self.push_node(holder_path.clone(), key, busy, Role::Holder);
+        let held: Vec<_> = is_pod
+            .iter()
+            .filter(|pod| pod.status != Status::Failed)
+            .filter_map(|pod| self.item(&pod.key, Some(key), &holder_path))
+            .collect();
+        kids.extend(TreeItem::new(holder_id, fold::holder_row(held.len()), held).ok());
+        for pod in is_pod.iter().filter(|pod| pod.status == Status::Failed) {
+            kids.extend(self.item(&pod.key, Some(key), path));
+        }
+        self.folds.insert(
+            holder_id,
+            Fold {
+                summary: summary_path,
+                tally,
+            },
+        );
+        self.folded.extend(path.last());
+        kids
+    }
+
+    /// A Deployment's revisions during an update, from its `ReplicaSets`: the counted one's
+    /// ready replicas and the pods under the others.
+    fn revisions(&self, key: &ObjectKey, object: Option<&TrackedObject>) -> Option<Revisions> {
+        let desired = object.filter(|_| key.kind == "Deployment")?.counts?.desired;
+        let mut revisions = Revisions {
+            desired: u64::from(desired),
+            ..Revisions::default()
+        };
+        let sets = self.children.by_owner.get(key).into_iter().flatten();
+        for set in sets.filter(|c| c.key.kind == "ReplicaSet") {
+            if set.counted {
+                revisions.new_ready = set.counts.map_or(0, |c| u64::from(c.ready));
+            } else {
+                let pods = self.children.by_owner.get(&set.key).map_or(0, Vec::len);
+                revisions.old_pods += pods as u64;
+            }
+        }
+        Some(revisions)
     }
 }
 

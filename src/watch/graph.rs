@@ -557,6 +557,7 @@ mod tests {
                 counted: true,
                 conditions: Vec::new(),
                 containers: Vec::new(),
+                created: String::new(),
             },
             owner_uid: owner.map(str::to_owned),
             revision: revision.map(str::to_owned),

@@ -63,6 +63,9 @@ pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)>
             counted: true,
             conditions: status::conditions(object),
             containers: status::containers(object),
+            created: text("/metadata/creationTimestamp")
+                .unwrap_or_default()
+                .to_owned(),
         },
         owner_uid: owner_uid(object),
         revision: revision.map(str::to_owned),
@@ -104,6 +107,9 @@ pub fn release_node(object: &Value) -> Option<Node> {
             counted: true,
             conditions: Vec::new(),
             containers: Vec::new(),
+            created: text("/metadata/creationTimestamp")
+                .unwrap_or_default()
+                .to_owned(),
         },
         owner_uid: None,
         revision: None,

@@ -5,7 +5,8 @@
 //! [`World`], the [`Tracker`], the clock and the exit; what the user opened, selected or
 //! typed lives in sub-states, each in its own module and written only through its methods:
 //! the tree and its selection ([`TreeView`]), the filter ([`Filter`]), the panes and help
-//! ([`Panes`]) and the log ([`LogView`]); `header` says when the header's clocks turn. Those
+//! ([`Panes`]) and the log ([`LogView`]); `header` says when the header's clocks turn, and
+//! [`History`] remembers transitions and ready counts over time. Those
 //! methods are `pub(super)`, so that nothing outside this module can call them, and here only
 //! `update`, through the helpers below, does: it decides which sub-state a message is for
 //! and passes each what it needs of the others. It must not do I/O, read a clock or know
@@ -13,12 +14,14 @@
 
 mod filter;
 mod header;
+mod history;
 mod logs;
 mod panes;
 mod tree_view;
 
 pub use filter::Filter;
 pub use header::Header;
+pub use history::{History, Transitions};
 pub use logs::{LogRequest, LogView};
 pub use panes::{EventsView, Pane, Panes};
 pub use tree_view::TreeView;
@@ -104,6 +107,7 @@ pub struct App {
     pub panes: Panes,
     pub filter: Filter,
     pub logs: Option<LogView>,
+    pub history: History,
     /// The terminal's size, for paging and layout decisions.
     pub size: (u16, u16),
     /// While the API server does not answer: why, and since when (the rows are as old).
@@ -122,6 +126,7 @@ impl App {
             panes: Panes::default(),
             filter: Filter::default(),
             logs: None,
+            history: History::default(),
             size: (80, 24),
             lost: None,
             exit: None,
@@ -236,8 +241,12 @@ impl App {
             };
             let about_log_pod = matches!((&diff, &self.logs),
                 (Diff::Upsert(o), Some(logs)) if logs.is_of(&o.key));
+            let key = (!events).then(|| diff.key().clone());
             if self.world.apply(diff) {
                 changed = true;
+                if let Some(key) = &key {
+                    self.history.observe(&self.world, key, self.now);
+                }
                 log_pod_changed |= about_log_pod;
                 // No row shows Events.
                 let patched = events || row.is_some_and(|key| self.patch_row(&key));
@@ -248,6 +257,9 @@ impl App {
         }
         if log_pod_changed && let Some(logs) = self.logs.as_mut() {
             logs.reopen_if_ended();
+        }
+        if changed {
+            self.history.observe_overall(&self.world, self.now);
         }
         changed
     }

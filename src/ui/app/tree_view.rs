@@ -10,7 +10,7 @@
 use super::Action;
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
-use crate::ui::tree::{Ids, NodeId, TreeModel};
+use crate::ui::tree::{Ids, NodeId, Role, TreeModel};
 use std::collections::{HashMap, HashSet};
 use tui_tree_widget::TreeState;
 
@@ -101,7 +101,9 @@ impl TreeView {
         for node in &self.model.nodes {
             let id = node.path.last().copied().unwrap_or_default();
             let was = self.last_status.insert(id, node.status);
-            if self.known.insert(node.path.clone()) {
+            // A path seen for the first time opens, but a folded workload's pods stay in
+            // their row until asked for.
+            if self.known.insert(node.path.clone()) && node.role != Role::Holder {
                 self.state.open(node.path.clone());
             }
             // A new failure is never hidden: every ancestor opens.

@@ -1,13 +1,15 @@
-//! The details pane: status, counts, conditions, containers and latest Events of the
-//! selected object. The model carries no Secret data, and neither does this pane.
+//! The details pane: status, counts, progress, status transitions, conditions, containers
+//! and latest Events of the selected object, and for a workload a sparkline of its ready
+//! replicas at the bottom. The model carries no Secret data, and neither does this pane.
 
+use super::progress::{self, SPARKLINE_ROWS};
 use super::status_look;
 use crate::model::{EventRow, TrackedObject};
 use crate::status::ContainerRow;
 use crate::ui::app::App;
 use crate::ui::tree::one_line;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
@@ -15,11 +17,28 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 /// Events shown in the details pane; the events view (`e`) has them all.
 const LATEST_EVENTS: usize = 8;
 
+/// The details pane needs this many rows inside its border before it gives some to the
+/// sparkline.
+const ROOM_FOR_SPARKLINE: u16 = 12;
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title(" details ");
-    let lines = match app.selected_key() {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let key = app.selected_key();
+    let lines = match key {
         Some(key) => match app.world.object(key) {
-            Some(object) => object_lines(object, app.world.events.get(key)),
+            Some(object) => {
+                let mut lines = object_lines(object);
+                lines.extend(progress::details_line(app, key));
+                if let Some(transitions) = app.history.transitions(key) {
+                    lines.push(Line::default());
+                    lines.push(heading("History"));
+                    lines.push(progress::transitions_line(transitions));
+                }
+                lines.extend(more_lines(object, app.world.events.get(key)));
+                lines
+            }
             None => vec![
                 Line::from(key.to_string()),
                 Line::from("∅ missing  not in the cluster"),
@@ -27,10 +46,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         },
         None => vec![Line::from("nothing selected")],
     };
-    let paragraph = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false });
-    frame.render_widget(paragraph, area);
+    let series = key.and_then(|key| app.history.ready(key));
+    let text_area = match series {
+        Some(series) if inner.height >= ROOM_FOR_SPARKLINE => {
+            let [text, chart] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(SPARKLINE_ROWS)])
+                    .areas(inner);
+            progress::render_sparkline(series, app.now, frame, chart);
+            text
+        }
+        _ => inner,
+    };
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    frame.render_widget(paragraph, text_area);
 }
 
 fn heading(text: &str) -> Line<'static> {
@@ -40,7 +68,8 @@ fn heading(text: &str) -> Line<'static> {
     )
 }
 
-fn object_lines(object: &TrackedObject, events: Option<&Vec<EventRow>>) -> Vec<Line<'static>> {
+/// The object's name, status, counts, owner and revision.
+fn object_lines(object: &TrackedObject) -> Vec<Line<'static>> {
     let look = status_look(object.status);
     let mut lines = vec![
         Line::styled(
@@ -70,6 +99,12 @@ fn object_lines(object: &TrackedObject, events: Option<&Vec<EventRow>>) -> Vec<L
             Style::new().add_modifier(Modifier::DIM),
         ));
     }
+    lines
+}
+
+/// The object's conditions, containers and latest Events.
+fn more_lines(object: &TrackedObject, events: Option<&Vec<EventRow>>) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
     if !object.conditions.is_empty() {
         lines.push(Line::default());
         lines.push(heading("Conditions"));

@@ -35,6 +35,12 @@ fn line(app: &App) -> Line<'static> {
     }
     if let (Some(verdict), Some(at)) = (app.tracker.verdict(), app.tracker.decided_at()) {
         spans.push(Span::raw(format!("   done in {}", clock(at))));
+        if let Some(took) = crate::gauge::rollout_took(&app.world) {
+            spans.push(Span::raw(format!(
+                " (rollout {} by the cluster's clock)",
+                clock(took)
+            )));
+        }
         let (glyph, style) = verdict_look(verdict);
         spans.push(Span::styled(
             format!("   {glyph} {}", verdict.as_str()),
@@ -52,6 +58,7 @@ fn line(app: &App) -> Line<'static> {
                 style,
             ));
         }
+        spans.extend(super::progress::header_spans(app));
     }
     // Last: a long warning must not push the clocks and the verdict off the line.
     if let Some(first) = app.header.warnings.first() {

@@ -8,6 +8,7 @@ mod details;
 mod header;
 mod help;
 mod lists;
+mod progress;
 
 use crate::status::Status;
 use crate::ui::app::{App, Pane};
