@@ -18,6 +18,7 @@ mod job;
 mod misc;
 mod network;
 mod pod;
+mod rollout;
 pub mod rules;
 mod summary;
 mod workload;
@@ -183,6 +184,7 @@ fn assess(object: &Value) -> Assessment {
         Rule::Namespace => misc::namespace(object),
         Rule::Data => misc::data(object),
         Rule::Workflow => misc::workflow(object),
+        Rule::Rollout => rollout::assess(object, &standard, table()),
         Rule::Standard => custom::assess(object, &standard, table()),
     }
 }
@@ -229,6 +231,8 @@ enum Rule {
     Data,
     /// Argo Workflows.
     Workflow,
+    /// Argo Rollouts: the rules table, with the strategy's state in the message.
+    Rollout,
     /// Everything else: the standard conditions.
     Standard,
 }
@@ -262,6 +266,7 @@ impl Rule {
             "Namespace" => (Rule::Namespace, &[""]),
             "ConfigMap" | "Secret" => (Rule::Data, &[""]),
             "Workflow" => (Rule::Workflow, &["argoproj.io"]),
+            "Rollout" => (Rule::Rollout, &["argoproj.io"]),
             _ => return Rule::Standard,
         };
         if group.is_none_or(|group| groups.contains(&group)) {

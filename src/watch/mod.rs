@@ -231,7 +231,8 @@ pub fn spawn(client: Client, server: String, roots: Vec<Root>, events: Events) -
 fn child_resources(kind: &str) -> Vec<ApiResource> {
     let pods = || ApiResource::erase::<Pod>(&());
     match kind {
-        "Deployment" => vec![ApiResource::erase::<ReplicaSet>(&()), pods()],
+        // An Argo Rollout owns its ReplicaSets as a Deployment does.
+        "Deployment" | "Rollout" => vec![ApiResource::erase::<ReplicaSet>(&()), pods()],
         "ReplicaSet" | "ReplicationController" | "StatefulSet" | "DaemonSet" | "Job" => {
             vec![pods()]
         }
