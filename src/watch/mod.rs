@@ -23,6 +23,7 @@ use graph::Graph;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Client;
 use kube::api::Api;
 use kube::discovery::ApiResource;
@@ -237,6 +238,8 @@ fn child_resources(kind: &str) -> Vec<ApiResource> {
             vec![pods()]
         }
         "CronJob" => vec![ApiResource::erase::<Job>(&()), pods()],
+        // The pods a Service sends traffic to now, as its EndpointSlices list them.
+        "Service" => vec![ApiResource::erase::<EndpointSlice>(&())],
         _ => Vec::new(),
     }
 }
