@@ -6,7 +6,8 @@
 //!
 //! A Service's `EndpointSlices` hang under it in the tree (it owns them) and say which pods
 //! it sends traffic to now: after a blue/green switch of its selector, the green ones. A
-//! slice without a ready endpoint is in progress: nothing answers behind the Service yet.
+//! slice without a ready endpoint is in progress, saying why: nothing answers behind the
+//! Service yet. The slices do not count toward the verdict (`watch::graph`).
 
 use super::fields::{list, text};
 use super::{Assessment, Status};

@@ -519,10 +519,12 @@ fn newest_job<'a>(children: &[&'a Node]) -> Option<&'a str> {
 /// Whether `child` of `parent` counts toward the verdict. Old revisions do not: a
 /// Deployment's `ReplicaSets` of another revision, an Argo Rollout's other than its current
 /// and stable ones (the preview and active, or canary and stable), `StatefulSet` pods of
-/// another revision, a
-/// `CronJob`'s older Jobs (only the newest run is what the user waits for). Pods being
+/// another revision, a `CronJob`'s older Jobs (only the newest run is what the user waits
+/// for). Pods being
 /// replaced do not, nor a Job's finished pods: the Job, with its backoffLimit, judges its
-/// own retries.
+/// own retries. A Service's `EndpointSlices` say where its traffic goes and never count:
+/// a Service is done once it exists (Argo CD's and kstatus's rule), and one whose pods
+/// belong to another release or tool must not hold the run.
 fn counts(parent: &Node, child: &Node, newest_job: Option<&str>) -> bool {
     if child.terminating {
         return false;
@@ -541,6 +543,7 @@ fn counts(parent: &Node, child: &Node, newest_job: Option<&str>) -> bool {
         }
         ("CronJob", "Job") => newest_job == Some(child.object.uid.as_str()),
         ("Job", "Pod") => !child.finished,
+        ("Service", "EndpointSlice") => false,
         _ => true,
     }
 }
@@ -666,6 +669,16 @@ mod tests {
             !objects.contains_key("web-green"),
             "unchanged rows are not sent again"
         );
+    }
+
+    #[test]
+    fn a_services_endpoint_slices_are_shown_and_never_count() {
+        let mut graph = Graph::new(vec![key("Service", "web")]);
+        graph.upsert(0, node("Service", "web", None, None));
+        graph.upsert(1, node("EndpointSlice", "web-x7k2p", Some("web"), None));
+        let objects = upserted(&graph.diffs());
+        assert_eq!(objects["web-x7k2p"].owner, Some(key("Service", "web")));
+        assert!(!objects["web-x7k2p"].counted);
     }
 
     #[test]
