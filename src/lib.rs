@@ -22,6 +22,7 @@ pub mod helm;
 pub mod manifest;
 pub mod model;
 pub mod output;
+pub mod rollouts;
 pub mod status;
 pub mod tracker;
 pub mod ui;

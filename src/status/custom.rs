@@ -163,6 +163,31 @@ mod tests {
     }
 
     #[test]
+    fn a_flagger_canary_by_its_phase() {
+        let canary = |phase: &str| {
+            cr(
+                "flagger.app/v1beta1",
+                "Canary",
+                &json!({"phase": phase, "canaryWeight": 20, "iterations": 2,
+                    "conditions": [{"type": "Promoted", "status": "Unknown",
+                        "reason": "Waiting", "message": "Waiting for approval."}]}),
+            )
+        };
+        let waiting = canary("WaitingPromotion");
+        assert_eq!(waiting.status, Status::Suspended);
+        assert_eq!(waiting.message, "WaitingPromotion: Waiting for approval.");
+        let progressing = canary("Progressing");
+        assert_eq!(progressing.status, Status::InProgress);
+        assert_eq!(
+            progressing.message,
+            "Progressing: canary weight 20%, iteration 2"
+        );
+        assert_eq!(canary("Initializing").status, Status::InProgress);
+        assert_eq!(canary("Terminated").status, Status::Success);
+        assert_eq!(canary("Failed").status, Status::Failed);
+    }
+
+    #[test]
     fn operators_that_have_not_reported_are_in_progress() {
         // A Prometheus before the operator wrote anything: no pod exists yet.
         let fresh = cr("monitoring.coreos.com/v1", "Prometheus", &Value::Null);

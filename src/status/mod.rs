@@ -18,6 +18,7 @@ mod job;
 mod misc;
 mod network;
 mod pod;
+mod rollout;
 pub mod rules;
 mod summary;
 mod workload;
@@ -174,6 +175,7 @@ fn assess(object: &Value) -> Assessment {
         Rule::CronJob => job::cron_job(object),
         Rule::Service => network::service(object),
         Rule::Ingress => network::ingress(object),
+        Rule::EndpointSlice => network::endpoint_slice(object),
         Rule::PersistentVolumeClaim => misc::persistent_volume_claim(object),
         Rule::PersistentVolume => misc::persistent_volume(object),
         Rule::PodDisruptionBudget => misc::pod_disruption_budget(object),
@@ -183,6 +185,7 @@ fn assess(object: &Value) -> Assessment {
         Rule::Namespace => misc::namespace(object),
         Rule::Data => misc::data(object),
         Rule::Workflow => misc::workflow(object),
+        Rule::Rollout => rollout::assess(object, &standard, table()),
         Rule::Standard => custom::assess(object, &standard, table()),
     }
 }
@@ -218,6 +221,7 @@ enum Rule {
     CronJob,
     Service,
     Ingress,
+    EndpointSlice,
     PersistentVolumeClaim,
     PersistentVolume,
     PodDisruptionBudget,
@@ -229,6 +233,8 @@ enum Rule {
     Data,
     /// Argo Workflows.
     Workflow,
+    /// Argo Rollouts: the rules table, with the strategy's state in the message.
+    Rollout,
     /// Everything else: the standard conditions.
     Standard,
 }
@@ -251,6 +257,7 @@ impl Rule {
             "CronJob" => (Rule::CronJob, &["batch"]),
             "Service" => (Rule::Service, &[""]),
             "Ingress" => (Rule::Ingress, &["networking.k8s.io", "extensions"]),
+            "EndpointSlice" => (Rule::EndpointSlice, &["discovery.k8s.io"]),
             "PersistentVolumeClaim" => (Rule::PersistentVolumeClaim, &[""]),
             "PersistentVolume" => (Rule::PersistentVolume, &[""]),
             "PodDisruptionBudget" => (Rule::PodDisruptionBudget, &["policy"]),
@@ -262,6 +269,7 @@ impl Rule {
             "Namespace" => (Rule::Namespace, &[""]),
             "ConfigMap" | "Secret" => (Rule::Data, &[""]),
             "Workflow" => (Rule::Workflow, &["argoproj.io"]),
+            "Rollout" => (Rule::Rollout, &["argoproj.io"]),
             _ => return Rule::Standard,
         };
         if group.is_none_or(|group| groups.contains(&group)) {

@@ -3,6 +3,11 @@
 //! A `LoadBalancer` Service and an Ingress are done only once they have an address in
 //! `status.loadBalancer.ingress` (Argo CD's rule): that address is what the user waits
 //! for. kstatus only checks that a `LoadBalancer` Service has a cluster IP.
+//!
+//! A Service's `EndpointSlices` hang under it in the tree (it owns them) and say which pods
+//! it sends traffic to now: after a blue/green switch of its selector, the green ones. A
+//! slice without a ready endpoint is in progress, saying why: nothing answers behind the
+//! Service yet. The slices do not count toward the verdict (`watch::graph`).
 
 use super::fields::{list, text};
 use super::{Assessment, Status};
@@ -33,6 +38,64 @@ pub(crate) fn service(object: &Value) -> Assessment {
     }
 }
 
+/// `→ 3 ready pods (web-green-7c4b-…)`: the pods behind a Service's `EndpointSlice`. An
+/// endpoint whose `ready` condition is unset counts as ready, as the API says.
+pub(crate) fn endpoint_slice(object: &Value) -> Assessment {
+    let endpoints = list(object, "/endpoints");
+    let (ready, not_ready): (Vec<&Value>, Vec<&Value>) = endpoints
+        .iter()
+        .partition(|e| e.pointer("/conditions/ready") != Some(&Value::Bool(false)));
+    if ready.is_empty() {
+        let message = if not_ready.is_empty() {
+            "No pod matches the Service's selector".to_owned()
+        } else {
+            format!(
+                "No ready pod: {} not ready {}",
+                not_ready.len(),
+                names(&not_ready)
+            )
+        };
+        return Assessment::new(Status::InProgress, message);
+    }
+    let noun = if ready.len() == 1 { "pod" } else { "pods" };
+    Assessment::new(
+        Status::Success,
+        format!("→ {} ready {noun} {}", ready.len(), names(&ready)),
+    )
+}
+
+/// The endpoints' pod names in parentheses: one name, or what they share followed by `…`.
+fn names(endpoints: &[&Value]) -> String {
+    let names: Vec<&str> = endpoints
+        .iter()
+        .map(|e| {
+            e.pointer("/targetRef/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        })
+        .filter(|name| !name.is_empty())
+        .collect();
+    let Some((first, rest)) = names.split_first() else {
+        return String::new();
+    };
+    if rest.is_empty() {
+        return format!("({first})");
+    }
+    let shared = rest
+        .iter()
+        .map(|name| {
+            first
+                .chars()
+                .zip(name.chars())
+                .take_while(|(a, b)| a == b)
+                .count()
+        })
+        .min()
+        .unwrap_or_default();
+    let prefix: String = first.chars().take(shared).collect();
+    format!("({prefix}…)")
+}
+
 pub(crate) fn ingress(object: &Value) -> Assessment {
     address(object).unwrap_or_else(|| waiting("Waiting for an address"))
 }
@@ -58,6 +121,45 @@ mod tests {
     use super::super::of;
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_endpoint_slice_names_the_ready_pods_behind_its_service() {
+        let slice = |endpoints: Value| {
+            of(
+                &json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "addressType": "IPv4", "endpoints": endpoints}),
+            )
+        };
+        let pod = |name: &str, ready: Option<bool>| {
+            let mut e =
+                json!({"addresses": ["10.0.0.1"], "targetRef": {"kind": "Pod", "name": name}});
+            if let Some(ready) = ready {
+                e["conditions"] = json!({"ready": ready});
+            }
+            e
+        };
+        let green = slice(json!([
+            pod("web-green-7c4b-abcde", Some(true)),
+            pod("web-green-7c4b-fghij", None),
+            pod("web-green-7c4b-klmno", Some(true)),
+            pod("web-blue-5d9f-pqrst", Some(false)),
+        ]));
+        assert_eq!(green.status, Status::Success);
+        assert_eq!(green.message, "→ 3 ready pods (web-green-7c4b-…)");
+        let one = slice(json!([pod("web-blue-5d9f-pqrst", None)]));
+        assert_eq!(one.message, "→ 1 ready pod (web-blue-5d9f-pqrst)");
+        let starting = slice(json!([
+            pod("web-1", Some(false)),
+            pod("web-2", Some(false))
+        ]));
+        assert_eq!(starting.status, Status::InProgress);
+        assert_eq!(starting.message, "No ready pod: 2 not ready (web-…)");
+        let none = slice(json!([]));
+        assert_eq!(
+            (none.status, none.message.as_str()),
+            (Status::InProgress, "No pod matches the Service's selector")
+        );
+    }
 
     #[test]
     fn load_balancer_waits_for_an_address() {

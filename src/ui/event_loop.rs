@@ -11,7 +11,9 @@ use crate::model::Diff;
 use crate::ui::app::{App, LogRequest, Message};
 use crate::ui::keys;
 use crate::ui::logs::{LogEvent, LogSource};
+use crate::ui::operator::Operator;
 use crate::ui::render::render;
+use futures::future::BoxFuture;
 use futures::stream::{BoxStream, Fuse, Peekable};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
@@ -96,6 +98,7 @@ pub async fn run<B, K, D, T, E, S>(
     app: &mut App,
     inputs: Inputs<K, D, S>,
     log_source: &dyn LogSource,
+    operator: &dyn Operator,
 ) -> Result<Outcome, LoopError>
 where
     B: Backend,
@@ -114,6 +117,8 @@ where
     } = inputs;
     let mut diffs = diffs.fuse().peekable();
     let mut logs = LogStream::default();
+    // The promote or abort on its way: one at a time, the view refuses another meanwhile.
+    let mut sending: Option<BoxFuture<'static, Result<String, String>>> = None;
     let mut redraws = 0;
     let size = terminal
         .size()
@@ -137,6 +142,9 @@ where
             return Ok(Outcome { code, redraws });
         }
         logs.follow(app.log_request(), log_source);
+        if let Some(request) = app.take_request() {
+            sending = Some(operator.send(request));
+        }
         let wake = app.next_wake().map(|at| started + at);
         let message = tokio::select! {
             key = keys.next() => match key {
@@ -149,6 +157,10 @@ where
                 Feed::Diff(first) => Some(Message::Diffs(batch(first, &mut diffs)?)),
             },
             Some(event) = logs.next() => Some(event),
+            answer = answer(&mut sending) => {
+                sending = None;
+                Some(Message::CommandDone(answer))
+            }
             Some(code) = signals.next() => Some(Message::Signal(code)),
             () = sleep_until(wake) => Some(Message::Tick),
         };
@@ -197,6 +209,16 @@ fn terminal_message(app: &App, event: &Event) -> Option<Message> {
     }
 }
 
+/// The answer to the request on its way; never, without one.
+async fn answer(
+    sending: &mut Option<BoxFuture<'static, Result<String, String>>>,
+) -> Result<String, String> {
+    match sending.as_mut() {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn sleep_until(wake: Option<Instant>) {
     match wake {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -242,7 +264,7 @@ mod tests {
     use crate::model::{TrackedObject, World};
     use crate::status::Status;
     use crate::tracker::Tracker;
-    use crate::ui::app::Header;
+    use crate::ui::app::{Header, Request};
     use crate::ui::fixtures;
     use futures::stream;
     use ratatui::backend::TestBackend;
@@ -292,11 +314,38 @@ mod tests {
         }
     }
 
+    /// Records the requests sent and answers each as the cluster would.
+    #[derive(Default)]
+    struct FakeOperator {
+        sent: Arc<Mutex<Vec<Request>>>,
+    }
+
+    impl Operator for FakeOperator {
+        fn send(&self, request: Request) -> BoxFuture<'static, Result<String, String>> {
+            let answer = format!(
+                "{} sent to rollout {}",
+                request.operation, request.rollout.name
+            );
+            self.sent.lock().unwrap().push(request);
+            Box::pin(async move { Ok(answer) })
+        }
+    }
+
     async fn run_script(
         app: &mut App,
         steps: Vec<Step>,
         diffs: Vec<Diff>,
         logs: &FakeLogs,
+    ) -> (Outcome, Terminal<TestBackend>) {
+        run_script_with(app, steps, diffs, logs, &FakeOperator::default()).await
+    }
+
+    async fn run_script_with(
+        app: &mut App,
+        steps: Vec<Step>,
+        diffs: Vec<Diff>,
+        logs: &FakeLogs,
+        operator: &FakeOperator,
     ) -> (Outcome, Terminal<TestBackend>) {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let inputs = Inputs {
@@ -305,7 +354,9 @@ mod tests {
             signals: stream::pending(),
             started: Instant::now(),
         };
-        let outcome = run(&mut terminal, app, inputs, logs).await.unwrap();
+        let outcome = run(&mut terminal, app, inputs, logs, operator)
+            .await
+            .unwrap();
         (outcome, terminal)
     }
 
@@ -382,6 +433,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_confirmed_promote_is_sent_once_and_its_answer_shown() {
+        let root = fixtures::key("Rollout", "web");
+        let mut app = App::new(
+            World::new(vec![root.clone()]),
+            Tracker::new(Some(Duration::from_mins(5)), Duration::ZERO),
+            Header::default(),
+        );
+        let mut rollout = fixtures::object("Rollout", "web", Status::Suspended, None);
+        rollout.api_version = "argoproj.io/v1alpha1".into();
+        app.update(
+            Message::Diffs(vec![Diff::Upsert(Box::new(rollout))]),
+            Duration::ZERO,
+        );
+        let operator = FakeOperator::default();
+        let steps = vec![
+            // Asked, then refused: nothing is sent.
+            Step::Key(KeyCode::Char('A')),
+            Step::Key(KeyCode::Char('n')),
+            Step::Key(KeyCode::Char('P')),
+            Step::Key(KeyCode::Char('y')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let (_, terminal) =
+            run_script_with(&mut app, steps, Vec::new(), &FakeLogs::default(), &operator).await;
+        let sent = operator.sent.lock().unwrap().clone();
+        assert_eq!(
+            sent,
+            [Request {
+                operation: crate::rollouts::Operation::Promote,
+                rollout: root
+            }]
+        );
+        assert!(
+            terminal
+                .backend()
+                .to_string()
+                .contains("promote sent to rollout web"),
+            "{}",
+            terminal.backend()
+        );
+    }
+
+    #[tokio::test]
     async fn logs_stream_while_the_pane_is_open_and_restart_on_a_container_switch() {
         let mut app = fixtures::app();
         let logs = FakeLogs::default();
@@ -418,9 +513,15 @@ mod tests {
             signals: stream::iter([ExitCode::Terminated]),
             started: Instant::now(),
         };
-        let outcome = run(&mut terminal, &mut app, inputs, &FakeLogs::default())
-            .await
-            .unwrap();
+        let outcome = run(
+            &mut terminal,
+            &mut app,
+            inputs,
+            &FakeLogs::default(),
+            &FakeOperator::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(outcome.code, ExitCode::Terminated);
     }
 
@@ -434,9 +535,15 @@ mod tests {
             signals: stream::pending(),
             started: Instant::now(),
         };
-        let error = run(&mut terminal, &mut app, inputs, &FakeLogs::default())
-            .await
-            .unwrap_err();
+        let error = run(
+            &mut terminal,
+            &mut app,
+            inputs,
+            &FakeLogs::default(),
+            &FakeOperator::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(&error, LoopError::Watch(reason) if reason == "pods is forbidden"));
     }
 

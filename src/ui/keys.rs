@@ -16,6 +16,11 @@ pub fn action(context: KeyContext, key: KeyEvent) -> Option<Action> {
     }
     match context {
         KeyContext::Filter => filter(key.code),
+        KeyContext::Confirm => match key.code {
+            KeyCode::Char('y' | 'Y') => Some(Action::Yes),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::No),
+            _ => None,
+        },
         KeyContext::Help => match key.code {
             KeyCode::Esc | KeyCode::Char('?') => Some(Action::Back),
             KeyCode::Char('q') => Some(Action::Quit),
@@ -54,6 +59,8 @@ fn tree(code: KeyCode) -> Option<Action> {
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('l') => Action::Logs,
         KeyCode::Char('e') => Action::Events,
+        KeyCode::Char('P') => Action::Promote,
+        KeyCode::Char('A') => Action::Abort,
         _ => return None,
     })
 }
@@ -113,9 +120,18 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
                 "logs of the selected pod, or of the first pod under it",
             ),
             ("e", "Events of the selected object"),
+            (
+                "P, A",
+                "promote / abort the selected Argo Rollout (asks y/n)",
+            ),
             ("Esc", "close details, clear the filter"),
             ("?", "this help"),
             QUIT,
+        ],
+        KeyContext::Confirm => &[
+            ("y", "send the promote or abort"),
+            ("n, Esc", "cancel"),
+            ("Ctrl-C", "quit"),
         ],
         KeyContext::Filter => &[
             (

@@ -3,14 +3,16 @@
 //!
 //! The view only reads the engine's output: it is handed the [`World`] to start from, a
 //! [`Tracker`], a stream of [`Diff`](crate::model::Diff)s (and news of the connection) from
-//! the watch actor and a [`LogSource`]. It must not talk to the cluster other than through
-//! the log source, nor decide anything about status.
+//! the watch actor, a [`LogSource`] and an [`Operator`]. It must not talk to the cluster
+//! other than through those two (logs; a promote or abort of an Argo Rollout the user
+//! confirmed), nor decide anything about status.
 
 pub mod app;
 pub mod event_loop;
 pub mod fold;
 pub mod keys;
 pub mod logs;
+pub mod operator;
 pub mod render;
 pub mod terminal;
 pub mod tree;
@@ -33,6 +35,7 @@ use app::{App, Header};
 use event_loop::{Feed, Inputs, LoopError};
 use futures::{Stream, StreamExt};
 use logs::{ClusterLogs, LogSource};
+use operator::{ClusterOperator, Operator};
 use ratatui::crossterm::event::EventStream;
 use std::io::IsTerminal;
 use tokio::time::Instant;
@@ -90,6 +93,7 @@ pub async fn track(
         started: Instant::now(),
         diffs,
         logs: Box::new(ClusterLogs::new(cluster.client.clone())),
+        operator: Box::new(ClusterOperator::new(cluster.client.clone())),
     };
     run(session).await
 }
@@ -105,6 +109,8 @@ pub struct Session<D> {
     /// The watch actor's diffs, or the error that stopped it (exit 4).
     pub diffs: D,
     pub logs: Box<dyn LogSource + Send>,
+    /// Where a confirmed promote or abort of a Rollout goes.
+    pub operator: Box<dyn Operator + Send>,
 }
 
 /// Opens the view on this terminal and runs it until the user quits; returns the exit code
@@ -126,7 +132,14 @@ where
         signals,
         started: session.started,
     };
-    let outcome = event_loop::run(&mut terminal, &mut app, inputs, session.logs.as_ref()).await;
+    let outcome = event_loop::run(
+        &mut terminal,
+        &mut app,
+        inputs,
+        session.logs.as_ref(),
+        session.operator.as_ref(),
+    )
+    .await;
     match outcome {
         Ok(outcome) => Ok(outcome.code),
         Err(error @ LoopError::Watch(_)) => Err(ClusterError(error.to_string()).into()),

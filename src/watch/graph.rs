@@ -128,6 +128,7 @@ impl Graph {
                 object,
                 owner_uid: None,
                 revision: None,
+                stable: None,
                 terminating: false,
                 finished: false,
                 created: String::new(),
@@ -500,6 +501,7 @@ fn same_place(old: &Node, new: &Node) -> bool {
     old.object.key == new.object.key
         && old.owner_uid == new.owner_uid
         && old.revision == new.revision
+        && old.stable == new.stable
         && old.terminating == new.terminating
         && old.finished == new.finished
         && old.created == new.created
@@ -515,10 +517,14 @@ fn newest_job<'a>(children: &[&'a Node]) -> Option<&'a str> {
 }
 
 /// Whether `child` of `parent` counts toward the verdict. Old revisions do not: a
-/// Deployment's `ReplicaSets` of another revision, `StatefulSet` pods of another revision, a
-/// `CronJob`'s older Jobs (only the newest run is what the user waits for). Pods being
+/// Deployment's `ReplicaSets` of another revision, an Argo Rollout's other than its current
+/// and stable ones (the preview and active, or canary and stable), `StatefulSet` pods of
+/// another revision, a `CronJob`'s older Jobs (only the newest run is what the user waits
+/// for). Pods being
 /// replaced do not, nor a Job's finished pods: the Job, with its backoffLimit, judges its
-/// own retries.
+/// own retries. A Service's `EndpointSlices` say where its traffic goes and never count:
+/// a Service is done once it exists (Argo CD's and kstatus's rule), and one whose pods
+/// belong to another release or tool must not hold the run.
 fn counts(parent: &Node, child: &Node, newest_job: Option<&str>) -> bool {
     if child.terminating {
         return false;
@@ -532,8 +538,12 @@ fn counts(parent: &Node, child: &Node, newest_job: Option<&str>) -> bool {
         child.object.key.kind.as_str(),
     ) {
         ("Deployment", "ReplicaSet") | ("StatefulSet", "Pod") => same_revision(),
+        ("Rollout", "ReplicaSet") => {
+            same_revision() || (parent.stable.is_some() && parent.stable == child.revision)
+        }
         ("CronJob", "Job") => newest_job == Some(child.object.uid.as_str()),
         ("Job", "Pod") => !child.finished,
+        ("Service", "EndpointSlice") => false,
         _ => true,
     }
 }
@@ -561,6 +571,7 @@ mod tests {
             },
             owner_uid: owner.map(str::to_owned),
             revision: revision.map(str::to_owned),
+            stable: None,
             terminating: false,
             finished: false,
             created: String::new(),
@@ -630,6 +641,45 @@ mod tests {
             Some(key("ReplicaSet", "web-old"))
         );
         assert!(!objects["web-old-a"].applied);
+    }
+
+    #[test]
+    fn a_rollouts_current_and_stable_replicasets_count_and_older_ones_do_not() {
+        let mut graph = Graph::new(vec![key("Rollout", "web")]);
+        let mut rollout = node("Rollout", "web", None, Some("green"));
+        rollout.stable = Some("blue".into());
+        graph.upsert(0, rollout.clone());
+        for (rs, hash) in [
+            ("web-green", "green"),
+            ("web-blue", "blue"),
+            ("web-old", "old"),
+        ] {
+            graph.upsert(1, node("ReplicaSet", rs, Some("web"), Some(hash)));
+            graph.upsert(2, node("Pod", &format!("{rs}-a"), Some(rs), None));
+        }
+        let objects = upserted(&graph.diffs());
+        assert!(objects["web-green"].counted && objects["web-green-a"].counted);
+        assert!(objects["web-blue"].counted && objects["web-blue-a"].counted);
+        assert!(!objects["web-old"].counted && !objects["web-old-a"].counted);
+        // Promoted: green is stable too, blue no longer counts.
+        rollout.stable = Some("green".into());
+        graph.upsert(0, rollout);
+        let objects = upserted(&graph.diffs());
+        assert!(!objects["web-blue"].counted && !objects["web-blue-a"].counted);
+        assert!(
+            !objects.contains_key("web-green"),
+            "unchanged rows are not sent again"
+        );
+    }
+
+    #[test]
+    fn a_services_endpoint_slices_are_shown_and_never_count() {
+        let mut graph = Graph::new(vec![key("Service", "web")]);
+        graph.upsert(0, node("Service", "web", None, None));
+        graph.upsert(1, node("EndpointSlice", "web-x7k2p", Some("web"), None));
+        let objects = upserted(&graph.diffs());
+        assert_eq!(objects["web-x7k2p"].owner, Some(key("Service", "web")));
+        assert!(!objects["web-x7k2p"].counted);
     }
 
     #[test]

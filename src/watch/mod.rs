@@ -23,6 +23,7 @@ use graph::Graph;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Client;
 use kube::api::Api;
 use kube::discovery::ApiResource;
@@ -231,11 +232,14 @@ pub fn spawn(client: Client, server: String, roots: Vec<Root>, events: Events) -
 fn child_resources(kind: &str) -> Vec<ApiResource> {
     let pods = || ApiResource::erase::<Pod>(&());
     match kind {
-        "Deployment" => vec![ApiResource::erase::<ReplicaSet>(&()), pods()],
+        // An Argo Rollout owns its ReplicaSets as a Deployment does.
+        "Deployment" | "Rollout" => vec![ApiResource::erase::<ReplicaSet>(&()), pods()],
         "ReplicaSet" | "ReplicationController" | "StatefulSet" | "DaemonSet" | "Job" => {
             vec![pods()]
         }
         "CronJob" => vec![ApiResource::erase::<Job>(&()), pods()],
+        // The pods a Service sends traffic to now, as its EndpointSlices list them.
+        "Service" => vec![ApiResource::erase::<EndpointSlice>(&())],
         _ => Vec::new(),
     }
 }

@@ -18,8 +18,12 @@ pub struct Node {
     pub owner_uid: Option<String>,
     /// The revision this object belongs to or points at: a Deployment's and `ReplicaSet`'s
     /// `deployment.kubernetes.io/revision`, a `StatefulSet`'s `status.updateRevision`, a
-    /// pod's `controller-revision-hash` label.
+    /// pod's `controller-revision-hash` label; an Argo Rollout's `status.currentPodHash`
+    /// and its `ReplicaSets`' `rollouts-pod-template-hash` label.
     pub revision: Option<String>,
+    /// An Argo Rollout's `status.stableRS`: during a blue/green or canary rollout its
+    /// `ReplicaSet` still serves beside the current one, and counts too.
+    pub stable: Option<String>,
     /// Being deleted (`metadata.deletionTimestamp` set).
     pub terminating: bool,
     /// A pod that has run to its end (phase Succeeded or Failed).
@@ -38,9 +42,10 @@ pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)>
     let namespace = text("/metadata/namespace").filter(|ns| !ns.is_empty());
     let assessment = status::of_at(object, now);
     let revision = match kind {
-        "Deployment" | "ReplicaSet" => {
-            text("/metadata/annotations/deployment.kubernetes.io~1revision")
-        }
+        "Deployment" => text("/metadata/annotations/deployment.kubernetes.io~1revision"),
+        "ReplicaSet" => text("/metadata/annotations/deployment.kubernetes.io~1revision")
+            .or_else(|| text("/metadata/labels/rollouts-pod-template-hash")),
+        "Rollout" => text("/status/currentPodHash"),
         "StatefulSet" => text("/status/updateRevision"),
         "Pod" => text("/metadata/labels/controller-revision-hash"),
         _ => None,
@@ -69,6 +74,10 @@ pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)>
         },
         owner_uid: owner_uid(object),
         revision: revision.map(str::to_owned),
+        stable: (kind == "Rollout")
+            .then(|| text("/status/stableRS"))
+            .flatten()
+            .map(str::to_owned),
         terminating,
         finished: kind == "Pod" && matches!(text("/status/phase"), Some("Succeeded" | "Failed")),
         created: text("/metadata/creationTimestamp")
@@ -113,6 +122,7 @@ pub fn release_node(object: &Value) -> Option<Node> {
         },
         owner_uid: None,
         revision: None,
+        stable: None,
         terminating: false,
         finished: false,
         created: text("/metadata/creationTimestamp")
@@ -148,6 +158,32 @@ fn owner_uid(object: &Value) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_rollout_points_at_its_current_and_stable_hashes_and_its_replica_sets_carry_theirs() {
+        let now = Utc::now();
+        let (rollout, _) = node(
+            &serde_json::json!({
+                "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                "metadata": {"name": "web", "uid": "u1"},
+                "status": {"currentPodHash": "7c4b", "stableRS": "5d9f"}
+            }),
+            now,
+        )
+        .unwrap();
+        assert_eq!(rollout.revision.as_deref(), Some("7c4b"));
+        assert_eq!(rollout.stable.as_deref(), Some("5d9f"));
+        let (rs, _) = node(
+            &serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": "web-5d9f", "uid": "u2",
+                    "labels": {"rollouts-pod-template-hash": "5d9f"}}
+            }),
+            now,
+        )
+        .unwrap();
+        assert_eq!((rs.revision.as_deref(), rs.stable), (Some("5d9f"), None));
+    }
 
     #[test]
     fn a_pod_keeps_owner_revision_and_phase() {

@@ -12,6 +12,7 @@
 //! and passes each what it needs of the others. It must not do I/O, read a clock or know
 //! about the terminal: time comes in with each message.
 
+mod command;
 mod filter;
 mod header;
 mod history;
@@ -19,6 +20,7 @@ mod logs;
 mod panes;
 mod tree_view;
 
+pub use command::{Command, Request};
 pub use filter::Filter;
 pub use header::Header;
 pub use history::{History, Transitions};
@@ -28,6 +30,7 @@ pub use tree_view::TreeView;
 
 use crate::exit::ExitCode;
 use crate::model::{Diff, ObjectKey, TrackedObject, World};
+use crate::rollouts::{Operation, is_rollout};
 use crate::tracker::{Tracker, Verdict};
 use crate::ui::tree::NodeId;
 use std::time::Duration;
@@ -52,6 +55,8 @@ pub enum Message {
     Signal(ExitCode),
     /// The API server stopped answering (why), or answers again (`None`).
     Connection(Option<String>),
+    /// The cluster's answer to a confirmed promote or abort, for the footer.
+    CommandDone(Result<String, String>),
 }
 
 /// What a key does, in the pane it was pressed in.
@@ -80,6 +85,14 @@ pub enum Action {
     NextContainer,
     Previous,
     Wrap,
+    /// `P`: promote the selected Rollout, once confirmed.
+    Promote,
+    /// `A`: abort the selected Rollout, once confirmed.
+    Abort,
+    /// `y` to a question.
+    Yes,
+    /// `n` or Esc to a question.
+    No,
     Help,
     Back,
     Quit,
@@ -93,6 +106,8 @@ pub enum KeyContext {
     Logs,
     Events,
     Help,
+    /// A promote or abort waits for `y` or `n`.
+    Confirm,
 }
 
 /// The whole state of the view.
@@ -112,6 +127,8 @@ pub struct App {
     pub size: (u16, u16),
     /// While the API server does not answer: why, and since when (the rows are as old).
     pub lost: Option<(String, Duration)>,
+    /// The promote or abort being asked, sent or answered.
+    pub command: Command,
     exit: Option<ExitCode>,
 }
 
@@ -129,6 +146,7 @@ impl App {
             history: History::default(),
             size: (80, 24),
             lost: None,
+            command: Command::default(),
             exit: None,
         };
         app.sync();
@@ -146,7 +164,9 @@ impl App {
 
     /// Where keys go right now.
     pub fn key_context(&self) -> KeyContext {
-        if self.panes.help {
+        if self.command.asking().is_some() {
+            KeyContext::Confirm
+        } else if self.panes.help {
             KeyContext::Help
         } else if self.filter.editing {
             KeyContext::Filter
@@ -172,6 +192,11 @@ impl App {
     /// The paths of the rows the tree shows (open parents only), top to bottom.
     pub fn visible(&self) -> Vec<Vec<NodeId>> {
         self.tree.visible()
+    }
+
+    /// The confirmed promote or abort, once: the event loop sends it.
+    pub fn take_request(&mut self) -> Option<Request> {
+        self.command.take()
     }
 
     /// The elapsed time at which the screen next changes by itself: a countdown's or the
@@ -215,6 +240,7 @@ impl App {
                 self.lost = lost.map(|reason| (reason, self.now));
                 true
             }
+            Message::CommandDone(answer) => self.command.done(answer),
         };
         let verdict_before = self.tracker.verdict();
         self.sync();
@@ -289,6 +315,12 @@ impl App {
     /// A key, in the context it was pressed in; returns whether anything changed.
     fn act(&mut self, action: Action) -> bool {
         match self.key_context() {
+            KeyContext::Confirm => match action {
+                Action::Yes => self.command.answer(true),
+                Action::No | Action::Back => self.command.answer(false),
+                Action::Quit => self.quit(),
+                _ => false,
+            },
             KeyContext::Help => match action {
                 Action::Help | Action::Back => self.panes.set_help(false),
                 Action::Quit => self.quit(),
@@ -329,6 +361,10 @@ impl App {
             Action::StartFilter => self.filter.start_editing(),
             Action::Logs => self.open_logs(),
             Action::Events => self.open_events(),
+            Action::Promote => self
+                .command
+                .ask(Operation::Promote, self.selected_rollout()),
+            Action::Abort => self.command.ask(Operation::Abort, self.selected_rollout()),
             Action::Help => self.panes.set_help(true),
             Action::Back => self.back_in_tree(),
             Action::Quit => self.quit(),
@@ -336,9 +372,17 @@ impl App {
         }
     }
 
-    /// Esc in the tree: closes the details first, then clears a kept filter.
+    /// The selected row, when it is an Argo Rollout (the only kind `P` and `A` act on).
+    fn selected_rollout(&self) -> Option<ObjectKey> {
+        let key = self.tree.selected_key()?;
+        let object = self.world.object(key)?;
+        is_rollout(&object.api_version, &key.kind).then(|| key.clone())
+    }
+
+    /// Esc in the tree: closes the details first, then the last command's answer, then
+    /// clears a kept filter.
     fn back_in_tree(&mut self) -> bool {
-        if self.panes.close_details() {
+        if self.panes.close_details() || self.command.dismiss() {
             true
         } else if self.filter.is_on() {
             self.filter.clear();

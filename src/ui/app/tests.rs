@@ -510,3 +510,54 @@ fn the_next_wake_is_the_next_visible_second_or_deadline() {
     app.update(Message::Tick, Duration::from_mins(1));
     assert_eq!(app.next_wake(), None);
 }
+
+#[test]
+fn promote_and_abort_act_only_on_a_rollout_and_only_once_confirmed() {
+    // The fixture's first row is a Deployment: the view stays read-only.
+    let mut app = fixtures::app();
+    type_keys(&mut app, &[KeyCode::Char('P')]);
+    assert_eq!(app.key_context(), KeyContext::Tree);
+    assert!(
+        app.command
+            .notice()
+            .unwrap()
+            .contains("select an Argo Rollout")
+    );
+    assert_eq!(app.take_request(), None);
+    type_keys(&mut app, &[KeyCode::Esc]);
+    assert_eq!(app.command.notice(), None, "Esc dismisses the answer");
+
+    let root = key("Rollout", "web");
+    let mut app = App::new(
+        World::new(vec![root.clone()]),
+        Tracker::new(None, Duration::ZERO),
+        super::Header::default(),
+    );
+    let mut rollout = fixtures::object("Rollout", "web", Status::Suspended, None);
+    rollout.api_version = "argoproj.io/v1alpha1".into();
+    app.update(
+        Message::Diffs(vec![Diff::Upsert(Box::new(rollout))]),
+        app.now,
+    );
+    type_keys(&mut app, &[KeyCode::Char('A')]);
+    assert_eq!(app.key_context(), KeyContext::Confirm);
+    // Any other key is ignored while asking; Esc cancels.
+    type_keys(&mut app, &[KeyCode::Char('j'), KeyCode::Esc]);
+    assert_eq!(app.take_request(), None);
+    assert_eq!(app.command.notice(), Some("abort cancelled"));
+    type_keys(&mut app, &[KeyCode::Char('A'), KeyCode::Char('y')]);
+    let request = app.take_request().expect("confirmed");
+    assert_eq!(
+        (request.operation, request.rollout),
+        (Operation::Abort, root)
+    );
+    assert_eq!(app.take_request(), None, "taken once");
+    // A second one waits for the answer to the first.
+    type_keys(&mut app, &[KeyCode::Char('P')]);
+    assert_eq!(app.key_context(), KeyContext::Tree);
+    app.update(
+        Message::CommandDone(Err("abort web failed: Forbidden".into())),
+        app.now,
+    );
+    assert_eq!(app.command.notice(), Some("abort web failed: Forbidden"));
+}

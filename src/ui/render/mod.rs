@@ -111,8 +111,18 @@ fn render_tree_pane(app: &mut App, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// The last line: the filter being typed, or the main keys of the pane.
+/// The last line: a promote or abort to confirm, the filter being typed, the cluster's
+/// answer to the last one, or the main keys of the pane.
 fn footer_line(app: &App) -> Line<'static> {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    if let Some(request) = app.command.asking() {
+        let question = format!(
+            "{} rollout {}? ",
+            capitalized(&request.operation.to_string()),
+            request.rollout.name
+        );
+        return Line::from(vec![Span::styled(question, bold), Span::raw("y/n")]);
+    }
     if app.filter.editing {
         return Line::from(vec![
             Span::styled("/", Style::new().add_modifier(Modifier::BOLD)),
@@ -120,6 +130,9 @@ fn footer_line(app: &App) -> Line<'static> {
             Span::styled("█", Style::new().add_modifier(Modifier::SLOW_BLINK)),
             Span::raw("   Enter keep · Esc clear"),
         ]);
+    }
+    if let Some(notice) = app.command.notice() {
+        return Line::styled(notice.to_owned(), bold);
     }
     let hints = match app.panes.pane {
         Pane::Tree => {
@@ -131,6 +144,14 @@ fn footer_line(app: &App) -> Line<'static> {
         Pane::Events => "g/G top/bottom · PgUp/PgDn scroll · Esc back · ? help",
     };
     Line::styled(hints, Style::new().add_modifier(Modifier::DIM))
+}
+
+/// `promote` → `Promote`.
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// `4:05`, or `1:02:03` past an hour: whole seconds, rounded down.
