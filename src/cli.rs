@@ -101,6 +101,10 @@ pub enum DemoScenario {
     MissingConfig,
     /// a Deployment whose pods ask for more CPU than any node has: stays Pending, times out
     TooBig,
+    /// an Argo Rollouts blue-green update: preview, a timed pause, then the active switch
+    BlueGreen,
+    /// an Argo Rollouts canary: 25%, 50%, 75% of the pods, each step pausing, then all
+    Canary,
 }
 
 /// Where manifests come from: `-f` (repeatable) and `-R`.

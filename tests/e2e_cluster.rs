@@ -302,6 +302,29 @@ fn the_too_big_demo_times_out_naming_the_scheduler_s_reason() {
     );
 }
 
+/// `kos demo --scenario NAME` at speed 10, no stabilization window: exit code and report.
+fn rollout_demo(scenario: &str) -> (Output, Value) {
+    let output = std::process::Command::new(KOS)
+        .args(["demo", "--scenario", scenario, "--speed", "10"])
+        .args(["--stabilize", "0", "--timeout", "60s", "--output", "json"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kos demo");
+    let report = report(&output);
+    (output, report)
+}
+
+#[test]
+fn the_blue_green_and_canary_demos_roll_their_second_revision_out() {
+    for scenario in ["blue-green", "canary"] {
+        let (output, report) = rollout_demo(scenario);
+        assert_eq!(code(&output), 0, "{scenario}: {}", said(&output));
+        let rollouts = objects(&report, "Rollout");
+        assert_eq!(rollouts.len(), 1, "{scenario}: {report:#}");
+        assert_eq!(rollouts[0]["status"], "success", "{scenario}: {report:#}");
+    }
+}
+
 #[test]
 fn the_missing_config_demo_fails_naming_the_config_map() {
     let output = std::process::Command::new(KOS)

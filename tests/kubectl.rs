@@ -958,6 +958,170 @@ rules: [{apiGroups: [metrics.k8s.io], resources: [pods, nodes], verbs: [get, lis
     }
 }
 
+mod rollouts {
+    use super::*;
+
+    /// The Rollout CRD kos ships, applied and established.
+    fn install_rollouts(sim: &Sim) {
+        let crd = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/crds/argo-rollouts.yaml");
+        sim.ok(&["apply", "-f", crd]);
+        sim.ok(&[
+            "wait",
+            "--for",
+            "condition=established",
+            "crd/rollouts.argoproj.io",
+        ]);
+    }
+
+    fn service(name: &str) -> String {
+        format!(
+            "apiVersion: v1
+kind: Service
+metadata: {{name: {name}}}
+spec:
+  selector: {{app: shop}}
+  ports: [{{port: 80}}]
+---
+"
+        )
+    }
+
+    fn rollout(strategy: &str) -> String {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {{name: shop}}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {{app: shop}}
+  strategy:
+{strategy}
+  template:
+    metadata:
+      labels: {{app: shop}}
+    spec:
+      containers: [{{name: shop, image: 'nginx:1.26'}}]
+"
+        )
+    }
+
+    /// A new image, as a merge patch of the pod template.
+    fn update_image(sim: &Sim) {
+        let patch = r#"{"spec":{"template":{"spec":{"containers":[{"name":"shop","image":"nginx:1.27"}]}}}}"#;
+        sim.ns(&["patch", "rollout", "shop", "--type", "merge", "-p", patch]);
+    }
+
+    /// What `kubectl argo rollouts promote` sends when the rollout is paused.
+    fn promote(sim: &Sim) {
+        let patch = r#"{"status":{"pauseConditions":null}}"#;
+        sim.ns(&[
+            "patch",
+            "rollout",
+            "shop",
+            "--subresource=status",
+            "--type",
+            "merge",
+            "-p",
+            patch,
+        ]);
+    }
+
+    fn selector(sim: &Sim, service: &str) -> String {
+        sim.field(
+            &format!("service/{service}"),
+            ".spec.selector.rollouts-pod-template-hash",
+        )
+    }
+
+    #[test]
+    fn blue_green_waits_on_the_preview_until_promoted_then_switches_the_active_service() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        install_rollouts(&sim);
+        let strategy = "    blueGreen:
+      activeService: shop-active
+      previewService: shop-preview
+      autoPromotionEnabled: false
+      scaleDownDelaySeconds: 10";
+        let yaml = service("shop-active") + &service("shop-preview") + &rollout(strategy);
+        let file = sim.manifest("shop.yaml", &yaml);
+        sim.ns(&["apply", "-f", path_str(&file)]);
+        sim.wait_field("rollout/shop", ".status.phase", "Healthy");
+        let v1 = sim.field("ro/shop", ".status.currentPodHash");
+        assert_eq!(selector(&sim, "shop-active"), v1);
+        let table = sim.ns(&["get", "rollouts"]);
+        assert!(
+            table.starts_with("NAME") && table.contains("UP-TO-DATE") && table.contains("shop"),
+            "{table}"
+        );
+
+        update_image(&sim);
+        sim.wait_field(
+            "rollout/shop",
+            ".status.pauseConditions[0].reason",
+            "BlueGreenPause",
+        );
+        assert_eq!(sim.field("rollout/shop", ".status.phase"), "Paused");
+        let v2 = sim.field("rollout/shop", ".status.currentPodHash");
+        assert_ne!(v1, v2);
+        assert_eq!(selector(&sim, "shop-preview"), v2);
+        assert_eq!(selector(&sim, "shop-active"), v1, "the active Service waits");
+        let owner = sim.field(
+            &format!("rs/shop-{v2}"),
+            ".metadata.ownerReferences[0].kind",
+        );
+        assert_eq!(owner, "Rollout");
+        sim.wait_field(&format!("rs/shop-{v2}"), ".status.readyReplicas", "2");
+
+        promote(&sim);
+        sim.wait_field("rollout/shop", ".status.blueGreen.activeSelector", &v2);
+        assert_eq!(selector(&sim, "shop-active"), v2);
+        sim.wait_field("rollout/shop", ".status.phase", "Healthy");
+        assert_eq!(sim.field("rollout/shop", ".status.stableRS"), v2);
+        // The old ReplicaSet is scaled down after scaleDownDelaySeconds.
+        sim.wait_field(&format!("rs/shop-{v1}"), ".spec.replicas", "0");
+        let events = sim.ns(&["get", "events", "--field-selector", "involvedObject.name=shop"]);
+        assert!(events.contains("SwitchService"), "{events}");
+    }
+
+    #[test]
+    fn a_canary_step_pauses_until_promoted_then_finishes() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        install_rollouts(&sim);
+        let strategy = "    canary:
+      steps:
+        - setWeight: 50
+        - pause: {}";
+        let file = sim.manifest("shop.yaml", &(service("shop") + &rollout(strategy)));
+        sim.ns(&["apply", "-f", path_str(&file)]);
+        sim.wait_field("rollout/shop", ".status.phase", "Healthy");
+        let v1 = sim.field("ro/shop", ".status.stableRS");
+
+        update_image(&sim);
+        sim.wait_field(
+            "rollout/shop",
+            ".status.pauseConditions[0].reason",
+            "CanaryPauseStep",
+        );
+        assert_eq!(sim.field("rollout/shop", ".status.currentStepIndex"), "1");
+        let v2 = sim.field("rollout/shop", ".status.currentPodHash");
+        sim.wait_field(&format!("rs/shop-{v2}"), ".spec.replicas", "1");
+        sim.wait_field(&format!("rs/shop-{v1}"), ".spec.replicas", "1");
+
+        promote(&sim);
+        sim.wait_field("rollout/shop", ".status.phase", "Healthy");
+        assert_eq!(sim.field("rollout/shop", ".status.stableRS"), v2);
+        assert_eq!(sim.field("rollout/shop", ".status.currentStepIndex"), "2");
+        sim.wait_field(&format!("rs/shop-{v1}"), ".spec.replicas", "0");
+    }
+}
+
 mod aggregation {
     use super::*;
 

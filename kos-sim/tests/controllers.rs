@@ -2097,6 +2097,156 @@ mod robustness {
     }
 }
 
+mod rollouts {
+    use super::*;
+
+    const ROLLOUTS: &str = "rollouts.argoproj.io";
+
+    fn service(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": name, "namespace": "ns"},
+               "spec": {"selector": {"app": "shop"}, "ports": [{"port": 80}]}})
+    }
+
+    fn rollout(replicas: i64, strategy: Value) -> Value {
+        json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "shop", "namespace": "ns"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "shop"}},
+                     "strategy": strategy,
+                     "template": template("shop", "nginx:1.26", &json!({}))},
+        })
+    }
+
+    fn status<'a>(ro: &'a Value, pointer: &str) -> &'a Value {
+        ro["status"].pointer(pointer).unwrap_or(&Value::Null)
+    }
+
+    impl Sim {
+        /// Waits until the Rollout's `status` at `pointer` is `wanted`, and returns it.
+        async fn rollout_shows(&self, pointer: &str, wanted: Value) -> Object {
+            self.wait_for(&format!("status{pointer} = {wanted}"), |s| {
+                let ro = s.get(ROLLOUTS, "shop");
+                (*status(&ro, pointer) == wanted).then_some(ro)
+            })
+            .await
+        }
+
+        /// Waits until ReplicaSet `shop-<hash>` asks for `replicas` pods.
+        async fn sized(&self, hash: &Value, replicas: i64) {
+            let name = format!("shop-{}", hash.as_str().unwrap());
+            self.wait_for(&format!("{name} at {replicas}"), |s| {
+                let rs = s.store.get("replicasets.apps", "ns", &name)?;
+                (rs["spec"]["replicas"] == replicas).then_some(())
+            })
+            .await;
+        }
+
+        fn selector_of(&self, service: &str) -> Value {
+            self.get("services", service)["spec"]["selector"]["rollouts-pod-template-hash"].clone()
+        }
+
+        fn new_image(&self) {
+            self.store
+                .mutate(ROLLOUTS, "ns", "shop", |ro| {
+                    ro["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.27");
+                })
+                .unwrap();
+        }
+
+        /// What the kubectl plugin's promote and abort do: a merge of the status.
+        fn patch_status(&self, patch: &Value) {
+            self.store
+                .mutate(ROLLOUTS, "ns", "shop", |ro| {
+                    for (field, value) in patch.as_object().unwrap() {
+                        match value {
+                            Value::Null => {
+                                ro["status"].as_object_mut().unwrap().remove(field);
+                            }
+                            _ => ro["status"][field] = value.clone(),
+                        }
+                    }
+                })
+                .unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn blue_green_pauses_on_the_preview_until_promoted_then_switches_the_active_service() {
+        let sim = sim(50.0);
+        sim.create("services", service("active"));
+        sim.create("services", service("preview"));
+        let strategy = json!({"blueGreen": {"activeService": "active", "previewService": "preview",
+                                            "autoPromotionEnabled": false,
+                                            "scaleDownDelaySeconds": 5}});
+        sim.create(ROLLOUTS, rollout(2, strategy));
+        // The first revision goes active without a pause.
+        let ro = sim.rollout_shows("/phase", json!("Healthy")).await;
+        let v1 = status(&ro, "/currentPodHash").clone();
+        assert_eq!(status(&ro, "/blueGreen/activeSelector"), &v1);
+        assert_eq!(status(&ro, "/stableRS"), &v1);
+        assert_eq!(sim.selector_of("active"), v1);
+        let rs = sim.get("replicasets.apps", &format!("shop-{}", v1.as_str().unwrap()));
+        assert_eq!(rs["metadata"]["ownerReferences"][0]["kind"], "Rollout");
+        assert_eq!(rs["metadata"]["annotations"]["rollout.argoproj.io/revision"], "1");
+
+        sim.new_image();
+        let ro = sim
+            .rollout_shows("/pauseConditions/0/reason", json!("BlueGreenPause"))
+            .await;
+        let v2 = status(&ro, "/currentPodHash").clone();
+        assert_ne!(v1, v2);
+        assert_eq!(ro["status"]["phase"], "Paused");
+        assert_eq!(ro["status"]["message"], "BlueGreenPause");
+        assert_eq!(ro["status"]["controllerPause"], true);
+        assert_eq!(sim.selector_of("preview"), v2);
+        assert_eq!(sim.selector_of("active"), v1, "the active Service waits");
+        sim.sized(&v2, 2).await;
+
+        sim.patch_status(&json!({"pauseConditions": null}));
+        sim.rollout_shows("/blueGreen/activeSelector", v2.clone())
+            .await;
+        assert_eq!(sim.selector_of("active"), v2);
+        let ro = sim.rollout_shows("/phase", json!("Healthy")).await;
+        assert_eq!(status(&ro, "/stableRS"), &v2);
+        // The old ReplicaSet goes after scaleDownDelaySeconds.
+        sim.sized(&v1, 0).await;
+        assert!(sim.reasons_about("shop").contains(&"SwitchService".to_owned()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_canary_step_sets_the_weight_pauses_and_an_abort_returns_to_stable() {
+        let sim = sim(50.0);
+        let strategy = json!({"canary": {"steps": [{"setWeight": 50}, {"pause": {}},
+                                                   {"setWeight": 100}]}});
+        sim.create(ROLLOUTS, rollout(2, strategy));
+        let ro = sim.rollout_shows("/phase", json!("Healthy")).await;
+        let v1 = status(&ro, "/stableRS").clone();
+        assert_eq!(ro["status"]["currentStepIndex"], 3);
+
+        sim.new_image();
+        let ro = sim
+            .rollout_shows("/pauseConditions/0/reason", json!("CanaryPauseStep"))
+            .await;
+        let v2 = status(&ro, "/currentPodHash").clone();
+        assert_eq!(ro["status"]["currentStepIndex"], 1);
+        assert_eq!(ro["status"]["message"], "CanaryPauseStep");
+        sim.sized(&v2, 1).await;
+        sim.sized(&v1, 1).await;
+
+        sim.patch_status(&json!({"abort": true}));
+        let ro = sim.rollout_shows("/phase", json!("Degraded")).await;
+        assert_eq!(
+            ro["status"]["message"],
+            "RolloutAborted: Rollout aborted update to revision 2"
+        );
+        assert!(ro["status"]["pauseConditions"].is_null());
+        sim.sized(&v2, 0).await;
+        sim.sized(&v1, 2).await;
+        assert!(sim.reasons_about("shop").contains(&"RolloutAborted".to_owned()));
+    }
+}
+
 mod scale {
     use super::*;
 

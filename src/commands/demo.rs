@@ -8,7 +8,9 @@
 use crate::apply::Progress;
 use crate::cli::{ApplyArgs, ClusterArgs, DemoArgs, DemoScenario, FileArgs, TrackArgs, Validate};
 use crate::exit::{BadInput, ClusterError, ExitCode};
-use crate::manifest::{self, LoadOptions};
+use crate::cluster::Cluster;
+use crate::manifest::{self, LoadOptions, Manifest};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use color_eyre::Result;
 use color_eyre::eyre::WrapErr;
 use kos_sim::{self as sim, SimConfig};
@@ -17,11 +19,26 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+/// How often the starting point's Rollouts are looked at until they are Healthy.
+const SETTLE_POLL: Duration = Duration::from_millis(200);
+
 /// The bundled manifests of a scenario: what is applied before tracking (the revision a
 /// rolling update starts from), and what is applied and tracked.
 struct Manifests {
     before: Option<&'static str>,
     tracked: &'static str,
+}
+
+/// A demo manifest after the Rollout CRD kos ships (`assets/crds/argo-rollouts.yaml`), so
+/// that the scenario runs on a cluster without it.
+macro_rules! with_rollouts {
+    ($file:literal) => {
+        concat!(
+            include_str!("../../assets/crds/argo-rollouts.yaml"),
+            "---\n",
+            include_str!(concat!("../../assets/demo/", $file)),
+        )
+    };
 }
 
 fn manifests(scenario: DemoScenario) -> Manifests {
@@ -44,8 +61,17 @@ fn manifests(scenario: DemoScenario) -> Manifests {
             tracked(include_str!("../../assets/demo/missing-config.yaml"))
         }
         DemoScenario::TooBig => tracked(include_str!("../../assets/demo/too-big.yaml")),
+        DemoScenario::BlueGreen => Manifests {
+            before: Some(with_rollouts!("blue-green.before.yaml")),
+            tracked: with_rollouts!("blue-green.yaml"),
+        },
+        DemoScenario::Canary => Manifests {
+            before: Some(with_rollouts!("canary.before.yaml")),
+            tracked: with_rollouts!("canary.yaml"),
+        },
     }
 }
+
 
 /// `--timeout` and `--stabilize` unless given: both countdowns show, and the flaky
 /// scenario's failure (a 10 s image pull back-off) fits inside its window.
@@ -120,6 +146,39 @@ async fn apply_only(args: &ApplyArgs) -> Result<()> {
         .finish(&mut progress)
         .await
         .map_err(|e| ClusterError(e.to_string()))?;
+    settle(&cluster, &manifests, args.track.timeout).await
+}
+
+/// Waits until each Rollout of the starting point serves its first revision (phase
+/// Healthy): a blue-green update pauses only when there is an active revision to replace.
+async fn settle(cluster: &Cluster, manifests: &[Manifest], timeout: Duration) -> Result<()> {
+    let gvk = GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout");
+    let resource = ApiResource::from_gvk_with_plural(&gvk, "rollouts");
+    let deadline = tokio::time::Instant::now() + timeout;
+    for rollout in manifests.iter().filter(|m| m.object["kind"] == "Rollout") {
+        let meta = &rollout.object["metadata"];
+        let name = meta["name"].as_str().unwrap_or_default();
+        let namespace = meta["namespace"].as_str().unwrap_or(&cluster.namespace);
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(cluster.client.clone(), namespace, &resource);
+        loop {
+            let phase = api.get(name).await.ok().and_then(|ro| {
+                ro.data["status"]["phase"].as_str().map(str::to_owned)
+            });
+            if phase.as_deref() == Some("Healthy") {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let phase = phase.unwrap_or_else(|| "no phase".to_owned());
+                return Err(ClusterError(format!(
+                    "Rollout {namespace}/{name} of the first revision is not Healthy after {}s ({phase})",
+                    timeout.as_secs()
+                ))
+                .into());
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
+    }
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use super::{
     Api, Call, Target, crds, defaults, json, list_response, managed, namespaces, patch, validate,
     wants_table,
 };
-use crate::controllers::objects::str_at;
+use crate::controllers::objects::{selector_text, str_at};
 use crate::errors::ApiError;
 use crate::resources::FieldPath;
 use crate::store::{Item, Object, StoreError, now};
@@ -746,36 +746,6 @@ pub fn scale(api: &Arc<Api>, method: &Method, call: &Call) -> Result<Response, A
     call_webhooks(api, call, Some(&next), Some(&*existing))?;
     let stored = store_replace(api, &main, &existing, next)?;
     Ok(json(StatusCode::OK, &as_scale(&stored)))
-}
-
-/// A label selector object as the text form a Scale carries.
-fn selector_text(selector: &Value) -> String {
-    let mut terms: Vec<String> = selector["matchLabels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for expression in selector["matchExpressions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let key = expression["key"].as_str().unwrap_or_default();
-        let values: Vec<&str> = expression["values"]
-            .as_array()
-            .map(|v| v.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        terms.push(match expression["operator"].as_str().unwrap_or_default() {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "DoesNotExist" => format!("!{key}"),
-            _ => key.to_owned(),
-        });
-    }
-    terms.join(",")
 }
 
 #[cfg(test)]

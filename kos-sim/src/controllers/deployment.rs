@@ -9,9 +9,10 @@
 
 use crate::controllers::events::{Note, Source};
 use crate::controllers::objects::{
-    condition, conditions_of, controller_ref, generation, int_at, name, namespace, normalized, put,
-    str_at, template_hash, terminating, uid,
+    condition, conditions_of, generation, int_at, name, namespace, normalized, put,
+    set_progress_condition, str_at, terminating, uid,
 };
+use crate::controllers::replicaset::{self, Revisions};
 use crate::controllers::rolling::{self, Bounds, Replicas};
 use crate::controllers::runner::{Controller, Ctx, Outcome};
 use crate::store::{self, Object};
@@ -22,6 +23,10 @@ use std::time::{Duration, Instant};
 const SOURCE: Source = Source::controller("deployment-controller");
 const REVISION: &str = "deployment.kubernetes.io/revision";
 const HASH: &str = "pod-template-hash";
+const REVISIONS: Revisions = Revisions {
+    hash_label: HASH,
+    annotation: REVISION,
+};
 const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
 const MAX: &str = "deployment.kubernetes.io/max-replicas";
 
@@ -78,7 +83,7 @@ impl Controller for Deployments {
                     new = sets.iter().position(|s| uid(s) == rs_uid);
                 }
             }
-            None if !plan.paused => match create_replica_set(ctx, d, newest + 1, first_count) {
+            None if !plan.paused => match replicaset::create_revision(ctx, d, &REVISIONS, newest + 1, first_count) {
                 Some(rs) => {
                     if first_count > 0 {
                         let message = format!(
@@ -188,11 +193,7 @@ impl Plan {
 }
 
 fn revision_of(rs: &Value) -> i64 {
-    rs.pointer("/metadata/annotations")
-        .and_then(|a| a.get(REVISION))
-        .and_then(Value::as_str)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
+    replicaset::revision(rs, REVISION)
 }
 
 /// The ReplicaSet runs this template (its own `pod-template-hash` label aside).
@@ -205,37 +206,6 @@ fn same_template(rs: &Value, template: &Value) -> bool {
         labels.remove(HASH);
     }
     normalized(&own) == normalized(template)
-}
-
-fn create_replica_set(ctx: &Ctx, d: &Value, revision: i64, replicas: i64) -> Option<Object> {
-    let mut template = d["spec"]["template"].clone();
-    let hash = template_hash(&template);
-    put(&mut template, &["metadata", "labels", HASH], json!(hash));
-    let mut selector = d["spec"]["selector"].clone();
-    put(&mut selector, &["matchLabels", HASH], json!(hash));
-    let mut annotations = d["spec"]["template"]["metadata"]["annotations"].clone();
-    if !annotations.is_object() {
-        annotations = json!({});
-    }
-    annotations[REVISION] = json!(revision.to_string());
-    let rs = json!({
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": {
-            "name": format!("{}-{hash}", name(d)),
-            "namespace": namespace(d),
-            "labels": template["metadata"]["labels"],
-            "annotations": annotations,
-            "ownerReferences": [controller_ref(d)],
-        },
-        "spec": {
-            "replicas": replicas,
-            "minReadySeconds": int_at(d, "/spec/minReadySeconds", 0),
-            "selector": selector,
-            "template": template,
-        },
-    });
-    ctx.store.create("replicasets.apps", rs).ok()
 }
 
 fn spec_replicas(rs: &Value) -> i64 {
@@ -379,7 +349,7 @@ fn status(d: &Value, plan: &Plan, facts: &Facts<'_>) -> (Value, bool) {
     } else {
         "Deployment does not have minimum availability."
     };
-    set(
+    set_progress_condition(
         &mut conditions,
         "Available",
         [status, reason, message],
@@ -419,7 +389,7 @@ fn status(d: &Value, plan: &Plan, facts: &Facts<'_>) -> (Value, bool) {
     };
     let mut progressed = false;
     if let Some(([status, reason], message, progress)) = progressing {
-        set(
+        set_progress_condition(
             &mut conditions,
             "Progressing",
             [status, reason, &message],
@@ -459,7 +429,7 @@ fn replica_failure(facts: &Facts<'_>, conditions: &mut Vec<Value>, now: &str) {
         Some(c) => {
             let [status, reason, message] =
                 ["status", "reason", "message"].map(|f| c[f].as_str().unwrap_or_default());
-            set(
+            set_progress_condition(
                 conditions,
                 "ReplicaFailure",
                 [status, reason, message],
@@ -468,32 +438,5 @@ fn replica_failure(facts: &Facts<'_>, conditions: &mut Vec<Value>, now: &str) {
             );
         }
         None => conditions.retain(|c| c["type"] != "ReplicaFailure"),
-    }
-}
-
-/// Sets a Deployment condition the way the controller does: an unchanged status and
-/// reason leave it as it is, unless `touch` (progress was seen) moves `lastUpdateTime`.
-fn set(
-    conditions: &mut Vec<Value>,
-    type_: &str,
-    [status, reason, message]: [&str; 3],
-    touch: bool,
-    now: &str,
-) {
-    let existing = conditions.iter_mut().find(|c| c["type"] == type_);
-    let fresh = json!({"type": type_, "status": status, "reason": reason, "message": message,
-                       "lastUpdateTime": now, "lastTransitionTime": now});
-    match existing {
-        Some(c) if c["status"] == status && c["reason"] == reason && !touch => {}
-        Some(c) => {
-            let transition = if c["status"] == status {
-                c["lastTransitionTime"].clone()
-            } else {
-                json!(now)
-            };
-            *c = fresh;
-            c["lastTransitionTime"] = transition;
-        }
-        None => conditions.push(fresh),
     }
 }

@@ -1,6 +1,6 @@
 //! The simulated cluster's control plane: the three Nodes, and every controller that turns
 //! specs into children and status (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
-//! CronJob, Service, Endpoints and EndpointSlices, PersistentVolumeClaim and
+//! CronJob, Argo Rollouts' Rollout, Service, Endpoints and EndpointSlices, PersistentVolumeClaim and
 //! PersistentVolume, ServiceAccount, ResourceQuota, TTL-after-finished,
 //! PodDisruptionBudget, HorizontalPodAutoscaler, Ingress, APIService availability, garbage
 //! collection), plus the kubelet that runs pods (`sim::kubelet`).
@@ -28,6 +28,9 @@ pub mod objects;
 pub mod quota;
 pub mod replicaset;
 pub mod rolling;
+pub mod rollout;
+pub mod rollout_plan;
+pub mod rollout_status;
 pub mod runner;
 pub mod selection;
 pub mod serviceaccounts;
@@ -53,6 +56,7 @@ pub fn spawn(store: Arc<Store>, logs: Logs, clock: Clock) -> JoinSet<()> {
     tasks.spawn(gc::run(ctx.clone()));
     tasks.spawn(runner::run(ctx.clone(), replicaset::ReplicaSets));
     tasks.spawn(runner::run(ctx.clone(), deployment::Deployments::default()));
+    tasks.spawn(runner::run(ctx.clone(), rollout::Rollouts));
     tasks.spawn(runner::run(ctx.clone(), statefulset::StatefulSets));
     tasks.spawn(runner::run(ctx.clone(), daemonset::DaemonSets));
     tasks.spawn(runner::run(ctx.clone(), job::Jobs::default()));

@@ -150,6 +150,37 @@ pub fn selects(selector: &Value, labels: &Value) -> bool {
             })
 }
 
+/// A label selector object as text (`app=web,tier in (a,b)`): what a Scale and a
+/// Rollout's `status.selector` carry.
+pub fn selector_text(selector: &Value) -> String {
+    let mut terms: Vec<String> = selector["matchLabels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for expression in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let key = expression["key"].as_str().unwrap_or_default();
+        let values: Vec<&str> = expression["values"]
+            .as_array()
+            .map(|v| v.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        terms.push(match expression["operator"].as_str().unwrap_or_default() {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "DoesNotExist" => format!("!{key}"),
+            _ => key.to_owned(),
+        });
+    }
+    terms.join(",")
+}
+
 /// The `status` of a pod's condition of `type_` is `"True"`.
 pub fn condition_true(object: &Value, type_: &str) -> bool {
     condition(object, type_).is_some_and(|c| c["status"] == "True")
@@ -217,6 +248,34 @@ pub fn set_condition(conditions: &mut Vec<Value>, mut condition: Value, now: &st
     } else {
         condition["lastTransitionTime"] = json!(now);
         conditions.push(condition);
+    }
+}
+
+/// Sets a condition of a Deployment or a Rollout (those with a `lastUpdateTime`) the way
+/// their controllers do: an unchanged status and reason leave it as it is, unless `touch`
+/// (progress was seen) moves `lastUpdateTime`.
+pub fn set_progress_condition(
+    conditions: &mut Vec<Value>,
+    type_: &str,
+    [status, reason, message]: [&str; 3],
+    touch: bool,
+    now: &str,
+) {
+    let existing = conditions.iter_mut().find(|c| c["type"] == type_);
+    let fresh = json!({"type": type_, "status": status, "reason": reason, "message": message,
+                       "lastUpdateTime": now, "lastTransitionTime": now});
+    match existing {
+        Some(c) if c["status"] == status && c["reason"] == reason && !touch => {}
+        Some(c) => {
+            let transition = if c["status"] == status {
+                c["lastTransitionTime"].clone()
+            } else {
+                json!(now)
+            };
+            *c = fresh;
+            c["lastTransitionTime"] = transition;
+        }
+        None => conditions.push(fresh),
     }
 }
 

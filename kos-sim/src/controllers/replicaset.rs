@@ -7,8 +7,9 @@
 
 use crate::controllers::events::{Note, Source};
 use crate::controllers::objects::{
-    conditions_of, generation, int_at, name, namespace, phase, pod_active, pod_available,
-    pod_from_template, pod_ready, set_condition, str_at, terminating,
+    conditions_of, controller_ref, generation, int_at, name, namespace, phase, pod_active,
+    pod_available, pod_from_template, pod_ready, put, set_condition, str_at, template_hash,
+    terminating,
 };
 use crate::controllers::runner::{Controller, Ctx, Outcome};
 use crate::store::{self, Object};
@@ -84,6 +85,66 @@ impl Controller for ReplicaSets {
             });
         outcome
     }
+}
+
+/// How a workload marks its ReplicaSets: the label its pod template's hash goes in
+/// (`pod-template-hash` for a Deployment) and the annotation numbering its revisions.
+pub struct Revisions {
+    pub hash_label: &'static str,
+    pub annotation: &'static str,
+}
+
+/// A ReplicaSet's revision number, or 0.
+pub fn revision(rs: &Value, annotation: &str) -> i64 {
+    rs.pointer("/metadata/annotations")
+        .and_then(|a| a.get(annotation))
+        .and_then(Value::as_str)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Creates `owner`'s ReplicaSet for its current pod template (`spec.template`), named
+/// `<owner>-<hash>`, its template and selector carrying the hash label, as revision
+/// `revision` with `replicas` pods. `None` when the store refuses it.
+pub fn create_revision(
+    ctx: &Ctx,
+    owner: &Value,
+    marks: &Revisions,
+    revision: i64,
+    replicas: i64,
+) -> Option<Object> {
+    let mut template = owner["spec"]["template"].clone();
+    let hash = template_hash(&template);
+    put(
+        &mut template,
+        &["metadata", "labels", marks.hash_label],
+        json!(hash),
+    );
+    let mut selector = owner["spec"]["selector"].clone();
+    put(&mut selector, &["matchLabels", marks.hash_label], json!(hash));
+    let mut annotations = owner["spec"]["template"]["metadata"]["annotations"].clone();
+    if !annotations.is_object() {
+        annotations = json!({});
+    }
+    annotations[marks.annotation] = json!(revision.to_string());
+    let rs = json!({
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": format!("{}-{hash}", name(owner)),
+            "namespace": namespace(owner),
+            "labels": template["metadata"]["labels"],
+            "annotations": annotations,
+            "ownerReferences": [controller_ref(owner)],
+        },
+        "spec": {
+            "replicas": replicas,
+            "minReadySeconds": int_at(owner, "/spec/minReadySeconds", 0),
+            "selector": selector,
+            "template": template,
+        },
+    });
+    ctx.store.create("replicasets.apps", rs).ok()
 }
 
 /// Creates one pod, or says why it could not be (the ReplicaFailure message).
