@@ -1412,12 +1412,11 @@ mod services {
             })
             .await;
         assert_eq!(waiting["status"]["phase"], "Pending");
-        let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
+        let pod = json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "app", "namespace": "ns"},
             "spec": {"containers": [{"name": "app", "image": "nginx"}],
                      "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}});
-        kos_sim::admission::pod(&sim.store, &mut pod).unwrap();
-        sim.create("pods", pod);
+        kos_sim::admission::create_pod(&sim.store, pod).unwrap();
         let pod = sim
             .wait_for("the pod running", |s| {
                 let pod = s.get("pods", "app");
