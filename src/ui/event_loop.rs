@@ -1,22 +1,25 @@
 //! The view's one loop: a single `select!` over keys, world diffs, log lines, signals and a
 //! tick, feeding [`App::update`], redrawing only when it said something changed.
 //!
-//! Every input is injected (a key stream, a diff stream, a signal stream, a log source) so
+//! Every input is injected (a key stream, a diff stream, a signal stream, the sources of logs
+//! and objects) so
 //! that the loop runs the same against a real terminal and against a script. The tick is not
 //! periodic: it fires only when a countdown's second turns or the tracker has a deadline,
 //! so an idle view sleeps. It must never block on the network.
 
 use crate::exit::ExitCode;
 use crate::model::Diff;
-use crate::ui::app::{App, LogRequest, Message};
+use crate::ui::app::{App, LogRequest, Message, Mouse, ObjectRequest};
+use crate::ui::live::ObjectSource;
 use crate::ui::keys;
 use crate::ui::logs::{LogEvent, LogSource};
 use crate::ui::render::render;
+use futures::future::BoxFuture;
 use futures::stream::{BoxStream, Fuse, Peekable};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use ratatui::crossterm::event::Event;
+use ratatui::crossterm::event::{Event, MouseButton, MouseEventKind};
 use std::io;
 use tokio::time::Instant;
 
@@ -90,12 +93,18 @@ pub struct Inputs<K, D, S> {
     pub started: Instant,
 }
 
+/// Where the view reads what the watches do not bring: container logs and whole objects.
+pub struct Sources<'a> {
+    pub logs: &'a dyn LogSource,
+    pub objects: &'a dyn ObjectSource,
+}
+
 /// Runs the view until the user quits, a signal comes or the terminal goes away.
 pub async fn run<B, K, D, T, E, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     inputs: Inputs<K, D, S>,
-    log_source: &dyn LogSource,
+    sources: &Sources<'_>,
 ) -> Result<Outcome, LoopError>
 where
     B: Backend,
@@ -114,6 +123,7 @@ where
     } = inputs;
     let mut diffs = diffs.fuse().peekable();
     let mut logs = LogStream::default();
+    let mut object = ObjectRead::default();
     let mut redraws = 0;
     let size = terminal
         .size()
@@ -136,7 +146,8 @@ where
         if let Some(code) = app.exit_code() {
             return Ok(Outcome { code, redraws });
         }
-        logs.follow(app.log_request(), log_source);
+        logs.follow(app.log_request(), sources.logs);
+        object.follow(app.object_request(), sources.objects);
         let wake = app.next_wake().map(|at| started + at);
         let message = tokio::select! {
             key = keys.next() => match key {
@@ -149,6 +160,7 @@ where
                 Feed::Diff(first) => Some(Message::Diffs(batch(first, &mut diffs)?)),
             },
             Some(event) = logs.next() => Some(event),
+            answer = object.next() => Some(answer),
             Some(code) = signals.next() => Some(Message::Signal(code)),
             () = sleep_until(wake) => Some(Message::Tick),
         };
@@ -185,10 +197,20 @@ where
     Ok(batch)
 }
 
-/// A key (as the current pane reads it) or a resize; other terminal events change nothing.
+/// A key (as the current pane reads it), a click, the wheel or a resize; other terminal
+/// events change nothing.
 fn terminal_message(app: &App, event: &Event) -> Option<Message> {
     match event {
         Event::Key(key) => keys::action(app.key_context(), *key).map(Message::Key),
+        Event::Mouse(mouse) => Some(Message::Mouse(match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => Mouse::Click {
+                column: mouse.column,
+                row: mouse.row,
+            },
+            MouseEventKind::ScrollDown => Mouse::Wheel { down: true },
+            MouseEventKind::ScrollUp => Mouse::Wheel { down: false },
+            _ => return None,
+        })),
         Event::Resize(width, height) => Some(Message::Resize {
             width: *width,
             height: *height,
@@ -236,10 +258,38 @@ impl LogStream {
     }
 }
 
+/// The object read the app asked for: started when the request changes, dropped (which
+/// cancels it) when the object pane closes.
+#[derive(Default)]
+struct ObjectRead {
+    request: Option<ObjectRequest>,
+    read: Option<BoxFuture<'static, Result<serde_json::Value, String>>>,
+}
+
+impl ObjectRead {
+    fn follow(&mut self, wanted: Option<ObjectRequest>, source: &dyn ObjectSource) {
+        if wanted != self.request {
+            self.read = wanted.as_ref().map(|request| source.read(request));
+            self.request = wanted;
+        }
+    }
+
+    /// The answer; pending forever when nothing is being read.
+    async fn next(&mut self) -> Message {
+        let (Some(read), Some(request)) = (self.read.as_mut(), self.request.as_ref()) else {
+            return std::future::pending().await;
+        };
+        let answer = read.await;
+        // Answered: keep the request so that it is not read again in a loop.
+        self.read = None;
+        Message::Object(request.clone(), answer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{TrackedObject, World};
+    use crate::model::{ObjectKey, TrackedObject, World};
     use crate::status::Status;
     use crate::tracker::Tracker;
     use crate::ui::app::Header;
@@ -247,6 +297,7 @@ mod tests {
     use futures::stream;
     use ratatui::backend::TestBackend;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use std::collections::BTreeMap;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
@@ -292,11 +343,41 @@ mod tests {
         }
     }
 
+    /// Objects by key, recording every read.
+    #[derive(Default)]
+    struct FakeObjects {
+        objects: BTreeMap<ObjectKey, serde_json::Value>,
+        read: Arc<Mutex<Vec<ObjectRequest>>>,
+    }
+
+    impl ObjectSource for FakeObjects {
+        fn read(
+            &self,
+            request: &ObjectRequest,
+        ) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+            self.read.lock().unwrap().push(request.clone());
+            let found = self.objects.get(&request.key).cloned();
+            futures::FutureExt::boxed(futures::future::ready(
+                found.ok_or_else(|| "not found".to_owned()),
+            ))
+        }
+    }
+
     async fn run_script(
         app: &mut App,
         steps: Vec<Step>,
         diffs: Vec<Diff>,
         logs: &FakeLogs,
+    ) -> (Outcome, Terminal<TestBackend>) {
+        let objects = FakeObjects::default();
+        run_with(app, steps, diffs, &Sources { logs, objects: &objects }).await
+    }
+
+    async fn run_with(
+        app: &mut App,
+        steps: Vec<Step>,
+        diffs: Vec<Diff>,
+        sources: &Sources<'_>,
     ) -> (Outcome, Terminal<TestBackend>) {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let inputs = Inputs {
@@ -305,7 +386,7 @@ mod tests {
             signals: stream::pending(),
             started: Instant::now(),
         };
-        let outcome = run(&mut terminal, app, inputs, logs).await.unwrap();
+        let outcome = run(&mut terminal, app, inputs, sources).await.unwrap();
         (outcome, terminal)
     }
 
@@ -404,6 +485,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn y_reads_the_selected_object_once_and_shows_it() {
+        let mut app = fixtures::app();
+        let pod = fixtures::key("Pod", "nginx-7c5ddbdf54-x2x9k");
+        let mut objects = FakeObjects::default();
+        let live = serde_json::json!({"kind": "Pod", "spec": {"nodeName": "node-2"}});
+        objects.objects.insert(pod.clone(), live);
+        let logs = FakeLogs::default();
+        let steps = vec![
+            Step::Key(KeyCode::Char('f')),
+            Step::Key(KeyCode::Char('y')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let sources = Sources {
+            logs: &logs,
+            objects: &objects,
+        };
+        let (_, terminal) = run_with(&mut app, steps, Vec::new(), &sources).await;
+        let read = objects.read.lock().unwrap().clone();
+        assert_eq!(read, [ObjectRequest { key: pod, attempt: 0 }]);
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("nodeName: node-2"), "{screen}");
+    }
+
+    #[tokio::test]
     async fn a_signal_ends_the_loop_with_its_code() {
         let mut app = fixtures::app();
         let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
@@ -413,7 +519,12 @@ mod tests {
             signals: stream::iter([ExitCode::Terminated]),
             started: Instant::now(),
         };
-        let outcome = run(&mut terminal, &mut app, inputs, &FakeLogs::default())
+        let (logs, objects) = (FakeLogs::default(), FakeObjects::default());
+        let sources = Sources {
+            logs: &logs,
+            objects: &objects,
+        };
+        let outcome = run(&mut terminal, &mut app, inputs, &sources)
             .await
             .unwrap();
         assert_eq!(outcome.code, ExitCode::Terminated);
@@ -429,7 +540,12 @@ mod tests {
             signals: stream::pending(),
             started: Instant::now(),
         };
-        let error = run(&mut terminal, &mut app, inputs, &FakeLogs::default())
+        let (logs, objects) = (FakeLogs::default(), FakeObjects::default());
+        let sources = Sources {
+            logs: &logs,
+            objects: &objects,
+        };
+        let error = run(&mut terminal, &mut app, inputs, &sources)
             .await
             .unwrap_err();
         assert!(matches!(&error, LoopError::Watch(reason) if reason == "pods is forbidden"));

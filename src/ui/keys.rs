@@ -15,7 +15,7 @@ pub fn action(context: KeyContext, key: KeyEvent) -> Option<Action> {
         return matches!(key.code, KeyCode::Char('c')).then_some(Action::Quit);
     }
     match context {
-        KeyContext::Filter => filter(key.code),
+        KeyContext::Filter | KeyContext::Search => filter(key.code),
         KeyContext::Help => match key.code {
             KeyCode::Esc | KeyCode::Char('?') => Some(Action::Back),
             KeyCode::Char('q') => Some(Action::Quit),
@@ -26,6 +26,9 @@ pub fn action(context: KeyContext, key: KeyEvent) -> Option<Action> {
             .or_else(|| scroll(key.code))
             .or_else(|| common(key.code)),
         KeyContext::Events => scroll(key.code).or_else(|| common(key.code)),
+        KeyContext::Object => object(key.code)
+            .or_else(|| scroll(key.code))
+            .or_else(|| common(key.code)),
     }
 }
 
@@ -54,6 +57,8 @@ fn tree(code: KeyCode) -> Option<Action> {
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('l') => Action::Logs,
         KeyCode::Char('e') => Action::Events,
+        KeyCode::Char('y') => Action::Yaml,
+        KeyCode::Char('d') => Action::Diff,
         _ => return None,
     })
 }
@@ -64,6 +69,17 @@ fn logs(code: KeyCode) -> Option<Action> {
         KeyCode::Char('c') => Action::NextContainer,
         KeyCode::Char('p') => Action::Previous,
         KeyCode::Char('w') => Action::Wrap,
+        _ => return None,
+    })
+}
+
+fn object(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char('y') => Action::Yaml,
+        KeyCode::Char('d') => Action::Diff,
+        KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('n') => Action::NextMatch,
+        KeyCode::Char('N') => Action::PreviousMatch,
         _ => return None,
     })
 }
@@ -113,9 +129,18 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
                 "logs of the selected pod, or of the first pod under it",
             ),
             ("e", "Events of the selected object"),
+            ("y", "the selected object as the cluster holds it, as YAML"),
+            ("d", "what kos applied against what the cluster holds"),
             ("Esc", "close details, clear the filter"),
             ("?", "this help"),
             QUIT,
+        ],
+        KeyContext::Search => &[
+            ("text", "lines that have it, in any case"),
+            ("Backspace", "delete a character"),
+            ("Enter", "keep it and go to the first match"),
+            ("Esc", "drop the search"),
+            ("Ctrl-C", "quit"),
         ],
         KeyContext::Filter => &[
             (
@@ -132,6 +157,17 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
             ("c", "next container"),
             ("p", "previous (crashed) container instance on/off"),
             ("w", "wrap on/off"),
+            ("g G, Home End", "top, bottom"),
+            ("PgUp PgDn, ↑ ↓", "scroll"),
+            ("Esc", "back to the tree"),
+            ("?", "this help"),
+            QUIT,
+        ],
+        KeyContext::Object => &[
+            ("y", "the object as YAML (managedFields and Secret data left out)"),
+            ("d", "what kos applied (-) against what the cluster holds (+)"),
+            ("/", "search"),
+            ("n N", "next, previous match"),
             ("g G, Home End", "top, bottom"),
             ("PgUp PgDn, ↑ ↓", "scroll"),
             ("Esc", "back to the tree"),

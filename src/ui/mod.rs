@@ -9,13 +9,17 @@
 pub mod app;
 pub mod event_loop;
 pub mod keys;
+pub mod live;
 pub mod logs;
+pub mod object_text;
 pub mod render;
 pub mod terminal;
 pub mod tree;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod svg;
 #[cfg(test)]
 mod tests;
 
@@ -30,8 +34,13 @@ use crate::tracker::Tracker;
 use crate::watch::{self, Root, Update};
 use app::{App, Header};
 use event_loop::{Feed, Inputs, LoopError};
+use event_loop::Sources;
 use futures::{Stream, StreamExt};
+use live::{ClusterObjects, ObjectSource};
 use logs::{ClusterLogs, LogSource};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use ratatui::crossterm::event::EventStream;
 use std::io::IsTerminal;
 use tokio::time::Instant;
@@ -46,20 +55,33 @@ pub fn wanted(args: &TrackArgs) -> bool {
     }
 }
 
+/// What kos applied, for the view: the server's warnings (shown in the header), the objects
+/// as sent (for `d`), and what is held back until its webhook can be called.
+#[derive(Default)]
+pub struct AppliedBatch {
+    pub warnings: Vec<String>,
+    pub sent: BTreeMap<crate::model::ObjectKey, Arc<Value>>,
+    pub later: Option<Later>,
+}
+
 /// Tracks `roots` in the view: the watch actor and tracker of the headless modes, with the
-/// view as front end; the header shows the server's `warnings` of applying them. Returns the
-/// exit code the user left with.
+/// view as front end. Returns the exit code the user left with.
 pub async fn track(
     cluster: &Cluster,
     roots: Vec<Root>,
     args: &TrackArgs,
-    warnings: Vec<String>,
-    later: Option<Later>,
+    applied: AppliedBatch,
 ) -> color_eyre::Result<ExitCode> {
+    let AppliedBatch {
+        warnings,
+        sent,
+        later,
+    } = applied;
     let options = Options::from_args(args, false);
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
     world.overrides = watch::overrides(&roots);
     world.parents = watch::parents(&roots);
+    let objects = ClusterObjects::new(cluster.client.clone(), &roots);
     let mut watch = watch::spawn(
         cluster.client.clone(),
         cluster.server.clone(),
@@ -89,6 +111,8 @@ pub async fn track(
         started: Instant::now(),
         diffs,
         logs: Box::new(ClusterLogs::new(cluster.client.clone())),
+        objects: Box::new(objects),
+        applied: sent,
     };
     run(session).await
 }
@@ -104,6 +128,9 @@ pub struct Session<D> {
     /// The watch actor's diffs, or the error that stopped it (exit 4).
     pub diffs: D,
     pub logs: Box<dyn LogSource + Send>,
+    pub objects: Box<dyn ObjectSource + Send>,
+    /// The objects as kos sent them.
+    pub applied: BTreeMap<crate::model::ObjectKey, Arc<Value>>,
 }
 
 /// Opens the view on this terminal and runs it until the user quits; returns the exit code
@@ -116,6 +143,7 @@ where
 {
     let signals = terminal::signals()?;
     let mut app = App::new(session.world, session.tracker, session.header);
+    app.applied = session.applied;
     // Armed first: an init that fails half way (raw mode on, no alternate screen) is undone.
     let _guard = terminal::Guard;
     let mut terminal = terminal::init()?;
@@ -125,7 +153,11 @@ where
         signals,
         started: session.started,
     };
-    let outcome = event_loop::run(&mut terminal, &mut app, inputs, session.logs.as_ref()).await;
+    let sources = Sources {
+        logs: session.logs.as_ref(),
+        objects: session.objects.as_ref(),
+    };
+    let outcome = event_loop::run(&mut terminal, &mut app, inputs, &sources).await;
     match outcome {
         Ok(outcome) => Ok(outcome.code),
         Err(error @ LoopError::Watch(_)) => Err(ClusterError(error.to_string()).into()),

@@ -14,19 +14,26 @@
 mod filter;
 mod header;
 mod logs;
+mod object;
 mod panes;
+mod search;
 mod tree_view;
 
 pub use filter::Filter;
 pub use header::Header;
 pub use logs::{LogRequest, LogView};
+pub use object::{Mode as ObjectMode, ObjectRequest, ObjectView};
 pub use panes::{EventsView, Pane, Panes};
+pub use search::Search;
 pub use tree_view::TreeView;
 
 use crate::exit::ExitCode;
 use crate::model::{Diff, ObjectKey, TrackedObject, World};
 use crate::tracker::{Tracker, Verdict};
 use crate::ui::tree::NodeId;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Something that happened, for [`App::update`].
@@ -45,11 +52,27 @@ pub enum Message {
     LogLine(String),
     /// The log stream ended or failed; the reason is shown under the lines.
     LogEnded(String),
+    /// The cluster's answer to reading an object: the object, or why it could not be read.
+    Object(ObjectRequest, Result<Value, String>),
+    /// The mouse: a click or the wheel.
+    Mouse(Mouse),
     /// SIGINT, SIGTERM or SIGHUP: leave now with this code.
     Signal(ExitCode),
     /// The API server stopped answering (why), or answers again (`None`).
     Connection(Option<String>),
 }
+
+/// What the mouse did, where (in cells from the screen's top left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    /// The left button went down here.
+    Click { column: u16, row: u16 },
+    /// The wheel turned one notch, down (toward the end) or up.
+    Wheel { down: bool },
+}
+
+/// Rows one notch of the wheel scrolls, as most terminals scroll text.
+const WHEEL_ROWS: usize = 3;
 
 /// What a key does, in the pane it was pressed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +100,12 @@ pub enum Action {
     NextContainer,
     Previous,
     Wrap,
+    /// The selected object as the cluster holds it.
+    Yaml,
+    /// What kos applied against what the cluster holds.
+    Diff,
+    NextMatch,
+    PreviousMatch,
     Help,
     Back,
     Quit,
@@ -89,6 +118,9 @@ pub enum KeyContext {
     Filter,
     Logs,
     Events,
+    Object,
+    /// Typing a search in the object pane.
+    Search,
     Help,
 }
 
@@ -104,6 +136,9 @@ pub struct App {
     pub panes: Panes,
     pub filter: Filter,
     pub logs: Option<LogView>,
+    pub object: Option<ObjectView>,
+    /// The objects as kos applied them (empty when it applied none, as for `kos watch`).
+    pub applied: BTreeMap<ObjectKey, Arc<Value>>,
     /// The terminal's size, for paging and layout decisions.
     pub size: (u16, u16),
     /// While the API server does not answer: why, and since when (the rows are as old).
@@ -122,6 +157,8 @@ impl App {
             panes: Panes::default(),
             filter: Filter::default(),
             logs: None,
+            object: None,
+            applied: BTreeMap::new(),
             size: (80, 24),
             lost: None,
             exit: None,
@@ -145,6 +182,10 @@ impl App {
             KeyContext::Help
         } else if self.filter.editing {
             KeyContext::Filter
+        } else if self.panes.pane == Pane::Object
+            && self.object.as_ref().is_some_and(|o| o.search.editing)
+        {
+            KeyContext::Search
         } else {
             self.panes.pane.key_context()
         }
@@ -157,6 +198,15 @@ impl App {
             .as_ref()
             .filter(|_| self.panes.pane == Pane::Logs)?;
         Some(logs.request())
+    }
+
+    /// The object the view wants read from the cluster, if any.
+    pub fn object_request(&self) -> Option<ObjectRequest> {
+        let object = self
+            .object
+            .as_ref()
+            .filter(|_| self.panes.pane == Pane::Object)?;
+        Some(object.request())
     }
 
     /// The object under the selection.
@@ -201,6 +251,14 @@ impl App {
                 kept && self.panes.pane == Pane::Logs
             }
             Message::LogEnded(reason) => self.logs.as_mut().map(|logs| logs.end(reason)).is_some(),
+            Message::Object(request, live) => self
+                .object
+                .as_mut()
+                .is_some_and(|object| object.answer(&request, live)),
+            Message::Mouse(mouse) => {
+                self.sync();
+                self.mouse(mouse)
+            }
             Message::Signal(code) => {
                 self.tracker.interrupt(self.now);
                 self.exit = Some(code);
@@ -228,6 +286,7 @@ impl App {
     fn apply_diffs(&mut self, diffs: Vec<Diff>) -> bool {
         let mut changed = false;
         let mut log_pod_changed = false;
+        let mut object_changed = false;
         for diff in diffs {
             let events = matches!(diff, Diff::Events(..));
             let row = match &diff {
@@ -236,9 +295,12 @@ impl App {
             };
             let about_log_pod = matches!((&diff, &self.logs),
                 (Diff::Upsert(o), Some(logs)) if logs.is_of(&o.key));
+            let about_object = matches!((&diff, &self.object),
+                (Diff::Upsert(o), Some(view)) if view.is_of(&o.key));
             if self.world.apply(diff) {
                 changed = true;
                 log_pod_changed |= about_log_pod;
+                object_changed |= about_object;
                 // No row shows Events.
                 let patched = events || row.is_some_and(|key| self.patch_row(&key));
                 if !patched {
@@ -248,6 +310,9 @@ impl App {
         }
         if log_pod_changed && let Some(logs) = self.logs.as_mut() {
             logs.reopen_if_ended();
+        }
+        if object_changed && let Some(object) = self.object.as_mut() {
+            object.reread();
         }
         changed
     }
@@ -286,6 +351,33 @@ impl App {
             KeyContext::Tree => self.act_tree(action),
             KeyContext::Logs => self.act_logs(action),
             KeyContext::Events => self.act_events(action),
+            KeyContext::Object => self.act_object(action),
+            KeyContext::Search => self
+                .object
+                .as_mut()
+                .is_some_and(|object| object.edit_search(action)),
+        }
+    }
+
+    /// A click selects the tree's row under it; the wheel scrolls the tree or the pane up.
+    /// Help and a filter being typed take no mouse.
+    fn mouse(&mut self, mouse: Mouse) -> bool {
+        let context = self.key_context();
+        match (mouse, context) {
+            (_, KeyContext::Help | KeyContext::Filter | KeyContext::Search) => false,
+            (Mouse::Click { column, row }, KeyContext::Tree) => self
+                .tree
+                .click(ratatui::layout::Position::new(column, row)),
+            (Mouse::Click { .. }, _) => false,
+            (Mouse::Wheel { down }, KeyContext::Tree) => self.tree.scroll(down, WHEEL_ROWS),
+            (Mouse::Wheel { down }, _) => {
+                let action = if down { Action::Down } else { Action::Up };
+                let mut changed = false;
+                for _ in 0..WHEEL_ROWS {
+                    changed |= self.act(action);
+                }
+                changed
+            }
         }
     }
 
@@ -317,6 +409,8 @@ impl App {
             Action::StartFilter => self.filter.start_editing(),
             Action::Logs => self.open_logs(),
             Action::Events => self.open_events(),
+            Action::Yaml => self.open_object(ObjectMode::Yaml),
+            Action::Diff => self.open_object(ObjectMode::Diff),
             Action::Help => self.panes.set_help(true),
             Action::Back => self.back_in_tree(),
             Action::Quit => self.quit(),
@@ -352,6 +446,25 @@ impl App {
             self.logs = Some(LogView::new(pod, containers));
         }
         self.panes.show(Pane::Logs)
+    }
+
+    /// Shows the selected object in `mode`, read anew from the cluster.
+    fn open_object(&mut self, mode: ObjectMode) -> bool {
+        let Some(key) = self.tree.selected_key().cloned() else {
+            return false;
+        };
+        let applied = self.applied.get(&key).cloned();
+        self.object = Some(ObjectView::new(key, mode, applied));
+        self.panes.show(Pane::Object)
+    }
+
+    fn act_object(&mut self, action: Action) -> bool {
+        let page = self.page();
+        match self.object.as_mut() {
+            Some(object) => object.act(action, page) || self.act_over_tree(action),
+            // The pane never shows without an object; should it, the tree comes back.
+            None => self.panes.show(Pane::Tree),
+        }
     }
 
     fn open_events(&mut self) -> bool {

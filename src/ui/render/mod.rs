@@ -8,6 +8,7 @@ mod details;
 mod header;
 mod help;
 mod lists;
+mod object;
 
 use crate::status::Status;
 use crate::ui::app::{App, Pane};
@@ -60,6 +61,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         Pane::Tree => render_tree_pane(app, frame, body),
         Pane::Logs => lists::render_logs(app, frame, body),
         Pane::Events => lists::render_events(app, frame, body),
+        Pane::Object => object::render(app, frame, body),
     }
     frame.render_widget(footer_line(app), footer);
     if app.panes.help {
@@ -112,10 +114,15 @@ fn render_tree_pane(app: &mut App, frame: &mut Frame, area: Rect) {
 
 /// The last line: the filter being typed, or the main keys of the pane.
 fn footer_line(app: &App) -> Line<'static> {
-    if app.filter.editing {
+    let search = app.object.as_ref().map(|o| &o.search);
+    let typed = match search {
+        Some(search) if search.editing && app.panes.pane == Pane::Object => Some(&search.text),
+        _ => app.filter.editing.then_some(&app.filter.text),
+    };
+    if let Some(typed) = typed {
         return Line::from(vec![
             Span::styled("/", Style::new().add_modifier(Modifier::BOLD)),
-            Span::raw(app.filter.text.clone()),
+            Span::raw(typed.clone()),
             Span::styled("█", Style::new().add_modifier(Modifier::SLOW_BLINK)),
             Span::raw("   Enter keep · Esc clear"),
         ]);
@@ -128,6 +135,9 @@ fn footer_line(app: &App) -> Line<'static> {
             "f follow · c container · p previous · w wrap · g/G top/bottom · Esc back · ? help"
         }
         Pane::Events => "g/G top/bottom · PgUp/PgDn scroll · Esc back · ? help",
+        Pane::Object => {
+            "y yaml · d diff · / search · n/N match · g/G top/bottom · Esc back · ? help"
+        }
     };
     Line::styled(hints, Style::new().add_modifier(Modifier::DIM))
 }
