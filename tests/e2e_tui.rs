@@ -206,7 +206,11 @@ fn y_shows_the_live_object_and_d_what_the_cluster_changed() {
     tmux.wait_for("the tree with 2 pods", Duration::from_mins(1), |s| {
         pod_rows(s) == 2
     });
-    assert_eq!(tmux.format("#{mouse_any_flag}"), "1", "the view takes the mouse");
+    assert_eq!(
+        tmux.format("#{mouse_any_flag}"),
+        "1",
+        "the view takes the mouse"
+    );
 
     // The Deployment, first row and selected, as the cluster holds it.
     tmux.keys(&["y"]);
@@ -222,7 +226,10 @@ fn y_shows_the_live_object_and_d_what_the_cluster_changed() {
     let diff = tmux.wait_for("the diff", Duration::from_secs(30), |s| {
         s.contains("applied (-) → live (+)") && s.contains("+   uid: ")
     });
-    assert!(diff.contains("  kind: Deployment"), "unchanged lines show:\n{diff}");
+    assert!(
+        diff.contains("  kind: Deployment"),
+        "unchanged lines show:\n{diff}"
+    );
     assert!(diff.contains("+ status:"), "{diff}");
     eprintln!("--- d\n{diff}");
 
@@ -240,10 +247,17 @@ fn y_shows_the_live_object_and_d_what_the_cluster_changed() {
     let child = tmux.wait_for("the note on a child", Duration::from_secs(10), |s| {
         s.contains("nothing applied to compare with")
     });
-    assert!(child.contains("kos did not apply Pod default/web-"), "{child}");
+    assert!(
+        child.contains("kos did not apply Pod default/web-"),
+        "{child}"
+    );
 
     tmux.keys(&["q"]);
     wait_for_exit(&exit_file);
     assert_eq!(tmux.format("#{alternate_on}"), "0");
-    assert_eq!(tmux.format("#{mouse_any_flag}"), "0", "the mouse is given back");
+    assert_eq!(
+        tmux.format("#{mouse_any_flag}"),
+        "0",
+        "the mouse is given back"
+    );
 }

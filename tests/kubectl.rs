@@ -1656,7 +1656,11 @@ mod plugin {
         let sim = Sim::start();
         let help = kubectl_with_plugin(&sim, &["kos", "--help"]);
         assert!(help.ok, "{}", help.stderr);
-        assert!(help.stdout.contains("Usage: kubectl kos"), "{}", help.stdout);
+        assert!(
+            help.stdout.contains("Usage: kubectl kos"),
+            "{}",
+            help.stdout
+        );
         let apply_help = kubectl_with_plugin(&sim, &["kos", "apply", "--help"]);
         assert!(
             apply_help.stdout.contains("Usage: kubectl kos apply"),

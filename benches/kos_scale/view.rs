@@ -230,7 +230,15 @@ async fn event_to_screen(
         Ok::<_, Failure>(times)
     };
     let (outcome, times) = tokio::join!(
-        event_loop::run(&mut terminal, &mut app, inputs, &Sources { logs: &Nothing, objects: &Nothing }),
+        event_loop::run(
+            &mut terminal,
+            &mut app,
+            inputs,
+            &Sources {
+                logs: &Nothing,
+                objects: &Nothing
+            }
+        ),
         driver
     );
     let outcome = outcome?;

@@ -10,8 +10,8 @@
 use crate::exit::ExitCode;
 use crate::model::Diff;
 use crate::ui::app::{App, LogRequest, Message, Mouse, ObjectRequest};
-use crate::ui::live::ObjectSource;
 use crate::ui::keys;
+use crate::ui::live::ObjectSource;
 use crate::ui::logs::{LogEvent, LogSource};
 use crate::ui::render::render;
 use futures::future::BoxFuture;
@@ -370,7 +370,16 @@ mod tests {
         logs: &FakeLogs,
     ) -> (Outcome, Terminal<TestBackend>) {
         let objects = FakeObjects::default();
-        run_with(app, steps, diffs, &Sources { logs, objects: &objects }).await
+        run_with(
+            app,
+            steps,
+            diffs,
+            &Sources {
+                logs,
+                objects: &objects,
+            },
+        )
+        .await
     }
 
     async fn run_with(
@@ -504,7 +513,13 @@ mod tests {
         };
         let (_, terminal) = run_with(&mut app, steps, Vec::new(), &sources).await;
         let read = objects.read.lock().unwrap().clone();
-        assert_eq!(read, [ObjectRequest { key: pod, attempt: 0 }]);
+        assert_eq!(
+            read,
+            [ObjectRequest {
+                key: pod,
+                attempt: 0
+            }]
+        );
         let screen = terminal.backend().to_string();
         assert!(screen.contains("nodeName: node-2"), "{screen}");
     }

@@ -69,6 +69,8 @@ fn logs(code: KeyCode) -> Option<Action> {
         KeyCode::Char('c') => Action::NextContainer,
         KeyCode::Char('p') => Action::Previous,
         KeyCode::Char('w') => Action::Wrap,
+        KeyCode::Char('t') => Action::Timestamps,
+        KeyCode::Char(c @ '0'..='5') => Action::Since(c as u8 - b'0'),
         _ => return None,
     })
 }
@@ -157,6 +159,11 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
             ("c", "next container"),
             ("p", "previous (crashed) container instance on/off"),
             ("w", "wrap on/off"),
+            ("t", "timestamps on/off"),
+            (
+                "0 1 2 3 4 5",
+                "from the start, or the last 1m, 5m, 15m, 30m, 1h",
+            ),
             ("g G, Home End", "top, bottom"),
             ("PgUp PgDn, ↑ ↓", "scroll"),
             ("Esc", "back to the tree"),
@@ -164,8 +171,14 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
             QUIT,
         ],
         KeyContext::Object => &[
-            ("y", "the object as YAML (managedFields and Secret data left out)"),
-            ("d", "what kos applied (-) against what the cluster holds (+)"),
+            (
+                "y",
+                "the object as YAML (managedFields and Secret data left out)",
+            ),
+            (
+                "d",
+                "what kos applied (-) against what the cluster holds (+)",
+            ),
             ("/", "search"),
             ("n N", "next, previous match"),
             ("g G, Home End", "top, bottom"),

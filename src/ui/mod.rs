@@ -33,16 +33,16 @@ use crate::model::World;
 use crate::tracker::Tracker;
 use crate::watch::{self, Root, Update};
 use app::{App, Header};
-use event_loop::{Feed, Inputs, LoopError};
 use event_loop::Sources;
+use event_loop::{Feed, Inputs, LoopError};
 use futures::{Stream, StreamExt};
 use live::{ClusterObjects, ObjectSource};
 use logs::{ClusterLogs, LogSource};
+use ratatui::crossterm::event::EventStream;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use ratatui::crossterm::event::EventStream;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use tokio::time::Instant;
 
 /// Whether `kos apply` / `kos watch` open the view: `--output tui`, or no `--output` and

@@ -144,7 +144,10 @@ mod tests {
             .iter()
             .map(DiffLine::text)
             .collect();
-        assert!(lines.contains(&"  kind: Deployment".to_owned()), "{lines:#?}");
+        assert!(
+            lines.contains(&"  kind: Deployment".to_owned()),
+            "{lines:#?}"
+        );
         assert!(lines.contains(&"-   replicas: 2".to_owned()), "{lines:#?}");
         assert!(lines.contains(&"+   replicas: 3".to_owned()), "{lines:#?}");
         assert!(

@@ -104,7 +104,11 @@ fn draw_run(out: &mut String, run: &[&Cell], x: usize, y: u16, look: &Look) {
         .map(|(column, _)| format!("{:.1}", precise(*column) * CELL_WIDTH))
         .collect();
     let text: String = glyphs.iter().map(|(_, symbol)| escape(symbol)).collect();
-    let weight = if look.bold { r#" font-weight="bold""# } else { "" };
+    let weight = if look.bold {
+        r#" font-weight="bold""#
+    } else {
+        ""
+    };
     let opacity = if look.dim { r#" opacity="0.6""# } else { "" };
     let baseline = top + CELL_HEIGHT * 0.75;
     let _ = writeln!(
@@ -174,7 +178,9 @@ mod tests {
         let svg = svg(&buffer);
         assert!(svg.starts_with("<svg "), "{svg}");
         assert!(
-            svg.contains(r##"<text x="0.0 16.8 25.2 33.6" y="13.5" fill="#23d18b">✓a&lt;b</text>"##),
+            svg.contains(
+                r##"<text x="0.0 16.8 25.2 33.6" y="13.5" fill="#23d18b">✓a&lt;b</text>"##
+            ),
             "{svg}"
         );
         assert!(

@@ -281,7 +281,10 @@ fn a_click_selects_the_row_under_it() {
     assert!(app.update(Message::Mouse(click), app.now));
     assert_eq!(app.selected_key(), Some(&fixtures::key("Service", "nginx")));
     // Below the last row there is nothing to select.
-    let below = Mouse::Click { column: 10, row: 16 };
+    let below = Mouse::Click {
+        column: 10,
+        row: 16,
+    };
     assert!(!app.update(Message::Mouse(below), app.now));
     assert_eq!(app.selected_key(), Some(&fixtures::key("Service", "nginx")));
 }

@@ -240,8 +240,8 @@ fn child_resources(kind: &str) -> Vec<ApiResource> {
     }
 }
 
-/// Where objects of `kind` are served when kos tracks them as children (a ReplicaSet, a
-/// Job, a Pod); `None` for a kind no root owns.
+/// Where objects of `kind` are served when kos tracks them as children (a `ReplicaSet`, a
+/// `Job`, a `Pod`); `None` for a kind no root owns.
 pub fn child_resource(kind: &str) -> Option<ApiResource> {
     ["Deployment", "CronJob"]
         .into_iter()

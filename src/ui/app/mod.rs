@@ -21,7 +21,7 @@ mod tree_view;
 
 pub use filter::Filter;
 pub use header::Header;
-pub use logs::{LogRequest, LogView};
+pub use logs::{LogOptions, LogRequest, LogView};
 pub use object::{Mode as ObjectMode, ObjectRequest, ObjectView};
 pub use panes::{EventsView, Pane, Panes};
 pub use search::Search;
@@ -100,6 +100,10 @@ pub enum Action {
     NextContainer,
     Previous,
     Wrap,
+    /// Log lines with their times, or without.
+    Timestamps,
+    /// The log from this far back: an index of `SINCE_PRESETS`.
+    Since(u8),
     /// The selected object as the cluster holds it.
     Yaml,
     /// What kos applied against what the cluster holds.
@@ -364,11 +368,12 @@ impl App {
     fn mouse(&mut self, mouse: Mouse) -> bool {
         let context = self.key_context();
         match (mouse, context) {
-            (_, KeyContext::Help | KeyContext::Filter | KeyContext::Search) => false,
-            (Mouse::Click { column, row }, KeyContext::Tree) => self
-                .tree
-                .click(ratatui::layout::Position::new(column, row)),
-            (Mouse::Click { .. }, _) => false,
+            (Mouse::Click { column, row }, KeyContext::Tree) => {
+                self.tree.click(ratatui::layout::Position::new(column, row))
+            }
+            // Only the tree's rows take a click.
+            (_, KeyContext::Help | KeyContext::Filter | KeyContext::Search)
+            | (Mouse::Click { .. }, _) => false,
             (Mouse::Wheel { down }, KeyContext::Tree) => self.tree.scroll(down, WHEEL_ROWS),
             (Mouse::Wheel { down }, _) => {
                 let action = if down { Action::Down } else { Action::Up };

@@ -236,7 +236,9 @@ mod tests {
 
     fn shown(app: &App) -> Vec<String> {
         let view = app.object.as_ref().unwrap();
-        (0..view.lines.len()).filter_map(|i| view.shown(i)).collect()
+        (0..view.lines.len())
+            .filter_map(|i| view.shown(i))
+            .collect()
     }
 
     #[test]
@@ -245,12 +247,21 @@ mod tests {
         type_keys(&mut app, &[KeyCode::Char('y')]);
         assert_eq!(app.panes.pane, Pane::Object);
         let note = app.object.as_ref().unwrap().note();
-        assert_eq!(note.as_deref(), Some("reading the object from the cluster…"));
+        assert_eq!(
+            note.as_deref(),
+            Some("reading the object from the cluster…")
+        );
         answer(&mut app, Ok(live()));
         let lines = shown(&app);
         assert!(lines.contains(&"  replicas: 4".to_owned()), "{lines:#?}");
-        assert!(lines.contains(&"  readyReplicas: 2".to_owned()), "{lines:#?}");
-        assert!(!lines.iter().any(|l| l.contains("managedFields")), "{lines:#?}");
+        assert!(
+            lines.contains(&"  readyReplicas: 2".to_owned()),
+            "{lines:#?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("managedFields")),
+            "{lines:#?}"
+        );
         type_keys(&mut app, &[KeyCode::Esc]);
         assert_eq!(app.panes.pane, Pane::Tree);
         assert_eq!(app.object_request(), None, "the read ends with the pane");
@@ -297,14 +308,20 @@ mod tests {
         let first = app.object_request().unwrap();
         let mut deployment = app.world.objects[&key("Deployment", "nginx")].clone();
         deployment.message = "3/3 replicas available".into();
-        app.update(Message::Diffs(vec![Diff::Upsert(Box::new(deployment))]), app.now);
+        app.update(
+            Message::Diffs(vec![Diff::Upsert(Box::new(deployment))]),
+            app.now,
+        );
         let second = app.object_request().unwrap();
         assert_eq!(second.attempt, first.attempt + 1);
         assert!(!app.update(Message::Object(first, Ok(live())), app.now));
         assert!(app.object.as_ref().unwrap().lines.is_empty());
         answer(&mut app, Err("deployments.apps \"nginx\" not found".into()));
         let note = app.object.as_ref().unwrap().note().unwrap();
-        assert!(note.starts_with("cannot read Deployment octopus/nginx: "), "{note}");
+        assert!(
+            note.starts_with("cannot read Deployment octopus/nginx: "),
+            "{note}"
+        );
     }
 
     #[test]

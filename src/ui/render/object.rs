@@ -71,7 +71,10 @@ pub fn highlighted(text: &str, search: &Search, style: Style) -> Vec<Span<'stati
     let needle = search.text.to_lowercase();
     // Lower-casing may change byte lengths; then the whole line is marked instead.
     if lower.len() != text.len() {
-        return vec![Span::styled(text.to_owned(), style.add_modifier(Modifier::REVERSED))];
+        return vec![Span::styled(
+            text.to_owned(),
+            style.add_modifier(Modifier::REVERSED),
+        )];
     }
     let mut spans = Vec::new();
     let mut at = 0;
