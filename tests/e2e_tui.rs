@@ -252,6 +252,15 @@ fn y_shows_the_live_object_and_d_what_the_cluster_changed() {
         "{child}"
     );
 
+    // The same pod's log with the times the container wrote each line, from a minute back.
+    tmux.keys(&["Escape", "l", "t", "1"]);
+    let stamped = tmux.wait_for("timestamped lines", Duration::from_secs(30), |s| {
+        s.contains("· timestamps · last 1m00s")
+            && s.lines()
+                .any(|l| l.starts_with("│20") && l.contains("Z INFO "))
+    });
+    eprintln!("--- logs t 1\n{stamped}");
+
     tmux.keys(&["q"]);
     wait_for_exit(&exit_file);
     assert_eq!(tmux.format("#{alternate_on}"), "0");
