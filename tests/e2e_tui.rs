@@ -243,7 +243,12 @@ fn y_shows_the_live_object_and_d_what_the_cluster_changed() {
     eprintln!("--- d /revisionhistory\n{found}");
 
     // A pod kos did not apply: nothing to compare with.
-    tmux.keys(&["Escape", "Escape", "Down", "Down", "d"]);
+    // (Escape goes alone: followed at once by a key, terminals read the pair as Alt-key.)
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the tree", Duration::from_secs(5), |s| {
+        s.contains("┌ objects")
+    });
+    tmux.keys(&["Down", "Down", "d"]);
     let child = tmux.wait_for("the note on a child", Duration::from_secs(10), |s| {
         s.contains("nothing applied to compare with")
     });
@@ -253,7 +258,15 @@ fn y_shows_the_live_object_and_d_what_the_cluster_changed() {
     );
 
     // The same pod's log with the times the container wrote each line, from a minute back.
-    tmux.keys(&["Escape", "l", "t", "1"]);
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the tree", Duration::from_secs(5), |s| {
+        s.contains("┌ objects")
+    });
+    tmux.keys(&["l"]);
+    tmux.wait_for("the logs", Duration::from_secs(10), |s| {
+        s.contains("┌ logs Pod")
+    });
+    tmux.keys(&["t", "1"]);
     let stamped = tmux.wait_for("timestamped lines", Duration::from_secs(30), |s| {
         s.contains("· timestamps · last 1m00s")
             && s.lines()
