@@ -2,8 +2,55 @@
 //!
 //! Parsing only: each subcommand's behaviour lives in `commands`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// How the user called kos: as itself, or as the kubectl plugin (`kubectl kos`, which
+/// kubectl runs as the file `kubectl-kos` on the PATH, a copy or a link of kos).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalledAs {
+    Kos,
+    Plugin,
+}
+
+impl CalledAs {
+    /// From `argv[0]`: the plugin when its file name is `kubectl-kos`.
+    pub fn from_argv0(argv0: Option<&OsStr>) -> Self {
+        let file = argv0.and_then(|arg| Path::new(arg).file_name());
+        if file == Some(OsStr::new("kubectl-kos")) {
+            CalledAs::Plugin
+        } else {
+            CalledAs::Kos
+        }
+    }
+
+    /// This process's `argv[0]`.
+    pub fn this_process() -> Self {
+        Self::from_argv0(std::env::args_os().next().as_deref())
+    }
+
+    /// What the user types, as help and usage lines show it.
+    pub fn typed(self) -> &'static str {
+        match self {
+            CalledAs::Kos => "kos",
+            CalledAs::Plugin => "kubectl kos",
+        }
+    }
+
+    /// The executable's name, which shell completion scripts complete.
+    pub fn program(self) -> &'static str {
+        match self {
+            CalledAs::Kos => "kos",
+            CalledAs::Plugin => "kubectl-kos",
+        }
+    }
+
+    /// The command line as called: help and errors show [`CalledAs::typed`] in usage lines.
+    pub fn command(self) -> clap::Command {
+        Cli::command().name(self.typed()).bin_name(self.typed())
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -268,7 +315,22 @@ pub fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+
+    #[test]
+    fn run_as_the_kubectl_plugin_its_usage_says_kubectl_kos() {
+        let called = |arg: &str| CalledAs::from_argv0(Some(OsStr::new(arg)));
+        assert_eq!(called("/tmp/x/kubectl-kos"), CalledAs::Plugin);
+        assert_eq!(called("kubectl-kos"), CalledAs::Plugin);
+        assert_eq!(called("/usr/bin/kos"), CalledAs::Kos);
+        assert_eq!(called("kubectl-kos-old"), CalledAs::Kos);
+        assert_eq!(CalledAs::from_argv0(None), CalledAs::Kos);
+        let help = CalledAs::Plugin
+            .command()
+            .try_get_matches_from(["kubectl-kos", "apply", "--help"])
+            .unwrap_err()
+            .to_string();
+        assert!(help.contains("Usage: kubectl kos apply"), "{help}");
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -1,7 +1,7 @@
 //! The `kos` binary: parse the command line, run it, turn the outcome into an exit code.
 
-use clap::Parser;
-use kos::cli::Cli;
+use clap::FromArgMatches;
+use kos::cli::{CalledAs, Cli};
 use kos::exit::{self, ExitCode};
 use kos::output::sink;
 use std::io::Write;
@@ -15,7 +15,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     exit::install_reports();
 
-    let cli = match Cli::try_parse() {
+    // Run as `kubectl kos`, help and errors say so.
+    let parsed = CalledAs::this_process()
+        .command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version are not errors; everything else clap rejects is bad input.

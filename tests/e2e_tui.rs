@@ -182,3 +182,104 @@ fn demo_scenarios_end_with_their_verdict() {
         assert_eq!(out.status.code(), Some(code), "{scenario}");
     }
 }
+
+/// `y` and `d` on what kos applied and on a child it did not, and the mouse captured while
+/// the view runs and released after.
+#[test]
+fn y_shows_the_live_object_and_d_what_the_cluster_changed() {
+    if !have("tmux") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let manifest = manifest(&MANIFEST.replace("replicas: 3", "replicas: 2"));
+    let exit_file = dir.path().join("exit");
+    let sim = Sim::start(&[]);
+    let tmux = Tmux::start("e2e-tui-object", 120, 50);
+    let command = format!(
+        "{KOS} apply -f {manifest} --kubeconfig {kubeconfig} --timeout 10m; \
+         echo EXIT=$? > {exit}",
+        manifest = manifest.path().display(),
+        kubeconfig = sim.kubeconfig.display(),
+        exit = exit_file.display(),
+    );
+    tmux.keys(&[&command, "Enter"]);
+    tmux.wait_for("the tree with 2 pods", Duration::from_mins(1), |s| {
+        pod_rows(s) == 2
+    });
+    assert_eq!(
+        tmux.format("#{mouse_any_flag}"),
+        "1",
+        "the view takes the mouse"
+    );
+
+    // The Deployment, first row and selected, as the cluster holds it.
+    tmux.keys(&["y"]);
+    let yaml = tmux.wait_for("the live YAML", Duration::from_secs(30), |s| {
+        s.contains("Deployment default/web · live") && s.contains("  replicas: 2")
+    });
+    assert!(yaml.contains("uid: "), "the server's fields show:\n{yaml}");
+    assert!(!yaml.contains("managedFields"), "{yaml}");
+    eprintln!("--- y\n{yaml}");
+
+    // What the server and controllers added to what kos sent.
+    tmux.keys(&["d"]);
+    let diff = tmux.wait_for("the diff", Duration::from_secs(30), |s| {
+        s.contains("applied (-) → live (+)") && s.contains("+   uid: ")
+    });
+    assert!(
+        diff.contains("  kind: Deployment"),
+        "unchanged lines show:\n{diff}"
+    );
+    assert!(diff.contains("+ status:"), "{diff}");
+    eprintln!("--- d\n{diff}");
+
+    // Search: the first line with "revisionHistoryLimit" (a default) goes on top.
+    tmux.keys(&["/", "revisionhistory", "Enter"]);
+    let found = tmux.wait_for("the match on top", Duration::from_secs(5), |s| {
+        s.lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("revisionHistoryLimit: 10"))
+    });
+    eprintln!("--- d /revisionhistory\n{found}");
+
+    // A pod kos did not apply: nothing to compare with.
+    // (Escape goes alone: followed at once by a key, terminals read the pair as Alt-key.)
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the tree", Duration::from_secs(5), |s| {
+        s.contains("┌ objects")
+    });
+    tmux.keys(&["Down", "Down", "d"]);
+    let child = tmux.wait_for("the note on a child", Duration::from_secs(10), |s| {
+        s.contains("nothing applied to compare with")
+    });
+    assert!(
+        child.contains("kos did not apply Pod default/web-"),
+        "{child}"
+    );
+
+    // The same pod's log with the times the container wrote each line, from a minute back.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the tree", Duration::from_secs(5), |s| {
+        s.contains("┌ objects")
+    });
+    tmux.keys(&["l"]);
+    tmux.wait_for("the logs", Duration::from_secs(10), |s| {
+        s.contains("┌ logs Pod")
+    });
+    tmux.keys(&["t", "1"]);
+    let stamped = tmux.wait_for("timestamped lines", Duration::from_secs(30), |s| {
+        s.contains("· timestamps · last 1m00s")
+            && s.lines()
+                .any(|l| l.starts_with("│20") && l.contains("Z INFO "))
+    });
+    eprintln!("--- logs t 1\n{stamped}");
+
+    tmux.keys(&["q"]);
+    wait_for_exit(&exit_file);
+    assert_eq!(tmux.format("#{alternate_on}"), "0");
+    assert_eq!(
+        tmux.format("#{mouse_any_flag}"),
+        "0",
+        "the mouse is given back"
+    );
+}

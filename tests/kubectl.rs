@@ -963,7 +963,10 @@ mod rollouts {
 
     /// The Rollout CRD kos ships, applied and established.
     fn install_rollouts(sim: &Sim) {
-        let crd = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/crds/argo-rollouts.yaml");
+        let crd = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/crds/argo-rollouts.yaml"
+        );
         sim.ok(&["apply", "-f", crd]);
         sim.ok(&[
             "wait",
@@ -1068,7 +1071,11 @@ spec:
         let v2 = sim.field("rollout/shop", ".status.currentPodHash");
         assert_ne!(v1, v2);
         assert_eq!(selector(&sim, "shop-preview"), v2);
-        assert_eq!(selector(&sim, "shop-active"), v1, "the active Service waits");
+        assert_eq!(
+            selector(&sim, "shop-active"),
+            v1,
+            "the active Service waits"
+        );
         let owner = sim.field(
             &format!("rs/shop-{v2}"),
             ".metadata.ownerReferences[0].kind",
@@ -1083,7 +1090,12 @@ spec:
         assert_eq!(sim.field("rollout/shop", ".status.stableRS"), v2);
         // The old ReplicaSet is scaled down after scaleDownDelaySeconds.
         sim.wait_field(&format!("rs/shop-{v1}"), ".spec.replicas", "0");
-        let events = sim.ns(&["get", "events", "--field-selector", "involvedObject.name=shop"]);
+        let events = sim.ns(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=shop",
+        ]);
         assert!(events.contains("SwitchService"), "{events}");
     }
 
@@ -1785,5 +1797,70 @@ mod protobuf {
             ".spec.template.spec.containers[0].image",
             "nginx:1.27",
         );
+    }
+}
+
+/// kos as a kubectl plugin: `kubectl kos …` runs `kubectl-kos` from the PATH.
+mod plugin {
+    use super::*;
+
+    /// `kubectl ARGS` with a directory on the PATH holding `kubectl-kos`, a link to kos.
+    fn kubectl_with_plugin(sim: &Sim, args: &[&str]) -> Output {
+        let bin = sim.dir.path().join("bin");
+        if !bin.exists() {
+            std::fs::create_dir(&bin).expect("a directory for the plugin");
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kos"), bin.join("kubectl-kos"))
+                .expect("the plugin link");
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![bin];
+        dirs.extend(std::env::split_paths(&path));
+        let mut command = Command::new("kubectl");
+        command
+            .args(args)
+            .env("PATH", std::env::join_paths(dirs).expect("a PATH"))
+            .env("KUBECONFIG", &sim.kubeconfig)
+            .env("NO_COLOR", "1");
+        run(command, COMMAND)
+    }
+
+    #[test]
+    fn kubectl_kos_shows_its_help_and_applies() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let help = kubectl_with_plugin(&sim, &["kos", "--help"]);
+        assert!(help.ok, "{}", help.stderr);
+        assert!(
+            help.stdout.contains("Usage: kubectl kos"),
+            "{}",
+            help.stdout
+        );
+        let apply_help = kubectl_with_plugin(&sim, &["kos", "apply", "--help"]);
+        assert!(
+            apply_help.stdout.contains("Usage: kubectl kos apply"),
+            "{}",
+            apply_help.stdout
+        );
+        let completions = kubectl_with_plugin(&sim, &["kos", "completions", "bash"]);
+        assert!(
+            completions.stdout.contains("kubectl-kos"),
+            "{}",
+            completions.stdout
+        );
+
+        let file = sim.manifest("web.yaml", &deployment("web", 2, "nginx:1.27", ""));
+        let applied = kubectl_with_plugin(
+            &sim,
+            &["kos", "apply", "-f", path_str(&file), "--output", "plain"],
+        );
+        assert!(applied.ok, "{}\n{}", applied.stdout, applied.stderr);
+        assert!(
+            applied.stdout.contains("Deployment e2e/web"),
+            "{}",
+            applied.stdout
+        );
+        assert_eq!(sim.field("deployment/web", ".status.readyReplicas"), "2");
     }
 }

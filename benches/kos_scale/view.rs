@@ -4,15 +4,17 @@
 //! loop to the flush of the frame that shows it.
 
 use crate::common::{Failure, percentile};
-use futures::StreamExt;
+use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream};
+use futures::{FutureExt, StreamExt};
 use kos::exit::ExitCode;
 use kos::model::{Diff, ObjectKey, TrackedObject, World};
 use kos::status::ContainerRow;
 use kos::status::{Counts, Status};
 use kos::tracker::Tracker;
-use kos::ui::app::{App, Header, LogRequest, Message};
-use kos::ui::event_loop::{self, Inputs};
+use kos::ui::app::{App, Header, LogRequest, Message, ObjectRequest};
+use kos::ui::event_loop::{self, Inputs, Sources};
+use kos::ui::live::ObjectSource;
 use kos::ui::logs::{LogEvent, LogSource};
 use kos::ui::render::render;
 use ratatui::Terminal;
@@ -229,7 +231,15 @@ async fn event_to_screen(
         Ok::<_, Failure>(times)
     };
     let (outcome, times) = tokio::join!(
-        event_loop::run(&mut terminal, &mut app, inputs, &NoLogs),
+        event_loop::run(
+            &mut terminal,
+            &mut app,
+            inputs,
+            &Sources {
+                logs: &Nothing,
+                objects: &Nothing
+            }
+        ),
         driver
     );
     let outcome = outcome?;
@@ -254,12 +264,18 @@ async fn next_flush(flushed: &mut mpsc::UnboundedReceiver<Instant>) -> Result<In
     )
 }
 
-/// The view opens no logs here.
-struct NoLogs;
+/// The view opens no logs and reads no object here.
+struct Nothing;
 
-impl LogSource for NoLogs {
+impl LogSource for Nothing {
     fn open(&self, _: &LogRequest) -> BoxStream<'static, LogEvent> {
         stream::empty().boxed()
+    }
+}
+
+impl ObjectSource for Nothing {
+    fn read(&self, _: &ObjectRequest) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+        futures::future::pending().boxed()
     }
 }
 

@@ -22,6 +22,7 @@ use send::Refused;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use webhooks::Webhook;
@@ -73,6 +74,8 @@ pub struct Applied {
     pub position: usize,
     /// How it counts toward the verdict, from its manifest.
     pub overrides: Overrides,
+    /// The object as kos sent it, for the view to compare with what the cluster holds.
+    pub sent: Arc<Value>,
 }
 
 /// A warning the API server sent with its answer about one object (a `Warning` header): a
@@ -522,13 +525,14 @@ impl Batch<'_> {
 /// An object the server took (or, in a dry run, would take).
 fn applied(plan: &Planned<'_>, key: ObjectKey, served: Served, action: Action) -> Applied {
     Applied {
-        key,
         api_version: plan.api_version.clone(),
         served,
         action,
         unchecked: None,
         position: plan.position,
         overrides: plan.manifest.overrides,
+        sent: Arc::new(send::body(&plan.manifest.object, &key)),
+        key,
     }
 }
 
@@ -538,13 +542,14 @@ const NEW_NAMESPACE_OR_CRD: &str = "its Namespace or CRD is new";
 /// A dry-run object the server could not check, and why.
 fn unchecked(plan: &Planned<'_>, key: ObjectKey, served: Served, why: &str) -> Applied {
     Applied {
-        key,
         api_version: plan.api_version.clone(),
         served,
         action: Action::Created,
         unchecked: Some(why.to_owned()),
         position: plan.position,
         overrides: plan.manifest.overrides,
+        sent: Arc::new(send::body(&plan.manifest.object, &key)),
+        key,
     }
 }
 

@@ -66,13 +66,7 @@ pub async fn apply(
     params: Params<'_>,
     compare: bool,
 ) -> Result<Sent, Refused> {
-    let mut object = object.clone();
-    if let (Some(ns), Some(metadata)) = (
-        &key.namespace,
-        object.get_mut("metadata").and_then(Value::as_object_mut),
-    ) {
-        metadata.insert("namespace".into(), Value::String(ns.clone()));
-    }
+    let object = body(object, key);
     let api = api(cluster, served, key.namespace.as_deref());
     let before = if compare {
         crate::cluster::retry(|| api.get_opt(&key.name))
@@ -114,6 +108,18 @@ pub async fn apply(
         action,
         warnings: sent.warnings,
     })
+}
+
+/// What is sent for `object`: the manifest with `key`'s namespace filled in.
+pub fn body(object: &Value, key: &ObjectKey) -> Value {
+    let mut object = object.clone();
+    if let (Some(ns), Some(metadata)) = (
+        &key.namespace,
+        object.get_mut("metadata").and_then(Value::as_object_mut),
+    ) {
+        metadata.insert("namespace".into(), Value::String(ns.clone()));
+    }
+    object
 }
 
 fn api(cluster: &Cluster, served: &Served, namespace: Option<&str>) -> Api<DynamicObject> {

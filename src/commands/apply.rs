@@ -45,14 +45,22 @@ pub async fn run(args: &ApplyArgs) -> Result<ExitCode> {
     let held = later.iter().flat_map(Later::objects);
     let mut roots: Vec<&Applied> = progress.applied.iter().chain(held).collect();
     roots.sort_by_key(|applied| applied.position);
+    let sent = roots
+        .iter()
+        .map(|applied| (applied.key.clone(), applied.sent.clone()))
+        .collect();
     let roots = roots.into_iter().map(Root::from).collect();
     if crate::ui::wanted(&args.track) {
-        let warnings = progress
-            .warnings
-            .iter()
-            .map(|w| format!("{}: {}", w.key, w.text))
-            .collect();
-        return crate::ui::track(&cluster, roots, &args.track, warnings, later).await;
+        let applied = crate::ui::AppliedBatch {
+            warnings: progress
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {}", w.key, w.text))
+                .collect(),
+            sent,
+            later,
+        };
+        return crate::ui::track(&cluster, roots, &args.track, applied).await;
     }
     headless::track(&cluster, roots, &options, &progress, later).await
 }

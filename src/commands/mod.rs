@@ -32,9 +32,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Apply(args) => apply::run(&args).await,
         Command::Watch(args) => watch::run(&args).await,
         Command::Completions { shell } => {
-            let mut command = Cli::command();
+            let called = crate::cli::CalledAs::this_process();
+            let mut command = called.command();
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut command, "kos", &mut script);
+            clap_complete::generate(shell, &mut command, called.program(), &mut script);
             crate::output::sink::out_raw(&script);
             Ok(ExitCode::Success)
         }

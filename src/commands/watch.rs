@@ -74,7 +74,13 @@ pub async fn run(args: &WatchArgs) -> Result<ExitCode> {
         }
     };
     if crate::ui::wanted(&args.track) {
-        return crate::ui::track(&cluster, roots, &args.track, Vec::new(), None).await;
+        return crate::ui::track(
+            &cluster,
+            roots,
+            &args.track,
+            crate::ui::AppliedBatch::default(),
+        )
+        .await;
     }
     headless::track(&cluster, roots, &options, &nothing_applied, None).await
 }

@@ -267,6 +267,7 @@ mod tests {
                 unchecked: None,
                 position: 0,
                 overrides: crate::tracker::Overrides::default(),
+                sent: std::sync::Arc::default(),
             }],
             warnings: vec![crate::apply::Warning {
                 key,

@@ -1,15 +1,17 @@
 //! The view's one loop: a single `select!` over keys, world diffs, log lines, signals and a
 //! tick, feeding [`App::update`], redrawing only when it said something changed.
 //!
-//! Every input is injected (a key stream, a diff stream, a signal stream, a log source) so
+//! Every input is injected (a key stream, a diff stream, a signal stream, the sources of logs
+//! and objects) so
 //! that the loop runs the same against a real terminal and against a script. The tick is not
 //! periodic: it fires only when a countdown's second turns or the tracker has a deadline,
 //! so an idle view sleeps. It must never block on the network.
 
 use crate::exit::ExitCode;
 use crate::model::Diff;
-use crate::ui::app::{App, LogRequest, Message};
+use crate::ui::app::{App, LogRequest, Message, Mouse, ObjectRequest};
 use crate::ui::keys;
+use crate::ui::live::ObjectSource;
 use crate::ui::logs::{LogEvent, LogSource};
 use crate::ui::operator::Operator;
 use crate::ui::render::render;
@@ -18,7 +20,7 @@ use futures::stream::{BoxStream, Fuse, Peekable};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use ratatui::crossterm::event::Event;
+use ratatui::crossterm::event::{Event, MouseButton, MouseEventKind};
 use std::io;
 use tokio::time::Instant;
 
@@ -92,13 +94,21 @@ pub struct Inputs<K, D, S> {
     pub started: Instant,
 }
 
+/// Where the view reads what the watches do not bring (container logs, whole objects) and
+/// where it sends what the user confirmed.
+pub struct Sources<'a> {
+    pub logs: &'a dyn LogSource,
+    pub objects: &'a dyn ObjectSource,
+    /// Where a confirmed promote or abort of a Rollout goes.
+    pub operator: &'a dyn Operator,
+}
+
 /// Runs the view until the user quits, a signal comes or the terminal goes away.
 pub async fn run<B, K, D, T, E, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     inputs: Inputs<K, D, S>,
-    log_source: &dyn LogSource,
-    operator: &dyn Operator,
+    sources: &Sources<'_>,
 ) -> Result<Outcome, LoopError>
 where
     B: Backend,
@@ -119,6 +129,7 @@ where
     let mut logs = LogStream::default();
     // The promote or abort on its way: one at a time, the view refuses another meanwhile.
     let mut sending: Option<BoxFuture<'static, Result<String, String>>> = None;
+    let mut object = ObjectRead::default();
     let mut redraws = 0;
     let size = terminal
         .size()
@@ -141,9 +152,10 @@ where
         if let Some(code) = app.exit_code() {
             return Ok(Outcome { code, redraws });
         }
-        logs.follow(app.log_request(), log_source);
+        logs.follow(app.log_request(), sources.logs);
+        object.follow(app.object_request(), sources.objects);
         if let Some(request) = app.take_request() {
-            sending = Some(operator.send(request));
+            sending = Some(sources.operator.send(request));
         }
         let wake = app.next_wake().map(|at| started + at);
         let message = tokio::select! {
@@ -161,6 +173,7 @@ where
                 sending = None;
                 Some(Message::CommandDone(answer))
             }
+            answer = object.next() => Some(answer),
             Some(code) = signals.next() => Some(Message::Signal(code)),
             () = sleep_until(wake) => Some(Message::Tick),
         };
@@ -197,10 +210,20 @@ where
     Ok(batch)
 }
 
-/// A key (as the current pane reads it) or a resize; other terminal events change nothing.
+/// A key (as the current pane reads it), a click, the wheel or a resize; other terminal
+/// events change nothing.
 fn terminal_message(app: &App, event: &Event) -> Option<Message> {
     match event {
         Event::Key(key) => keys::action(app.key_context(), *key).map(Message::Key),
+        Event::Mouse(mouse) => Some(Message::Mouse(match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => Mouse::Click {
+                column: mouse.column,
+                row: mouse.row,
+            },
+            MouseEventKind::ScrollDown => Mouse::Wheel { down: true },
+            MouseEventKind::ScrollUp => Mouse::Wheel { down: false },
+            _ => return None,
+        })),
         Event::Resize(width, height) => Some(Message::Resize {
             width: *width,
             height: *height,
@@ -258,10 +281,38 @@ impl LogStream {
     }
 }
 
+/// The object read the app asked for: started when the request changes, dropped (which
+/// cancels it) when the object pane closes.
+#[derive(Default)]
+struct ObjectRead {
+    request: Option<ObjectRequest>,
+    read: Option<BoxFuture<'static, Result<serde_json::Value, String>>>,
+}
+
+impl ObjectRead {
+    fn follow(&mut self, wanted: Option<ObjectRequest>, source: &dyn ObjectSource) {
+        if wanted != self.request {
+            self.read = wanted.as_ref().map(|request| source.read(request));
+            self.request = wanted;
+        }
+    }
+
+    /// The answer; pending forever when nothing is being read.
+    async fn next(&mut self) -> Message {
+        let (Some(read), Some(request)) = (self.read.as_mut(), self.request.as_ref()) else {
+            return std::future::pending().await;
+        };
+        let answer = read.await;
+        // Answered: keep the request so that it is not read again in a loop.
+        self.read = None;
+        Message::Object(request.clone(), answer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{TrackedObject, World};
+    use crate::model::{ObjectKey, TrackedObject, World};
     use crate::status::Status;
     use crate::tracker::Tracker;
     use crate::ui::app::{Header, Request};
@@ -269,6 +320,7 @@ mod tests {
     use futures::stream;
     use ratatui::backend::TestBackend;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use std::collections::BTreeMap;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
@@ -331,6 +383,26 @@ mod tests {
         }
     }
 
+    /// Objects by key, recording every read.
+    #[derive(Default)]
+    struct FakeObjects {
+        objects: BTreeMap<ObjectKey, serde_json::Value>,
+        read: Arc<Mutex<Vec<ObjectRequest>>>,
+    }
+
+    impl ObjectSource for FakeObjects {
+        fn read(
+            &self,
+            request: &ObjectRequest,
+        ) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+            self.read.lock().unwrap().push(request.clone());
+            let found = self.objects.get(&request.key).cloned();
+            futures::FutureExt::boxed(futures::future::ready(
+                found.ok_or_else(|| "not found".to_owned()),
+            ))
+        }
+    }
+
     async fn run_script(
         app: &mut App,
         steps: Vec<Step>,
@@ -347,6 +419,21 @@ mod tests {
         logs: &FakeLogs,
         operator: &FakeOperator,
     ) -> (Outcome, Terminal<TestBackend>) {
+        let objects = FakeObjects::default();
+        let sources = Sources {
+            logs,
+            objects: &objects,
+            operator,
+        };
+        run_with(app, steps, diffs, &sources).await
+    }
+
+    async fn run_with(
+        app: &mut App,
+        steps: Vec<Step>,
+        diffs: Vec<Diff>,
+        sources: &Sources<'_>,
+    ) -> (Outcome, Terminal<TestBackend>) {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let inputs = Inputs {
             keys: script(steps),
@@ -354,9 +441,7 @@ mod tests {
             signals: stream::pending(),
             started: Instant::now(),
         };
-        let outcome = run(&mut terminal, app, inputs, logs, operator)
-            .await
-            .unwrap();
+        let outcome = run(&mut terminal, app, inputs, sources).await.unwrap();
         (outcome, terminal)
     }
 
@@ -504,6 +589,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn y_reads_the_selected_object_once_and_shows_it() {
+        let mut app = fixtures::app();
+        let pod = fixtures::key("Pod", "nginx-7c5ddbdf54-x2x9k");
+        let mut objects = FakeObjects::default();
+        let live = serde_json::json!({"kind": "Pod", "spec": {"nodeName": "node-2"}});
+        objects.objects.insert(pod.clone(), live);
+        let logs = FakeLogs::default();
+        let steps = vec![
+            Step::Key(KeyCode::Char('f')),
+            Step::Key(KeyCode::Char('y')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let sources = Sources {
+            logs: &logs,
+            objects: &objects,
+            operator: &FakeOperator::default(),
+        };
+        let (_, terminal) = run_with(&mut app, steps, Vec::new(), &sources).await;
+        let read = objects.read.lock().unwrap().clone();
+        assert_eq!(
+            read,
+            [ObjectRequest {
+                key: pod,
+                attempt: 0
+            }]
+        );
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("nodeName: node-2"), "{screen}");
+    }
+
+    #[tokio::test]
     async fn a_signal_ends_the_loop_with_its_code() {
         let mut app = fixtures::app();
         let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
@@ -513,15 +630,19 @@ mod tests {
             signals: stream::iter([ExitCode::Terminated]),
             started: Instant::now(),
         };
-        let outcome = run(
-            &mut terminal,
-            &mut app,
-            inputs,
-            &FakeLogs::default(),
-            &FakeOperator::default(),
-        )
-        .await
-        .unwrap();
+        let (logs, objects, operator) = (
+            FakeLogs::default(),
+            FakeObjects::default(),
+            FakeOperator::default(),
+        );
+        let sources = Sources {
+            logs: &logs,
+            objects: &objects,
+            operator: &operator,
+        };
+        let outcome = run(&mut terminal, &mut app, inputs, &sources)
+            .await
+            .unwrap();
         assert_eq!(outcome.code, ExitCode::Terminated);
     }
 
@@ -535,15 +656,19 @@ mod tests {
             signals: stream::pending(),
             started: Instant::now(),
         };
-        let error = run(
-            &mut terminal,
-            &mut app,
-            inputs,
-            &FakeLogs::default(),
-            &FakeOperator::default(),
-        )
-        .await
-        .unwrap_err();
+        let (logs, objects, operator) = (
+            FakeLogs::default(),
+            FakeObjects::default(),
+            FakeOperator::default(),
+        );
+        let sources = Sources {
+            logs: &logs,
+            objects: &objects,
+            operator: &operator,
+        };
+        let error = run(&mut terminal, &mut app, inputs, &sources)
+            .await
+            .unwrap_err();
         assert!(matches!(&error, LoopError::Watch(reason) if reason == "pods is forbidden"));
     }
 

@@ -15,7 +15,7 @@ pub fn action(context: KeyContext, key: KeyEvent) -> Option<Action> {
         return matches!(key.code, KeyCode::Char('c')).then_some(Action::Quit);
     }
     match context {
-        KeyContext::Filter => filter(key.code),
+        KeyContext::Filter | KeyContext::Search => filter(key.code),
         KeyContext::Confirm => match key.code {
             KeyCode::Char('y' | 'Y') => Some(Action::Yes),
             KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::No),
@@ -31,6 +31,9 @@ pub fn action(context: KeyContext, key: KeyEvent) -> Option<Action> {
             .or_else(|| scroll(key.code))
             .or_else(|| common(key.code)),
         KeyContext::Events => scroll(key.code).or_else(|| common(key.code)),
+        KeyContext::Object => object(key.code)
+            .or_else(|| scroll(key.code))
+            .or_else(|| common(key.code)),
     }
 }
 
@@ -61,6 +64,8 @@ fn tree(code: KeyCode) -> Option<Action> {
         KeyCode::Char('e') => Action::Events,
         KeyCode::Char('P') => Action::Promote,
         KeyCode::Char('A') => Action::Abort,
+        KeyCode::Char('y') => Action::Yaml,
+        KeyCode::Char('d') => Action::Diff,
         _ => return None,
     })
 }
@@ -71,6 +76,19 @@ fn logs(code: KeyCode) -> Option<Action> {
         KeyCode::Char('c') => Action::NextContainer,
         KeyCode::Char('p') => Action::Previous,
         KeyCode::Char('w') => Action::Wrap,
+        KeyCode::Char('t') => Action::Timestamps,
+        KeyCode::Char(c @ '0'..='5') => Action::Since(c as u8 - b'0'),
+        _ => return None,
+    })
+}
+
+fn object(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char('y') => Action::Yaml,
+        KeyCode::Char('d') => Action::Diff,
+        KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('n') => Action::NextMatch,
+        KeyCode::Char('N') => Action::PreviousMatch,
         _ => return None,
     })
 }
@@ -124,6 +142,8 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
                 "P, A",
                 "promote / abort the selected Argo Rollout (asks y/n)",
             ),
+            ("y", "the selected object as the cluster holds it, as YAML"),
+            ("d", "what kos applied against what the cluster holds"),
             ("Esc", "close details, clear the filter"),
             ("?", "this help"),
             QUIT,
@@ -131,6 +151,13 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
         KeyContext::Confirm => &[
             ("y", "send the promote or abort"),
             ("n, Esc", "cancel"),
+            ("Ctrl-C", "quit"),
+        ],
+        KeyContext::Search => &[
+            ("text", "lines that have it, in any case"),
+            ("Backspace", "delete a character"),
+            ("Enter", "keep it and go to the first match"),
+            ("Esc", "drop the search"),
             ("Ctrl-C", "quit"),
         ],
         KeyContext::Filter => &[
@@ -148,6 +175,28 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
             ("c", "next container"),
             ("p", "previous (crashed) container instance on/off"),
             ("w", "wrap on/off"),
+            ("t", "timestamps on/off"),
+            (
+                "0 1 2 3 4 5",
+                "from the start, or the last 1m, 5m, 15m, 30m, 1h",
+            ),
+            ("g G, Home End", "top, bottom"),
+            ("PgUp PgDn, ↑ ↓", "scroll"),
+            ("Esc", "back to the tree"),
+            ("?", "this help"),
+            QUIT,
+        ],
+        KeyContext::Object => &[
+            (
+                "y",
+                "the object as YAML (managedFields and Secret data left out)",
+            ),
+            (
+                "d",
+                "what kos applied (-) against what the cluster holds (+)",
+            ),
+            ("/", "search"),
+            ("n N", "next, previous match"),
             ("g G, Home End", "top, bottom"),
             ("PgUp PgDn, ↑ ↓", "scroll"),
             ("Esc", "back to the tree"),

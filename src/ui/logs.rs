@@ -52,6 +52,8 @@ impl LogSource for ClusterLogs {
             // A previous instance has terminated: there is nothing to follow.
             follow: !request.previous,
             previous: request.previous,
+            timestamps: request.options.timestamps,
+            since_seconds: request.options.since_seconds.map(i64::from),
             // A previous instance's log is read whole: the server stops there.
             limit_bytes: request.previous.then_some(PREVIOUS_BYTES),
             ..LogParams::default()

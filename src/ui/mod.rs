@@ -11,7 +11,9 @@ pub mod app;
 pub mod event_loop;
 pub mod fold;
 pub mod keys;
+pub mod live;
 pub mod logs;
+pub mod object_text;
 pub mod operator;
 pub mod render;
 pub mod terminal;
@@ -19,6 +21,8 @@ pub mod tree;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod svg;
 #[cfg(test)]
 mod tests;
 
@@ -32,12 +36,17 @@ use crate::model::World;
 use crate::tracker::Tracker;
 use crate::watch::{self, Root, Update};
 use app::{App, Header};
+use event_loop::Sources;
 use event_loop::{Feed, Inputs, LoopError};
 use futures::{Stream, StreamExt};
+use live::{ClusterObjects, ObjectSource};
 use logs::{ClusterLogs, LogSource};
 use operator::{ClusterOperator, Operator};
 use ratatui::crossterm::event::EventStream;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use tokio::time::Instant;
 
 /// Whether `kos apply` / `kos watch` open the view: `--output tui`, or no `--output` and
@@ -50,20 +59,33 @@ pub fn wanted(args: &TrackArgs) -> bool {
     }
 }
 
+/// What kos applied, for the view: the server's warnings (shown in the header), the objects
+/// as sent (for `d`), and what is held back until its webhook can be called.
+#[derive(Default)]
+pub struct AppliedBatch {
+    pub warnings: Vec<String>,
+    pub sent: BTreeMap<crate::model::ObjectKey, Arc<Value>>,
+    pub later: Option<Later>,
+}
+
 /// Tracks `roots` in the view: the watch actor and tracker of the headless modes, with the
-/// view as front end; the header shows the server's `warnings` of applying them. Returns the
-/// exit code the user left with.
+/// view as front end. Returns the exit code the user left with.
 pub async fn track(
     cluster: &Cluster,
     roots: Vec<Root>,
     args: &TrackArgs,
-    warnings: Vec<String>,
-    later: Option<Later>,
+    applied: AppliedBatch,
 ) -> color_eyre::Result<ExitCode> {
+    let AppliedBatch {
+        warnings,
+        sent,
+        later,
+    } = applied;
     let options = Options::from_args(args, false);
     let mut world = World::new(roots.iter().map(|r| r.key.clone()).collect());
     world.overrides = watch::overrides(&roots);
     world.parents = watch::parents(&roots);
+    let objects = ClusterObjects::new(cluster.client.clone(), &roots);
     let mut watch = watch::spawn(
         cluster.client.clone(),
         cluster.server.clone(),
@@ -94,6 +116,8 @@ pub async fn track(
         diffs,
         logs: Box::new(ClusterLogs::new(cluster.client.clone())),
         operator: Box::new(ClusterOperator::new(cluster.client.clone())),
+        objects: Box::new(objects),
+        applied: sent,
     };
     run(session).await
 }
@@ -111,6 +135,9 @@ pub struct Session<D> {
     pub logs: Box<dyn LogSource + Send>,
     /// Where a confirmed promote or abort of a Rollout goes.
     pub operator: Box<dyn Operator + Send>,
+    pub objects: Box<dyn ObjectSource + Send>,
+    /// The objects as kos sent them.
+    pub applied: BTreeMap<crate::model::ObjectKey, Arc<Value>>,
 }
 
 /// Opens the view on this terminal and runs it until the user quits; returns the exit code
@@ -123,6 +150,7 @@ where
 {
     let signals = terminal::signals()?;
     let mut app = App::new(session.world, session.tracker, session.header);
+    app.applied = session.applied;
     // Armed first: an init that fails half way (raw mode on, no alternate screen) is undone.
     let _guard = terminal::Guard;
     let mut terminal = terminal::init()?;
@@ -132,14 +160,12 @@ where
         signals,
         started: session.started,
     };
-    let outcome = event_loop::run(
-        &mut terminal,
-        &mut app,
-        inputs,
-        session.logs.as_ref(),
-        session.operator.as_ref(),
-    )
-    .await;
+    let sources = Sources {
+        logs: session.logs.as_ref(),
+        objects: session.objects.as_ref(),
+        operator: session.operator.as_ref(),
+    };
+    let outcome = event_loop::run(&mut terminal, &mut app, inputs, &sources).await;
     match outcome {
         Ok(outcome) => Ok(outcome.code),
         Err(error @ LoopError::Watch(_)) => Err(ClusterError(error.to_string()).into()),

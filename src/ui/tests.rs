@@ -1,7 +1,7 @@
 //! Snapshot tests of the view (insta + `TestBackend`): what a person sees, cell by cell.
 
 use crate::status::Status;
-use crate::ui::app::{Action, App, Message};
+use crate::ui::app::{Action, App, Message, Mouse};
 use crate::ui::fixtures;
 use crate::ui::render::render;
 use ratatui::Terminal;
@@ -261,6 +261,25 @@ fn header_gauges_the_new_revision_with_its_pace_and_time_left() {
     );
 }
 
+/// README's picture: the failing rollout with the failed pod's details open, as drawn.
+#[test]
+fn the_readme_picture_is_the_current_rendering() {
+    const PICTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/view.svg");
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Details]);
+    let terminal = draw(&mut app, 150, 30);
+    let svg = crate::ui::svg::svg(terminal.backend().buffer());
+    if std::env::var_os("KOS_UPDATE_PICTURE").is_some() {
+        std::fs::write(PICTURE, &svg).unwrap();
+    }
+    let committed = std::fs::read_to_string(PICTURE).unwrap_or_default();
+    assert!(
+        committed == svg,
+        "{PICTURE} is not the view as drawn now; regenerate it with\n  \
+         KOS_UPDATE_PICTURE=1 cargo test --release -p kos --lib the_readme_picture"
+    );
+}
+
 #[test]
 fn a_big_workload_folds_its_pods_and_its_deployment_shows_both_revisions() {
     let mut app = fixtures::big_app();
@@ -376,4 +395,52 @@ fn after_the_verdict_the_header_says_how_long_the_rollout_took_by_the_clusters_c
         top.contains("done in 0:21 (rollout 3:25 by the cluster's clock)   ✓ success"),
         "{top}"
     );
+}
+
+#[test]
+fn a_click_selects_the_row_under_it() {
+    let mut app = fixtures::app();
+    let drawn = screen(&mut app, 110, 18);
+    let row = drawn
+        .lines()
+        .position(|line| line.contains("Service nginx"))
+        .expect("the Service's row is drawn");
+    let click = Mouse::Click {
+        column: 10,
+        row: u16::try_from(row).unwrap(),
+    };
+    assert!(app.update(Message::Mouse(click), app.now));
+    assert_eq!(app.selected_key(), Some(&fixtures::key("Service", "nginx")));
+    // Below the last row there is nothing to select.
+    let below = Mouse::Click {
+        column: 10,
+        row: 16,
+    };
+    assert!(!app.update(Message::Mouse(below), app.now));
+    assert_eq!(app.selected_key(), Some(&fixtures::key("Service", "nginx")));
+}
+
+#[test]
+fn the_wheel_scrolls_the_tree_and_the_panes() {
+    let mut app = fixtures::app();
+    let selected = app.selected_key().cloned();
+    // Six rows of tree on a short screen: the wheel moves them, not the selection.
+    let top_row = |screen: &str| screen.lines().nth(2).unwrap_or_default().to_owned();
+    let before = top_row(&screen(&mut app, 110, 10));
+    app.update(Message::Mouse(Mouse::Wheel { down: true }), app.now);
+    let after = top_row(&screen(&mut app, 110, 10));
+    assert_ne!(before, after, "the wheel scrolled the tree");
+    assert_eq!(app.selected_key().cloned(), selected);
+    app.update(Message::Mouse(Mouse::Wheel { down: false }), app.now);
+    assert_eq!(top_row(&screen(&mut app, 110, 10)), before);
+
+    // In a pane, the wheel scrolls as the arrow keys do: three rows a notch.
+    press(&mut app, &[Action::NextFailure, Action::Logs]);
+    for i in 0..40 {
+        app.update(Message::LogLine(format!("line {i}")), app.now);
+    }
+    app.update(Message::Mouse(Mouse::Wheel { down: false }), app.now);
+    let logs = app.logs.as_ref().unwrap();
+    assert!(!logs.follow, "scrolling up stops following");
+    assert_eq!(logs.top, 40 - 6 - 3, "three rows up from the last page");
 }

@@ -244,6 +244,15 @@ fn child_resources(kind: &str) -> Vec<ApiResource> {
     }
 }
 
+/// Where objects of `kind` are served when kos tracks them as children (a `ReplicaSet`, a
+/// `Job`, a `Pod`); `None` for a kind no root owns.
+pub fn child_resource(kind: &str) -> Option<ApiResource> {
+    ["Deployment", "CronJob"]
+        .into_iter()
+        .flat_map(child_resources)
+        .find(|resource| resource.kind == kind)
+}
+
 /// The watches `roots` need: children's kinds watched namespace-wide, a root's kind narrowed
 /// to its name when it is the only object of that kind and namespace, and, when `events`
 /// says so, one Events watch per namespace in use.

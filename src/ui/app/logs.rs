@@ -14,6 +14,11 @@ use std::collections::VecDeque;
 /// Log lines kept for the logs view; older ones are dropped.
 const LOG_CAPACITY: usize = 10_000;
 
+/// How far back a stream starts, for the keys `0` to `5`: the whole log the container
+/// kept, or its last minute, 5, 15, 30 minutes, hour (seconds).
+pub const SINCE_PRESETS: [Option<u32>; 6] =
+    [None, Some(60), Some(300), Some(900), Some(1800), Some(3600)];
+
 /// Which container log to stream; the event loop opens one stream per distinct request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRequest {
@@ -22,8 +27,18 @@ pub struct LogRequest {
     /// `None`: the pod's only container, as the API picks it.
     pub container: Option<String>,
     pub previous: bool,
+    pub options: LogOptions,
     /// Bumped to reopen an ended stream (see [`LogView::attempt`]).
     pub attempt: u32,
+}
+
+/// What the user chose of a log stream besides the container and the instance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogOptions {
+    /// Each line prefixed with the time the container wrote it.
+    pub timestamps: bool,
+    /// Only the lines of the last this many seconds (see [`SINCE_PRESETS`]).
+    pub since_seconds: Option<u32>,
 }
 
 /// The logs pane: one pod's container log.
@@ -33,6 +48,7 @@ pub struct LogView {
     pub containers: Vec<String>,
     pub container: usize,
     pub previous: bool,
+    pub options: LogOptions,
     pub follow: bool,
     pub wrap: bool,
     /// First line shown when not following.
@@ -54,6 +70,7 @@ impl LogView {
             containers,
             container: 0,
             previous: false,
+            options: LogOptions::default(),
             follow: true,
             wrap: false,
             top: 0,
@@ -79,6 +96,7 @@ impl LogView {
             pod: self.pod.name.clone(),
             container: self.container_name().map(str::to_owned),
             previous: self.previous,
+            options: self.options,
             attempt: self.attempt,
         }
     }
@@ -105,6 +123,15 @@ impl LogView {
             }
             Action::Previous => {
                 self.previous = !self.previous;
+                self.restart();
+            }
+            Action::Timestamps => {
+                self.options.timestamps = !self.options.timestamps;
+                self.restart();
+            }
+            Action::Since(preset) => {
+                self.options.since_seconds =
+                    SINCE_PRESETS.get(usize::from(preset)).copied().flatten();
                 self.restart();
             }
             Action::Wrap => self.wrap = !self.wrap,
@@ -161,4 +188,33 @@ pub(super) fn containers(pod: &TrackedObject) -> Vec<String> {
     let mut rows: Vec<_> = pod.containers.iter().collect();
     rows.sort_by_key(|c| c.init);
     rows.into_iter().map(|c| c.name.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::fixtures::key;
+
+    #[test]
+    fn timestamps_and_since_presets_restart_the_stream_with_them() {
+        let mut view = LogView::new(key("Pod", "web"), vec!["app".into()]);
+        view.push("old line".into());
+        assert!(view.act(Action::Timestamps, 10));
+        assert!(
+            view.lines.is_empty(),
+            "a new stream starts from its first line"
+        );
+        assert!(view.act(Action::Since(2), 10));
+        let request = view.request();
+        assert!(request.options.timestamps);
+        assert_eq!(request.options.since_seconds, Some(300));
+        view.act(Action::Since(0), 10);
+        view.act(Action::Timestamps, 10);
+        let request = view.request();
+        assert_eq!(
+            request.options,
+            LogOptions::default(),
+            "0: the whole log again"
+        );
+    }
 }

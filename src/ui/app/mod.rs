@@ -17,15 +17,19 @@ mod filter;
 mod header;
 mod history;
 mod logs;
+mod object;
 mod panes;
+mod search;
 mod tree_view;
 
 pub use command::{Command, Request};
 pub use filter::Filter;
 pub use header::Header;
 pub use history::{History, Transitions};
-pub use logs::{LogRequest, LogView};
+pub use logs::{LogOptions, LogRequest, LogView};
+pub use object::{Mode as ObjectMode, ObjectRequest, ObjectView};
 pub use panes::{EventsView, Pane, Panes};
+pub use search::Search;
 pub use tree_view::TreeView;
 
 use crate::exit::ExitCode;
@@ -33,6 +37,9 @@ use crate::model::{Diff, ObjectKey, TrackedObject, World};
 use crate::rollouts::{Operation, is_rollout};
 use crate::tracker::{Tracker, Verdict};
 use crate::ui::tree::NodeId;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Something that happened, for [`App::update`].
@@ -51,6 +58,10 @@ pub enum Message {
     LogLine(String),
     /// The log stream ended or failed; the reason is shown under the lines.
     LogEnded(String),
+    /// The cluster's answer to reading an object: the object, or why it could not be read.
+    Object(ObjectRequest, Result<Value, String>),
+    /// The mouse: a click or the wheel.
+    Mouse(Mouse),
     /// SIGINT, SIGTERM or SIGHUP: leave now with this code.
     Signal(ExitCode),
     /// The API server stopped answering (why), or answers again (`None`).
@@ -58,6 +69,18 @@ pub enum Message {
     /// The cluster's answer to a confirmed promote or abort, for the footer.
     CommandDone(Result<String, String>),
 }
+
+/// What the mouse did, where (in cells from the screen's top left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    /// The left button went down here.
+    Click { column: u16, row: u16 },
+    /// The wheel turned one notch, down (toward the end) or up.
+    Wheel { down: bool },
+}
+
+/// Rows one notch of the wheel scrolls, as most terminals scroll text.
+const WHEEL_ROWS: usize = 3;
 
 /// What a key does, in the pane it was pressed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +116,16 @@ pub enum Action {
     Yes,
     /// `n` or Esc to a question.
     No,
+    /// Log lines with their times, or without.
+    Timestamps,
+    /// The log from this far back: an index of `SINCE_PRESETS`.
+    Since(u8),
+    /// The selected object as the cluster holds it.
+    Yaml,
+    /// What kos applied against what the cluster holds.
+    Diff,
+    NextMatch,
+    PreviousMatch,
     Help,
     Back,
     Quit,
@@ -105,6 +138,9 @@ pub enum KeyContext {
     Filter,
     Logs,
     Events,
+    Object,
+    /// Typing a search in the object pane.
+    Search,
     Help,
     /// A promote or abort waits for `y` or `n`.
     Confirm,
@@ -123,6 +159,9 @@ pub struct App {
     pub filter: Filter,
     pub logs: Option<LogView>,
     pub history: History,
+    pub object: Option<ObjectView>,
+    /// The objects as kos applied them (empty when it applied none, as for `kos watch`).
+    pub applied: BTreeMap<ObjectKey, Arc<Value>>,
     /// The terminal's size, for paging and layout decisions.
     pub size: (u16, u16),
     /// While the API server does not answer: why, and since when (the rows are as old).
@@ -144,6 +183,8 @@ impl App {
             filter: Filter::default(),
             logs: None,
             history: History::default(),
+            object: None,
+            applied: BTreeMap::new(),
             size: (80, 24),
             lost: None,
             command: Command::default(),
@@ -170,6 +211,10 @@ impl App {
             KeyContext::Help
         } else if self.filter.editing {
             KeyContext::Filter
+        } else if self.panes.pane == Pane::Object
+            && self.object.as_ref().is_some_and(|o| o.search.editing)
+        {
+            KeyContext::Search
         } else {
             self.panes.pane.key_context()
         }
@@ -182,6 +227,15 @@ impl App {
             .as_ref()
             .filter(|_| self.panes.pane == Pane::Logs)?;
         Some(logs.request())
+    }
+
+    /// The object the view wants read from the cluster, if any.
+    pub fn object_request(&self) -> Option<ObjectRequest> {
+        let object = self
+            .object
+            .as_ref()
+            .filter(|_| self.panes.pane == Pane::Object)?;
+        Some(object.request())
     }
 
     /// The object under the selection.
@@ -231,6 +285,14 @@ impl App {
                 kept && self.panes.pane == Pane::Logs
             }
             Message::LogEnded(reason) => self.logs.as_mut().map(|logs| logs.end(reason)).is_some(),
+            Message::Object(request, live) => self
+                .object
+                .as_mut()
+                .is_some_and(|object| object.answer(&request, live)),
+            Message::Mouse(mouse) => {
+                self.sync();
+                self.mouse(mouse)
+            }
             Message::Signal(code) => {
                 self.tracker.interrupt(self.now);
                 self.exit = Some(code);
@@ -259,6 +321,7 @@ impl App {
     fn apply_diffs(&mut self, diffs: Vec<Diff>) -> bool {
         let mut changed = false;
         let mut log_pod_changed = false;
+        let mut object_changed = false;
         for diff in diffs {
             let events = matches!(diff, Diff::Events(..));
             let row = match &diff {
@@ -268,12 +331,15 @@ impl App {
             let about_log_pod = matches!((&diff, &self.logs),
                 (Diff::Upsert(o), Some(logs)) if logs.is_of(&o.key));
             let key = (!events).then(|| diff.key().clone());
+            let about_object = matches!((&diff, &self.object),
+                (Diff::Upsert(o), Some(view)) if view.is_of(&o.key));
             if self.world.apply(diff) {
                 changed = true;
                 if let Some(key) = &key {
                     self.history.observe(&self.world, key, self.now);
                 }
                 log_pod_changed |= about_log_pod;
+                object_changed |= about_object;
                 // No row shows Events.
                 let patched = events || row.is_some_and(|key| self.patch_row(&key));
                 if !patched {
@@ -286,6 +352,9 @@ impl App {
         }
         if changed {
             self.history.observe_overall(&self.world, self.now);
+        }
+        if object_changed && let Some(object) = self.object.as_mut() {
+            object.reread();
         }
         changed
     }
@@ -330,6 +399,34 @@ impl App {
             KeyContext::Tree => self.act_tree(action),
             KeyContext::Logs => self.act_logs(action),
             KeyContext::Events => self.act_events(action),
+            KeyContext::Object => self.act_object(action),
+            KeyContext::Search => self
+                .object
+                .as_mut()
+                .is_some_and(|object| object.edit_search(action)),
+        }
+    }
+
+    /// A click selects the tree's row under it; the wheel scrolls the tree or the pane up.
+    /// Help and a filter being typed take no mouse.
+    fn mouse(&mut self, mouse: Mouse) -> bool {
+        let context = self.key_context();
+        match (mouse, context) {
+            (Mouse::Click { column, row }, KeyContext::Tree) => {
+                self.tree.click(ratatui::layout::Position::new(column, row))
+            }
+            // Only the tree's rows take a click.
+            (_, KeyContext::Help | KeyContext::Filter | KeyContext::Search)
+            | (Mouse::Click { .. }, _) => false,
+            (Mouse::Wheel { down }, KeyContext::Tree) => self.tree.scroll(down, WHEEL_ROWS),
+            (Mouse::Wheel { down }, _) => {
+                let action = if down { Action::Down } else { Action::Up };
+                let mut changed = false;
+                for _ in 0..WHEEL_ROWS {
+                    changed |= self.act(action);
+                }
+                changed
+            }
         }
     }
 
@@ -365,6 +462,8 @@ impl App {
                 .command
                 .ask(Operation::Promote, self.selected_rollout()),
             Action::Abort => self.command.ask(Operation::Abort, self.selected_rollout()),
+            Action::Yaml => self.open_object(ObjectMode::Yaml),
+            Action::Diff => self.open_object(ObjectMode::Diff),
             Action::Help => self.panes.set_help(true),
             Action::Back => self.back_in_tree(),
             Action::Quit => self.quit(),
@@ -408,6 +507,25 @@ impl App {
             self.logs = Some(LogView::new(pod, containers));
         }
         self.panes.show(Pane::Logs)
+    }
+
+    /// Shows the selected object in `mode`, read anew from the cluster.
+    fn open_object(&mut self, mode: ObjectMode) -> bool {
+        let Some(key) = self.tree.selected_key().cloned() else {
+            return false;
+        };
+        let applied = self.applied.get(&key).cloned();
+        self.object = Some(ObjectView::new(key, mode, applied));
+        self.panes.show(Pane::Object)
+    }
+
+    fn act_object(&mut self, action: Action) -> bool {
+        let page = self.page();
+        match self.object.as_mut() {
+            Some(object) => object.act(action, page) || self.act_over_tree(action),
+            // The pane never shows without an object; should it, the tree comes back.
+            None => self.panes.show(Pane::Tree),
+        }
     }
 
     fn open_events(&mut self) -> bool {

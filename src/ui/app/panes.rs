@@ -16,6 +16,8 @@ pub enum Pane {
     Tree,
     Logs,
     Events,
+    /// One object's YAML or diff.
+    Object,
 }
 
 impl Pane {
@@ -25,6 +27,7 @@ impl Pane {
             Pane::Tree => KeyContext::Tree,
             Pane::Logs => KeyContext::Logs,
             Pane::Events => KeyContext::Events,
+            Pane::Object => KeyContext::Object,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::ui::keys;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Types `keys` as a person would: each key read in the context of the moment.
-fn type_keys(app: &mut App, codes: &[KeyCode]) {
+pub(super) fn type_keys(app: &mut App, codes: &[KeyCode]) {
     for code in codes {
         let event = KeyEvent::new(*code, KeyModifiers::NONE);
         if let Some(action) = keys::action(app.key_context(), event) {

@@ -55,6 +55,26 @@ fn open_ancestors(state: &mut TreeState<NodeId>, path: &[NodeId]) {
 }
 
 impl TreeView {
+    /// Selects the row drawn at `position` on screen; false when there is none.
+    pub(super) fn click(&mut self, position: ratatui::layout::Position) -> bool {
+        match self.state.rendered_at(position) {
+            Some(path) => {
+                let path = path.to_vec();
+                self.state.select(path)
+            }
+            None => false,
+        }
+    }
+
+    /// Scrolls the rows by `lines`, down or up, leaving the selection where it is.
+    pub(super) fn scroll(&mut self, down: bool, lines: usize) -> bool {
+        if down {
+            self.state.scroll_down(lines)
+        } else {
+            self.state.scroll_up(lines)
+        }
+    }
+
     pub(super) fn mark_stale(&mut self) {
         self.stale = true;
     }

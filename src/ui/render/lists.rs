@@ -35,13 +35,26 @@ pub fn render_logs(app: &App, frame: &mut Frame, area: Rect) {
 
 fn log_title(logs: &LogView) -> String {
     let on_off = |on: bool| if on { "on" } else { "off" };
+    let since = logs
+        .options
+        .since_seconds
+        .map(|secs| {
+            let since = std::time::Duration::from_secs(u64::from(secs));
+            format!(" · last {}", crate::duration::short(since))
+        })
+        .unwrap_or_default();
     format!(
-        " logs {} · {}{} · follow {} · wrap {} ",
+        " logs {} · {}{} · follow {} · wrap {}{}{since} ",
         logs.pod,
         logs.container_name().unwrap_or("(default container)"),
         if logs.previous { " (previous)" } else { "" },
         on_off(logs.follow),
         on_off(logs.wrap),
+        if logs.options.timestamps {
+            " · timestamps"
+        } else {
+            ""
+        },
     )
 }
 

@@ -8,6 +8,7 @@ mod details;
 mod header;
 mod help;
 mod lists;
+mod object;
 mod progress;
 
 use crate::status::Status;
@@ -61,6 +62,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         Pane::Tree => render_tree_pane(app, frame, body),
         Pane::Logs => lists::render_logs(app, frame, body),
         Pane::Events => lists::render_events(app, frame, body),
+        Pane::Object => object::render(app, frame, body),
     }
     frame.render_widget(footer_line(app), footer);
     if app.panes.help {
@@ -123,10 +125,15 @@ fn footer_line(app: &App) -> Line<'static> {
         );
         return Line::from(vec![Span::styled(question, bold), Span::raw("y/n")]);
     }
-    if app.filter.editing {
+    let search = app.object.as_ref().map(|o| &o.search);
+    let typed = match search {
+        Some(search) if search.editing && app.panes.pane == Pane::Object => Some(&search.text),
+        _ => app.filter.editing.then_some(&app.filter.text),
+    };
+    if let Some(typed) = typed {
         return Line::from(vec![
-            Span::styled("/", Style::new().add_modifier(Modifier::BOLD)),
-            Span::raw(app.filter.text.clone()),
+            Span::styled("/", bold),
+            Span::raw(typed.clone()),
             Span::styled("█", Style::new().add_modifier(Modifier::SLOW_BLINK)),
             Span::raw("   Enter keep · Esc clear"),
         ]);
@@ -142,6 +149,9 @@ fn footer_line(app: &App) -> Line<'static> {
             "f follow · c container · p previous · w wrap · g/G top/bottom · Esc back · ? help"
         }
         Pane::Events => "g/G top/bottom · PgUp/PgDn scroll · Esc back · ? help",
+        Pane::Object => {
+            "y yaml · d diff · / search · n/N match · g/G top/bottom · Esc back · ? help"
+        }
     };
     Line::styled(hints, Style::new().add_modifier(Modifier::DIM))
 }
