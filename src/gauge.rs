@@ -77,10 +77,14 @@ pub fn new_sets(world: &World) -> HashMap<&ObjectKey, u64> {
 /// The gauge of the object `key` (see [`of_object`]).
 pub fn of_key(world: &World, key: &ObjectKey) -> Option<Gauge> {
     let object = world.object(key)?;
-    let new_ready = of_kind(world, "ReplicaSet")
-        .filter(|_| key.kind == "Deployment")
-        .filter(|rs| rs.counted && rs.owner.as_ref() == Some(key))
-        .find_map(|rs| rs.counts)
+    // Only a Deployment's gauge looks at the ReplicaSets: a pod's change must not.
+    let new_ready = (key.kind == "Deployment")
+        .then(|| {
+            of_kind(world, "ReplicaSet")
+                .filter(|rs| rs.counted && rs.owner.as_ref() == Some(key))
+                .find_map(|rs| rs.counts)
+        })
+        .flatten()
         .map(|counts| u64::from(counts.ready));
     of_object(object, new_ready)
 }
