@@ -5,15 +5,17 @@
 
 use crate::common::{Failure, percentile};
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream};
 use kos::exit::ExitCode;
 use kos::model::{Diff, ObjectKey, TrackedObject, World};
 use kos::status::ContainerRow;
 use kos::status::{Counts, Status};
 use kos::tracker::Tracker;
-use kos::ui::app::{App, Header, LogRequest, Message};
+use kos::ui::app::{App, Header, LogRequest, Message, Request};
 use kos::ui::event_loop::{self, Inputs};
 use kos::ui::logs::{LogEvent, LogSource};
+use kos::ui::operator::Operator;
 use kos::ui::render::render;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
@@ -228,7 +230,7 @@ async fn event_to_screen(
         Ok::<_, Failure>(times)
     };
     let (outcome, times) = tokio::join!(
-        event_loop::run(&mut terminal, &mut app, inputs, &NoLogs),
+        event_loop::run(&mut terminal, &mut app, inputs, &NoLogs, &NoOperator),
         driver
     );
     let outcome = outcome?;
@@ -259,6 +261,15 @@ struct NoLogs;
 impl LogSource for NoLogs {
     fn open(&self, _: &LogRequest) -> BoxStream<'static, LogEvent> {
         stream::empty().boxed()
+    }
+}
+
+/// The bench presses no key: nothing is ever promoted or aborted.
+struct NoOperator;
+
+impl Operator for NoOperator {
+    fn send(&self, _: Request) -> BoxFuture<'static, Result<String, String>> {
+        Box::pin(async { Err("the bench sends nothing".to_owned()) })
     }
 }
 
