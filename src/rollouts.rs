@@ -18,7 +18,7 @@ pub enum Operation {
     /// Past the current pause: clears the pause conditions (and `spec.paused`), or moves a
     /// canary to its next step.
     Promote,
-    /// Back to the stable ReplicaSet: `status.abort`.
+    /// Back to the stable `ReplicaSet`: `status.abort`.
     Abort,
 }
 
@@ -166,14 +166,14 @@ pub async fn send(
 mod tests {
     use super::*;
 
-    fn canary(status: Value) -> Value {
+    fn canary(status: &Value) -> Value {
         json!({"spec": {"strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {}}, {"setWeight": 60}]}}},
                "status": status})
     }
 
     #[test]
     fn abort_sets_status_abort_on_the_status_subresource() {
-        let p = patches(Operation::Abort, &canary(json!({})));
+        let p = patches(Operation::Abort, &canary(&json!({})));
         assert_eq!(p.status, Some(json!({"status": {"abort": true}})));
         assert_eq!(p.spec, None);
         assert_eq!(p.whole, json!({"status": {"abort": true}}));
@@ -206,7 +206,7 @@ mod tests {
         let p = patches(
             Operation::Promote,
             &canary(
-                json!({"currentStepIndex": 1, "pauseConditions": [{"reason": "CanaryPauseStep"}]}),
+                &json!({"currentStepIndex": 1, "pauseConditions": [{"reason": "CanaryPauseStep"}]}),
             ),
         );
         assert_eq!(p.status, Some(json!({"status": {"pauseConditions": null}})));
@@ -214,17 +214,17 @@ mod tests {
 
     #[test]
     fn a_canary_not_paused_moves_to_the_next_step_never_past_the_end() {
-        let p = patches(Operation::Promote, &canary(json!({"currentStepIndex": 0})));
+        let p = patches(Operation::Promote, &canary(&json!({"currentStepIndex": 0})));
         assert_eq!(
             p.status,
             Some(json!({"status": {"pauseConditions": null, "currentStepIndex": 1}}))
         );
-        let p = patches(Operation::Promote, &canary(json!({"currentStepIndex": 3})));
+        let p = patches(Operation::Promote, &canary(&json!({"currentStepIndex": 3})));
         assert_eq!(
             p.status,
             Some(json!({"status": {"pauseConditions": null, "currentStepIndex": 3}}))
         );
-        let p = patches(Operation::Promote, &canary(json!({})));
+        let p = patches(Operation::Promote, &canary(&json!({})));
         assert_eq!(
             p.whole,
             json!({"spec": {"paused": false}, "status": {"pauseConditions": null, "currentStepIndex": 1}})
@@ -235,7 +235,7 @@ mod tests {
     fn an_inconclusive_analysis_pause_also_lifts_the_controller_pause() {
         let p = patches(
             Operation::Promote,
-            &canary(json!({
+            &canary(&json!({
                 "currentStepIndex": 1, "controllerPause": true,
                 "pauseConditions": [{"reason": "InconclusiveAnalysisRun"}],
                 "canary": {"currentStepAnalysisRunStatus": {"status": "Inconclusive"}}

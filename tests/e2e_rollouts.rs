@@ -1,8 +1,8 @@
 //! End to end: blue/green rollouts against `kos sim serve`, the test playing Argo Rollouts'
-//! controller. It installs a minimal Rollout CRD, creates the ReplicaSets a blue/green
+//! controller. It installs a minimal Rollout CRD, creates the `ReplicaSets` a blue/green
 //! rollout owns and writes the Rollout's status through the status subresource as the
 //! controller does; kos must judge, draw and promote it as it would the real thing. A plain
-//! Service's selector switch needs no controller: the simulator keeps its EndpointSlices.
+//! Service's selector switch needs no controller: the simulator keeps its `EndpointSlices`.
 //! Skips (with the reason) without kubectl or tmux; fails instead under `KOS_REQUIRE_E2E=1`.
 
 mod common;
@@ -71,7 +71,7 @@ fn install_crd() {
     });
 }
 
-/// A blue/green Rollout `web` in `ns` with its active Service, and the two ReplicaSets the
+/// A blue/green Rollout `web` in `ns` with its active Service, and the two `ReplicaSets` the
 /// controller would own (blue the stable one, green the new one), 2 pods each.
 fn blue_green(ns: &str) {
     install_crd();

@@ -12,10 +12,11 @@ use kos::model::{Diff, ObjectKey, TrackedObject, World};
 use kos::status::ContainerRow;
 use kos::status::{Counts, Status};
 use kos::tracker::Tracker;
-use kos::ui::app::{App, Header, LogRequest, Message, ObjectRequest};
+use kos::ui::app::{App, Header, LogRequest, Message, ObjectRequest, Request};
 use kos::ui::event_loop::{self, Inputs, Sources};
 use kos::ui::live::ObjectSource;
 use kos::ui::logs::{LogEvent, LogSource};
+use kos::ui::operator::Operator;
 use kos::ui::render::render;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
@@ -237,7 +238,8 @@ async fn event_to_screen(
             inputs,
             &Sources {
                 logs: &Nothing,
-                objects: &Nothing
+                objects: &Nothing,
+                operator: &Nothing,
             }
         ),
         driver
@@ -264,7 +266,7 @@ async fn next_flush(flushed: &mut mpsc::UnboundedReceiver<Instant>) -> Result<In
     )
 }
 
-/// The view opens no logs and reads no object here.
+/// The view opens no logs, reads no object and sends nothing here: the bench presses no key.
 struct Nothing;
 
 impl LogSource for Nothing {
@@ -276,6 +278,12 @@ impl LogSource for Nothing {
 impl ObjectSource for Nothing {
     fn read(&self, _: &ObjectRequest) -> BoxFuture<'static, Result<serde_json::Value, String>> {
         futures::future::pending().boxed()
+    }
+}
+
+impl Operator for Nothing {
+    fn send(&self, _: Request) -> BoxFuture<'static, Result<String, String>> {
+        Box::pin(async { Err("the bench sends nothing".to_owned()) })
     }
 }
 

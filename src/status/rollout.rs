@@ -115,7 +115,7 @@ mod tests {
     use crate::status::{Status, of};
     use serde_json::{Value, json};
 
-    fn rollout(strategy: Value, status: Value) -> Value {
+    fn rollout(strategy: &Value, status: &Value) -> Value {
         json!({
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
             "metadata": {"name": "web", "generation": 2},
@@ -126,8 +126,8 @@ mod tests {
 
     fn blue_green_paused() -> Value {
         rollout(
-            json!({"blueGreen": {"activeService": "web", "previewService": "web-preview"}}),
-            json!({
+            &json!({"blueGreen": {"activeService": "web", "previewService": "web-preview"}}),
+            &json!({
                 "observedGeneration": 2, "phase": "Paused", "message": "BlueGreenPause",
                 "pauseConditions": [{"reason": "BlueGreenPause", "startTime": "2024-01-01T00:00:00Z"}],
                 "currentPodHash": "7c4b", "stableRS": "5d9f",
@@ -179,8 +179,8 @@ mod tests {
     #[test]
     fn a_canary_paused_at_a_step_shows_the_step_weight_and_both_hashes() {
         let object = rollout(
-            json!({"canary": {"steps": [{"setWeight": 20}, {"pause": {}}, {"setWeight": 60}, {"pause": {"duration": "1m"}}]}}),
-            json!({
+            &json!({"canary": {"steps": [{"setWeight": 20}, {"pause": {}}, {"setWeight": 60}, {"pause": {"duration": "1m"}}]}}),
+            &json!({
                 "observedGeneration": 2, "phase": "Paused", "message": "CanaryPauseStep",
                 "pauseConditions": [{"reason": "CanaryPauseStep"}], "currentStepIndex": 1,
                 "currentPodHash": "7c4b", "stableRS": "5d9f",
@@ -198,8 +198,8 @@ mod tests {
     #[test]
     fn the_traffic_routers_weight_wins_and_a_finished_canary_shows_only_its_steps() {
         let mut object = rollout(
-            json!({"canary": {"steps": [{"setWeight": 20}, {"pause": {}}]}}),
-            json!({
+            &json!({"canary": {"steps": [{"setWeight": 20}, {"pause": {}}]}}),
+            &json!({
                 "observedGeneration": 2, "phase": "Progressing", "message": "more replicas need to be updated",
                 "currentStepIndex": 0, "currentPodHash": "7c4b", "stableRS": "5d9f",
                 "canary": {"weights": {"canary": {"weight": 25}}},
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn a_rollout_not_yet_reconciled_adds_nothing() {
-        let object = rollout(json!({"blueGreen": {"activeService": "web"}}), json!({}));
+        let object = rollout(&json!({"blueGreen": {"activeService": "web"}}), &json!({}));
         let a = of(&object);
         assert_eq!(a.status, Status::InProgress);
         assert!(!a.message.contains("active"), "{}", a.message);

@@ -44,20 +44,16 @@ impl Command {
 
     /// `P` or `A` on the selected row: a question when it is a Rollout, a notice otherwise.
     pub(super) fn ask(&mut self, operation: Operation, rollout: Option<ObjectKey>) -> bool {
-        match rollout {
-            _ if self.sending => {
-                self.notice = Some(format!("{operation}: the last request is still on its way"))
-            }
-            Some(rollout) => {
-                self.notice = None;
-                self.asking = Some(Request { operation, rollout });
-            }
-            None => {
-                self.notice = Some(format!(
-                    "{operation}: select an Argo Rollout first (the view is read-only otherwise)"
-                ))
-            }
-        }
+        self.notice = if self.sending {
+            Some(format!("{operation}: the last request is still on its way"))
+        } else if let Some(rollout) = rollout {
+            self.asking = Some(Request { operation, rollout });
+            None
+        } else {
+            Some(format!(
+                "{operation}: select an Argo Rollout first (the view is read-only otherwise)"
+            ))
+        };
         true
     }
 
