@@ -963,7 +963,10 @@ mod rollouts {
 
     /// The Rollout CRD kos ships, applied and established.
     fn install_rollouts(sim: &Sim) {
-        let crd = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/crds/argo-rollouts.yaml");
+        let crd = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/crds/argo-rollouts.yaml"
+        );
         sim.ok(&["apply", "-f", crd]);
         sim.ok(&[
             "wait",
@@ -1068,7 +1071,11 @@ spec:
         let v2 = sim.field("rollout/shop", ".status.currentPodHash");
         assert_ne!(v1, v2);
         assert_eq!(selector(&sim, "shop-preview"), v2);
-        assert_eq!(selector(&sim, "shop-active"), v1, "the active Service waits");
+        assert_eq!(
+            selector(&sim, "shop-active"),
+            v1,
+            "the active Service waits"
+        );
         let owner = sim.field(
             &format!("rs/shop-{v2}"),
             ".metadata.ownerReferences[0].kind",
@@ -1083,7 +1090,12 @@ spec:
         assert_eq!(sim.field("rollout/shop", ".status.stableRS"), v2);
         // The old ReplicaSet is scaled down after scaleDownDelaySeconds.
         sim.wait_field(&format!("rs/shop-{v1}"), ".spec.replicas", "0");
-        let events = sim.ns(&["get", "events", "--field-selector", "involvedObject.name=shop"]);
+        let events = sim.ns(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=shop",
+        ]);
         assert!(events.contains("SwitchService"), "{events}");
     }
 

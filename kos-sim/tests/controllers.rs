@@ -2186,9 +2186,15 @@ mod rollouts {
         assert_eq!(status(&ro, "/blueGreen/activeSelector"), &v1);
         assert_eq!(status(&ro, "/stableRS"), &v1);
         assert_eq!(sim.selector_of("active"), v1);
-        let rs = sim.get("replicasets.apps", &format!("shop-{}", v1.as_str().unwrap()));
+        let rs = sim.get(
+            "replicasets.apps",
+            &format!("shop-{}", v1.as_str().unwrap()),
+        );
         assert_eq!(rs["metadata"]["ownerReferences"][0]["kind"], "Rollout");
-        assert_eq!(rs["metadata"]["annotations"]["rollout.argoproj.io/revision"], "1");
+        assert_eq!(
+            rs["metadata"]["annotations"]["rollout.argoproj.io/revision"],
+            "1"
+        );
 
         sim.new_image();
         let ro = sim
@@ -2211,7 +2217,10 @@ mod rollouts {
         assert_eq!(status(&ro, "/stableRS"), &v2);
         // The old ReplicaSet goes after scaleDownDelaySeconds.
         sim.sized(&v1, 0).await;
-        assert!(sim.reasons_about("shop").contains(&"SwitchService".to_owned()));
+        assert!(
+            sim.reasons_about("shop")
+                .contains(&"SwitchService".to_owned())
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2243,7 +2252,10 @@ mod rollouts {
         assert!(ro["status"]["pauseConditions"].is_null());
         sim.sized(&v2, 0).await;
         sim.sized(&v1, 2).await;
-        assert!(sim.reasons_about("shop").contains(&"RolloutAborted".to_owned()));
+        assert!(
+            sim.reasons_about("shop")
+                .contains(&"RolloutAborted".to_owned())
+        );
     }
 }
 

@@ -7,13 +7,13 @@
 
 use crate::apply::Progress;
 use crate::cli::{ApplyArgs, ClusterArgs, DemoArgs, DemoScenario, FileArgs, TrackArgs, Validate};
-use crate::exit::{BadInput, ClusterError, ExitCode};
 use crate::cluster::Cluster;
+use crate::exit::{BadInput, ClusterError, ExitCode};
 use crate::manifest::{self, LoadOptions, Manifest};
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use color_eyre::Result;
 use color_eyre::eyre::WrapErr;
 use kos_sim::{self as sim, SimConfig};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,7 +71,6 @@ fn manifests(scenario: DemoScenario) -> Manifests {
         },
     }
 }
-
 
 /// `--timeout` and `--stabilize` unless given: both countdowns show, and the flaky
 /// scenario's failure (a 10 s image pull back-off) fits inside its window.
@@ -161,9 +160,11 @@ async fn settle(cluster: &Cluster, manifests: &[Manifest], timeout: Duration) ->
         let api: Api<DynamicObject> =
             Api::namespaced_with(cluster.client.clone(), namespace, &resource);
         loop {
-            let phase = api.get(name).await.ok().and_then(|ro| {
-                ro.data["status"]["phase"].as_str().map(str::to_owned)
-            });
+            let phase = api
+                .get(name)
+                .await
+                .ok()
+                .and_then(|ro| ro.data["status"]["phase"].as_str().map(str::to_owned));
             if phase.as_deref() == Some("Healthy") {
                 break;
             }

@@ -83,23 +83,28 @@ impl Controller for Deployments {
                     new = sets.iter().position(|s| uid(s) == rs_uid);
                 }
             }
-            None if !plan.paused => match replicaset::create_revision(ctx, d, &REVISIONS, newest + 1, first_count) {
-                Some(rs) => {
-                    if first_count > 0 {
-                        let message = format!(
-                            "Scaled up replica set {} from 0 to {first_count}",
-                            name(&rs)
-                        );
-                        ctx.events
-                            .record(&SOURCE, d, &Note::normal("ScalingReplicaSet", message));
+            None if !plan.paused => {
+                match replicaset::create_revision(ctx, d, &REVISIONS, newest + 1, first_count) {
+                    Some(rs) => {
+                        if first_count > 0 {
+                            let message = format!(
+                                "Scaled up replica set {} from 0 to {first_count}",
+                                name(&rs)
+                            );
+                            ctx.events.record(
+                                &SOURCE,
+                                d,
+                                &Note::normal("ScalingReplicaSet", message),
+                            );
+                        }
+                        outcome.written.push(rs.clone());
+                        sets.push(rs);
+                        new = Some(sets.len() - 1);
+                        created = true;
                     }
-                    outcome.written.push(rs.clone());
-                    sets.push(rs);
-                    new = Some(sets.len() - 1);
-                    created = true;
+                    None => outcome.requeue(Duration::from_secs(1)),
                 }
-                None => outcome.requeue(Duration::from_secs(1)),
-            },
+            }
             _ => {}
         }
         if let Some(new) = new {

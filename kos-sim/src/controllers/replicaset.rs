@@ -121,7 +121,11 @@ pub fn create_revision(
         json!(hash),
     );
     let mut selector = owner["spec"]["selector"].clone();
-    put(&mut selector, &["matchLabels", marks.hash_label], json!(hash));
+    put(
+        &mut selector,
+        &["matchLabels", marks.hash_label],
+        json!(hash),
+    );
     let mut annotations = owner["spec"]["template"]["metadata"]["annotations"].clone();
     if !annotations.is_object() {
         annotations = json!({});

@@ -67,7 +67,8 @@ impl Controller for Rollouts {
                 .unwrap_or(0);
             match replicaset::create_revision(ctx, ro, &REVISIONS, newest + 1, 0) {
                 Some(rs) => {
-                    let message = format!("Created ReplicaSet {} (revision {})", name(&rs), newest + 1);
+                    let message =
+                        format!("Created ReplicaSet {} (revision {})", name(&rs), newest + 1);
                     ctx.events
                         .record(&SOURCE, ro, &Note::normal("NewReplicaSetCreated", message));
                     outcome.written.push(rs.clone());
@@ -156,7 +157,11 @@ fn apply_to_sets(
                 }
                 match deadline {
                     Some((_, Some(at))) => {
-                        put(rs, &["metadata", "annotations", SCALE_DOWN_DEADLINE], json!(at));
+                        put(
+                            rs,
+                            &["metadata", "annotations", SCALE_DOWN_DEADLINE],
+                            json!(at),
+                        );
                     }
                     Some((_, None)) => {
                         if let Some(a) = rs["metadata"]["annotations"].as_object_mut() {
@@ -213,10 +218,15 @@ fn switch_services(ctx: &Ctx, ro: &Value, decision: &mut Decision, outcome: &mut
         }
         let switched = ctx.store.mutate("services", ns, service, |svc| {
             put(svc, &["spec", "selector", HASH], json!(hash));
-            put(svc, &["metadata", "annotations", MANAGED_BY], json!(name(ro)));
+            put(
+                svc,
+                &["metadata", "annotations", MANAGED_BY],
+                json!(name(ro)),
+            );
         });
         if switched.is_ok() {
-            let message = format!("Switched selector for service '{service}' from '{old}' to '{hash}'");
+            let message =
+                format!("Switched selector for service '{service}' from '{old}' to '{hash}'");
             ctx.events
                 .record(&SOURCE, ro, &Note::normal("SwitchService", message));
         }

@@ -387,7 +387,9 @@ impl Decision {
         }
         match set.deadline {
             None if !delay.is_zero() => {
-                let at = now.after(delay).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let at = now
+                    .after(delay)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 self.deadlines.push((set.name.clone(), Some(at)));
                 self.requeue(delay);
             }
@@ -458,7 +460,8 @@ fn blue_green(
             state.remove_pause(BLUE_GREEN_PAUSE);
         } else if let Some(pause) = state.pause(BLUE_GREEN_PAUSE) {
             if bg.auto_promotion_seconds > 0 {
-                let wait = seconds(bg.auto_promotion_seconds).saturating_sub(now.since(&pause.start));
+                let wait =
+                    seconds(bg.auto_promotion_seconds).saturating_sub(now.since(&pause.start));
                 if wait.is_zero() {
                     state.remove_pause(BLUE_GREEN_PAUSE);
                 } else {
@@ -469,9 +472,7 @@ fn blue_green(
             state.add_pause(BLUE_GREEN_PAUSE, now, &mut decision.notes);
         }
         if state.pauses.is_empty() {
-            decision
-                .switch
-                .push((bg.active.clone(), new.hash.clone()));
+            decision.switch.push((bg.active.clone(), new.hash.clone()));
             state.active.clone_from(&new.hash);
             state.stable.clone_from(&new.hash);
             state.controller_pause = false;
@@ -577,7 +578,9 @@ fn canary(
     let stable_size = if want_stable >= stable.spec {
         want_stable
     } else {
-        want_stable.max(min_available - new.available).min(stable.spec)
+        want_stable
+            .max(min_available - new.available)
+            .min(stable.spec)
     };
     for set in sets {
         let size = if set.hash == new.hash {
@@ -733,14 +736,18 @@ mod tests {
     }
 
     fn rollout(strategy: Value) -> Spec {
-        Spec::of(&json!({"spec": {"replicas": 2, "selector": {"matchLabels": {"app": "a"}},
-                                 "strategy": strategy}}))
+        Spec::of(
+            &json!({"spec": {"replicas": 2, "selector": {"matchLabels": {"app": "a"}},
+                                 "strategy": strategy}}),
+        )
         .unwrap()
     }
 
     fn blue_green_spec() -> Spec {
-        rollout(json!({"blueGreen": {"activeService": "active", "previewService": "preview",
-                                     "autoPromotionEnabled": false}}))
+        rollout(
+            json!({"blueGreen": {"activeService": "active", "previewService": "preview",
+                                     "autoPromotionEnabled": false}}),
+        )
     }
 
     /// A blue/green rollout whose revision `v1` is active, updated to `v2`.
@@ -770,7 +777,13 @@ mod tests {
         let spec = blue_green_spec();
         let old = set("ro-v1", "v1", 2, 2);
         // The new ReplicaSet comes up; the preview Service points at it at once.
-        let d = decide(&spec, &blue_green_update(), &[old.clone(), set("ro-v2", "v2", 0, 0)], "v2", &now());
+        let d = decide(
+            &spec,
+            &blue_green_update(),
+            &[old.clone(), set("ro-v2", "v2", 0, 0)],
+            "v2",
+            &now(),
+        );
         assert_eq!(d.scale, [("ro-v2".into(), 2)]);
         assert_eq!(d.switch, [("preview".into(), "v2".into())]);
         assert!(d.state.pauses.is_empty());
@@ -791,7 +804,10 @@ mod tests {
         promoted.pauses.clear();
         let d = decide(&spec, &promoted, &[old.clone(), new.clone()], "v2", &now());
         assert!(d.switch.contains(&("active".into(), "v2".into())));
-        assert_eq!((d.state.active.as_str(), d.state.stable.as_str()), ("v2", "v2"));
+        assert_eq!(
+            (d.state.active.as_str(), d.state.stable.as_str()),
+            ("v2", "v2")
+        );
         assert!(!d.state.controller_pause);
         assert_eq!(
             d.deadlines,
@@ -810,9 +826,18 @@ mod tests {
     #[test]
     fn blue_green_first_revision_goes_active_without_a_pause() {
         let spec = blue_green_spec();
-        let d = decide(&spec, &State::default(), &[set("ro-v1", "v1", 2, 2)], "v1", &now());
+        let d = decide(
+            &spec,
+            &State::default(),
+            &[set("ro-v1", "v1", 2, 2)],
+            "v1",
+            &now(),
+        );
         assert!(d.state.pauses.is_empty());
-        assert_eq!((d.state.active.as_str(), d.state.stable.as_str()), ("v1", "v1"));
+        assert_eq!(
+            (d.state.active.as_str(), d.state.stable.as_str()),
+            ("v1", "v1")
+        );
     }
 
     #[test]
@@ -828,7 +853,13 @@ mod tests {
         state.abort = true;
         let mut preview = set("ro-v2", "v2", 2, 2);
         preview.deadline = Some(now().wall);
-        let d = decide(&spec, &state, &[set("ro-v1", "v1", 2, 2), preview], "v2", &now());
+        let d = decide(
+            &spec,
+            &state,
+            &[set("ro-v1", "v1", 2, 2), preview],
+            "v2",
+            &now(),
+        );
         assert!(d.state.pauses.is_empty() && !d.state.controller_pause);
         assert_eq!(d.state.aborted_at.as_deref(), Some("2026-01-01T00:00:00Z"));
         assert_eq!(d.state.active, "v1");
@@ -851,11 +882,23 @@ mod tests {
         };
         let old = set("ro-v1", "v1", 2, 2);
         // 50% of 2: one new pod; the stable one stays until the new one is available.
-        let d = decide(&spec, &state, &[old.clone(), set("ro-v2", "v2", 0, 0)], "v2", &now());
+        let d = decide(
+            &spec,
+            &state,
+            &[old.clone(), set("ro-v2", "v2", 0, 0)],
+            "v2",
+            &now(),
+        );
         assert_eq!(d.state.step, Some(0));
         assert_eq!(d.scale, [("ro-v2".into(), 1)]);
         // Available: the stable shrinks to one; the step passes once it has.
-        let d = decide(&spec, &d.state, &[old, set("ro-v2", "v2", 1, 1)], "v2", &now());
+        let d = decide(
+            &spec,
+            &d.state,
+            &[old, set("ro-v2", "v2", 1, 1)],
+            "v2",
+            &now(),
+        );
         assert_eq!(d.scale, [("ro-v1".into(), 1)]);
         assert_eq!(d.state.step, Some(0));
         let sets = [set("ro-v1", "v1", 1, 1), set("ro-v2", "v2", 1, 1)];
@@ -919,7 +962,13 @@ mod tests {
     #[test]
     fn canary_first_revision_is_stable_at_once() {
         let spec = rollout(json!({"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}}));
-        let d = decide(&spec, &State::default(), &[set("ro-v1", "v1", 0, 0)], "v1", &now());
+        let d = decide(
+            &spec,
+            &State::default(),
+            &[set("ro-v1", "v1", 0, 0)],
+            "v1",
+            &now(),
+        );
         assert_eq!(d.state.stable, "v1");
         assert_eq!(d.state.step, Some(2));
         assert_eq!(d.scale, [("ro-v1".into(), 2)]);

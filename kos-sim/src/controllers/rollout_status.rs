@@ -73,7 +73,10 @@ pub fn status(ro: &Value, spec: &Spec, state: &State, facts: &Facts<'_>, now: &s
     );
     let counts = [
         ("replicas", sum("replicas")),
-        ("updatedReplicas", facts.new.map_or(0, |rs| count(rs, "replicas"))),
+        (
+            "updatedReplicas",
+            facts.new.map_or(0, |rs| count(rs, "replicas")),
+        ),
         ("readyReplicas", sum("readyReplicas")),
         ("availableReplicas", available),
         ("HPAReplicas", hpa),
@@ -145,7 +148,9 @@ fn conditions(
     conditions.retain(|c| c["type"] != "InvalidSpec");
     let paused = !state.pauses.is_empty() || spec.paused;
     let healthy = !paused && healthy(spec, state, &seen);
-    let rs_name = facts.new.map_or("", |rs| rs["metadata"]["name"].as_str().unwrap_or_default());
+    let rs_name = facts
+        .new
+        .map_or("", |rs| rs["metadata"]["name"].as_str().unwrap_or_default());
     let progressing: (&str, &str, String) = if state.abort {
         let message = format!("Rollout aborted update to revision {}", facts.revision);
         ("False", "RolloutAborted", message)
@@ -163,7 +168,13 @@ fn conditions(
     };
     let (status_, reason, message) = progressing;
     let mut set = |type_: &str, [status, reason, message]: [&str; 3]| {
-        set_progress_condition(&mut conditions, type_, [status, reason, message], false, now);
+        set_progress_condition(
+            &mut conditions,
+            type_,
+            [status, reason, message],
+            false,
+            now,
+        );
     };
     set("Progressing", [status_, reason, &message]);
     let available = match &spec.strategy {
@@ -173,15 +184,29 @@ fn conditions(
     set(
         "Available",
         if available {
-            ["True", "AvailableReason", "Rollout has minimum availability"]
+            [
+                "True",
+                "AvailableReason",
+                "Rollout has minimum availability",
+            ]
         } else {
-            ["False", "AvailableReason", "Rollout does not have minimum availability"]
+            [
+                "False",
+                "AvailableReason",
+                "Rollout does not have minimum availability",
+            ]
         },
     );
     let had = |conditions: &[Value], type_: &str| conditions.iter().any(|c| c["type"] == type_);
     let (had_paused, had_healthy) = (had(&conditions, "Paused"), had(&conditions, "Healthy"));
     let mut set = |type_: &str, [status, reason, message]: [&str; 3]| {
-        set_progress_condition(&mut conditions, type_, [status, reason, message], false, now);
+        set_progress_condition(
+            &mut conditions,
+            type_,
+            [status, reason, message],
+            false,
+            now,
+        );
     };
     if paused || had_paused {
         let status = if paused { "True" } else { "False" };
@@ -190,11 +215,17 @@ fn conditions(
     if healthy {
         set("Healthy", ["True", "RolloutHealthy", "Rollout is healthy"]);
     } else if had_healthy {
-        set("Healthy", ["False", "RolloutHealthy", "Rollout is not healthy"]);
+        set(
+            "Healthy",
+            ["False", "RolloutHealthy", "Rollout is not healthy"],
+        );
     }
     let completed = !seen.stable.is_empty() && seen.stable == seen.current;
     let status = if completed { "True" } else { "False" };
-    set("Completed", [status, "RolloutCompleted", "RolloutCompleted"]);
+    set(
+        "Completed",
+        [status, "RolloutCompleted", "RolloutCompleted"],
+    );
     conditions
 }
 
@@ -213,7 +244,10 @@ pub fn phase(spec: &Spec, status: &Value) -> (&'static str, String) {
     if spec.paused {
         return ("Paused", "manually paused".into());
     }
-    if let Some(reason) = status.pointer("/pauseConditions/0/reason").and_then(Value::as_str) {
+    if let Some(reason) = status
+        .pointer("/pauseConditions/0/reason")
+        .and_then(Value::as_str)
+    {
         return ("Paused", reason.to_owned());
     }
     let seen = Seen::of(status);
@@ -261,9 +295,11 @@ mod tests {
     }
 
     fn rs(name: &str, hash: &str, replicas: i64) -> Object {
-        std::sync::Arc::new(json!({"metadata": {"name": name, "labels": {"app": "a", HASH: hash}},
+        std::sync::Arc::new(
+            json!({"metadata": {"name": name, "labels": {"app": "a", HASH: hash}},
                "status": {"replicas": replicas, "readyReplicas": replicas,
-                          "availableReplicas": replicas}}))
+                          "availableReplicas": replicas}}),
+        )
     }
 
     fn ro() -> Value {
@@ -333,15 +369,24 @@ mod tests {
             created: false,
         };
         let healthy = status(&ro(), &spec(), &state, &facts, "t");
-        assert_eq!((healthy["phase"].as_str(), healthy["message"].as_str()), (Some("Healthy"), Some("")));
+        assert_eq!(
+            (healthy["phase"].as_str(), healthy["message"].as_str()),
+            (Some("Healthy"), Some(""))
+        );
         let progressing = &healthy["conditions"][0];
         assert_eq!(progressing["reason"], "NewReplicaSetAvailable");
-        assert_eq!(progressing["message"], "ReplicaSet \"ro-v2\" has successfully progressed.");
+        assert_eq!(
+            progressing["message"],
+            "ReplicaSet \"ro-v2\" has successfully progressed."
+        );
         state.stable = "v1".into();
         state.abort = true;
         let aborted = status(&ro(), &spec(), &state, &facts, "t");
         assert_eq!(aborted["phase"], "Degraded");
-        assert_eq!(aborted["message"], "RolloutAborted: Rollout aborted update to revision 2");
+        assert_eq!(
+            aborted["message"],
+            "RolloutAborted: Rollout aborted update to revision 2"
+        );
         assert_eq!(aborted["abort"], true);
     }
 
