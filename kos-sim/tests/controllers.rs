@@ -2108,7 +2108,7 @@ mod rollouts {
                "spec": {"selector": {"app": "shop"}, "ports": [{"port": 80}]}})
     }
 
-    fn rollout(replicas: i64, strategy: Value) -> Value {
+    fn rollout(replicas: i64, strategy: &Value) -> Value {
         json!({
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
             "metadata": {"name": "shop", "namespace": "ns"},
@@ -2132,7 +2132,7 @@ mod rollouts {
             .await
         }
 
-        /// Waits until ReplicaSet `shop-<hash>` asks for `replicas` pods.
+        /// Waits until replica set `shop-<hash>` asks for `replicas` pods.
         async fn sized(&self, hash: &Value, replicas: i64) {
             let name = format!("shop-{}", hash.as_str().unwrap());
             self.wait_for(&format!("{name} at {replicas}"), |s| {
@@ -2179,7 +2179,7 @@ mod rollouts {
         let strategy = json!({"blueGreen": {"activeService": "active", "previewService": "preview",
                                             "autoPromotionEnabled": false,
                                             "scaleDownDelaySeconds": 5}});
-        sim.create(ROLLOUTS, rollout(2, strategy));
+        sim.create(ROLLOUTS, rollout(2, &strategy));
         // The first revision goes active without a pause.
         let ro = sim.rollout_shows("/phase", json!("Healthy")).await;
         let v1 = status(&ro, "/currentPodHash").clone();
@@ -2228,7 +2228,7 @@ mod rollouts {
         let sim = sim(50.0);
         let strategy = json!({"canary": {"steps": [{"setWeight": 50}, {"pause": {}},
                                                    {"setWeight": 100}]}});
-        sim.create(ROLLOUTS, rollout(2, strategy));
+        sim.create(ROLLOUTS, rollout(2, &strategy));
         let ro = sim.rollout_shows("/phase", json!("Healthy")).await;
         let v1 = status(&ro, "/stableRS").clone();
         assert_eq!(ro["status"]["currentStepIndex"], 3);

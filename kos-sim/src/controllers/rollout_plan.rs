@@ -735,7 +735,7 @@ mod tests {
         }
     }
 
-    fn rollout(strategy: Value) -> Spec {
+    fn rollout(strategy: &Value) -> Spec {
         Spec::of(
             &json!({"spec": {"replicas": 2, "selector": {"matchLabels": {"app": "a"}},
                                  "strategy": strategy}}),
@@ -745,7 +745,7 @@ mod tests {
 
     fn blue_green_spec() -> Spec {
         rollout(
-            json!({"blueGreen": {"activeService": "active", "previewService": "preview",
+            &json!({"blueGreen": {"activeService": "active", "previewService": "preview",
                                      "autoPromotionEnabled": false}}),
         )
     }
@@ -872,7 +872,7 @@ mod tests {
 
     #[test]
     fn canary_steps_scale_pause_and_promote() {
-        let spec = rollout(json!({"canary": {"steps": [
+        let spec = rollout(&json!({"canary": {"steps": [
             {"setWeight": 50}, {"pause": {}}, {"setWeight": 100}, {"pause": {"duration": "20s"}}]}}));
         let state = State {
             current: "v1".into(),
@@ -940,7 +940,7 @@ mod tests {
 
     #[test]
     fn canary_abort_returns_every_pod_to_the_stable_revision() {
-        let spec = rollout(json!({"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}}));
+        let spec = rollout(&json!({"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}}));
         let state = State {
             current: "v2".into(),
             stable: "v1".into(),
@@ -961,7 +961,7 @@ mod tests {
 
     #[test]
     fn canary_first_revision_is_stable_at_once() {
-        let spec = rollout(json!({"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}}));
+        let spec = rollout(&json!({"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}}));
         let d = decide(
             &spec,
             &State::default(),
