@@ -1,8 +1,8 @@
-//! End to end: blue/green rollouts against `kos sim serve`, the test playing Argo Rollouts'
-//! controller. It installs a minimal Rollout CRD, creates the `ReplicaSets` a blue/green
-//! rollout owns and writes the Rollout's status through the status subresource as the
-//! controller does; kos must judge, draw and promote it as it would the real thing. A plain
-//! Service's selector switch needs no controller: the simulator keeps its `EndpointSlices`.
+//! End to end: blue/green rollouts against `kos sim serve` and its Rollout controller,
+//! installed with the CRD kos ships (`assets/crds/argo-rollouts.yaml`), as the real
+//! install does. kos must judge, draw and promote a paused rollout as it would on a cluster
+//! running Argo Rollouts. A plain Service's selector switch needs no controller: the
+//! simulator keeps its `EndpointSlices`.
 //! Skips (with the reason) without kubectl or tmux; fails instead under `KOS_REQUIRE_E2E=1`.
 
 mod common;
@@ -10,26 +10,6 @@ mod common;
 use common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// Just enough of Argo Rollouts' CRD: the kind, its status subresource, any fields.
-const CRD: &str = r"
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: rollouts.argoproj.io}
-spec:
-  group: argoproj.io
-  names: {kind: Rollout, plural: rollouts, singular: rollout, shortNames: [ro], listKind: RolloutList}
-  scope: Namespaced
-  versions:
-    - name: v1alpha1
-      served: true
-      storage: true
-      subresources: {status: {}}
-      schema:
-        openAPIV3Schema:
-          type: object
-          x-kubernetes-preserve-unknown-fields: true
-";
 
 /// kubectl against the shared simulator; must succeed. Its stdout.
 fn kubectl(args: &[&str]) -> String {
@@ -61,7 +41,11 @@ fn tools(view: bool) -> bool {
 fn install_crd() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        kubectl_apply(CRD);
+        let crd = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/crds/argo-rollouts.yaml"
+        );
+        kubectl(&["apply", "-f", crd]);
         kubectl(&[
             "wait",
             "--for",
@@ -71,9 +55,39 @@ fn install_crd() {
     });
 }
 
-/// A blue/green Rollout `web` in `ns` with its active Service, and the two `ReplicaSets` the
-/// controller would own (blue the stable one, green the new one), 2 pods each.
-fn blue_green(ns: &str) {
+/// The Rollout's field at `path` (a jsonpath), as kubectl prints it.
+fn rollout_field(ns: &str, path: &str) -> String {
+    kubectl(&[
+        "get",
+        "rollout",
+        "web",
+        "-n",
+        ns,
+        "-o",
+        &format!("jsonpath={{{path}}}"),
+    ])
+}
+
+/// Polls until the Rollout's `path` reads `expected` (the controller works in the background).
+fn wait_for_field(ns: &str, path: &str, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let value = rollout_field(ns, path);
+        if value.trim() == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} of rollout {ns}/web is {value:?}, not {expected:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A blue/green Rollout `web` in `ns` with its active Service `web` and preview Service
+/// `web-preview`, rolled out (Healthy), then given a new image: the controller brings up
+/// the preview ReplicaSet and pauses before promotion (`autoPromotionEnabled: false`).
+fn paused_blue_green(ns: &str) {
     install_crd();
     kubectl_apply(&format!(
         "{}apiVersion: argoproj.io/v1alpha1
@@ -82,52 +96,39 @@ metadata: {{name: web, namespace: {ns}}}
 spec:
   replicas: 2
   selector: {{matchLabels: {{app: web}}}}
-  strategy: {{blueGreen: {{activeService: web, autoPromotionEnabled: false}}}}
+  strategy:
+    blueGreen: {{activeService: web, previewService: web-preview, autoPromotionEnabled: false}}
   template:
     metadata: {{labels: {{app: web}}}}
-    spec: {{containers: [{{name: web, image: nginx:1.27}}]}}
+    spec: {{containers: [{{name: web, image: 'nginx:1.26'}}]}}
 ---
 apiVersion: v1
 kind: Service
 metadata: {{name: web, namespace: {ns}}}
 spec:
-  selector: {{app: web, rollouts-pod-template-hash: blue}}
+  selector: {{app: web}}
+  ports: [{{port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web-preview, namespace: {ns}}}
+spec:
+  selector: {{app: web}}
   ports: [{{port: 80}}]
 ",
         namespace(ns)
     ));
-    let uid = kubectl(&[
-        "get",
-        "rollout",
-        "web",
-        "-n",
-        ns,
-        "-o",
-        "jsonpath={.metadata.uid}",
+    wait_for_field(ns, ".status.phase", "Healthy");
+    let patch =
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}"#;
+    kubectl(&[
+        "patch", "rollout", "web", "-n", ns, "--type", "merge", "-p", patch,
     ]);
-    for hash in ["blue", "green"] {
-        kubectl_apply(&format!(
-            "apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: web-{hash}
-  namespace: {ns}
-  labels: {{app: web, rollouts-pod-template-hash: {hash}}}
-  ownerReferences:
-    - {{apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: web, uid: {uid}, controller: true}}
-spec:
-  replicas: 2
-  selector: {{matchLabels: {{app: web, rollouts-pod-template-hash: {hash}}}}}
-  template:
-    metadata: {{labels: {{app: web, rollouts-pod-template-hash: {hash}}}}}
-    spec: {{containers: [{{name: web, image: nginx:1.27}}]}}
-"
-        ));
-    }
+    wait_for_field(ns, ".status.pauseConditions[0].reason", "BlueGreenPause");
 }
 
-/// Writes the Rollout's status as the controller does.
-fn set_status(ns: &str, status: &str) {
+/// What `kubectl argo rollouts promote` sends to a paused blue/green rollout.
+fn promote(ns: &str) {
     kubectl(&[
         "patch",
         "rollout",
@@ -137,22 +138,9 @@ fn set_status(ns: &str, status: &str) {
         "--subresource=status",
         "--type=merge",
         "-p",
-        &format!("{{\"status\": {status}}}"),
+        r#"{"status":{"pauseConditions":null}}"#,
     ]);
 }
-
-/// Paused before promotion: green is the preview, blue still active and stable.
-const PAUSED: &str = r#"{"observedGeneration": 1, "phase": "Paused", "message": "BlueGreenPause",
-    "pauseConditions": [{"reason": "BlueGreenPause", "startTime": "2025-01-01T00:00:00Z"}],
-    "currentPodHash": "green", "stableRS": "blue",
-    "blueGreen": {"activeSelector": "blue", "previewSelector": "green"},
-    "replicas": 4, "updatedReplicas": 2, "readyReplicas": 4, "availableReplicas": 2}"#;
-
-/// Promoted: green is active and stable.
-const HEALTHY: &str = r#"{"observedGeneration": 1, "phase": "Healthy", "message": null,
-    "pauseConditions": null, "currentPodHash": "green", "stableRS": "green",
-    "blueGreen": {"activeSelector": "green", "previewSelector": "green"},
-    "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2}"#;
 
 fn has(lines: &[String], text: &str) -> bool {
     lines.iter().any(|l| l.contains(text))
@@ -163,8 +151,7 @@ fn a_paused_blue_green_rollout_is_suspended_until_promoted_then_succeeds() {
     if !tools(false) {
         return;
     }
-    blue_green("ro-watch");
-    set_status("ro-watch", PAUSED);
+    paused_blue_green("ro-watch");
     let run = Running::start(&[
         "watch",
         "rollout/web",
@@ -177,20 +164,27 @@ fn a_paused_blue_green_rollout_is_suspended_until_promoted_then_succeeds() {
         "--output",
         "plain",
     ]);
+    let preview = rollout_field("ro-watch", ".status.currentPodHash");
+    let active = rollout_field("ro-watch", ".status.stableRS");
+    assert_ne!(preview, active);
     run.wait_for("the pause with its reason", |l| {
         has(
             l,
-            "Paused: BlueGreenPause · preview green: 2/2 updated · active → blue",
+            &format!("Paused: BlueGreenPause · preview {preview}: 2/2 updated · active → {active}"),
         )
     });
     // Both the preview and the active ReplicaSet count while paused: their pods show.
     run.wait_for("the pods of both ReplicaSets", |l| {
-        has(l, "Pod ro-watch/web-green-") && has(l, "Pod ro-watch/web-blue-")
+        has(l, &format!("Pod ro-watch/web-{preview}-"))
+            && has(l, &format!("Pod ro-watch/web-{active}-"))
     });
-    set_status("ro-watch", HEALTHY);
+    promote("ro-watch");
     let (exit, lines) = run.finish();
     assert_eq!(exit, Some(0), "{lines:#?}");
-    assert!(has(&lines, "Healthy · active → green"), "{lines:#?}");
+    assert!(
+        has(&lines, &format!("Healthy · active → {preview}")),
+        "{lines:#?}"
+    );
     assert!(has(&lines, "outcome: success"), "{lines:#?}");
 }
 
@@ -199,12 +193,40 @@ fn a_services_selector_switch_moves_it_from_blues_pods_to_greens() {
     if !tools(false) {
         return;
     }
-    blue_green("ro-switch");
+    let ns = "ro-switch";
+    // Two Deployments, blue and green, and a Service switched from one to the other.
+    let colour = |version: &str| {
+        format!(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web-{version}, namespace: {ns}}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: web, version: {version}}}}}
+  template:
+    metadata: {{labels: {{app: web, version: {version}}}}}
+    spec: {{containers: [{{name: web, image: 'nginx:1.27'}}]}}
+---
+"
+        )
+    };
+    kubectl_apply(&format!(
+        "{}{}{}apiVersion: v1
+kind: Service
+metadata: {{name: web, namespace: {ns}}}
+spec:
+  selector: {{app: web, version: blue}}
+  ports: [{{port: 80}}]
+",
+        namespace(ns),
+        colour("blue"),
+        colour("green")
+    ));
     let run = Running::start(&[
         "watch",
         "service/web",
         "-n",
-        "ro-switch",
+        ns,
         "--stabilize",
         "0",
         "--follow",
@@ -219,9 +241,9 @@ fn a_services_selector_switch_moves_it_from_blues_pods_to_greens() {
         "service",
         "web",
         "-n",
-        "ro-switch",
+        ns,
         "-p",
-        r#"{"spec":{"selector":{"rollouts-pod-template-hash":"green"}}}"#,
+        r#"{"spec":{"selector":{"version":"green"}}}"#,
     ]);
     run.wait_for("the Service on green's pods", |l| {
         has(l, "→ 2 ready pods (web-green-")
@@ -232,9 +254,9 @@ fn a_services_selector_switch_moves_it_from_blues_pods_to_greens() {
         "service",
         "web",
         "-n",
-        "ro-switch",
+        ns,
         "-p",
-        r#"{"spec":{"selector":{"rollouts-pod-template-hash":"none"}}}"#,
+        r#"{"spec":{"selector":{"version":"none"}}}"#,
     ]);
     run.wait_for("the Service without pods", |l| {
         has(l, "No pod matches the Service's selector")
@@ -248,8 +270,8 @@ fn p_in_the_view_promotes_the_selected_rollout_once_confirmed() {
     if !tools(true) {
         return;
     }
-    blue_green("ro-view");
-    set_status("ro-view", PAUSED);
+    paused_blue_green("ro-view");
+    let preview = rollout_field("ro-view", ".status.currentPodHash");
     let tmux = Tmux::start("e2e-rollouts", 140, 30);
     let command = format!(
         "{KOS} watch rollout/web -n ro-view --kubeconfig {} --timeout 5m",
@@ -267,23 +289,10 @@ fn p_in_the_view_promotes_the_selected_rollout_once_confirmed() {
     tmux.wait_for("the answer", Duration::from_secs(10), |s| {
         s.contains("promote sent to rollout web")
     });
-    // The plugin's patch reached the server: the pause conditions are gone.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let conditions = kubectl(&[
-            "get",
-            "rollout",
-            "web",
-            "-n",
-            "ro-view",
-            "-o",
-            "jsonpath={.status.pauseConditions}",
-        ]);
-        if conditions.trim().is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "still paused: {conditions}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // The plugin's patch reached the server: the controller promotes the preview.
+    wait_for_field("ro-view", ".status.blueGreen.activeSelector", &preview);
+    tmux.wait_for("the promoted rollout", Duration::from_secs(30), |s| {
+        s.contains(&format!("Healthy · active → {preview}"))
+    });
     tmux.keys(&["q"]);
 }
