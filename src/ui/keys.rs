@@ -71,6 +71,16 @@ fn logs(code: KeyCode) -> Option<Action> {
         KeyCode::Char('w') => Action::Wrap,
         KeyCode::Char('t') => Action::Timestamps,
         KeyCode::Char(c @ '0'..='5') => Action::Since(c as u8 - b'0'),
+        _ => return search(code),
+    })
+}
+
+/// The keys of a searchable pane.
+fn search(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('n') => Action::NextMatch,
+        KeyCode::Char('N') => Action::PreviousMatch,
         _ => return None,
     })
 }
@@ -79,10 +89,7 @@ fn object(code: KeyCode) -> Option<Action> {
     Some(match code {
         KeyCode::Char('y') => Action::Yaml,
         KeyCode::Char('d') => Action::Diff,
-        KeyCode::Char('/') => Action::StartFilter,
-        KeyCode::Char('n') => Action::NextMatch,
-        KeyCode::Char('N') => Action::PreviousMatch,
-        _ => return None,
+        _ => return search(code),
     })
 }
 
@@ -164,6 +171,8 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
                 "0 1 2 3 4 5",
                 "from the start, or the last 1m, 5m, 15m, 30m, 1h",
             ),
+            ("/", "search, matches highlighted"),
+            ("n N", "next, previous match"),
             ("g G, Home End", "top, bottom"),
             ("PgUp PgDn, ↑ ↓", "scroll"),
             ("Esc", "back to the tree"),

@@ -7,7 +7,7 @@
 //! [`App::update`](super::App::update) is their only caller. It must not open a stream: it
 //! says which one it wants ([`LogView::request`]) and the event loop opens it.
 
-use super::Action;
+use super::{Action, Search};
 use crate::model::{ObjectKey, TrackedObject};
 use std::collections::VecDeque;
 
@@ -60,6 +60,8 @@ pub struct LogView {
     /// when the pod changes (the container started, or restarted), as a person re-running
     /// `kubectl logs -f` would.
     pub attempt: u32,
+    /// What `/` looks for; its matches are highlighted and `n`/`N` go to them.
+    pub search: Search,
 }
 
 impl LogView {
@@ -77,6 +79,7 @@ impl LogView {
             lines: VecDeque::new(),
             note: None,
             attempt: 0,
+            search: Search::default(),
         }
     }
 
@@ -135,6 +138,10 @@ impl LogView {
                 self.restart();
             }
             Action::Wrap => self.wrap = !self.wrap,
+            Action::StartFilter => return self.search.start(),
+            // `n` looks past the line on top, `N` before it, as in the object pane.
+            Action::NextMatch => return self.jump(self.top_line(page) + 1, true),
+            Action::PreviousMatch => return self.jump(self.top_line(page), false),
             Action::Top | Action::PageUp | Action::Up => {
                 // Scrolling up from the followed end starts where the last page is.
                 let from = if self.follow { last } else { self.top };
@@ -155,6 +162,40 @@ impl LogView {
             }
             _ => return false,
         }
+        true
+    }
+
+    /// A key typed into the search; Enter jumps to the first match from the line on top.
+    pub(super) fn edit_search(&mut self, action: Action, page: usize) -> bool {
+        if !self.search.edit(action) {
+            return false;
+        }
+        if action == Action::FilterKeep {
+            self.jump(self.top_line(page), true);
+        }
+        true
+    }
+
+    /// The first line on screen: while following, the first of the last page.
+    fn top_line(&self, page: usize) -> usize {
+        if self.follow {
+            self.lines.len().saturating_sub(page)
+        } else {
+            self.top
+        }
+    }
+
+    /// Stops following and puts the next match from line `from` on top (see
+    /// [`Search::next`]); false when nothing matches.
+    fn jump(&mut self, from: usize, forward: bool) -> bool {
+        let Some(line) = self
+            .search
+            .next(self.lines.make_contiguous(), from, forward)
+        else {
+            return false;
+        };
+        self.follow = false;
+        self.top = line;
         true
     }
 
@@ -216,5 +257,46 @@ mod tests {
             LogOptions::default(),
             "0: the whole log again"
         );
+    }
+
+    fn typed(view: &mut LogView, text: &str) {
+        view.act(Action::StartFilter, 3);
+        for c in text.chars() {
+            view.edit_search(Action::FilterChar(c), 3);
+        }
+        view.edit_search(Action::FilterKeep, 3);
+    }
+
+    #[test]
+    fn search_goes_to_matches_from_the_first_line_on_screen_and_stops_following() {
+        let mut view = LogView::new(key("Pod", "web"), vec!["app".into()]);
+        for line in [
+            "GET /a 500",
+            "GET /b 200",
+            "GET /c 500",
+            "GET /d 200",
+            "GET /e 200",
+        ] {
+            view.push(line.into());
+        }
+        typed(&mut view, "200");
+        assert!(!view.follow, "a match stays put as lines come");
+        assert_eq!(
+            view.top, 3,
+            "the first match on or after the last page (lines 2-4)"
+        );
+        assert!(view.act(Action::NextMatch, 3));
+        assert_eq!(view.top, 4);
+        view.act(Action::NextMatch, 3);
+        assert_eq!(view.top, 1, "wraps round to the first");
+        view.act(Action::PreviousMatch, 3);
+        assert_eq!(view.top, 4, "and back round to the last");
+        typed(&mut view, "x");
+        assert_eq!(view.search.text, "200x");
+        assert!(
+            !view.act(Action::NextMatch, 3),
+            "nothing matches: nothing moves"
+        );
+        assert_eq!(view.top, 4);
     }
 }

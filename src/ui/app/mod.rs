@@ -123,7 +123,7 @@ pub enum KeyContext {
     Logs,
     Events,
     Object,
-    /// Typing a search in the object pane.
+    /// Typing a search in the object or logs pane.
     Search,
     Help,
 }
@@ -186,12 +186,19 @@ impl App {
             KeyContext::Help
         } else if self.filter.editing {
             KeyContext::Filter
-        } else if self.panes.pane == Pane::Object
-            && self.object.as_ref().is_some_and(|o| o.search.editing)
-        {
+        } else if self.search().is_some_and(|search| search.editing) {
             KeyContext::Search
         } else {
             self.panes.pane.key_context()
+        }
+    }
+
+    /// The search of the pane on screen, for the panes that have one.
+    pub fn search(&self) -> Option<&Search> {
+        match self.panes.pane {
+            Pane::Object => self.object.as_ref().map(|o| &o.search),
+            Pane::Logs => self.logs.as_ref().map(|l| &l.search),
+            Pane::Tree | Pane::Events => None,
         }
     }
 
@@ -356,10 +363,23 @@ impl App {
             KeyContext::Logs => self.act_logs(action),
             KeyContext::Events => self.act_events(action),
             KeyContext::Object => self.act_object(action),
-            KeyContext::Search => self
+            KeyContext::Search => self.edit_search(action),
+        }
+    }
+
+    /// A key typed into the search of the pane on screen.
+    fn edit_search(&mut self, action: Action) -> bool {
+        let page = self.page();
+        match self.panes.pane {
+            Pane::Object => self
                 .object
                 .as_mut()
                 .is_some_and(|object| object.edit_search(action)),
+            Pane::Logs => self
+                .logs
+                .as_mut()
+                .is_some_and(|logs| logs.edit_search(action, page)),
+            Pane::Tree | Pane::Events => false,
         }
     }
 

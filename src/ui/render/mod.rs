@@ -114,9 +114,8 @@ fn render_tree_pane(app: &mut App, frame: &mut Frame, area: Rect) {
 
 /// The last line: the filter being typed, or the main keys of the pane.
 fn footer_line(app: &App) -> Line<'static> {
-    let search = app.object.as_ref().map(|o| &o.search);
-    let typed = match search {
-        Some(search) if search.editing && app.panes.pane == Pane::Object => Some(&search.text),
+    let typed = match app.search() {
+        Some(search) if search.editing => Some(&search.text),
         _ => app.filter.editing.then_some(&app.filter.text),
     };
     if let Some(typed) = typed {
@@ -132,7 +131,7 @@ fn footer_line(app: &App) -> Line<'static> {
             "↑↓ move · ←→ fold · Enter details · f failure · / filter · l logs · e events · ? help · q quit"
         }
         Pane::Logs => {
-            "f follow · c container · p previous · w wrap · g/G top/bottom · Esc back · ? help"
+            "f follow · c container · p previous · w wrap · / search · n/N match · Esc back · ? help"
         }
         Pane::Events => "g/G top/bottom · PgUp/PgDn scroll · Esc back · ? help",
         Pane::Object => {
