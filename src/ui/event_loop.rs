@@ -9,7 +9,7 @@
 
 use crate::exit::ExitCode;
 use crate::model::Diff;
-use crate::ui::app::{App, LogRequest, Message, Mouse, ObjectRequest};
+use crate::ui::app::{App, LogRequest, Message, Mouse, ObjectRequest, SaveRequest};
 use crate::ui::keys;
 use crate::ui::live::ObjectSource;
 use crate::ui::logs::{LogEvent, LogSource};
@@ -123,6 +123,7 @@ where
     } = inputs;
     let mut diffs = diffs.fuse().peekable();
     let mut logs = LogStream::default();
+    let mut saves = LogSaves::default();
     let mut object = ObjectRead::default();
     let mut redraws = 0;
     let size = terminal
@@ -147,6 +148,10 @@ where
             return Ok(Outcome { code, redraws });
         }
         logs.follow(app.log_request(), sources.logs);
+        if let Some(message) = saves.follow(app) {
+            changed = app.update(message, started.elapsed());
+            continue;
+        }
         object.follow(app.object_request(), sources.objects);
         let wake = app.next_wake().map(|at| started + at);
         let message = tokio::select! {
@@ -255,6 +260,29 @@ impl LogStream {
         // Ended or failed: keep the request so it is not reopened in a loop.
         self.stream = None;
         Some(message)
+    }
+}
+
+/// The files of log lines the app asked for: each distinct request written once.
+#[derive(Default)]
+struct LogSaves {
+    done: Option<SaveRequest>,
+}
+
+impl LogSaves {
+    /// Writes the file the app asks for, if it is a new request: the answer for the app.
+    fn follow(&mut self, app: &App) -> Option<Message> {
+        let request = app.save_request()?;
+        let lines = &app.logs.as_ref()?.lines;
+        if self.done.as_ref() == Some(&request) {
+            return None;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let outcome = crate::ui::logs::save(&request, lines, now);
+        self.done = Some(request.clone());
+        Some(Message::Saved(request, outcome))
     }
 }
 
@@ -491,6 +519,34 @@ mod tests {
         assert_eq!(view.note.as_deref(), Some("end of log"));
         let screen = terminal.backend().to_string();
         assert!(screen.contains("init-config: world"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn s_writes_the_lines_kept_to_a_file_once_per_press() {
+        let mut app = fixtures::app();
+        let dir = tempfile::tempdir().unwrap();
+        app.logs_dir = dir.path().to_owned();
+        let steps = vec![
+            Step::Key(KeyCode::Char('f')),
+            Step::Key(KeyCode::Char('l')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('s')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        run_script(&mut app, steps, Vec::new(), &FakeLogs::default()).await;
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("kos-logs-nginx-7c5ddbdf54-x2x9k-nginx-"),
+            "{name}"
+        );
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        assert_eq!(text, "nginx: hello\nnginx: world\n");
     }
 
     #[tokio::test]

@@ -70,6 +70,7 @@ fn logs(code: KeyCode) -> Option<Action> {
         KeyCode::Char('p') => Action::Previous,
         KeyCode::Char('w') => Action::Wrap,
         KeyCode::Char('t') => Action::Timestamps,
+        KeyCode::Char('s') => Action::Save,
         KeyCode::Char(c @ '0'..='5') => Action::Since(c as u8 - b'0'),
         _ => return search(code),
     })
@@ -173,6 +174,7 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
             ),
             ("/", "search, matches highlighted"),
             ("n N", "next, previous match"),
+            ("s", "save the lines kept to a file (its path shown below)"),
             ("g G, Home End", "top, bottom"),
             ("PgUp PgDn, ↑ ↓", "scroll"),
             ("Esc", "back to the tree"),

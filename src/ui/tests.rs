@@ -106,6 +106,31 @@ fn logs_search_highlights_its_matches_and_names_itself_in_the_title() {
 }
 
 #[test]
+fn the_footer_shows_where_s_saved_the_log_or_why_it_could_not() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Logs, Action::Save]);
+    let request = app.save_request().unwrap();
+    let path = "./kos-logs-nginx-nginx-1.log".to_owned();
+    app.update(Message::Saved(request.clone(), Ok(path)), app.now);
+    let text = screen(&mut app, 80, 8);
+    assert!(
+        text.contains("saved to ./kos-logs-nginx-nginx-1.log"),
+        "{text}"
+    );
+    app.update(
+        Message::Saved(request, Err("cannot write x: denied".into())),
+        app.now,
+    );
+    let text = screen(&mut app, 80, 8);
+    assert!(text.contains("cannot write x: denied"), "{text}");
+    press(&mut app, &[Action::Down]);
+    assert!(
+        !screen(&mut app, 80, 8).contains("denied"),
+        "gone at the next key"
+    );
+}
+
+#[test]
 fn events_view_lists_the_objects_events() {
     let mut app = fixtures::app();
     press(&mut app, &[Action::NextFailure, Action::Events]);

@@ -41,6 +41,18 @@ pub struct LogOptions {
     pub since_seconds: Option<u32>,
 }
 
+/// Which lines to write to a file, asked for by `s`; the event loop writes once per
+/// distinct request and answers with [`Message::Saved`](super::Message::Saved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveRequest {
+    /// Where the file goes.
+    pub dir: std::path::PathBuf,
+    pub pod: String,
+    pub container: Option<String>,
+    /// How many times `s` was pressed on this view: each press writes a file.
+    pub attempt: u32,
+}
+
 /// The logs pane: one pod's container log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogView {
@@ -62,6 +74,10 @@ pub struct LogView {
     pub attempt: u32,
     /// What `/` looks for; its matches are highlighted and `n`/`N` go to them.
     pub search: Search,
+    /// Times `s` was pressed (see [`SaveRequest::attempt`]).
+    pub saves: u32,
+    /// What became of the last `s`: the file written, or why not; cleared by the next key.
+    pub saved: Option<Result<String, String>>,
 }
 
 impl LogView {
@@ -80,6 +96,8 @@ impl LogView {
             note: None,
             attempt: 0,
             search: Search::default(),
+            saves: 0,
+            saved: None,
         }
     }
 
@@ -104,6 +122,30 @@ impl LogView {
         }
     }
 
+    /// The file `s` asked for, once it was pressed: the lines kept, into `dir`.
+    pub(super) fn save_request(&self, dir: &std::path::Path) -> Option<SaveRequest> {
+        (self.saves > 0).then(|| SaveRequest {
+            dir: dir.to_owned(),
+            pod: self.pod.name.clone(),
+            container: self.container_name().map(str::to_owned),
+            attempt: self.saves,
+        })
+    }
+
+    /// The event loop wrote the file of `request` (its path), or could not (why); the
+    /// answer to an older press is dropped.
+    pub(super) fn answer_save(
+        &mut self,
+        request: &SaveRequest,
+        outcome: Result<String, String>,
+    ) -> bool {
+        if request.attempt != self.saves || request.pod != self.pod.name {
+            return false;
+        }
+        self.saved = Some(outcome);
+        true
+    }
+
     /// A new stream starts from its first line.
     fn restart(&mut self) {
         self.lines.clear();
@@ -114,6 +156,8 @@ impl LogView {
     /// Applies a key of the logs pane, with `page` rows on screen. Returns false for a key
     /// the log itself does not take (leaving the pane, help and quit are the app's).
     pub(super) fn act(&mut self, action: Action, page: usize) -> bool {
+        // What `s` said stays on screen until the next key.
+        self.saved = None;
         let last = self.lines.len().saturating_sub(page);
         match action {
             Action::Follow => {
@@ -138,6 +182,7 @@ impl LogView {
                 self.restart();
             }
             Action::Wrap => self.wrap = !self.wrap,
+            Action::Save => self.saves += 1,
             Action::StartFilter => return self.search.start(),
             // `n` looks past the line on top, `N` before it, as in the object pane.
             Action::NextMatch => return self.jump(self.top_line(page) + 1, true),
@@ -298,5 +343,29 @@ mod tests {
             "nothing matches: nothing moves"
         );
         assert_eq!(view.top, 4);
+    }
+
+    #[test]
+    fn each_s_asks_for_a_file_and_its_answer_shows_until_the_next_key() {
+        let dir = std::path::Path::new("/logs");
+        let mut view = LogView::new(key("Pod", "web"), vec!["app".into()]);
+        assert_eq!(view.save_request(dir), None, "nothing before s");
+        view.act(Action::Save, 3);
+        let first = view.save_request(dir).unwrap();
+        assert_eq!(
+            (first.pod.as_str(), first.container.as_deref()),
+            ("web", Some("app"))
+        );
+        view.act(Action::Save, 3);
+        let second = view.save_request(dir).unwrap();
+        assert_ne!(first, second, "a second s writes a second file");
+        assert!(
+            !view.answer_save(&first, Ok("old".into())),
+            "an older answer is dropped"
+        );
+        assert!(view.answer_save(&second, Err("disk full".into())));
+        assert_eq!(view.saved, Some(Err("disk full".into())));
+        view.act(Action::Down, 3);
+        assert_eq!(view.saved, None);
     }
 }

@@ -21,7 +21,7 @@ mod tree_view;
 
 pub use filter::Filter;
 pub use header::Header;
-pub use logs::{LogOptions, LogRequest, LogView};
+pub use logs::{LogOptions, LogRequest, LogView, SaveRequest};
 pub use object::{Mode as ObjectMode, ObjectRequest, ObjectView};
 pub use panes::{EventsView, Pane, Panes};
 pub use search::Search;
@@ -56,6 +56,8 @@ pub enum Message {
     Object(ObjectRequest, Result<Value, String>),
     /// The mouse: a click or the wheel.
     Mouse(Mouse),
+    /// The logs written to a file for `s` (the file's path), or why they could not be.
+    Saved(SaveRequest, Result<String, String>),
     /// SIGINT, SIGTERM or SIGHUP: leave now with this code.
     Signal(ExitCode),
     /// The API server stopped answering (why), or answers again (`None`).
@@ -104,6 +106,8 @@ pub enum Action {
     Timestamps,
     /// The log from this far back: an index of `SINCE_PRESETS`.
     Since(u8),
+    /// The log lines kept, written to a file.
+    Save,
     /// The selected object as the cluster holds it.
     Yaml,
     /// What kos applied against what the cluster holds.
@@ -145,6 +149,8 @@ pub struct App {
     pub applied: BTreeMap<ObjectKey, Arc<Value>>,
     /// The terminal's size, for paging and layout decisions.
     pub size: (u16, u16),
+    /// Where `s` writes the logs pane's lines: the directory kos runs in.
+    pub logs_dir: std::path::PathBuf,
     /// While the API server does not answer: why, and since when (the rows are as old).
     pub lost: Option<(String, Duration)>,
     exit: Option<ExitCode>,
@@ -164,6 +170,7 @@ impl App {
             object: None,
             applied: BTreeMap::new(),
             size: (80, 24),
+            logs_dir: std::path::PathBuf::from("."),
             lost: None,
             exit: None,
         };
@@ -209,6 +216,15 @@ impl App {
             .as_ref()
             .filter(|_| self.panes.pane == Pane::Logs)?;
         Some(logs.request())
+    }
+
+    /// The file of log lines the view wants written, once `s` was pressed in the pane.
+    pub fn save_request(&self) -> Option<SaveRequest> {
+        let logs = self
+            .logs
+            .as_ref()
+            .filter(|_| self.panes.pane == Pane::Logs)?;
+        logs.save_request(&self.logs_dir)
     }
 
     /// The object the view wants read from the cluster, if any.
@@ -266,6 +282,10 @@ impl App {
                 .object
                 .as_mut()
                 .is_some_and(|object| object.answer(&request, live)),
+            Message::Saved(request, outcome) => self
+                .logs
+                .as_mut()
+                .is_some_and(|logs| logs.answer_save(&request, outcome)),
             Message::Mouse(mouse) => {
                 self.sync();
                 self.mouse(mouse)

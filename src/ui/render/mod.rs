@@ -126,6 +126,16 @@ fn footer_line(app: &App) -> Line<'static> {
             Span::raw("   Enter keep · Esc clear"),
         ]);
     }
+    let saved = app.logs.as_ref().and_then(|logs| logs.saved.as_ref());
+    match saved {
+        Some(Ok(path)) if app.panes.pane == Pane::Logs => {
+            return Line::styled(format!("saved to {path}"), Style::new().fg(Color::Green));
+        }
+        Some(Err(reason)) if app.panes.pane == Pane::Logs => {
+            return Line::styled(reason.clone(), Style::new().fg(Color::Red));
+        }
+        _ => {}
+    }
     let hints = match app.panes.pane {
         Pane::Tree => {
             "↑↓ move · ←→ fold · Enter details · f failure · / filter · l logs · e events · ? help · q quit"
