@@ -242,7 +242,9 @@ struct LogStream {
 impl LogStream {
     fn follow(&mut self, wanted: Option<LogRequest>, source: &dyn LogSource) {
         if wanted != self.request {
-            self.stream = wanted.as_ref().map(|request| source.open(request));
+            self.stream = wanted
+                .as_ref()
+                .map(|request| crate::ui::logs::open_merged(source, request));
             self.request = wanted;
         }
     }
@@ -519,6 +521,49 @@ mod tests {
         assert_eq!(view.note.as_deref(), Some("end of log"));
         let screen = terminal.backend().to_string();
         assert!(screen.contains("init-config: world"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn a_merges_every_containers_log_with_its_name_in_front() {
+        let mut app = fixtures::app();
+        let logs = FakeLogs::default();
+        let steps = vec![
+            Step::Key(KeyCode::Char('f')),
+            Step::Key(KeyCode::Char('l')),
+            Step::Key(KeyCode::Char('a')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let (_, terminal) = run_script(&mut app, steps, Vec::new(), &logs).await;
+        let opened: Vec<_> = logs
+            .opened
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.container.clone())
+            .collect();
+        assert_eq!(
+            opened,
+            [
+                Some("nginx".to_owned()),
+                Some("nginx".to_owned()),
+                Some("init-config".to_owned())
+            ],
+            "one stream, then one per container"
+        );
+        let mut lines: Vec<_> = app.logs.as_ref().unwrap().lines.iter().cloned().collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "[init-config] init-config: hello",
+                "[init-config] init-config: world",
+                "[nginx] nginx: hello",
+                "[nginx] nginx: world",
+            ]
+        );
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("all containers"), "{screen}");
     }
 
     #[tokio::test]

@@ -67,6 +67,7 @@ fn logs(code: KeyCode) -> Option<Action> {
     Some(match code {
         KeyCode::Char('f') => Action::Follow,
         KeyCode::Char('c') => Action::NextContainer,
+        KeyCode::Char('a') => Action::AllContainers,
         KeyCode::Char('p') => Action::Previous,
         KeyCode::Char('w') => Action::Wrap,
         KeyCode::Char('t') => Action::Timestamps,
@@ -165,6 +166,7 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
         KeyContext::Logs => &[
             ("f", "follow on/off"),
             ("c", "next container"),
+            ("a", "all containers at once, init ones included, on/off"),
             ("p", "previous (crashed) container instance on/off"),
             ("w", "wrap on/off"),
             ("t", "timestamps on/off"),

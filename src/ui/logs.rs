@@ -32,6 +32,31 @@ pub trait LogSource {
     fn open(&self, request: &LogRequest) -> BoxStream<'static, LogEvent>;
 }
 
+/// The stream of `request`: one container's, or with [`LogRequest::merged`] every named
+/// container's at once, lines taken as they come and prefixed with `[container]`. One
+/// container's log ending or failing is a line; the merged stream ends when all have.
+pub fn open_merged(source: &dyn LogSource, request: &LogRequest) -> BoxStream<'static, LogEvent> {
+    if request.merged.is_empty() {
+        return source.open(request);
+    }
+    let streams = request.merged.iter().map(|container| {
+        let one = LogRequest {
+            container: Some(container.clone()),
+            merged: Vec::new(),
+            ..request.clone()
+        };
+        let prefix = format!("[{container}] ");
+        source
+            .open(&one)
+            .map(move |event| match event {
+                LogEvent::Line(line) => LogEvent::Line(format!("{prefix}{line}")),
+                LogEvent::Failed(reason) => LogEvent::Line(format!("{prefix}— {reason}")),
+            })
+            .boxed()
+    });
+    stream::select_all(streams).boxed()
+}
+
 /// The cluster's pod log API.
 #[derive(Clone)]
 pub struct ClusterLogs {

@@ -26,6 +26,9 @@ pub struct LogRequest {
     pub pod: String,
     /// `None`: the pod's only container, as the API picks it.
     pub container: Option<String>,
+    /// When not empty, these containers' logs merged as lines come, each line prefixed
+    /// with `[container]`; `container` is then `None`.
+    pub merged: Vec<String>,
     pub previous: bool,
     pub options: LogOptions,
     /// Bumped to reopen an ended stream (see [`LogView::attempt`]).
@@ -58,7 +61,9 @@ pub struct SaveRequest {
 pub struct LogView {
     pub pod: ObjectKey,
     pub containers: Vec<String>,
-    pub container: usize,
+    /// The index of the container shown; `None`: every container at once (`a`), init
+    /// containers included.
+    pub container: Option<usize>,
     pub previous: bool,
     pub options: LogOptions,
     pub follow: bool,
@@ -86,7 +91,7 @@ impl LogView {
         LogView {
             pod,
             containers,
-            container: 0,
+            container: Some(0),
             previous: false,
             options: LogOptions::default(),
             follow: true,
@@ -101,8 +106,9 @@ impl LogView {
         }
     }
 
+    /// The one container shown; `None` for the pod's default one, or with `a` on.
     pub fn container_name(&self) -> Option<&str> {
-        self.containers.get(self.container).map(String::as_str)
+        self.containers.get(self.container?).map(String::as_str)
     }
 
     /// Whether this is the log of `pod`.
@@ -116,6 +122,11 @@ impl LogView {
             namespace: self.pod.namespace.clone().unwrap_or_default(),
             pod: self.pod.name.clone(),
             container: self.container_name().map(str::to_owned),
+            merged: if self.container.is_none() {
+                self.containers.clone()
+            } else {
+                Vec::new()
+            },
             previous: self.previous,
             options: self.options,
             attempt: self.attempt,
@@ -127,7 +138,11 @@ impl LogView {
         (self.saves > 0).then(|| SaveRequest {
             dir: dir.to_owned(),
             pod: self.pod.name.clone(),
-            container: self.container_name().map(str::to_owned),
+            container: if self.container.is_none() {
+                Some("all".to_owned())
+            } else {
+                self.container_name().map(str::to_owned)
+            },
             attempt: self.saves,
         })
     }
@@ -165,7 +180,18 @@ impl LogView {
                 self.top = last;
             }
             Action::NextContainer if self.containers.len() > 1 => {
-                self.container = (self.container + 1) % self.containers.len();
+                // From all containers, `c` shows the first one.
+                let next = self
+                    .container
+                    .map_or(0, |i| (i + 1) % self.containers.len());
+                self.container = Some(next);
+                self.restart();
+            }
+            Action::AllContainers if self.containers.len() > 1 => {
+                self.container = match self.container {
+                    Some(_) => None,
+                    None => Some(0),
+                };
                 self.restart();
             }
             Action::Previous => {
@@ -367,5 +393,25 @@ mod tests {
         assert_eq!(view.saved, Some(Err("disk full".into())));
         view.act(Action::Down, 3);
         assert_eq!(view.saved, None);
+    }
+
+    #[test]
+    fn a_merges_every_container_and_c_goes_back_to_one() {
+        let containers = vec!["app".to_owned(), "init-db".to_owned()];
+        let mut view = LogView::new(key("Pod", "web"), containers.clone());
+        view.push("app line".into());
+        assert!(view.act(Action::AllContainers, 3));
+        let request = view.request();
+        assert_eq!(request.merged, containers);
+        assert_eq!(request.container, None);
+        assert!(view.lines.is_empty(), "the merged streams start anew");
+        view.act(Action::NextContainer, 3);
+        assert_eq!(view.request().merged, Vec::<String>::new());
+        assert_eq!(view.request().container.as_deref(), Some("app"));
+        let mut single = LogView::new(key("Pod", "one"), vec!["app".into()]);
+        assert!(
+            !single.act(Action::AllContainers, 3),
+            "one container: nothing to merge"
+        );
     }
 }

@@ -100,6 +100,8 @@ pub enum Action {
     Events,
     Follow,
     NextContainer,
+    /// Every container's log at once, or one again.
+    AllContainers,
     Previous,
     Wrap,
     /// Log lines with their times, or without.

@@ -52,7 +52,11 @@ fn log_title(logs: &LogView) -> String {
     format!(
         " logs {} · {}{} · follow {} · wrap {}{}{since}{search} ",
         logs.pod,
-        logs.container_name().unwrap_or("(default container)"),
+        match (logs.container, logs.container_name()) {
+            (None, _) => "all containers",
+            (Some(_), Some(name)) => name,
+            (Some(_), None) => "(default container)",
+        },
         if logs.previous { " (previous)" } else { "" },
         on_off(logs.follow),
         on_off(logs.wrap),
