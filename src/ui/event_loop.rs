@@ -567,6 +567,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn shift_l_merges_every_pod_of_the_workload_with_pod_and_container_in_front() {
+        let mut app = fixtures::app();
+        let logs = FakeLogs::default();
+        let steps = vec![
+            Step::Key(KeyCode::Down),
+            Step::Key(KeyCode::Char('L')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let (_, terminal) = run_script(&mut app, steps, Vec::new(), &logs).await;
+        let opened = logs.opened.lock().unwrap().clone();
+        let pods: std::collections::BTreeSet<_> = opened.iter().map(|r| r.pod.clone()).collect();
+        assert!(pods.len() > 1, "{opened:?}");
+        let view = app.logs.as_ref().unwrap();
+        assert_eq!(view.lines.len(), 2 * opened.len(), "{:?}", view.lines);
+        for request in &opened {
+            let container = request.container.clone().unwrap();
+            let line = format!("[{}/{container}] {container}: hello", request.pod);
+            assert!(view.lines.contains(&line), "{line} in {:?}", view.lines);
+        }
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("logs Deployment octopus/nginx"), "{screen}");
+    }
+
+    #[tokio::test]
     async fn s_writes_the_lines_kept_to_a_file_once_per_press() {
         let mut app = fixtures::app();
         let dir = tempfile::tempdir().unwrap();

@@ -33,19 +33,25 @@ pub trait LogSource {
 }
 
 /// The stream of `request`: one container's, or with [`LogRequest::merged`] every named
-/// container's at once, lines taken as they come and prefixed with `[container]`. One
+/// pod's container's at once, lines taken as they come and prefixed with `[container]`, or
+/// `[pod/container]` for another pod than the request's. One
 /// container's log ending or failing is a line; the merged stream ends when all have.
 pub fn open_merged(source: &dyn LogSource, request: &LogRequest) -> BoxStream<'static, LogEvent> {
     if request.merged.is_empty() {
         return source.open(request);
     }
-    let streams = request.merged.iter().map(|container| {
+    let streams = request.merged.iter().map(|(pod, container)| {
         let one = LogRequest {
+            pod: pod.clone(),
             container: Some(container.clone()),
             merged: Vec::new(),
             ..request.clone()
         };
-        let prefix = format!("[{container}] ");
+        let prefix = if *pod == request.pod {
+            format!("[{container}] ")
+        } else {
+            format!("[{pod}/{container}] ")
+        };
         source
             .open(&one)
             .map(move |event| match event {

@@ -141,7 +141,7 @@ fn events_view_lists_the_objects_events() {
 fn help_lists_the_keys_of_the_tree() {
     let mut app = fixtures::app();
     press(&mut app, &[Action::Help]);
-    insta::assert_snapshot!(screen(&mut app, 90, 20));
+    insta::assert_snapshot!(screen(&mut app, 90, 22));
 }
 
 #[test]

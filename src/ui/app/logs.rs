@@ -14,6 +14,9 @@ use std::collections::VecDeque;
 /// Log lines kept for the logs view; older ones are dropped.
 const LOG_CAPACITY: usize = 10_000;
 
+/// Pods whose logs `L` merges at most: each is a stream per container held open.
+pub const WORKLOAD_PODS: usize = 20;
+
 /// How far back a stream starts, for the keys `0` to `5`: the whole log the container
 /// kept, or its last minute, 5, 15, 30 minutes, hour (seconds).
 pub const SINCE_PRESETS: [Option<u32>; 6] =
@@ -26,9 +29,10 @@ pub struct LogRequest {
     pub pod: String,
     /// `None`: the pod's only container, as the API picks it.
     pub container: Option<String>,
-    /// When not empty, these containers' logs merged as lines come, each line prefixed
-    /// with `[container]`; `container` is then `None`.
-    pub merged: Vec<String>,
+    /// When not empty, these pods' and containers' logs merged as lines come, each line
+    /// prefixed with `[container]` (a container of `pod`) or `[pod/container]`;
+    /// `container` is then `None`.
+    pub merged: Vec<(String, String)>,
     pub previous: bool,
     pub options: LogOptions,
     /// Bumped to reopen an ended stream (see [`LogView::attempt`]).
@@ -77,6 +81,11 @@ pub struct LogView {
     /// when the pod changes (the container started, or restarted), as a person re-running
     /// `kubectl logs -f` would.
     pub attempt: u32,
+    /// With `L`: the pods of the workload `pod` names and their containers, every one
+    /// merged; empty for one pod's log.
+    pub pods: Vec<(String, Vec<String>)>,
+    /// With `L`, when the workload has more than [`WORKLOAD_PODS`] pods: how many it has.
+    pub capped: Option<usize>,
     /// What `/` looks for; its matches are highlighted and `n`/`N` go to them.
     pub search: Search,
     /// Times `s` was pressed (see [`SaveRequest::attempt`]).
@@ -101,6 +110,8 @@ impl LogView {
             note: None,
             attempt: 0,
             search: Search::default(),
+            pods: Vec::new(),
+            capped: None,
             saves: 0,
             saved: None,
         }
@@ -116,17 +127,42 @@ impl LogView {
         self.pod == *pod
     }
 
+    /// Every pod of a workload (`pods`, the first [`WORKLOAD_PODS`] of them), all their
+    /// containers merged; `workload` is what the title names.
+    pub(super) fn workload(workload: ObjectKey, pods: Vec<(String, Vec<String>)>) -> Self {
+        let total = pods.len();
+        let mut view = LogView::new(workload, Vec::new());
+        view.container = None;
+        view.pods = pods.into_iter().take(WORKLOAD_PODS).collect();
+        view.capped = (total > WORKLOAD_PODS).then_some(total);
+        view
+    }
+
+    /// The (pod, container) streams merged, if more than one container is shown.
+    fn merged(&self) -> Vec<(String, String)> {
+        if !self.pods.is_empty() {
+            let pairs = self.pods.iter().flat_map(|(pod, containers)| {
+                containers.iter().map(move |c| (pod.clone(), c.clone()))
+            });
+            return pairs.collect();
+        }
+        if self.container.is_some() {
+            return Vec::new();
+        }
+        let pod = &self.pod.name;
+        self.containers
+            .iter()
+            .map(|c| (pod.clone(), c.clone()))
+            .collect()
+    }
+
     /// The stream this view shows.
     pub(super) fn request(&self) -> LogRequest {
         LogRequest {
             namespace: self.pod.namespace.clone().unwrap_or_default(),
             pod: self.pod.name.clone(),
             container: self.container_name().map(str::to_owned),
-            merged: if self.container.is_none() {
-                self.containers.clone()
-            } else {
-                Vec::new()
-            },
+            merged: self.merged(),
             previous: self.previous,
             options: self.options,
             attempt: self.attempt,
@@ -402,16 +438,38 @@ mod tests {
         view.push("app line".into());
         assert!(view.act(Action::AllContainers, 3));
         let request = view.request();
-        assert_eq!(request.merged, containers);
+        let pairs: Vec<_> = containers
+            .iter()
+            .map(|c| ("web".to_owned(), c.clone()))
+            .collect();
+        assert_eq!(request.merged, pairs);
         assert_eq!(request.container, None);
         assert!(view.lines.is_empty(), "the merged streams start anew");
         view.act(Action::NextContainer, 3);
-        assert_eq!(view.request().merged, Vec::<String>::new());
+        assert_eq!(view.request().merged, Vec::<(String, String)>::new());
         assert_eq!(view.request().container.as_deref(), Some("app"));
         let mut single = LogView::new(key("Pod", "one"), vec!["app".into()]);
         assert!(
             !single.act(Action::AllContainers, 3),
             "one container: nothing to merge"
         );
+    }
+
+    #[test]
+    fn a_workloads_pods_are_merged_up_to_a_cap() {
+        let pods: Vec<_> = (0..25)
+            .map(|i| (format!("web-{i}"), vec!["app".to_owned()]))
+            .collect();
+        let view = LogView::workload(key("Deployment", "web"), pods);
+        let merged = view.request().merged;
+        assert_eq!(merged.len(), WORKLOAD_PODS);
+        assert_eq!(merged[1], ("web-1".to_owned(), "app".to_owned()));
+        assert_eq!(view.capped, Some(25));
+        let few = LogView::workload(
+            key("Deployment", "web"),
+            vec![("web-0".into(), vec!["a".into(), "b".into()])],
+        );
+        assert_eq!(few.request().merged.len(), 2);
+        assert_eq!(few.capped, None);
     }
 }

@@ -97,6 +97,8 @@ pub enum Action {
     FilterBackspace,
     FilterKeep,
     Logs,
+    /// The logs of every pod under the selection, merged.
+    WorkloadLogs,
     Events,
     Follow,
     NextContainer,
@@ -455,6 +457,7 @@ impl App {
             Action::Details => self.panes.toggle_details(),
             Action::StartFilter => self.filter.start_editing(),
             Action::Logs => self.open_logs(),
+            Action::WorkloadLogs => self.open_workload_logs(),
             Action::Events => self.open_events(),
             Action::Yaml => self.open_object(ObjectMode::Yaml),
             Action::Diff => self.open_object(ObjectMode::Diff),
@@ -492,6 +495,31 @@ impl App {
                 .map_or_else(Vec::new, logs::containers);
             self.logs = Some(LogView::new(pod, containers));
         }
+        self.panes.show(Pane::Logs)
+    }
+
+    /// Shows the logs of every pod under the selected object (`L`), merged, anew.
+    fn open_workload_logs(&mut self) -> bool {
+        let Some(workload) = self.tree.selected_key().cloned() else {
+            return false;
+        };
+        let pods: Vec<_> = self
+            .tree
+            .pods_under_selection()
+            .into_iter()
+            .map(|pod| {
+                let containers = self
+                    .world
+                    .objects
+                    .get(&pod)
+                    .map_or_else(Vec::new, logs::containers);
+                (pod.name, containers)
+            })
+            .collect();
+        if pods.is_empty() {
+            return false;
+        }
+        self.logs = Some(LogView::workload(workload, pods));
         self.panes.show(Pane::Logs)
     }
 

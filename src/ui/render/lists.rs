@@ -44,13 +44,17 @@ fn log_title(logs: &LogView) -> String {
             format!(" · last {}", crate::duration::short(since))
         })
         .unwrap_or_default();
+    let capped = logs
+        .capped
+        .map(|total| format!(" · first {} of {total} pods", logs.pods.len()))
+        .unwrap_or_default();
     let search = if logs.search.text.is_empty() {
         String::new()
     } else {
         format!(" · /{}", logs.search.text)
     };
     format!(
-        " logs {} · {}{} · follow {} · wrap {}{}{since}{search} ",
+        " logs {}{capped} · {}{} · follow {} · wrap {}{}{since}{search} ",
         logs.pod,
         match (logs.container, logs.container_name()) {
             (None, _) => "all containers",
