@@ -9,7 +9,7 @@
 
 use crate::exit::ExitCode;
 use crate::model::Diff;
-use crate::ui::app::{App, LogRequest, Message, Mouse, ObjectRequest};
+use crate::ui::app::{App, LogRequest, Message, Mouse, ObjectRequest, SaveRequest};
 use crate::ui::keys;
 use crate::ui::live::ObjectSource;
 use crate::ui::logs::{LogEvent, LogSource};
@@ -129,6 +129,7 @@ where
     let mut logs = LogStream::default();
     // The promote or abort on its way: one at a time, the view refuses another meanwhile.
     let mut sending: Option<BoxFuture<'static, Result<String, String>>> = None;
+    let mut saves = LogSaves::default();
     let mut object = ObjectRead::default();
     let mut redraws = 0;
     let size = terminal
@@ -153,6 +154,10 @@ where
             return Ok(Outcome { code, redraws });
         }
         logs.follow(app.log_request(), sources.logs);
+        if let Some(message) = saves.follow(app) {
+            changed = app.update(message, started.elapsed());
+            continue;
+        }
         object.follow(app.object_request(), sources.objects);
         if let Some(request) = app.take_request() {
             sending = Some(sources.operator.send(request));
@@ -260,7 +265,9 @@ struct LogStream {
 impl LogStream {
     fn follow(&mut self, wanted: Option<LogRequest>, source: &dyn LogSource) {
         if wanted != self.request {
-            self.stream = wanted.as_ref().map(|request| source.open(request));
+            self.stream = wanted
+                .as_ref()
+                .map(|request| crate::ui::logs::open_merged(source, request));
             self.request = wanted;
         }
     }
@@ -278,6 +285,29 @@ impl LogStream {
         // Ended or failed: keep the request so it is not reopened in a loop.
         self.stream = None;
         Some(message)
+    }
+}
+
+/// The files of log lines the app asked for: each distinct request written once.
+#[derive(Default)]
+struct LogSaves {
+    done: Option<SaveRequest>,
+}
+
+impl LogSaves {
+    /// Writes the file the app asks for, if it is a new request: the answer for the app.
+    fn follow(&mut self, app: &App) -> Option<Message> {
+        let request = app.save_request()?;
+        let lines = &app.logs.as_ref()?.lines;
+        if self.done.as_ref() == Some(&request) {
+            return None;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let outcome = crate::ui::logs::save(&request, lines, now);
+        self.done = Some(request.clone());
+        Some(Message::Saved(request, outcome))
     }
 }
 
@@ -586,6 +616,102 @@ mod tests {
         assert_eq!(view.note.as_deref(), Some("end of log"));
         let screen = terminal.backend().to_string();
         assert!(screen.contains("init-config: world"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn a_merges_every_containers_log_with_its_name_in_front() {
+        let mut app = fixtures::app();
+        let logs = FakeLogs::default();
+        let steps = vec![
+            Step::Key(KeyCode::Char('f')),
+            Step::Key(KeyCode::Char('l')),
+            Step::Key(KeyCode::Char('a')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let (_, terminal) = run_script(&mut app, steps, Vec::new(), &logs).await;
+        let opened: Vec<_> = logs
+            .opened
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.container.clone())
+            .collect();
+        assert_eq!(
+            opened,
+            [
+                Some("nginx".to_owned()),
+                Some("nginx".to_owned()),
+                Some("init-config".to_owned())
+            ],
+            "one stream, then one per container"
+        );
+        let mut lines: Vec<_> = app.logs.as_ref().unwrap().lines.iter().cloned().collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "[init-config] init-config: hello",
+                "[init-config] init-config: world",
+                "[nginx] nginx: hello",
+                "[nginx] nginx: world",
+            ]
+        );
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("all containers"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn shift_l_merges_every_pod_of_the_workload_with_pod_and_container_in_front() {
+        let mut app = fixtures::app();
+        let logs = FakeLogs::default();
+        let steps = vec![
+            Step::Key(KeyCode::Down),
+            Step::Key(KeyCode::Char('L')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        let (_, terminal) = run_script(&mut app, steps, Vec::new(), &logs).await;
+        let opened = logs.opened.lock().unwrap().clone();
+        let pods: std::collections::BTreeSet<_> = opened.iter().map(|r| r.pod.clone()).collect();
+        assert!(pods.len() > 1, "{opened:?}");
+        let view = app.logs.as_ref().unwrap();
+        assert_eq!(view.lines.len(), 2 * opened.len(), "{:?}", view.lines);
+        for request in &opened {
+            let container = request.container.clone().unwrap();
+            let line = format!("[{}/{container}] {container}: hello", request.pod);
+            assert!(view.lines.contains(&line), "{line} in {:?}", view.lines);
+        }
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("logs Deployment octopus/nginx"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn s_writes_the_lines_kept_to_a_file_once_per_press() {
+        let mut app = fixtures::app();
+        let dir = tempfile::tempdir().unwrap();
+        app.logs_dir = dir.path().to_owned();
+        let steps = vec![
+            Step::Key(KeyCode::Char('f')),
+            Step::Key(KeyCode::Char('l')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('s')),
+            Step::Wait(100),
+            Step::Key(KeyCode::Char('q')),
+        ];
+        run_script(&mut app, steps, Vec::new(), &FakeLogs::default()).await;
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("kos-logs-nginx-7c5ddbdf54-x2x9k-nginx-"),
+            "{name}"
+        );
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        assert_eq!(text, "nginx: hello\nnginx: world\n");
     }
 
     #[tokio::test]

@@ -61,6 +61,7 @@ fn tree(code: KeyCode) -> Option<Action> {
         KeyCode::Char('f') => Action::NextFailure,
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('l') => Action::Logs,
+        KeyCode::Char('L') => Action::WorkloadLogs,
         KeyCode::Char('e') => Action::Events,
         KeyCode::Char('P') => Action::Promote,
         KeyCode::Char('A') => Action::Abort,
@@ -74,10 +75,22 @@ fn logs(code: KeyCode) -> Option<Action> {
     Some(match code {
         KeyCode::Char('f') => Action::Follow,
         KeyCode::Char('c') => Action::NextContainer,
+        KeyCode::Char('a') => Action::AllContainers,
         KeyCode::Char('p') => Action::Previous,
         KeyCode::Char('w') => Action::Wrap,
         KeyCode::Char('t') => Action::Timestamps,
+        KeyCode::Char('s') => Action::Save,
         KeyCode::Char(c @ '0'..='5') => Action::Since(c as u8 - b'0'),
+        _ => return search(code),
+    })
+}
+
+/// The keys of a searchable pane.
+fn search(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('n') => Action::NextMatch,
+        KeyCode::Char('N') => Action::PreviousMatch,
         _ => return None,
     })
 }
@@ -86,10 +99,7 @@ fn object(code: KeyCode) -> Option<Action> {
     Some(match code {
         KeyCode::Char('y') => Action::Yaml,
         KeyCode::Char('d') => Action::Diff,
-        KeyCode::Char('/') => Action::StartFilter,
-        KeyCode::Char('n') => Action::NextMatch,
-        KeyCode::Char('N') => Action::PreviousMatch,
-        _ => return None,
+        _ => return search(code),
     })
 }
 
@@ -137,6 +147,7 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
                 "l",
                 "logs of the selected pod, or of the first pod under it",
             ),
+            ("L", "logs of every pod under it (20 at most), merged"),
             ("e", "Events of the selected object"),
             (
                 "P, A",
@@ -173,6 +184,7 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
         KeyContext::Logs => &[
             ("f", "follow on/off"),
             ("c", "next container"),
+            ("a", "all containers at once, init ones included, on/off"),
             ("p", "previous (crashed) container instance on/off"),
             ("w", "wrap on/off"),
             ("t", "timestamps on/off"),
@@ -180,6 +192,9 @@ pub fn help(context: KeyContext) -> &'static [(&'static str, &'static str)] {
                 "0 1 2 3 4 5",
                 "from the start, or the last 1m, 5m, 15m, 30m, 1h",
             ),
+            ("/", "search, matches highlighted"),
+            ("n N", "next, previous match"),
+            ("s", "save the lines kept to a file (its path shown below)"),
             ("g G, Home End", "top, bottom"),
             ("PgUp PgDn, ↑ ↓", "scroll"),
             ("Esc", "back to the tree"),

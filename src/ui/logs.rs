@@ -4,7 +4,7 @@
 //! The event loop owns the stream and drops it (closing the request) when the user switches
 //! container or instance or leaves the pane. Nothing here touches the view.
 
-use crate::ui::app::LogRequest;
+use crate::ui::app::{LogRequest, SaveRequest};
 use futures::stream::{self, BoxStream};
 use futures::{AsyncBufRead, AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
@@ -30,6 +30,37 @@ pub enum LogEvent {
 pub trait LogSource {
     /// Opens the stream for `request`; dropping it closes the request.
     fn open(&self, request: &LogRequest) -> BoxStream<'static, LogEvent>;
+}
+
+/// The stream of `request`: one container's, or with [`LogRequest::merged`] every named
+/// pod's container's at once, lines taken as they come and prefixed with `[container]`, or
+/// `[pod/container]` for another pod than the request's. One
+/// container's log ending or failing is a line; the merged stream ends when all have.
+pub fn open_merged(source: &dyn LogSource, request: &LogRequest) -> BoxStream<'static, LogEvent> {
+    if request.merged.is_empty() {
+        return source.open(request);
+    }
+    let streams = request.merged.iter().map(|(pod, container)| {
+        let one = LogRequest {
+            pod: pod.clone(),
+            container: Some(container.clone()),
+            merged: Vec::new(),
+            ..request.clone()
+        };
+        let prefix = if *pod == request.pod {
+            format!("[{container}] ")
+        } else {
+            format!("[{pod}/{container}] ")
+        };
+        source
+            .open(&one)
+            .map(move |event| match event {
+                LogEvent::Line(line) => LogEvent::Line(format!("{prefix}{line}")),
+                LogEvent::Failed(reason) => LogEvent::Line(format!("{prefix}— {reason}")),
+            })
+            .boxed()
+    });
+    stream::select_all(streams).boxed()
 }
 
 /// The cluster's pod log API.
@@ -74,6 +105,34 @@ impl LogSource for ClusterLogs {
             })
             .boxed()
     }
+}
+
+/// Writes `lines` to a new file in the request's directory, named after the pod, the
+/// container and `now` (Unix seconds): the file's path, or why it could not be written.
+/// An existing file is never overwritten.
+pub fn save<'a>(
+    request: &SaveRequest,
+    lines: impl IntoIterator<Item = &'a String>,
+    now: u64,
+) -> Result<String, String> {
+    let container = request.container.as_deref().unwrap_or("default");
+    let path = request
+        .dir
+        .join(format!("kos-logs-{}-{container}-{now}.log", request.pod));
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
+    let shown = path.display().to_string();
+    written
+        .map(|()| shown.clone())
+        .map_err(|error| format!("cannot write {shown}: {error}"))
 }
 
 /// The lines of `reader`, each cut to `max` bytes with a note of what was left out: reading
@@ -153,6 +212,30 @@ mod tests {
     fn lines(bytes: &[u8], max: usize) -> Vec<String> {
         let reader = futures::io::Cursor::new(bytes.to_vec());
         futures::executor::block_on(bounded_lines(reader, max).map(Result::unwrap).collect())
+    }
+
+    #[test]
+    fn save_writes_a_new_file_and_never_overwrites_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = SaveRequest {
+            dir: dir.path().to_owned(),
+            pod: "web-0".into(),
+            container: Some("app".into()),
+            attempt: 1,
+        };
+        let lines = ["one".to_owned(), "two".to_owned()];
+        let path = save(&request, &lines, 1_700_000_000).unwrap();
+        assert!(
+            path.ends_with("kos-logs-web-0-app-1700000000.log"),
+            "{path}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\ntwo\n");
+        let again = save(&request, &lines[..1], 1_700_000_000).unwrap_err();
+        assert!(
+            again.starts_with(&format!("cannot write {path}: ")),
+            "{again}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\ntwo\n");
     }
 
     #[test]

@@ -76,6 +76,61 @@ fn logs_view_wraps_and_scrolls() {
 }
 
 #[test]
+fn logs_search_highlights_its_matches_and_names_itself_in_the_title() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Logs]);
+    for line in ["GET /healthz 200", "GET /api 500", "POST /api 200"] {
+        app.update(Message::LogLine(line.into()), app.now);
+    }
+    press(&mut app, &[Action::StartFilter]);
+    press(
+        &mut app,
+        &"API".chars().map(Action::FilterChar).collect::<Vec<_>>(),
+    );
+    press(&mut app, &[Action::FilterKeep]);
+    let terminal = draw(&mut app, 100, 8);
+    let buffer = terminal.backend().buffer();
+    let text = terminal.backend().to_string();
+    assert!(text.contains("/API "), "{text}");
+    // Row 2 is the first log line on screen, inside the border: `GET /api 500`.
+    let reversed = |x: u16, y: u16| {
+        buffer[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    };
+    assert_eq!(buffer[(6, 2)].symbol(), "a");
+    assert!(
+        (6..9).all(|x| reversed(x, 2)) && !reversed(5, 2) && !reversed(9, 2),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_footer_shows_where_s_saved_the_log_or_why_it_could_not() {
+    let mut app = fixtures::app();
+    press(&mut app, &[Action::NextFailure, Action::Logs, Action::Save]);
+    let request = app.save_request().unwrap();
+    let path = "./kos-logs-nginx-nginx-1.log".to_owned();
+    app.update(Message::Saved(request.clone(), Ok(path)), app.now);
+    let text = screen(&mut app, 80, 8);
+    assert!(
+        text.contains("saved to ./kos-logs-nginx-nginx-1.log"),
+        "{text}"
+    );
+    app.update(
+        Message::Saved(request, Err("cannot write x: denied".into())),
+        app.now,
+    );
+    let text = screen(&mut app, 80, 8);
+    assert!(text.contains("cannot write x: denied"), "{text}");
+    press(&mut app, &[Action::Down]);
+    assert!(
+        !screen(&mut app, 80, 8).contains("denied"),
+        "gone at the next key"
+    );
+}
+
+#[test]
 fn events_view_lists_the_objects_events() {
     let mut app = fixtures::app();
     press(&mut app, &[Action::NextFailure, Action::Events]);
@@ -86,14 +141,14 @@ fn events_view_lists_the_objects_events() {
 fn help_lists_the_keys_of_the_tree() {
     let mut app = fixtures::app();
     press(&mut app, &[Action::Help]);
-    insta::assert_snapshot!(screen(&mut app, 90, 20));
+    insta::assert_snapshot!(screen(&mut app, 90, 22));
 }
 
 #[test]
 fn help_lists_the_keys_of_the_logs() {
     let mut app = fixtures::app();
     press(&mut app, &[Action::NextFailure, Action::Logs, Action::Help]);
-    insta::assert_snapshot!(screen(&mut app, 90, 16));
+    insta::assert_snapshot!(screen(&mut app, 90, 24));
 }
 
 #[test]

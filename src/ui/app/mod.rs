@@ -26,7 +26,7 @@ pub use command::{Command, Request};
 pub use filter::Filter;
 pub use header::Header;
 pub use history::{History, Transitions};
-pub use logs::{LogOptions, LogRequest, LogView};
+pub use logs::{LogOptions, LogRequest, LogView, SaveRequest};
 pub use object::{Mode as ObjectMode, ObjectRequest, ObjectView};
 pub use panes::{EventsView, Pane, Panes};
 pub use search::Search;
@@ -62,6 +62,8 @@ pub enum Message {
     Object(ObjectRequest, Result<Value, String>),
     /// The mouse: a click or the wheel.
     Mouse(Mouse),
+    /// The logs written to a file for `s` (the file's path), or why they could not be.
+    Saved(SaveRequest, Result<String, String>),
     /// SIGINT, SIGTERM or SIGHUP: leave now with this code.
     Signal(ExitCode),
     /// The API server stopped answering (why), or answers again (`None`).
@@ -103,9 +105,13 @@ pub enum Action {
     FilterBackspace,
     FilterKeep,
     Logs,
+    /// The logs of every pod under the selection, merged.
+    WorkloadLogs,
     Events,
     Follow,
     NextContainer,
+    /// Every container's log at once, or one again.
+    AllContainers,
     Previous,
     Wrap,
     /// `P`: promote the selected Rollout, once confirmed.
@@ -120,6 +126,8 @@ pub enum Action {
     Timestamps,
     /// The log from this far back: an index of `SINCE_PRESETS`.
     Since(u8),
+    /// The log lines kept, written to a file.
+    Save,
     /// The selected object as the cluster holds it.
     Yaml,
     /// What kos applied against what the cluster holds.
@@ -139,7 +147,7 @@ pub enum KeyContext {
     Logs,
     Events,
     Object,
-    /// Typing a search in the object pane.
+    /// Typing a search in the object or logs pane.
     Search,
     Help,
     /// A promote or abort waits for `y` or `n`.
@@ -164,6 +172,8 @@ pub struct App {
     pub applied: BTreeMap<ObjectKey, Arc<Value>>,
     /// The terminal's size, for paging and layout decisions.
     pub size: (u16, u16),
+    /// Where `s` writes the logs pane's lines: the directory kos runs in.
+    pub logs_dir: std::path::PathBuf,
     /// While the API server does not answer: why, and since when (the rows are as old).
     pub lost: Option<(String, Duration)>,
     /// The promote or abort being asked, sent or answered.
@@ -186,6 +196,7 @@ impl App {
             object: None,
             applied: BTreeMap::new(),
             size: (80, 24),
+            logs_dir: std::path::PathBuf::from("."),
             lost: None,
             command: Command::default(),
             exit: None,
@@ -211,12 +222,19 @@ impl App {
             KeyContext::Help
         } else if self.filter.editing {
             KeyContext::Filter
-        } else if self.panes.pane == Pane::Object
-            && self.object.as_ref().is_some_and(|o| o.search.editing)
-        {
+        } else if self.search().is_some_and(|search| search.editing) {
             KeyContext::Search
         } else {
             self.panes.pane.key_context()
+        }
+    }
+
+    /// The search of the pane on screen, for the panes that have one.
+    pub fn search(&self) -> Option<&Search> {
+        match self.panes.pane {
+            Pane::Object => self.object.as_ref().map(|o| &o.search),
+            Pane::Logs => self.logs.as_ref().map(|l| &l.search),
+            Pane::Tree | Pane::Events => None,
         }
     }
 
@@ -227,6 +245,15 @@ impl App {
             .as_ref()
             .filter(|_| self.panes.pane == Pane::Logs)?;
         Some(logs.request())
+    }
+
+    /// The file of log lines the view wants written, once `s` was pressed in the pane.
+    pub fn save_request(&self) -> Option<SaveRequest> {
+        let logs = self
+            .logs
+            .as_ref()
+            .filter(|_| self.panes.pane == Pane::Logs)?;
+        logs.save_request(&self.logs_dir)
     }
 
     /// The object the view wants read from the cluster, if any.
@@ -289,6 +316,10 @@ impl App {
                 .object
                 .as_mut()
                 .is_some_and(|object| object.answer(&request, live)),
+            Message::Saved(request, outcome) => self
+                .logs
+                .as_mut()
+                .is_some_and(|logs| logs.answer_save(&request, outcome)),
             Message::Mouse(mouse) => {
                 self.sync();
                 self.mouse(mouse)
@@ -400,10 +431,23 @@ impl App {
             KeyContext::Logs => self.act_logs(action),
             KeyContext::Events => self.act_events(action),
             KeyContext::Object => self.act_object(action),
-            KeyContext::Search => self
+            KeyContext::Search => self.edit_search(action),
+        }
+    }
+
+    /// A key typed into the search of the pane on screen.
+    fn edit_search(&mut self, action: Action) -> bool {
+        let page = self.page();
+        match self.panes.pane {
+            Pane::Object => self
                 .object
                 .as_mut()
                 .is_some_and(|object| object.edit_search(action)),
+            Pane::Logs => self
+                .logs
+                .as_mut()
+                .is_some_and(|logs| logs.edit_search(action, page)),
+            Pane::Tree | Pane::Events => false,
         }
     }
 
@@ -457,6 +501,7 @@ impl App {
             Action::Details => self.panes.toggle_details(),
             Action::StartFilter => self.filter.start_editing(),
             Action::Logs => self.open_logs(),
+            Action::WorkloadLogs => self.open_workload_logs(),
             Action::Events => self.open_events(),
             Action::Promote => self
                 .command
@@ -506,6 +551,31 @@ impl App {
                 .map_or_else(Vec::new, logs::containers);
             self.logs = Some(LogView::new(pod, containers));
         }
+        self.panes.show(Pane::Logs)
+    }
+
+    /// Shows the logs of every pod under the selected object (`L`), merged, anew.
+    fn open_workload_logs(&mut self) -> bool {
+        let Some(workload) = self.tree.selected_key().cloned() else {
+            return false;
+        };
+        let pods: Vec<_> = self
+            .tree
+            .pods_under_selection()
+            .into_iter()
+            .map(|pod| {
+                let containers = self
+                    .world
+                    .objects
+                    .get(&pod)
+                    .map_or_else(Vec::new, logs::containers);
+                (pod.name, containers)
+            })
+            .collect();
+        if pods.is_empty() {
+            return false;
+        }
+        self.logs = Some(LogView::workload(workload, pods));
         self.panes.show(Pane::Logs)
     }
 

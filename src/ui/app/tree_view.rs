@@ -265,13 +265,29 @@ impl TreeView {
 
     /// The selected pod, or the first pod under the selected object.
     pub(super) fn pod_under_selection(&self) -> Option<ObjectKey> {
-        let selected = self.state.selected();
-        let start = self.model.position(*selected.last()?)?;
+        self.pods_under_selection().into_iter().next()
+    }
+
+    /// The selected pod, or every pod under the selected object, in tree order, each once.
+    pub(super) fn pods_under_selection(&self) -> Vec<ObjectKey> {
+        let Some(start) = self
+            .state
+            .selected()
+            .last()
+            .and_then(|id| self.model.position(*id))
+        else {
+            return Vec::new();
+        };
         let root = &self.model.nodes[start].path;
-        self.model.nodes[start..]
+        let mut pods: Vec<ObjectKey> = Vec::new();
+        for node in self.model.nodes[start..]
             .iter()
             .take_while(|node| node.path.starts_with(root))
-            .find(|node| node.key.kind == "Pod")
-            .map(|node| node.key.clone())
+        {
+            if node.key.kind == "Pod" && !pods.contains(&node.key) {
+                pods.push(node.key.clone());
+            }
+        }
+        pods
     }
 }

@@ -1,6 +1,7 @@
 //! The two scrolling panes: a container's log and an object's Events.
 
 use super::details::event_line;
+use super::object::highlighted;
 use crate::ui::app::{App, LogView};
 use crate::ui::tree::one_line;
 use ratatui::Frame;
@@ -43,10 +44,23 @@ fn log_title(logs: &LogView) -> String {
             format!(" · last {}", crate::duration::short(since))
         })
         .unwrap_or_default();
+    let capped = logs
+        .capped
+        .map(|total| format!(" · first {} of {total} pods", logs.pods.len()))
+        .unwrap_or_default();
+    let search = if logs.search.text.is_empty() {
+        String::new()
+    } else {
+        format!(" · /{}", logs.search.text)
+    };
     format!(
-        " logs {} · {}{} · follow {} · wrap {}{}{since} ",
+        " logs {}{capped} · {}{} · follow {} · wrap {}{}{since}{search} ",
         logs.pod,
-        logs.container_name().unwrap_or("(default container)"),
+        match (logs.container, logs.container_name()) {
+            (None, _) => "all containers",
+            (Some(_), Some(name)) => name,
+            (Some(_), None) => "(default container)",
+        },
         if logs.previous { " (previous)" } else { "" },
         on_off(logs.follow),
         on_off(logs.wrap),
@@ -59,7 +73,8 @@ fn log_title(logs: &LogView) -> String {
 }
 
 /// The rows on screen: from `top`, or the last ones when following; wrapped lines take as
-/// many rows as they need.
+/// many rows as they need. The search's matches are highlighted row by row (a match cut by
+/// wrapping is not).
 fn log_rows(logs: &LogView, width: usize, height: usize) -> Vec<Line<'static>> {
     if width == 0 || height == 0 {
         return Vec::new();
@@ -97,7 +112,9 @@ fn log_rows(logs: &LogView, width: usize, height: usize) -> Vec<Line<'static>> {
             .take(height)
             .collect()
     };
-    rows.into_iter().map(Line::from).collect()
+    rows.into_iter()
+        .map(|row| Line::from(highlighted(&row, &logs.search, Style::new())))
+        .collect()
 }
 
 pub fn render_events(app: &App, frame: &mut Frame, area: Rect) {

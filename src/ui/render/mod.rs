@@ -125,9 +125,8 @@ fn footer_line(app: &App) -> Line<'static> {
         );
         return Line::from(vec![Span::styled(question, bold), Span::raw("y/n")]);
     }
-    let search = app.object.as_ref().map(|o| &o.search);
-    let typed = match search {
-        Some(search) if search.editing && app.panes.pane == Pane::Object => Some(&search.text),
+    let typed = match app.search() {
+        Some(search) if search.editing => Some(&search.text),
         _ => app.filter.editing.then_some(&app.filter.text),
     };
     if let Some(typed) = typed {
@@ -141,12 +140,22 @@ fn footer_line(app: &App) -> Line<'static> {
     if let Some(notice) = app.command.notice() {
         return Line::styled(notice.to_owned(), bold);
     }
+    let saved = app.logs.as_ref().and_then(|logs| logs.saved.as_ref());
+    match saved {
+        Some(Ok(path)) if app.panes.pane == Pane::Logs => {
+            return Line::styled(format!("saved to {path}"), Style::new().fg(Color::Green));
+        }
+        Some(Err(reason)) if app.panes.pane == Pane::Logs => {
+            return Line::styled(reason.clone(), Style::new().fg(Color::Red));
+        }
+        _ => {}
+    }
     let hints = match app.panes.pane {
         Pane::Tree => {
             "↑↓ move · ←→ fold · Enter details · f failure · / filter · l logs · e events · ? help · q quit"
         }
         Pane::Logs => {
-            "f follow · c container · p previous · w wrap · g/G top/bottom · Esc back · ? help"
+            "f follow · c container · p previous · w wrap · / search · n/N match · Esc back · ? help"
         }
         Pane::Events => "g/G top/bottom · PgUp/PgDn scroll · Esc back · ? help",
         Pane::Object => {
