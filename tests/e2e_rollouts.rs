@@ -86,7 +86,7 @@ fn wait_for_field(ns: &str, path: &str, expected: &str) {
 
 /// A blue/green Rollout `web` in `ns` with its active Service `web` and preview Service
 /// `web-preview`, rolled out (Healthy), then given a new image: the controller brings up
-/// the preview ReplicaSet and pauses before promotion (`autoPromotionEnabled: false`).
+/// the preview `ReplicaSet` and pauses before promotion (`autoPromotionEnabled: false`).
 fn paused_blue_green(ns: &str) {
     install_crd();
     kubectl_apply(&format!(
