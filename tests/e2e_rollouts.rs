@@ -236,28 +236,17 @@ spec:
     run.wait_for("the Service on blue's pods", |l| {
         has(l, "→ 2 ready pods (web-blue-")
     });
-    kubectl(&[
-        "patch",
-        "service",
-        "web",
-        "-n",
-        ns,
-        "-p",
-        r#"{"spec":{"selector":{"version":"green"}}}"#,
-    ]);
+    // What `kubectl patch service web -p '{"spec":{"selector":{"version":V}}}'` does.
+    let switch = |version: &str| {
+        let patch = format!(r#"{{"spec":{{"selector":{{"version":"{version}"}}}}}}"#);
+        kubectl(&["patch", "service", "web", "-n", ns, "-p", &patch]);
+    };
+    switch("green");
     run.wait_for("the Service on green's pods", |l| {
         has(l, "→ 2 ready pods (web-green-")
     });
     // A selector nothing matches: in progress, saying why.
-    kubectl(&[
-        "patch",
-        "service",
-        "web",
-        "-n",
-        ns,
-        "-p",
-        r#"{"spec":{"selector":{"version":"none"}}}"#,
-    ]);
+    switch("none");
     run.wait_for("the Service without pods", |l| {
         has(l, "No pod matches the Service's selector")
     });
