@@ -557,20 +557,13 @@ mod tests {
     }
 
     fn pod(status: Status, message: &str) -> Update {
-        Update::Diffs(vec![Diff::Upsert(Box::new(TrackedObject {
-            key: ObjectKey::new("Pod", Some("ns"), "p"),
-            api_version: "v1".into(),
-            uid: "u".into(),
+        Update::Diffs(vec![Diff::Upsert(Box::new(TrackedObject::root(
+            ObjectKey::new("Pod", Some("ns"), "p"),
+            "v1".into(),
+            "u".into(),
             status,
-            message: message.into(),
-            counts: None,
-            owner: None,
-            applied: true,
-            counted: true,
-            conditions: Vec::new(),
-            containers: Vec::new(),
-            created: String::new(),
-        }))])
+            message.into(),
+        )))])
     }
 
     async fn run(

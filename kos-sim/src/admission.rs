@@ -211,8 +211,8 @@ mod tests {
         assert!(store.get("serviceaccounts", "shop", "default").is_some());
     }
 
-    #[test]
-    fn quotas_are_charged_and_refuse_pods_by_their_generated_name() {
+    /// A store whose namespace `shop` has a quota `pods` of one pod.
+    fn with_quota_of_one_pod() -> Store {
         let store = Store::default();
         store
             .create(
@@ -221,6 +221,12 @@ mod tests {
                        "spec": {"hard": {"pods": "1"}}}),
             )
             .unwrap();
+        store
+    }
+
+    #[test]
+    fn quotas_are_charged_and_refuse_pods_by_their_generated_name() {
+        let store = with_quota_of_one_pod();
         create_pod(&store, new_pod(None)).unwrap();
         let quota = store.get("resourcequotas", "shop", "pods").unwrap();
         assert_eq!(quota["status"]["used"]["pods"], "1");
@@ -241,14 +247,7 @@ mod tests {
 
     #[test]
     fn a_dry_run_is_checked_against_quotas_but_charges_nothing() {
-        let store = Store::default();
-        store
-            .create(
-                "resourcequotas",
-                json!({"metadata": {"name": "pods", "namespace": "shop"},
-                       "spec": {"hard": {"pods": "1"}}}),
-            )
-            .unwrap();
+        let store = with_quota_of_one_pod();
         for _ in 0..2 {
             pod(&store, &mut new_pod(None), true).unwrap();
         }
