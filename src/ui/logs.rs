@@ -161,35 +161,39 @@ where
     let mut line = Vec::new();
     let mut left_out = 0usize;
     let mut started = false;
+    // Whether the last byte read, with no LF after it yet, was a CR: a line end's CR is not
+    // part of the line, nor of what a cut leaves out, when the LF (or the end) comes next.
+    let mut pending_cr = false;
     loop {
         let buf = reader.fill_buf().await?;
-        if buf.is_empty() {
-            // The last line, without a line end: a CR is still not part of it.
-            if left_out == 0 && line.ends_with(b"\r") {
-                line.pop();
-            }
-            return Ok(started.then(|| finish(&line, left_out)));
-        }
-        started = true;
         let (take, ended) = match buf.iter().position(|b| *b == b'\n') {
             Some(end) => (end, true),
             None => (buf.len(), false),
         };
-        // A CRLF line end is not part of the line, nor of what a cut leaves out.
+        if buf.is_empty() || (ended && take == 0) {
+            if pending_cr {
+                // A cut leaves out a suffix: the CR is in it, or it is the line's last byte.
+                if left_out > 0 {
+                    left_out -= 1;
+                } else {
+                    line.pop();
+                }
+            }
+            reader.consume_unpin(usize::from(ended));
+            return Ok((started || ended).then(|| finish(&line, left_out)));
+        }
+        started = true;
         let content = if ended && buf[..take].ends_with(b"\r") {
             take - 1
         } else {
             take
         };
+        pending_cr = !ended && buf[take - 1] == b'\r';
         let kept = content.min(max - line.len());
         line.extend_from_slice(&buf[..kept]);
         left_out += content - kept;
         reader.consume_unpin(take + usize::from(ended));
         if ended {
-            // The CR came at the end of the previous read, the LF at the start of this one.
-            if take == 0 && left_out == 0 && line.ends_with(b"\r") {
-                line.pop();
-            }
             return Ok(Some(finish(&line, left_out)));
         }
     }
@@ -212,6 +216,12 @@ mod tests {
     fn lines(bytes: &[u8], max: usize) -> Vec<String> {
         let reader = futures::io::Cursor::new(bytes.to_vec());
         futures::executor::block_on(bounded_lines(reader, max).map(Result::unwrap).collect())
+    }
+
+    #[test]
+    fn a_cut_cr_before_the_end_is_a_line_end_not_a_left_out_byte() {
+        assert_eq!(lines(b"abc\r", 3), ["abc"]);
+        assert_eq!(lines(b"abcd\r\nx", 3), ["abc… (1 more bytes)", "x"]);
     }
 
     #[test]
