@@ -82,10 +82,14 @@ pub fn final_line(verdict: Verdict, elapsed: Duration, rows: &[Row<'_>], colour:
         }
     }
     tally.sort();
-    let parts: Vec<String> = tally
+    let mut parts: Vec<String> = tally
         .iter()
         .map(|(status, n)| format!("{n} {}", status.as_str().replace('_', " ")))
         .collect();
+    // Every object untracked (`kos.dev/track: "false"`): say so rather than print `()`.
+    if parts.is_empty() {
+        parts.push("no object counted".to_owned());
+    }
     let colour = colour.then_some(match verdict {
         Verdict::Success => GREEN,
         Verdict::Failed => RED,
@@ -173,6 +177,10 @@ mod tests {
         assert_eq!(
             line,
             "outcome: failed after 31.2s (2 in progress, 1 failed, 1 missing)"
+        );
+        assert_eq!(
+            final_line(Verdict::Success, Duration::from_secs(10), &[], false),
+            "outcome: success after 10.0s (no object counted)"
         );
     }
 

@@ -123,8 +123,10 @@ fn pod_spec_path(kind: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// The whole object's checks.
+/// The whole object's checks. Quantities come first: the real server parses them while
+/// decoding the body, before any validation runs, so a bad one is the error a client sees.
 pub fn object(target: &Target, object: &Value) -> Result<(), ApiError> {
+    quantities(target, object)?;
     let kind = kind_label(target);
     let name = name_of(object);
     let invalid = |field: &str, problem: &str| ApiError::invalid(&kind, name, field, problem);
@@ -166,7 +168,7 @@ pub fn object(target: &Target, object: &Value) -> Result<(), ApiError> {
     {
         return Err(invalid(&field, &problem));
     }
-    quantities(target, object)
+    Ok(())
 }
 
 /// Whether `value` is one of `supported`, worded as the API server words it when not.
@@ -664,6 +666,13 @@ mod tests {
             "spec.containers[0].imagePullPolicy: Unsupported value: \"Allways\": supported values: \"Always\", \"IfNotPresent\", \"Never\""
         ));
         assert!(pod(json!({"imagePullPolicy": "Never"})).is_ok());
+        let both =
+            json!({"imagePullPolicy": "Allways", "resources": {"limits": {"memory": "1Gib"}}});
+        assert_eq!(
+            pod(both).unwrap_err().code,
+            400,
+            "decoding fails before validation"
+        );
     }
 
     #[test]
