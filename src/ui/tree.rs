@@ -100,7 +100,7 @@ pub struct TreeModel {
     /// The ids of the folded workloads: a pod listed right under one is a failed one.
     folded: HashSet<NodeId>,
     /// What each Deployment's row says of its revisions, by the Deployment's id: a change
-    /// of one of its ReplicaSets redraws that row without a rebuild.
+    /// of one of its `ReplicaSets` redraws that row without a rebuild.
     revisions: HashMap<NodeId, Tops>,
 }
 
