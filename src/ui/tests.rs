@@ -403,17 +403,19 @@ fn a_folded_pods_row_is_patched_without_a_rebuild_unless_it_fails() {
     let ready = fixtures::pod("web-2-050", &new_rs, Status::Success);
     let id = ids.of(&ready.key);
     assert!(
-        model.patch_leaf(id, &ready).is_some(),
+        model.patch_row(id, &ready, &app.world).is_some(),
         "ready: patched in place"
     );
     let failed = fixtures::pod("web-2-050", &new_rs, Status::Failed);
     assert!(
-        model.patch_leaf(id, &failed).is_none(),
+        model.patch_row(id, &failed, &app.world).is_none(),
         "failed: listed, a rebuild"
     );
     let listed = fixtures::pod("web-2-059", &new_rs, Status::Success);
     assert!(
-        model.patch_leaf(ids.of(&listed.key), &listed).is_none(),
+        model
+            .patch_row(ids.of(&listed.key), &listed, &app.world)
+            .is_none(),
         "a listed failure that recovers folds again, a rebuild"
     );
 }

@@ -99,6 +99,20 @@ pub struct TreeModel {
     folds: HashMap<NodeId, Fold>,
     /// The ids of the folded workloads: a pod listed right under one is a failed one.
     folded: HashSet<NodeId>,
+    /// What each Deployment's row says of its revisions, by the Deployment's id: a change
+    /// of one of its `ReplicaSets` redraws that row without a rebuild.
+    revisions: HashMap<NodeId, Tops>,
+}
+
+/// What a Deployment's `ReplicaSets` add to its row: the counted one's ready replicas and
+/// the pods under the others ([`Revisions`] without the desired count, which is the
+/// Deployment's own).
+#[derive(Debug, Clone, Copy, Default)]
+struct Tops {
+    new_ready: u64,
+    old_pods: u64,
+    /// The counted `ReplicaSet` `new_ready` was read from (the last one, in display order).
+    counted_set: Option<NodeId>,
 }
 
 impl TreeModel {
@@ -119,6 +133,7 @@ impl TreeModel {
             seen: HashSet::new(),
             folds: HashMap::new(),
             folded: HashSet::new(),
+            revisions: HashMap::new(),
         };
         let mut items = Vec::new();
         let tops = world
@@ -143,24 +158,24 @@ impl TreeModel {
             several_namespaces,
             folds: builder.folds,
             folded: builder.folded,
+            revisions: builder.revisions,
         }
     }
 
-    /// Redraws the row of `object` (node `id`) when it is a shown leaf, keeping the shape:
-    /// what a pod's change needs, without a rebuild; a folded pod's summary row follows.
-    /// Returns the node's path, or `None` when the node is not shown or has children, or
-    /// when the pod must move between its folded siblings and the failed ones listed.
-    pub fn patch_leaf(&mut self, id: NodeId, object: &TrackedObject) -> Option<Vec<NodeId>> {
+    /// Redraws the row of `object` (node `id`) in place, keeping the shape: what a change
+    /// that moves no row needs (a pod's, a `ReplicaSet`'s counts), without a rebuild. A
+    /// folded pod's summary row follows, and so does a Deployment's row when one of its
+    /// `ReplicaSets` changes; `world` holds the objects of those rows. Returns the node's
+    /// path, or `None` when the node is not shown, or when the pod must move between its
+    /// folded siblings and the failed ones listed.
+    pub fn patch_row(
+        &mut self,
+        id: NodeId,
+        object: &TrackedObject,
+        world: &World,
+    ) -> Option<Vec<NodeId>> {
         let position = self.position(id)?;
         let path = self.nodes[position].path.clone();
-        // Display order is depth first: a leaf's next node is not below it.
-        let leaf = self
-            .nodes
-            .get(position + 1)
-            .is_none_or(|next| !next.path.starts_with(&path));
-        if !leaf {
-            return None;
-        }
         let parent_id = path.len().checked_sub(2).map(|i| path[i]);
         let failed = object.status == Status::Failed;
         let folded = parent_id.filter(|parent| self.folds.contains_key(parent));
@@ -168,10 +183,11 @@ impl TreeModel {
         if (folded.is_some() && failed) || (listed_failure && !failed) {
             return None;
         }
-        let parent = object.owner.as_ref().filter(|_| path.len() > 1);
-        let namespaced = shows_namespace(self.several_namespaces, &object.key, parent);
-        // A row below another hangs under its owner (the row keeps its place).
-        *self.item_mut(&path)? = TreeItem::new_leaf(id, row(&object.key, Some(object), namespaced));
+        if let Some(deployment) = parent_id.filter(|_| object.key.kind == "ReplicaSet") {
+            self.recount(deployment, id, object, world)?;
+        }
+        let line = self.line(id, &path, object);
+        relabel(self.item_mut(&path)?, id, line)?;
         let was = std::mem::replace(&mut self.nodes[position].status, object.status);
         if let Some(holder) = folded
             && was != object.status
@@ -181,6 +197,38 @@ impl TreeModel {
         Some(path)
     }
 
+    /// The row of `object` at `path` (node `id`), as a rebuild draws it.
+    fn line(&self, id: NodeId, path: &[NodeId], object: &TrackedObject) -> Line<'static> {
+        let parent = object.owner.as_ref().filter(|_| path.len() > 1);
+        let namespaced = shows_namespace(self.several_namespaces, &object.key, parent);
+        let tops = self.revisions.get(&id).copied();
+        row_with_revisions(&object.key, Some(object), namespaced, tops)
+    }
+
+    /// The `ReplicaSet` `set` (node `id`) under node `deployment` changed: when it is the
+    /// counted one, the Deployment's row says its ready replicas. `None` when the change
+    /// moves a row (a `ReplicaSet` that starts or stops counting needs a rebuild).
+    fn recount(
+        &mut self,
+        deployment: NodeId,
+        id: NodeId,
+        set: &TrackedObject,
+        world: &World,
+    ) -> Option<()> {
+        let Some(tops) = self.revisions.get_mut(&deployment) else {
+            return Some(());
+        };
+        if tops.counted_set != Some(id) {
+            return (!set.counted).then_some(());
+        }
+        tops.new_ready = set.counts.map_or(0, |c| u64::from(c.ready));
+        let key = &self.node(deployment)?.key;
+        let object = world.object(key)?.clone();
+        let path = self.node(deployment)?.path.clone();
+        let line = self.line(deployment, &path, &object);
+        relabel(self.item_mut(&path)?, deployment, line)
+    }
+
     /// A pod of the folded workload whose holder row is `holder` went from `was` to `now`:
     /// its summary row says so.
     fn retally(&mut self, holder: NodeId, was: Status, now: Status) {
@@ -188,11 +236,17 @@ impl TreeModel {
             return;
         };
         fold.tally.moved(was, now);
-        let (summary, line) = (fold.summary.clone(), fold.tally.row());
+        let (summary, line, busy) = (fold.summary.clone(), fold.tally.row(), busy(&fold.tally));
         if let Some(&id) = summary.last()
             && let Some(item) = self.item_mut(&summary)
         {
             *item = TreeItem::new_leaf(id, line);
+        }
+        // Both rows of the fold say whether its pods are still starting.
+        for id in summary.last().into_iter().chain([&holder]) {
+            if let Some(position) = self.position(*id) {
+                self.nodes[position].status = busy;
+            }
         }
     }
 
@@ -282,6 +336,7 @@ struct Builder<'a> {
     seen: HashSet<&'a ObjectKey>,
     folds: HashMap<NodeId, Fold>,
     folded: HashSet<NodeId>,
+    revisions: HashMap<NodeId, Tops>,
 }
 
 impl<'a> Builder<'a> {
@@ -327,10 +382,11 @@ impl<'a> Builder<'a> {
             return None;
         }
         let namespaced = shows_namespace(self.several_namespaces, key, owner);
-        let mut line = row(key, object, namespaced);
-        if let Some(revisions) = self.revisions(key, object) {
-            line.spans.extend(revisions.spans());
+        let tops = (key.kind == "Deployment").then(|| self.tops(key));
+        if let Some(tops) = tops {
+            self.revisions.insert(id, tops);
         }
+        let line = row_with_revisions(key, object, namespaced, tops);
         // Identifiers are unique among siblings by construction (one node per object).
         TreeItem::new(id, line, kids).ok()
     }
@@ -365,11 +421,7 @@ impl<'a> Builder<'a> {
         }
         let summary_path = [path, &[summary_id]].concat();
         let holder_path = [path, &[holder_id]].concat();
-        let busy = if tally.starting > 0 {
-            Status::InProgress
-        } else {
-            Status::Success
-        };
+        let busy = busy(&tally);
         self.push_node(summary_path.clone(), key, busy, Role::Summary);
         kids.push(TreeItem::new_leaf(summary_id, tally.row()));
         self.push_node(holder_path.clone(), key, busy, Role::Holder);
@@ -393,25 +445,68 @@ impl<'a> Builder<'a> {
         kids
     }
 
-    /// A Deployment's revisions during an update, from its `ReplicaSets`: the counted one's
-    /// ready replicas and the pods under the others.
-    fn revisions(&self, key: &ObjectKey, object: Option<&TrackedObject>) -> Option<Revisions> {
-        let desired = object.filter(|_| key.kind == "Deployment")?.counts?.desired;
-        let mut revisions = Revisions {
-            desired: u64::from(desired),
-            ..Revisions::default()
-        };
+    /// What the `ReplicaSets` of the Deployment `key` add to its row.
+    fn tops(&mut self, key: &ObjectKey) -> Tops {
+        let mut tops = Tops::default();
         let sets = self.children.by_owner.get(key).into_iter().flatten();
         for set in sets.filter(|c| c.key.kind == "ReplicaSet") {
             if set.counted {
-                revisions.new_ready = set.counts.map_or(0, |c| u64::from(c.ready));
+                tops.new_ready = set.counts.map_or(0, |c| u64::from(c.ready));
+                tops.counted_set = Some(self.ids.of(&set.key));
             } else {
                 let pods = self.children.by_owner.get(&set.key).map_or(0, Vec::len);
-                revisions.old_pods += pods as u64;
+                tops.old_pods += pods as u64;
             }
         }
-        Some(revisions)
+        tops
     }
+}
+
+/// What the rows of a folded workload's pods say of them: in progress while one starts.
+fn busy(tally: &Tally) -> Status {
+    if tally.starting > 0 {
+        Status::InProgress
+    } else {
+        Status::Success
+    }
+}
+
+/// A row as [`row`] draws it, with a Deployment's revisions during an update (`tops`:
+/// what its `ReplicaSets` say) when it has counts.
+fn row_with_revisions(
+    key: &ObjectKey,
+    object: Option<&TrackedObject>,
+    namespaced: bool,
+    tops: Option<Tops>,
+) -> Line<'static> {
+    let mut line = row(key, object, namespaced);
+    let desired = object.and_then(|o| o.counts).map(|c| c.desired);
+    if let (Some(tops), Some(desired)) = (tops, desired) {
+        let revisions = Revisions {
+            new_ready: tops.new_ready,
+            desired: u64::from(desired),
+            old_pods: tops.old_pods,
+        };
+        line.spans.extend(revisions.spans());
+    }
+    line
+}
+
+/// Replaces the row of `item` (node `id`) with `line`, keeping its children: the widget
+/// offers no way to change a row's text alone. `None` only if the children clash, which
+/// a built tree rules out.
+fn relabel(item: &mut TreeItem<'static, NodeId>, id: NodeId, line: Line<'static>) -> Option<()> {
+    let mut children = Vec::with_capacity(item.children().len());
+    for index in 0..item.children().len() {
+        if let Some(child) = item.child_mut(index) {
+            children.push(std::mem::replace(
+                child,
+                TreeItem::new_leaf(id, Line::default()),
+            ));
+        }
+    }
+    *item = TreeItem::new(id, line, children).ok()?;
+    Some(())
 }
 
 /// What a row says of an object that is not in the cluster.

@@ -131,7 +131,6 @@ impl Graph {
                 stable: None,
                 terminating: false,
                 finished: false,
-                created: String::new(),
             };
             // From no watch: no relist forgets it.
             self.nodes.insert(uid.clone(), (usize::MAX, node));
@@ -504,7 +503,7 @@ fn same_place(old: &Node, new: &Node) -> bool {
         && old.stable == new.stable
         && old.terminating == new.terminating
         && old.finished == new.finished
-        && old.created == new.created
+        && old.object.created == new.object.created
 }
 
 /// The uid of the newest Job among a `CronJob`'s children.
@@ -512,7 +511,9 @@ fn newest_job<'a>(children: &[&'a Node]) -> Option<&'a str> {
     children
         .iter()
         .filter(|c| c.object.key.kind == "Job")
-        .max_by(|a, b| (&a.created, &a.object.key.name).cmp(&(&b.created, &b.object.key.name)))
+        .max_by(|a, b| {
+            (&a.object.created, &a.object.key.name).cmp(&(&b.object.created, &b.object.key.name))
+        })
         .map(|c| c.object.uid.as_str())
 }
 
@@ -574,7 +575,6 @@ mod tests {
             stable: None,
             terminating: false,
             finished: false,
-            created: String::new(),
         }
     }
 
@@ -702,9 +702,9 @@ mod tests {
         let mut graph = Graph::new(vec![key("CronJob", "nightly")]);
         graph.upsert(0, node("CronJob", "nightly", None, None));
         let mut old = node("Job", "nightly-1", Some("nightly"), None);
-        old.created = "2026-01-01T00:00:00Z".into();
+        old.object.created = "2026-01-01T00:00:00Z".into();
         let mut new = node("Job", "nightly-2", Some("nightly"), None);
-        new.created = "2026-01-01T01:00:00Z".into();
+        new.object.created = "2026-01-01T01:00:00Z".into();
         graph.upsert(1, old);
         graph.upsert(1, new);
         let mut done = node("Pod", "nightly-2-a", Some("nightly-2"), None);
@@ -1012,7 +1012,7 @@ mod tests {
         let mut node = node(kind, name, owner, (revision != "0").then_some(&*revision));
         node.terminating = flags & 1 == 1;
         node.finished = flags & 2 == 2;
-        node.created = format!("2026-01-01T00:0{}:00Z", (object + usize::from(flags)) % 3);
+        node.object.created = format!("2026-01-01T00:0{}:00Z", (object + usize::from(flags)) % 3);
         node.object.status = if ready {
             Status::Success
         } else {

@@ -28,8 +28,6 @@ pub struct Node {
     pub terminating: bool,
     /// A pod that has run to its end (phase Succeeded or Failed).
     pub finished: bool,
-    /// `metadata.creationTimestamp` (RFC 3339 sorts as text).
-    pub created: String,
 }
 
 /// Summarizes `object`, judged at `now`; `None` when it has no uid (not an object from a
@@ -80,9 +78,6 @@ pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)>
             .map(str::to_owned),
         terminating,
         finished: kind == "Pod" && matches!(text("/status/phase"), Some("Succeeded" | "Failed")),
-        created: text("/metadata/creationTimestamp")
-            .unwrap_or_default()
-            .to_owned(),
     };
     Some((node, assessment.later))
 }
@@ -125,9 +120,6 @@ pub fn release_node(object: &Value) -> Option<Node> {
         stable: None,
         terminating: false,
         finished: false,
-        created: text("/metadata/creationTimestamp")
-            .unwrap_or_default()
-            .to_owned(),
     })
 }
 

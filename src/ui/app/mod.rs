@@ -404,7 +404,7 @@ impl App {
     fn patch_row(&mut self, key: &ObjectKey) -> bool {
         self.world
             .object(key)
-            .is_some_and(|object| self.tree.patch_row(object))
+            .is_some_and(|object| self.tree.patch_row(object, &self.world))
     }
 
     /// Rebuilds the tree after the filter changed.

@@ -55,6 +55,67 @@ fn change_in_place(app: &mut App, leaf: &ObjectKey) {
     }
 }
 
+/// One change of an object of [`fixtures::big_app`]: which object (the Deployment, a
+/// `ReplicaSet`, a pod of either), its new status, ready count and whether it counts.
+#[derive(Debug, Clone)]
+struct Change {
+    object: usize,
+    status: usize,
+    ready: u32,
+    counted_flip: bool,
+}
+
+fn big_app_change() -> impl proptest::strategy::Strategy<Value = Change> {
+    use proptest::prelude::*;
+    (
+        0..113usize,
+        0..4usize,
+        0..120u32,
+        proptest::bool::weighted(0.05),
+    )
+        .prop_map(|(object, status, ready, counted_flip)| Change {
+            object,
+            status,
+            ready,
+            counted_flip,
+        })
+}
+
+/// The object `change` is about, changed.
+fn changed(app: &App, change: &Change) -> TrackedObject {
+    let keys: Vec<&ObjectKey> = app.world.objects.keys().collect();
+    let mut object = app.world.objects[keys[change.object % keys.len()]].clone();
+    object.status = [
+        Status::Success,
+        Status::InProgress,
+        Status::Failed,
+        Status::Terminating,
+    ][change.status];
+    object.message = format!("{} now", change.ready);
+    if let Some(counts) = &mut object.counts {
+        counts.ready = change.ready;
+    }
+    object.counted ^= change.counted_flip;
+    object
+}
+
+proptest::proptest! {
+    #[test]
+    fn rows_patched_in_place_are_what_a_rebuild_draws(
+        changes in proptest::collection::vec(big_app_change(), 1..30)
+    ) {
+        let mut app = fixtures::big_app();
+        for change in changes {
+            let object = changed(&app, &change);
+            app.update(Message::Diffs(vec![Diff::Upsert(Box::new(object))]), app.now);
+            let patched = shape(&app);
+            app.tree.mark_stale();
+            app.sync();
+            proptest::prop_assert_eq!(shape(&app), patched);
+        }
+    }
+}
+
 fn selected_name(app: &App) -> String {
     app.selected_key()
         .map(|k| k.name.clone())

@@ -99,13 +99,14 @@ impl TreeView {
     }
 
     /// Redraws the row of `object` in place instead of rebuilding the whole tree (a pod's
-    /// change at 5 000 rows). Returns false when it cannot, and the tree must be rebuilt.
-    pub(super) fn patch_row(&mut self, object: &TrackedObject) -> bool {
+    /// or a `ReplicaSet`'s change at 5 000 rows); `world` holds the rows that follow it.
+    /// Returns false when it cannot, and the tree must be rebuilt.
+    pub(super) fn patch_row(&mut self, object: &TrackedObject, world: &World) -> bool {
         if self.stale {
             return false;
         }
         let id = self.ids.of(&object.key);
-        let Some(path) = self.model.patch_leaf(id, object) else {
+        let Some(path) = self.model.patch_row(id, object, world) else {
             return false;
         };
         let was = self.last_status.insert(id, object.status);
