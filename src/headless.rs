@@ -239,6 +239,9 @@ pub async fn follow(
                     emit(Line::Err(format!("warning: {error}; retrying")));
                     lost = Some((error, Instant::now()));
                 }
+                Some(Update::NotServed(what)) => {
+                    emit(Line::Err(format!("note: the cluster does not serve {what}; tracking goes on without them")));
+                }
                 Some(Update::Restored) => {
                     if let Some((_, since)) = lost.take() {
                         let after = since.elapsed().as_secs_f64();

@@ -37,7 +37,8 @@ fn tools(view: bool) -> bool {
     have("kubectl") && (!view || have("tmux"))
 }
 
-/// Installs the CRD once per test process and waits until it is served.
+/// Installs the CRDs (Rollout and AnalysisRun) once per test process and waits until they
+/// are served.
 fn install_crd() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -51,6 +52,7 @@ fn install_crd() {
             "--for",
             "condition=established",
             "crd/rollouts.argoproj.io",
+            "crd/analysisruns.argoproj.io",
         ]);
     });
 }
@@ -66,6 +68,31 @@ fn rollout_field(ns: &str, path: &str) -> String {
         "-o",
         &format!("jsonpath={{{path}}}"),
     ])
+}
+
+/// Gives the Rollout `web` in `ns` a new image: a new revision to roll out.
+fn new_image(ns: &str) {
+    let patch =
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}"#;
+    kubectl(&[
+        "patch", "rollout", "web", "-n", ns, "--type", "merge", "-p", patch,
+    ]);
+}
+
+/// Gives the Rollout `web` in `ns` a new image and waits until the controller has seen it:
+/// the new revision's pod template hash.
+fn new_revision(ns: &str) -> String {
+    let stable = rollout_field(ns, ".status.currentPodHash");
+    new_image(ns);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let current = rollout_field(ns, ".status.currentPodHash");
+        if current != stable {
+            return current;
+        }
+        assert!(Instant::now() < deadline, "no new revision of {ns}/web");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Polls until the Rollout's `path` reads `expected` (the controller works in the background).
@@ -119,11 +146,7 @@ spec:
         namespace(ns)
     ));
     wait_for_field(ns, ".status.phase", "Healthy");
-    let patch =
-        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}"#;
-    kubectl(&[
-        "patch", "rollout", "web", "-n", ns, "--type", "merge", "-p", patch,
-    ]);
+    new_image(ns);
     wait_for_field(ns, ".status.pauseConditions[0].reason", "BlueGreenPause");
 }
 
@@ -284,4 +307,236 @@ fn p_in_the_view_promotes_the_selected_rollout_once_confirmed() {
         s.contains(&format!("Healthy · active → {preview}"))
     });
     tmux.keys(&["q"]);
+}
+
+/// A Rollout `web` in `ns` with `annotations` and `strategy` (YAML flow maps), two replicas
+/// of `nginx:1.26`, and the Services `web` and `web-preview` its strategy may name.
+fn rollout_with_services(ns: &str, annotations: &str, strategy: &str) {
+    install_crd();
+    kubectl_apply(&format!(
+        "{}apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {{name: web, namespace: {ns}, annotations: {{{annotations}}}}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: web}}}}
+  strategy: {strategy}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec: {{containers: [{{name: web, image: 'nginx:1.26'}}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web, namespace: {ns}}}
+spec:
+  selector: {{app: web}}
+  ports: [{{port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web-preview, namespace: {ns}}}
+spec:
+  selector: {{app: web}}
+  ports: [{{port: 80}}]
+",
+        namespace(ns)
+    ));
+    wait_for_field(ns, ".status.phase", "Healthy");
+}
+
+#[test]
+fn a_rollouts_services_and_its_pre_promotion_analysis_hang_under_it() {
+    if !tools(false) {
+        return;
+    }
+    let ns = "ro-pre";
+    rollout_with_services(
+        ns,
+        "",
+        "{blueGreen: {activeService: web, previewService: web-preview, \
+         prePromotionAnalysis: {templates: [{templateName: smoke}]}}}",
+    );
+    // Following: the rollout is healthy before its new revision comes.
+    let run = Running::start(&[
+        "watch",
+        "rollout/web",
+        "-n",
+        ns,
+        "--stabilize",
+        "0",
+        "--follow",
+        "--output",
+        "plain",
+    ]);
+    let stable = rollout_field(ns, ".status.stableRS");
+    run.wait_for("the Services under the Rollout, routing to its ReplicaSet", |l| {
+        has(
+            l,
+            &format!("Service {ns}/web  success  active of Rollout web → ReplicaSet web-{stable}"),
+        ) && has(
+            l,
+            &format!("Service {ns}/web-preview  success  preview of Rollout web → ReplicaSet web-{stable}"),
+        )
+    });
+    let current = new_revision(ns);
+    run.wait_for("the analysis running before promotion", |l| {
+        has(
+            l,
+            &format!("AnalysisRun {ns}/web-{current}-2-pre  in_progress  Running"),
+        )
+    });
+    run.wait_for("the analysis passed and the active Service promoted", |l| {
+        has(l, &format!("AnalysisRun {ns}/web-{current}-2-pre  success"))
+            && has(
+                l,
+                &format!(
+                    "Service {ns}/web  success  active of Rollout web → ReplicaSet web-{current}"
+                ),
+            )
+    });
+    run.interrupt();
+    run.finish();
+    let run = kubectl(&[
+        "get",
+        "analysisrun",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.items[0].metadata.ownerReferences[0].name} {.items[0].status.phase}",
+    ]);
+    assert_eq!(run, "web Successful");
+}
+
+#[test]
+fn a_failed_canary_analysis_aborts_the_rollout_naming_its_run() {
+    if !tools(false) {
+        return;
+    }
+    let ns = "ro-fail";
+    rollout_with_services(
+        ns,
+        "sim.kos.dev/analysis: fail",
+        "{canary: {canaryService: web-preview, stableService: web, steps: [{setWeight: 50}, \
+         {analysis: {templates: [{templateName: smoke}]}}, {setWeight: 100}]}}",
+    );
+    let current = new_revision(ns);
+    let output = sim()
+        .kos(&[
+            "watch",
+            "rollout/web",
+            "-n",
+            ns,
+            "--stabilize",
+            "0",
+            "--timeout",
+            "2m",
+            "--output",
+            "plain",
+        ])
+        .output()
+        .expect("kos runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let run = format!("web-{current}-2-1");
+    // The run fails first, then the Rollout aborts: kos may end on the former.
+    for text in [
+        format!("AnalysisRun {ns}/{run}  failed  Failed: Metric \"sim\" assessed Failed"),
+        format!("Service {ns}/web-preview  success  canary of Rollout web"),
+        "outcome: failed".to_owned(),
+    ] {
+        assert!(stdout.contains(&text), "{text:?} in {stdout}");
+    }
+    wait_for_field(
+        ns,
+        ".status.message",
+        &format!(
+            "RolloutAborted: Rollout aborted update to revision 2: AnalysisRun \"{run}\" Failed"
+        ),
+    );
+    wait_for_field(ns, ".status.phase", "Degraded");
+}
+
+#[test]
+fn a_service_waits_for_ready_pods_of_a_workload_applied_with_it_and_no_other() {
+    if !tools(false) {
+        return;
+    }
+    let ns = "svc-counts";
+    // The Deployment is done once it exists; its pods never become ready.
+    let file = manifest(&format!(
+        "{}apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: {ns}
+  annotations: {{kos.dev/wait-for: exists}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata:
+      labels: {{app: web}}
+      annotations: {{sim.kos.dev/readiness: fail}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        readinessProbe: {{httpGet: {{path: /ready, port: 80}}, periodSeconds: 1}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web, namespace: {ns}}}
+spec:
+  selector: {{app: web}}
+  ports: [{{port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: elsewhere, namespace: {ns}}}
+spec:
+  selector: {{app: another-release}}
+  ports: [{{port: 80}}]
+",
+        namespace(ns)
+    ));
+    let output = sim()
+        .kos(&[
+            "apply",
+            "-f",
+            file.path().to_str().expect("utf-8 path"),
+            "--stabilize",
+            "0",
+            "--timeout",
+            "15s",
+            "--output",
+            "json",
+        ])
+        .output()
+        .expect("kos runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(output.status.code(), Some(2), "{report:#}");
+    let slices = |owner: &str| -> Vec<serde_json::Value> {
+        report["objects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|o| o["kind"] == "EndpointSlice" && o["owner"] == owner)
+            .cloned()
+            .collect()
+    };
+    let web = slices("Service/web");
+    assert!(!web.is_empty(), "{report:#}");
+    for slice in &web {
+        assert_eq!(slice["counted"], true, "{slice:#}");
+        assert_eq!(slice["status"], "in_progress", "{slice:#}");
+        assert!(
+            slice["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("No ready pod: 2 not ready (web-")),
+            "{slice:#}"
+        );
+    }
+    for slice in slices("Service/elsewhere") {
+        assert_eq!(slice["counted"], false, "{slice:#}");
+    }
 }

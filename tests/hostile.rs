@@ -902,3 +902,55 @@ fn an_object_a_webhook_of_the_batch_intercepts_waits_for_it_and_does_not_fail_th
         run.stderr()
     );
 }
+
+/// The core group with Services besides what `hostile_server::normal` lists.
+const CORE_V1_WITH_SERVICES: &str = r#"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"v1",
+"resources":[
+{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","shortNames":["po"],
+ "verbs":["create","delete","get","list","patch","update","watch"]},
+{"name":"services","singularName":"service","namespaced":true,"kind":"Service","shortNames":["svc"],
+ "verbs":["create","delete","get","list","patch","update","watch"]},
+{"name":"events","singularName":"event","namespaced":true,"kind":"Event",
+ "verbs":["create","get","list","watch"]}]}"#;
+
+const SERVICE: &str = r#"{"apiVersion":"v1","kind":"Service",
+"metadata":{"name":"web","namespace":"shop","uid":"s1","resourceVersion":"7"},
+"spec":{"type":"ClusterIP","clusterIP":"10.96.0.9","selector":{"app":"web"},"ports":[{"port":80}]}}"#;
+
+#[test]
+fn a_kind_of_children_the_server_does_not_serve_is_noted_once_and_tracking_goes_on() {
+    // A server without `discovery.k8s.io`: every EndpointSlice request is a 404.
+    let server = Server::start(|request| {
+        let reply = match request.path() {
+            "/api/v1" => Reply::Json(200, CORE_V1_WITH_SERVICES.into()),
+            _ if request.is_watch() => return None,
+            "/api/v1/namespaces/shop/services" => {
+                Reply::Json(200, hostile_server::list("ServiceList", &[SERVICE.into()]))
+            }
+            _ => return None,
+        };
+        Some(reply)
+    });
+    let run = watch_kinds(&server, &["service/web", "-n", "shop"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(run.took < Duration::from_secs(15), "{:?}", run.took);
+    let notes: Vec<&str> = run
+        .output
+        .stderr
+        .split(|b| *b == b'\n')
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .filter(|l| l.contains("endpointslices"))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "note: the cluster does not serve endpointslices in namespace shop; tracking goes on \
+          without them"
+        ],
+        "{}",
+        run.all()
+    );
+    assert!(run.stdout().contains("outcome: success"), "{}", run.all());
+    // Asked once: a kind not served is not asked again.
+    assert_eq!(server.count("endpointslices"), 1, "{}", run.all());
+}

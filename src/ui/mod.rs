@@ -102,6 +102,8 @@ pub async fn track(
             // The view keeps the last known state while the watches retry, and says so.
             Update::Lost(error) => vec![Ok(Feed::Connection(Some(error.to_string())))],
             Update::Restored => vec![Ok(Feed::Connection(None))],
+            // Only informs; the watch has logged it.
+            Update::NotServed(_) => Vec::new(),
         })
     });
     let session = Session {

@@ -272,6 +272,29 @@ fn a_held_root_shows_what_it_waits_for() {
 }
 
 #[test]
+fn a_slice_that_does_not_count_informs_and_an_old_revision_is_old() {
+    use crate::model::{ObjectKey, TrackedObject};
+    let service = ObjectKey::new("Service", Some("ns"), "web");
+    let deployment = ObjectKey::new("Deployment", Some("ns"), "web");
+    let text = |kind: &str, owner: &ObjectKey, counted: bool| {
+        let key = ObjectKey::new(kind, Some("ns"), "web-1");
+        let mut object = TrackedObject::for_test(key.clone(), Status::InProgress, Some(owner));
+        object.counted = counted;
+        let line = crate::ui::tree::row(&key, Some(&object), false);
+        line.spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect::<String>()
+    };
+    assert!(
+        text("EndpointSlice", &service, false)
+            .contains("EndpointSlice web-1 (informs)  in_progress")
+    );
+    assert!(text("EndpointSlice", &service, true).contains("EndpointSlice web-1  in_progress"));
+    assert!(text("ReplicaSet", &deployment, false).contains("ReplicaSet web-1 (old)  in_progress"));
+}
+
+#[test]
 fn an_untracked_object_is_dimmed_and_says_so() {
     let mut app = fixtures::app();
     let key = fixtures::key("Service", "nginx");

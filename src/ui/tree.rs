@@ -527,7 +527,8 @@ fn shows_namespace(several: bool, key: &ObjectKey, owner: Option<&ObjectKey>) ->
     several && key.namespace.is_some() && owner.is_none_or(|o| o.namespace != key.namespace)
 }
 
-/// One row: glyph, kind, name (`namespace/name` when `namespaced`), `(old)`, status word,
+/// One row: glyph, kind, name (`namespace/name` when `namespaced`), `(old)` or why it does
+/// not count, status word,
 /// counts and message.
 pub fn row(key: &ObjectKey, object: Option<&TrackedObject>, namespaced: bool) -> Line<'static> {
     let status = object.map_or(Status::Missing, |o| o.status);
@@ -545,10 +546,13 @@ pub fn row(key: &ObjectKey, object: Option<&TrackedObject>, namespaced: bool) ->
         Style::new().add_modifier(Modifier::BOLD),
     ));
     if old {
-        // Not counted: an applied object is so by its `kos.dev/track`, anything else as an
-        // old revision.
+        // Not counted: an applied object is so by its `kos.dev/track`, a Service's slice as
+        // where traffic goes (it informs, it is no revision), anything else as an old
+        // revision.
         let why = if object.is_some_and(|o| o.applied) {
             " (untracked)"
+        } else if key.kind == "EndpointSlice" {
+            " (informs)"
         } else {
             " (old)"
         };

@@ -3,6 +3,8 @@
 //! Pure: the actor feeds it summaries ([`Node`]s) and Events; [`Graph::diffs`] follows
 //! ownerReferences from the roots, decides which descendants count toward the verdict (old
 //! revisions do not, nor anything under a root whose overrides say so), and returns what changed since the last call. No I/O here.
+//! Ties that are not ownerReferences (a Rollout's Services, the Services whose slices count)
+//! are kept by `watch::routes`.
 //!
 //! Work is per change, not per object: a change marks the objects it can affect (the object
 //! alone when only its summary changed; its subtree, and a `CronJob`'s other Jobs, when its
@@ -14,6 +16,7 @@
 //! that way, stay in the graph when they are deleted, and are sent as a success that was
 //! removed; while being deleted, they are sent as a success being removed.
 
+use super::routes::Routes;
 use super::summary::Node;
 use crate::model::{Diff, EventRow, ObjectKey, TrackedObject};
 use crate::status::Status;
@@ -52,6 +55,8 @@ pub struct Graph {
     removed: HashMap<ObjectKey, String>,
     /// The roots shown under another root: the objects of a Helm release.
     members: HashMap<ObjectKey, Member>,
+    /// The Services Rollouts name and the pod templates of the roots.
+    routes: Routes,
 }
 
 /// A root shown under another root: an object of a Helm release, or one of its hooks.
@@ -131,6 +136,7 @@ impl Graph {
                 stable: None,
                 terminating: false,
                 finished: false,
+                links: super::summary::Links::default(),
             };
             // From no watch: no relist forgets it.
             self.nodes.insert(uid.clone(), (usize::MAX, node));
@@ -149,10 +155,30 @@ impl Graph {
 
     /// An object from watch `source` was added or changed.
     pub fn upsert(&mut self, source: usize, node: Node) {
-        let uid = node.object.uid.clone();
         if let Some(seen) = self.relisting.get_mut(&source) {
-            seen.insert(uid.clone());
+            seen.insert(node.object.uid.clone());
         }
+        self.route(source, node);
+    }
+
+    /// Ties `node` to what it names or what names it, then places it.
+    fn route(&mut self, source: usize, mut node: Node) {
+        let root = self.roots.contains(&node.object.key);
+        self.routes.adopt(&mut node, root);
+        let template_changed = root && self.routes.template(&node);
+        let renamed = self.routes.name(&node);
+        self.place_node(source, node);
+        if template_changed {
+            self.mark_services();
+        }
+        for service in renamed {
+            self.relink(&service);
+        }
+    }
+
+    /// Puts `node` in the graph, marking what its change can affect.
+    fn place_node(&mut self, source: usize, node: Node) {
+        let uid = node.object.uid.clone();
         let key = node.object.key.clone();
         // A new object under the name of one removed after it succeeded takes its row.
         if let Some(old) = self.removed.get(&key).filter(|old| **old != uid).cloned() {
@@ -244,6 +270,9 @@ impl Graph {
         let Some((_, node)) = self.nodes.remove(uid) else {
             return;
         };
+        for service in self.routes.forget(&node) {
+            self.relink(&service);
+        }
         self.succeeded.remove(uid);
         if self
             .removed
@@ -318,7 +347,7 @@ impl Graph {
                 self.unsend(&uid, &key, &mut diffs);
                 continue;
             };
-            let mut object = present(node, place, self.is_removed(&uid), &self.succeeded);
+            let mut object = present(node, place, self.is_removed(&uid), self);
             if let Some(member) = self.members.get(&key) {
                 object.owner = Some(member.parent.clone());
                 if let Some(hook) = &member.hook {
@@ -382,7 +411,7 @@ impl Graph {
                 owner: Some(parent.object.key.clone()),
                 counted: place.counted
                     && descendants_count
-                    && counts(parent, child, self.newest_job(parent)),
+                    && counts(parent, child, self.newest_job(parent), &self.routes),
                 root_leaving: place.root_leaving,
             };
         }
@@ -440,6 +469,34 @@ impl Graph {
         }
     }
 
+    /// Places the Service `key` again, its tie to a Rollout having changed: where it hangs,
+    /// what its row says and whether its slices count.
+    fn relink(&mut self, key: &ObjectKey) {
+        let found = self
+            .nodes
+            .iter()
+            .find(|(_, (_, node))| node.object.key == *key)
+            .map(|(uid, (source, node))| (uid.clone(), *source, node.clone()));
+        if let Some((uid, source, node)) = found {
+            self.route(source, node);
+            self.mark_subtree(&uid);
+        }
+    }
+
+    /// Marks every Service's subtree to be judged again: which of their slices count
+    /// depends on the roots' pod templates.
+    fn mark_services(&mut self) {
+        let services: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, (_, node))| node.object.key.kind == "Service")
+            .map(|(uid, _)| uid.clone())
+            .collect();
+        for uid in services {
+            self.mark_subtree(&uid);
+        }
+    }
+
     /// Marks `uid` and everything below it to be judged again.
     fn mark_subtree(&mut self, uid: &str) {
         let mut stack = vec![uid.to_owned()];
@@ -469,18 +526,17 @@ impl Graph {
 }
 
 /// The row sent for `node` at `place`: a success that is being removed or was removed shows
-/// as that success (its message then), saying so; anything else as it is.
-fn present(
-    node: &Node,
-    place: Place,
-    removed: bool,
-    succeeded: &HashMap<String, String>,
-) -> TrackedObject {
+/// as that success (its message then), saying so; a Service a Rollout names says so and
+/// where it routes; anything else as it is.
+fn present(node: &Node, place: Place, removed: bool, graph: &Graph) -> TrackedObject {
     let mut object = node.object.clone();
     object.applied = place.owner.is_none();
     object.owner = place.owner;
     object.counted = place.counted;
-    let success = succeeded.get(&object.uid);
+    if let Some(message) = graph.routes.describe(node) {
+        object.message = message;
+    }
+    let success = graph.succeeded.get(&object.uid);
     let note = match success {
         Some(_) if removed => REMOVED,
         Some(_) if node.terminating && place.root_leaving => BEING_REMOVED,
@@ -504,6 +560,7 @@ fn same_place(old: &Node, new: &Node) -> bool {
         && old.terminating == new.terminating
         && old.finished == new.finished
         && old.object.created == new.object.created
+        && old.links == new.links
 }
 
 /// The uid of the newest Job among a `CronJob`'s children.
@@ -523,10 +580,12 @@ fn newest_job<'a>(children: &[&'a Node]) -> Option<&'a str> {
 /// another revision, a `CronJob`'s older Jobs (only the newest run is what the user waits
 /// for). Pods being
 /// replaced do not, nor a Job's finished pods: the Job, with its backoffLimit, judges its
-/// own retries. A Service's `EndpointSlices` say where its traffic goes and never count:
-/// a Service is done once it exists (Argo CD's and kstatus's rule), and one whose pods
-/// belong to another release or tool must not hold the run.
-fn counts(parent: &Node, child: &Node, newest_job: Option<&str>) -> bool {
+/// own retries. A Service's `EndpointSlices` say where its traffic goes; they count (the
+/// Service waits for a ready endpoint) only when the Service carries the traffic of a
+/// workload the user applied or a Rollout names it (`Routes::serves_batch`): one whose
+/// pods belong to another release or tool must not hold the run. An Argo Rollout's
+/// `AnalysisRuns` count for its current revision only.
+fn counts(parent: &Node, child: &Node, newest_job: Option<&str>, routes: &Routes) -> bool {
     if child.terminating {
         return false;
     }
@@ -539,12 +598,13 @@ fn counts(parent: &Node, child: &Node, newest_job: Option<&str>) -> bool {
         child.object.key.kind.as_str(),
     ) {
         ("Deployment", "ReplicaSet") | ("StatefulSet", "Pod") => same_revision(),
+        ("Rollout", "AnalysisRun") => same_revision(),
         ("Rollout", "ReplicaSet") => {
             same_revision() || (parent.stable.is_some() && parent.stable == child.revision)
         }
         ("CronJob", "Job") => newest_job == Some(child.object.uid.as_str()),
         ("Job", "Pod") => !child.finished,
-        ("Service", "EndpointSlice") => false,
+        ("Service", "EndpointSlice") => routes.serves_batch(parent),
         _ => true,
     }
 }
@@ -553,6 +613,7 @@ fn counts(parent: &Node, child: &Node, newest_job: Option<&str>) -> bool {
 mod tests {
     use super::*;
     use crate::status::Status;
+    use crate::watch::summary::{Links, POD_TEMPLATE_HASH};
 
     fn node(kind: &str, name: &str, owner: Option<&str>, revision: Option<&str>) -> Node {
         Node {
@@ -575,6 +636,7 @@ mod tests {
             stable: None,
             terminating: false,
             finished: false,
+            links: crate::watch::summary::Links::default(),
         }
     }
 
@@ -673,7 +735,7 @@ mod tests {
     }
 
     #[test]
-    fn a_services_endpoint_slices_are_shown_and_never_count() {
+    fn a_services_endpoint_slices_are_shown_and_do_not_count_on_their_own() {
         let mut graph = Graph::new(vec![key("Service", "web")]);
         graph.upsert(0, node("Service", "web", None, None));
         graph.upsert(1, node("EndpointSlice", "web-x7k2p", Some("web"), None));
@@ -716,6 +778,124 @@ mod tests {
         assert!(objects["nightly-2"].counted);
         assert!(!objects["nightly-2-a"].counted);
         assert!(objects["nightly-2-b"].counted);
+    }
+
+    /// A node of `kind` linked as `links` says.
+    fn linked(kind: &str, name: &str, owner: Option<&str>, links: Links) -> Node {
+        Node {
+            links,
+            ..node(kind, name, owner, None)
+        }
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_rollouts_services_and_analysis_runs_hang_under_it_and_a_root_service_stays_on_top() {
+        let mut graph = Graph::new(vec![key("Rollout", "web"), key("Service", "front-preview")]);
+        let selector = |hash: &str| Links {
+            pods: labels(&[("app", "web"), (POD_TEMPLATE_HASH, hash)]),
+            ..Links::default()
+        };
+        // The Services come first, then the Rollout that names them.
+        graph.upsert(1, linked("Service", "front", None, selector("5d9f")));
+        graph.upsert(
+            1,
+            linked("Service", "front-preview", None, selector("7c4b")),
+        );
+        graph.upsert(2, node("EndpointSlice", "front-x1", Some("front"), None));
+        graph.upsert(
+            2,
+            node(
+                "EndpointSlice",
+                "front-preview-x1",
+                Some("front-preview"),
+                None,
+            ),
+        );
+        let mut rollout = linked(
+            "Rollout",
+            "web",
+            None,
+            Links {
+                services: vec![
+                    ("active", "front".into()),
+                    ("preview", "front-preview".into()),
+                ],
+                pods: labels(&[("app", "web")]),
+            },
+        );
+        rollout.revision = Some("7c4b".into());
+        rollout.stable = Some("5d9f".into());
+        graph.upsert(0, rollout);
+        graph.upsert(
+            3,
+            node("AnalysisRun", "web-7c4b-2-pre", Some("web"), Some("7c4b")),
+        );
+        graph.upsert(
+            3,
+            node("AnalysisRun", "web-5d9f-1-pre", Some("web"), Some("5d9f")),
+        );
+        let sent = upserted(&graph.diffs());
+        let active = &sent["front"];
+        assert_eq!(active.owner, Some(key("Rollout", "web")), "{sent:#?}");
+        assert!(active.counted && !active.applied);
+        assert_eq!(
+            active.message,
+            "active of Rollout web → ReplicaSet web-5d9f"
+        );
+        let preview = &sent["front-preview"];
+        assert_eq!(preview.owner, None, "a root stays at the top");
+        assert!(preview.applied);
+        assert_eq!(
+            preview.message,
+            "preview of Rollout web → ReplicaSet web-7c4b"
+        );
+        assert!(sent["front-x1"].counted && sent["front-preview-x1"].counted);
+        assert!(sent["web-7c4b-2-pre"].counted);
+        assert!(!sent["web-5d9f-1-pre"].counted, "an old revision's run");
+        // No longer named: the Service leaves the tree, the root one keeps its row alone.
+        let mut rollout = linked("Rollout", "web", None, Links::default());
+        rollout.revision = Some("7c4b".into());
+        graph.upsert(0, rollout);
+        let diffs = graph.diffs();
+        assert!(
+            diffs.contains(&Diff::Remove(key("Service", "front"))),
+            "{diffs:?}"
+        );
+        assert_eq!(upserted(&diffs)["front-preview"].message, "");
+    }
+
+    #[test]
+    fn a_services_slices_count_only_when_it_serves_a_workload_applied_with_it() {
+        let mut graph = Graph::new(vec![
+            key("Service", "api"),
+            key("Service", "db"),
+            key("Deployment", "api"),
+        ]);
+        let selects = |app: &str| Links {
+            pods: labels(&[("app", app)]),
+            ..Links::default()
+        };
+        graph.upsert(0, linked("Service", "api", None, selects("api")));
+        graph.upsert(0, linked("Service", "db", None, selects("db")));
+        graph.upsert(1, node("EndpointSlice", "api-x", Some("api"), None));
+        graph.upsert(1, node("EndpointSlice", "db-x", Some("db"), None));
+        let sent = upserted(&graph.diffs());
+        assert!(
+            !sent["api-x"].counted && !sent["db-x"].counted,
+            "no workload seen yet"
+        );
+        // The Deployment's template picks the api Service's pods: its slice counts now.
+        graph.upsert(2, linked("Deployment", "api", None, selects("api")));
+        let sent = upserted(&graph.diffs());
+        assert!(sent["api-x"].counted, "{sent:#?}");
+        assert!(!sent.contains_key("db-x"), "unchanged: {sent:#?}");
     }
 
     #[test]
@@ -960,14 +1140,14 @@ mod tests {
                 root_leaving,
             };
             let removed = graph.is_removed(&node.object.uid);
-            let object = present(node, place, removed, &graph.succeeded);
+            let object = present(node, place, removed, graph);
             tracked.insert(object.key.clone(), object);
             let kids = children.get(node.object.uid.as_str());
             let newest = kids.and_then(|kids| newest_job(kids));
             // Below the first level, `counted` already carries the root's rule.
             let descendants = parent.is_some() || graph.counting(&node.object.key).1;
             for child in kids.into_iter().flatten() {
-                let counted = counted && descendants && counts(node, child, newest);
+                let counted = counted && descendants && counts(node, child, newest, &graph.routes);
                 queue.push_back((child, Some(node), counted, root_leaving));
             }
         }

@@ -3,12 +3,17 @@
 //! the owner graph and sends [`Diff`]s over a channel.
 //!
 //! Watchers relist on 410 Gone and back off on errors (kube-runtime does both); a request the
-//! server forbids is fatal and reported as [`Update::Error`]. The actor never prints and
-//! never judges the verdict: front ends own a `World` and a `Tracker`.
+//! server forbids is fatal and reported as [`Update::Error`]. A kind of children the server
+//! does not serve (404: `AnalysisRuns` without their CRD, `EndpointSlices` on an old server)
+//! is reported once as [`Update::NotServed`] and no longer watched: kos goes on without it,
+//! and does not ask again (a CRD installed later is not picked up in this run, since
+//! nothing polls). The actor never prints and never judges the verdict: front ends own a
+//! `World` and a `Tracker`.
 
 mod backoff;
 pub mod graph;
 pub mod object;
+mod routes;
 mod settle;
 pub mod summary;
 
@@ -22,7 +27,7 @@ use futures::{FutureExt, StreamExt, stream::BoxStream};
 use graph::Graph;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Client;
 use kube::api::Api;
@@ -149,6 +154,9 @@ pub enum Update {
     Lost(ApiError),
     /// The first watch event after [`Update::Lost`]: the server answers again.
     Restored,
+    /// The server does not serve a kind of children kos looks for (`analysisruns in
+    /// namespace shop`); tracking goes on without them. Sent once per watch.
+    NotServed(String),
 }
 
 /// One watch: a resource in a namespace (`None`: cluster-wide), narrowed to one name when
@@ -228,12 +236,32 @@ pub fn spawn(client: Client, server: String, roots: Vec<Root>, events: Events) -
     }
 }
 
-/// The kinds whose objects a kind owns, through ownerReferences.
+/// Where Argo Rollouts' `AnalysisRuns` are served, once their CRD is installed.
+fn analysis_runs() -> ApiResource {
+    ApiResource {
+        group: "argoproj.io".into(),
+        version: "v1alpha1".into(),
+        api_version: "argoproj.io/v1alpha1".into(),
+        kind: "AnalysisRun".into(),
+        plural: "analysisruns".into(),
+    }
+}
+
+/// The kinds whose objects a kind owns through ownerReferences, or names (an Argo
+/// Rollout's Services, `watch::routes`).
 fn child_resources(kind: &str) -> Vec<ApiResource> {
     let pods = || ApiResource::erase::<Pod>(&());
     match kind {
-        // An Argo Rollout owns its ReplicaSets as a Deployment does.
-        "Deployment" | "Rollout" => vec![ApiResource::erase::<ReplicaSet>(&()), pods()],
+        "Deployment" => vec![ApiResource::erase::<ReplicaSet>(&()), pods()],
+        // An Argo Rollout owns its ReplicaSets as a Deployment does, and the AnalysisRuns
+        // it starts; it names its Services, whose EndpointSlices show where they route.
+        "Rollout" => vec![
+            ApiResource::erase::<ReplicaSet>(&()),
+            pods(),
+            analysis_runs(),
+            ApiResource::erase::<Service>(&()),
+            ApiResource::erase::<EndpointSlice>(&()),
+        ],
         "ReplicaSet" | "ReplicationController" | "StatefulSet" | "DaemonSet" | "Job" => {
             vec![pods()]
         }
@@ -247,7 +275,7 @@ fn child_resources(kind: &str) -> Vec<ApiResource> {
 /// Where objects of `kind` are served when kos tracks them as children (a `ReplicaSet`, a
 /// `Job`, a `Pod`); `None` for a kind no root owns.
 pub fn child_resource(kind: &str) -> Option<ApiResource> {
-    ["Deployment", "CronJob"]
+    ["Deployment", "CronJob", "Rollout"]
         .into_iter()
         .flat_map(child_resources)
         .find(|resource| resource.kind == kind)
@@ -421,14 +449,17 @@ async fn run(
     // the server cuts them off as too slow. Dropping the set (with this task) stops them.
     let (items, mut merged) = mpsc::channel::<Item>(BUFFER);
     let mut watches = JoinSet::new();
+    let skippable: Vec<bool> = specs.iter().map(|spec| optional(spec, &roots)).collect();
     for (index, spec) in specs.iter().enumerate() {
         let (client, spec) = (client.clone(), spec.clone());
         let items = items.clone();
+        let optional = skippable[index];
         watches.spawn(async move {
             let mut watch = stream(&client, index, &spec);
             while let Some(item) = watch.next().await {
                 let lost_history = matches!(&item.1, Err(error) if ahead_of_server(error));
-                if items.send(item).await.is_err() {
+                let unserved = matches!(&item.1, Err(error) if not_found(error));
+                if items.send(item).await.is_err() || (unserved && optional) {
                     return;
                 }
                 // kube-runtime would resume from that version forever; start over with a
@@ -490,6 +521,12 @@ async fn run(
                     probe.set(Fuse::terminated());
                     lost.then_some(Update::Restored)
                 }
+                Err(error) if skippable[index] && not_found(&error) => {
+                    // Its watch has ended; waiting for it would hold the first sync forever.
+                    tracing::debug!(%error, "not served; tracking goes on without it");
+                    unsynced.remove(&index);
+                    Some(Update::NotServed(described(spec)))
+                }
                 Err(error) => {
                     // Events only explain; a forbidden Events watch must not stop tracking.
                     if let Some(fatal) = fatal(&error, &server, spec).filter(|_| spec.objects()) {
@@ -524,6 +561,33 @@ async fn run(
         if !diffs.is_empty() && sender.send(Update::Diffs(diffs)).await.is_err() {
             return;
         }
+    }
+}
+
+/// Whether kos can track without `spec`'s objects: it watches only children (no root is of
+/// its resource in its namespace).
+fn optional(spec: &WatchSpec, roots: &[Root]) -> bool {
+    spec.feed == Feed::Objects
+        && !roots
+            .iter()
+            .any(|r| r.resource == spec.resource && r.key.namespace == spec.namespace)
+}
+
+/// A watch error that says the server does not serve the resource (404 on its list or
+/// watch).
+fn not_found(error: &watcher::Error) -> bool {
+    matches!(
+        error,
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(status)) if status.code == 404
+    )
+}
+
+/// `analysisruns in namespace shop`: what a watch reads, for a note.
+fn described(spec: &WatchSpec) -> String {
+    match &spec.namespace {
+        Some(ns) => format!("{} in namespace {ns}", spec.resource.plural),
+        None => spec.resource.plural.clone(),
     }
 }
 
@@ -631,10 +695,7 @@ fn undecodable(error: &watcher::Error) -> bool {
 /// shop failed: its reply cannot be decoded (5 times in a row): expected value at line 1
 /// column 1`.
 fn persistent(error: &watcher::Error, spec: &WatchSpec) -> ApiError {
-    let resource = match &spec.namespace {
-        Some(ns) => format!("{} in namespace {ns}", spec.resource.plural),
-        None => spec.resource.plural.clone(),
-    };
+    let resource = described(spec);
     let (verb, why) = match error {
         watcher::Error::InitialListFailed(source) => ("list", crate::cluster::describe(source)),
         watcher::Error::WatchStartFailed(source) | watcher::Error::WatchFailed(source) => {
@@ -664,10 +725,7 @@ pub(crate) fn fatal(error: &watcher::Error, server: &str, spec: &WatchSpec) -> O
     if !matches!(status.code, 401 | 403 | 404) {
         return None;
     }
-    let resource = match &spec.namespace {
-        Some(ns) => format!("{} in namespace {ns}", spec.resource.plural),
-        None => spec.resource.plural.clone(),
-    };
+    let resource = described(spec);
     Some(ApiError::from_kube(source, server, verb, &resource, false))
 }
 

@@ -8,6 +8,11 @@ use crate::model::{ObjectKey, TrackedObject};
 use crate::status::{self, Later, Status};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The label Argo Rollouts gives a Rollout's `ReplicaSets`, their pods and the selectors of
+/// the Services it points at them.
+pub const POD_TEMPLATE_HASH: &str = "rollouts-pod-template-hash";
 
 /// What the watch keeps of one object.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +33,57 @@ pub struct Node {
     pub terminating: bool,
     /// A pod that has run to its end (phase Succeeded or Failed).
     pub finished: bool,
+    /// How it reaches other objects by name or by label rather than by ownerReferences.
+    pub links: Links,
+}
+
+/// What ties an object to others by name or by label.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// An Argo Rollout's Services, by name, each with its part: `active`, `preview`,
+    /// `canary` or `stable`.
+    pub services: Vec<(&'static str, String)>,
+    /// The pod labels a Service's selector asks for, or those a workload's pod template
+    /// gives its pods.
+    pub pods: BTreeMap<String, String>,
+}
+
+/// The fields of a Rollout's strategy that name its Services, with their parts.
+const ROLLOUT_SERVICES: [(&str, &str); 4] = [
+    ("active", "/spec/strategy/blueGreen/activeService"),
+    ("preview", "/spec/strategy/blueGreen/previewService"),
+    ("canary", "/spec/strategy/canary/canaryService"),
+    ("stable", "/spec/strategy/canary/stableService"),
+];
+
+/// What `object` of `kind` links to: a Rollout's Services, a Service's selector, a
+/// workload's pod template labels.
+fn links(object: &Value, kind: &str) -> Links {
+    let labels = |pointer: &str| -> BTreeMap<String, String> {
+        status::at(object, pointer)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            .collect()
+    };
+    let services = if kind == "Rollout" {
+        ROLLOUT_SERVICES
+            .iter()
+            .filter_map(|(part, pointer)| {
+                let name = status::at(object, pointer)?.as_str()?;
+                (!name.is_empty()).then(|| (*part, name.to_owned()))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let pods = if kind == "Service" {
+        labels("/spec/selector")
+    } else {
+        labels("/spec/template/metadata/labels")
+    };
+    Links { services, pods }
 }
 
 /// Summarizes `object`, judged at `now`; `None` when it has no uid (not an object from a
@@ -43,6 +99,8 @@ pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)>
         "Deployment" => text("/metadata/annotations/deployment.kubernetes.io~1revision"),
         "ReplicaSet" => text("/metadata/annotations/deployment.kubernetes.io~1revision")
             .or_else(|| text("/metadata/labels/rollouts-pod-template-hash")),
+        // An AnalysisRun a Rollout started is of the revision it analyses.
+        "AnalysisRun" => text("/metadata/labels/rollouts-pod-template-hash"),
         "Rollout" => text("/status/currentPodHash"),
         "StatefulSet" => text("/status/updateRevision"),
         "Pod" => text("/metadata/labels/controller-revision-hash"),
@@ -78,6 +136,7 @@ pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)>
             .map(str::to_owned),
         terminating,
         finished: kind == "Pod" && matches!(text("/status/phase"), Some("Succeeded" | "Failed")),
+        links: links(object, kind),
     };
     Some((node, assessment.later))
 }
@@ -120,6 +179,7 @@ pub fn release_node(object: &Value) -> Option<Node> {
         stable: None,
         terminating: false,
         finished: false,
+        links: Links::default(),
     })
 }
 
@@ -175,6 +235,51 @@ mod tests {
         )
         .unwrap();
         assert_eq!((rs.revision.as_deref(), rs.stable), (Some("5d9f"), None));
+    }
+
+    #[test]
+    fn a_rollout_links_its_services_a_service_its_selector_and_a_run_its_revision() {
+        let now = Utc::now();
+        let (rollout, _) = node(
+            &json!({
+                "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                "metadata": {"name": "web", "uid": "u1"},
+                "spec": {"strategy": {"blueGreen": {"activeService": "web",
+                    "previewService": "web-preview"}},
+                    "template": {"metadata": {"labels": {"app": "web"}}}}
+            }),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            rollout.links.services,
+            [
+                ("active", "web".to_owned()),
+                ("preview", "web-preview".to_owned())
+            ]
+        );
+        assert_eq!(rollout.links.pods["app"], "web");
+        let (service, _) = node(
+            &json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "uid": "u2"},
+                "spec": {"selector": {"app": "web", POD_TEMPLATE_HASH: "5d9f"}}
+            }),
+            now,
+        )
+        .unwrap();
+        assert_eq!(service.links.pods[POD_TEMPLATE_HASH], "5d9f");
+        assert!(service.links.services.is_empty());
+        let (run, _) = node(
+            &json!({
+                "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisRun",
+                "metadata": {"name": "web-5d9f-2-pre", "uid": "u3",
+                    "labels": {POD_TEMPLATE_HASH: "5d9f"}}
+            }),
+            now,
+        )
+        .unwrap();
+        assert_eq!(run.revision.as_deref(), Some("5d9f"));
     }
 
     #[test]

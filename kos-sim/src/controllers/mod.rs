@@ -1,6 +1,6 @@
 //! The simulated cluster's control plane: the three Nodes, and every controller that turns
 //! specs into children and status (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
-//! CronJob, Argo Rollouts' Rollout, Service, Endpoints and EndpointSlices, PersistentVolumeClaim and
+//! CronJob, Argo Rollouts' Rollout and its AnalysisRuns, Service, Endpoints and EndpointSlices, PersistentVolumeClaim and
 //! PersistentVolume, ServiceAccount, ResourceQuota, TTL-after-finished,
 //! PodDisruptionBudget, HorizontalPodAutoscaler, Ingress, APIService availability, garbage
 //! collection), plus the kubelet that runs pods (`sim::kubelet`).
@@ -11,6 +11,7 @@
 // Kubernetes kind and field names (ReplicaSet, maxSurge) are words in these docs, not code.
 #![allow(clippy::doc_markdown)]
 
+pub mod analysis;
 pub mod apiservices;
 pub mod autoscaler;
 pub mod cron;

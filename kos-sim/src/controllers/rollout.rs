@@ -3,12 +3,14 @@
 //! (`<rollout>-<hash>`, labelled `rollouts-pod-template-hash`, annotated
 //! `rollout.argoproj.io/revision`), points the blue/green Services' selectors at them, and
 //! writes the status the real controller writes. What to do is decided in `rollout_plan`,
-//! the status is worked out in `rollout_status`; this module reads and writes the store.
+//! the status is worked out in `rollout_status`, the AnalysisRuns it starts are played by
+//! `analysis`; this module reads and writes the store.
 //!
 //! Promotion and abort work as with the kubectl plugin, through the status subresource:
 //! clearing `status.pauseConditions` promotes a paused step, `status.abort: true` aborts,
 //! `spec.paused` pauses by hand.
 
+use crate::controllers::analysis;
 use crate::controllers::events::{Note, Source};
 use crate::controllers::objects::{int_at, name, namespace, put, template_hash, terminating};
 use crate::controllers::replicaset::{self, Revisions};
@@ -78,17 +80,34 @@ impl Controller for Rollouts {
                 None => outcome.requeue(RETRY),
             }
         }
-        let previous = State::of(&ro["status"]);
+        let mut previous = State::of(&ro["status"]);
         let now = Now {
             wall: chrono::Utc::now(),
             speed: ctx.clock.speed(),
         };
+        if let Some(run) = previous.analysis.as_mut()
+            && let Some(left) = analysis::advance(ctx, ro, run, &now)
+        {
+            outcome.requeue(left);
+        }
+        let revision = sets
+            .iter()
+            .find(|rs| Set::of(rs).hash == hash)
+            .map_or(0, |rs| replicaset::revision(rs, REVISION));
         let summaries: Vec<Set> = sets.iter().map(|rs| Set::of(rs)).collect();
         let mut decision = rollout_plan::decide(&spec, &previous, &summaries, &hash, &now);
+        if let Some(label) = decision.analyse.take() {
+            match analysis::start(ctx, ro, (hash.as_str(), revision), &label, &now) {
+                Some(run) => {
+                    decision.state.analysis = Some(run);
+                    outcome.requeue(analysis::RUNS_FOR);
+                }
+                None => outcome.requeue(RETRY),
+            }
+        }
         apply_to_sets(ctx, ro, &decision, &mut sets, &mut outcome);
         switch_services(ctx, ro, &mut decision, &mut outcome);
         let new = sets.iter().find(|rs| Set::of(rs).hash == hash);
-        let revision = new.map_or(0, |rs| replicaset::revision(rs, REVISION));
         record_notes(ctx, ro, &previous, &decision, revision);
         if let Some(after) = decision.requeue {
             outcome.requeue(after);

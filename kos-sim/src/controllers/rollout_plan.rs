@@ -9,8 +9,11 @@
 //! and promotion points the active Service at it, the old ReplicaSet scaled to zero after
 //! `scaleDownDelaySeconds`. Canary: `setWeight` steps split `replicas` between the new and
 //! the stable ReplicaSet, `pause` steps wait for their `duration` or for a promotion. The
-//! first revision is stable at once. Analysis, experiments and traffic routing are not
-//! played: such steps pass at once.
+//! first revision is stable at once. An `analysis` step, and a blue/green
+//! `prePromotionAnalysis` before promotion, wait for their AnalysisRun to succeed (started
+//! by the caller when [`Decision::analyse`] asks; its phase kept in the status as Argo keeps
+//! it); a failed run aborts the update. Experiments and traffic routing are not played:
+//! such steps pass at once.
 //!
 //! Time is wall-clock (what timestamps show) scaled by the simulation's speed, so that
 //! delays run `--speed` times faster.
@@ -86,6 +89,8 @@ pub struct BlueGreen {
     pub auto_promotion_seconds: i64,
     pub scale_down_delay: Duration,
     pub abort_scale_down_delay: Duration,
+    /// `prePromotionAnalysis` is set: promotion waits for its run to succeed.
+    pub pre_promotion_analysis: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +105,8 @@ pub enum Step {
     Weight(i64),
     /// `pause`: with a duration it ends by itself, without one it waits for a promotion.
     Pause(Option<Duration>),
+    /// `analysis`: it waits for its AnalysisRun to succeed.
+    Analysis,
     /// A step the simulator does not play (analysis, experiment, …): it passes at once.
     Other,
 }
@@ -133,6 +140,7 @@ impl Spec {
                     "/abortScaleDownDelaySeconds",
                     SCALE_DOWN_DELAY,
                 )),
+                pre_promotion_analysis: bg["prePromotionAnalysis"].is_object(),
             })
         } else if let Some(canary) = strategy.get("canary").filter(|v| v.is_object()) {
             let steps = canary["steps"]
@@ -165,6 +173,9 @@ impl Step {
         if let Some(weight) = step["setWeight"].as_i64() {
             return Step::Weight(weight.clamp(0, 100));
         }
+        if step["analysis"].is_object() {
+            return Step::Analysis;
+        }
         let Some(pause) = step.get("pause") else {
             return Step::Other;
         };
@@ -188,6 +199,31 @@ pub struct Pause {
     pub start: String,
 }
 
+/// The AnalysisRun of the current step (or of the pre-promotion analysis), as the status
+/// keeps it: `canary.currentStepAnalysisRunStatus`, `blueGreen.prePromotionAnalysisRunStatus`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// `<rollout>-<hash>-<revision>-<label>`.
+    pub name: String,
+    /// Its phase: `Running`, `Successful`, `Failed`, …
+    pub status: String,
+}
+
+/// The label of the pre-promotion analysis in its run's name; a step's is its index.
+pub const PRE_PROMOTION: &str = "pre";
+
+impl Analysis {
+    /// Which analysis it is a run of: its name's last part.
+    fn label(&self) -> &str {
+        self.name.rsplit('-').next().unwrap_or_default()
+    }
+
+    /// Whether its run failed, which aborts the update.
+    pub fn failed(&self) -> bool {
+        matches!(self.status.as_str(), "Failed" | "Error")
+    }
+}
+
 /// The strategy's state, kept in the Rollout's status (where the kubectl plugin's promote and
 /// abort patch it).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -207,6 +243,8 @@ pub struct State {
     /// `blueGreen.activeSelector` and `previewSelector`.
     pub active: String,
     pub preview: String,
+    /// The run of the analysis the rollout is at, if any.
+    pub analysis: Option<Analysis>,
 }
 
 impl State {
@@ -231,6 +269,13 @@ impl State {
             step: status["currentStepIndex"].as_i64(),
             active: text("/blueGreen/activeSelector"),
             preview: text("/blueGreen/previewSelector"),
+            analysis: ["/canary/currentStepAnalysisRunStatus", ANALYSIS_PRE]
+                .into_iter()
+                .find_map(|pointer| status.pointer(pointer))
+                .map(|run| Analysis {
+                    name: str_at(run, "/name").to_owned(),
+                    status: str_at(run, "/status").to_owned(),
+                }),
         }
     }
 
@@ -276,8 +321,17 @@ impl State {
                 blue_green.insert(field.into(), json!(value));
             }
         }
+        let mut canary = Map::new();
+        if let Some(run) = &self.analysis {
+            let run_status = json!({"name": run.name, "status": run.status});
+            if run.label() == PRE_PROMOTION {
+                blue_green.insert("prePromotionAnalysisRunStatus".into(), run_status);
+            } else {
+                canary.insert("currentStepAnalysisRunStatus".into(), run_status);
+            }
+        }
         put("blueGreen", Value::Object(blue_green));
-        put("canary", json!({}));
+        put("canary", Value::Object(canary));
     }
 
     fn pause(&self, reason: &str) -> Option<&Pause> {
@@ -301,6 +355,9 @@ impl State {
     }
 }
 
+/// Where the status keeps the pre-promotion analysis's run.
+const ANALYSIS_PRE: &str = "/blueGreen/prePromotionAnalysisRunStatus";
+
 /// Now, and how fast simulated time runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Now {
@@ -314,7 +371,7 @@ impl Now {
     }
 
     /// Simulated time since a wall-clock timestamp (zero if unreadable or in the future).
-    fn since(&self, stamp: &str) -> Duration {
+    pub fn since(&self, stamp: &str) -> Duration {
         DateTime::parse_from_rfc3339(stamp)
             .ok()
             .and_then(|t| (self.wall - t.with_timezone(&Utc)).to_std().ok())
@@ -356,6 +413,9 @@ pub struct Decision {
     pub notes: Notes,
     /// Look again after this much simulated time.
     pub requeue: Option<Duration>,
+    /// The label of an analysis whose run is to be started: a step's index, or
+    /// [`PRE_PROMOTION`]. The caller starts it and records it in the state.
+    pub analyse: Option<String>,
 }
 
 impl Decision {
@@ -455,6 +515,8 @@ fn blue_green(
     if saturated && !halted && state.active != new.hash {
         // The first revision (no active selector yet) and a full promotion skip the pause.
         let fast = state.active.is_empty() || state.promote_full;
+        let analysed =
+            fast || !bg.pre_promotion_analysis || analysis(PRE_PROMOTION, state, decision);
         let wants_pause = !bg.auto_promotion || bg.auto_promotion_seconds > 0;
         if fast || !wants_pause {
             state.remove_pause(BLUE_GREEN_PAUSE);
@@ -471,7 +533,7 @@ fn blue_green(
         } else if !state.controller_pause {
             state.add_pause(BLUE_GREEN_PAUSE, now, &mut decision.notes);
         }
-        if state.pauses.is_empty() {
+        if state.pauses.is_empty() && analysed {
             decision.switch.push((bg.active.clone(), new.hash.clone()));
             state.active.clone_from(&new.hash);
             state.stable.clone_from(&new.hash);
@@ -517,14 +579,7 @@ fn canary(
         .find(|s| s.hash == state.stable && s.hash != new.hash)
         .unwrap_or(&zero);
     if state.stable != new.hash && state.abort {
-        for set in sets {
-            let size = if set.hash == stable.hash {
-                spec.replicas
-            } else {
-                0
-            };
-            decision.size(set, size);
-        }
+        back_to_stable(spec.replicas, sets, stable, decision);
         return;
     }
     let mut index = if state.stable == new.hash || state.promote_full {
@@ -540,12 +595,18 @@ fn canary(
                 new.spec == want_new && new.available >= want_new && stable.spec == want_stable
             }
             Step::Pause(duration) => pause_step(*duration, state, now, decision),
+            Step::Analysis => analysis(&index.to_string(), state, decision),
             Step::Other => true,
         };
         if !passed {
             break;
         }
         index += 1;
+    }
+    if state.abort && state.stable != new.hash {
+        // Its analysis failed just now.
+        back_to_stable(spec.replicas, sets, stable, decision);
+        return;
     }
     if steps > 0 {
         state.step = Some(index);
@@ -591,6 +652,30 @@ fn canary(
             0
         };
         decision.size(set, size);
+    }
+}
+
+/// An aborted canary: every pod back on the stable revision.
+fn back_to_stable(replicas: i64, sets: &[Set], stable: &Set, decision: &mut Decision) {
+    for set in sets {
+        let size = if set.hash == stable.hash { replicas } else { 0 };
+        decision.size(set, size);
+    }
+}
+
+/// Plays the analysis `label`; true once its run succeeded. Without a run of it yet, asks
+/// for one; a failed run aborts the update, as Argo Rollouts does.
+fn analysis(label: &str, state: &mut State, decision: &mut Decision) -> bool {
+    match state.analysis.as_ref().filter(|run| run.label() == label) {
+        None => {
+            decision.analyse = Some(label.to_owned());
+            false
+        }
+        Some(run) if run.failed() => {
+            state.abort = true;
+            false
+        }
+        Some(run) => run.status == "Successful",
     }
 }
 
@@ -868,6 +953,78 @@ mod tests {
         // A new revision ends the abort.
         let d = decide(&spec, &d.state, &[set("ro-v3", "v3", 0, 0)], "v3", &now());
         assert!(!d.state.abort && d.state.aborted_at.is_none());
+    }
+
+    fn run(name: &str, status: &str) -> Option<Analysis> {
+        Some(Analysis {
+            name: name.into(),
+            status: status.into(),
+        })
+    }
+
+    #[test]
+    fn a_canary_analysis_step_waits_for_its_run_and_a_failed_run_aborts() {
+        let spec = rollout(&json!({"canary": {"steps": [
+            {"setWeight": 50}, {"analysis": {"templates": [{"templateName": "t"}]}}]}}));
+        let sets = [set("ro-v1", "v1", 1, 1), set("ro-v2", "v2", 1, 1)];
+        let mut state = State {
+            current: "v2".into(),
+            stable: "v1".into(),
+            step: Some(1),
+            ..State::default()
+        };
+        let d = decide(&spec, &state, &sets, "v2", &now());
+        assert_eq!(
+            d.analyse.as_deref(),
+            Some("1"),
+            "a run of step 1 is asked for"
+        );
+        assert_eq!(d.state.step, Some(1));
+        state.analysis = run("ro-v2-2-1", "Running");
+        let d = decide(&spec, &state, &sets, "v2", &now());
+        assert_eq!((d.analyse, d.state.step), (None, Some(1)), "it waits");
+        state.analysis = run("ro-v2-2-1", "Successful");
+        let d = decide(&spec, &state, &sets, "v2", &now());
+        assert_eq!(d.state.step, Some(2));
+        assert_eq!(d.state.stable, "v2", "every step done");
+        state.analysis = run("ro-v2-2-1", "Failed");
+        let d = decide(&spec, &state, &sets, "v2", &now());
+        assert!(d.state.abort);
+        assert_eq!(d.scale, [("ro-v1".into(), 2), ("ro-v2".into(), 0)]);
+        // A run of another step is not this step's.
+        state.analysis = run("ro-v2-2-0", "Successful");
+        let d = decide(&spec, &state, &sets, "v2", &now());
+        assert_eq!(d.analyse.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_blue_green_pre_promotion_analysis_holds_the_switch_until_its_run_succeeds() {
+        let spec = rollout(&json!({"blueGreen": {"activeService": "active",
+            "prePromotionAnalysis": {"templates": [{"templateName": "t"}]}}}));
+        let sets = [set("ro-v1", "v1", 2, 2), set("ro-v2", "v2", 2, 2)];
+        let mut state = blue_green_update();
+        let d = decide(&spec, &state, &sets, "v2", &now());
+        assert_eq!(d.analyse.as_deref(), Some(PRE_PROMOTION));
+        assert_eq!(d.state.active, "v1", "not promoted before its analysis");
+        state.current = "v2".into();
+        state.analysis = run("ro-v2-2-pre", "Successful");
+        let d = decide(&spec, &state, &sets, "v2", &now());
+        assert_eq!(d.state.active, "v2");
+        assert!(d.switch.contains(&("active".into(), "v2".into())));
+        let mut written = Map::new();
+        d.state.write(&mut written);
+        assert_eq!(
+            written["blueGreen"]["prePromotionAnalysisRunStatus"]["name"],
+            "ro-v2-2-pre"
+        );
+        assert_eq!(
+            State::of(&Value::Object(written)).analysis,
+            d.state.analysis
+        );
+        state.analysis = run("ro-v2-2-pre", "Failed");
+        let d = decide(&spec, &state, &sets, "v2", &now());
+        assert!(d.state.abort);
+        assert_eq!(d.state.active, "v1");
     }
 
     #[test]

@@ -152,7 +152,10 @@ fn conditions(
         .new
         .map_or("", |rs| rs["metadata"]["name"].as_str().unwrap_or_default());
     let progressing: (&str, &str, String) = if state.abort {
-        let message = format!("Rollout aborted update to revision {}", facts.revision);
+        let mut message = format!("Rollout aborted update to revision {}", facts.revision);
+        if let Some(run) = state.analysis.as_ref().filter(|run| run.failed()) {
+            message.push_str(&format!(": AnalysisRun \"{}\" {}", run.name, run.status));
+        }
         ("False", "RolloutAborted", message)
     } else if paused {
         ("Unknown", "RolloutPaused", "Rollout is paused".into())
@@ -388,6 +391,16 @@ mod tests {
             "RolloutAborted: Rollout aborted update to revision 2"
         );
         assert_eq!(aborted["abort"], true);
+        // Aborted by its analysis: the message names the run.
+        state.analysis = Some(crate::controllers::rollout_plan::Analysis {
+            name: "ro-v2-2-1".into(),
+            status: "Failed".into(),
+        });
+        let failed = status(&ro(), &spec(), &state, &facts, "t");
+        assert_eq!(
+            failed["message"],
+            "RolloutAborted: Rollout aborted update to revision 2: AnalysisRun \"ro-v2-2-1\" Failed"
+        );
     }
 
     #[test]
