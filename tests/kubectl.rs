@@ -950,6 +950,35 @@ subsets: [{addresses: [{ip: 10.0.0.5}], ports: [{port: 5432}]}]
         assert_eq!(row(&["validatingwebhookconfiguration", "checker"])[1], "1");
     }
 
+    /// Client-side apply copies the whole object into an annotation, which may hold 256 KiB:
+    /// a bigger object (Argo CD's ApplicationSet CRD is 340 KB) is refused as a real API
+    /// server refuses it, and goes in with server-side apply.
+    #[test]
+    fn an_object_too_big_for_client_side_apply_needs_server_side_apply() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let big = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big, namespace: {NS}}}\n\
+             data: {{blob: {}}}\n",
+            "x".repeat(300 * 1024)
+        );
+        let file = sim.manifest("big.yaml", &big);
+        let refused = sim.kubectl(&["apply", "-f", path_str(&file)]);
+        assert!(!refused.ok, "{}", refused.stdout);
+        assert!(
+            refused.stderr.contains(
+                "The ConfigMap \"big\" is invalid: metadata.annotations: Too long: may not be \
+                 more than 262144 bytes"
+            ),
+            "{}",
+            refused.stderr
+        );
+        sim.ok(&["apply", "--server-side", "-f", path_str(&file)]);
+        assert_eq!(sim.field("configmap/big", ".data.blob").len(), 300 * 1024);
+    }
+
     #[test]
     fn every_kind_serves_its_typical_object_to_server_side_apply() {
         if !kubectl_present() {
