@@ -850,6 +850,135 @@ rules: [{apiGroups: [metrics.k8s.io], resources: [pods, nodes], verbs: [get, lis
         ("clusterroles", "system:aggregated-metrics-reader", false),
     ];
 
+    /// Who may do what, and an Endpoints object kept by hand: the kinds besides [`TYPICAL`]
+    /// whose columns published install manifests show.
+    const ACCESS: &str = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app, namespace: e2e}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: e2e}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: app-reads-pods, namespace: e2e}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects: [{kind: ServiceAccount, name: app, namespace: e2e}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: app-reads-metrics}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: "system:aggregated-metrics-reader"
+subjects:
+- {kind: ServiceAccount, name: app, namespace: e2e}
+- {kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: external, namespace: e2e}
+subsets: [{addresses: [{ip: 10.0.0.5}], ports: [{port: 5432}]}]
+"#;
+
+    /// `kubectl get` prints each kind's columns as a real API server's printers make them:
+    /// Argo CD's, cert-manager's and ingress-nginx's installs are mostly these kinds, which
+    /// showed NAME and AGE alone.
+    #[test]
+    fn kubectl_get_prints_the_real_columns_of_access_and_wiring_kinds() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let typical = sim.manifest("kinds.yaml", TYPICAL);
+        let access = sim.manifest("access.yaml", ACCESS);
+        let (typical, access) = (path_str(&typical), path_str(&access));
+        sim.ok(&["apply", "--server-side", "-f", typical, "-f", access]);
+        let header = |args: &[&str]| {
+            let mut all = vec!["get"];
+            all.extend_from_slice(args);
+            let table = sim.ns(&all);
+            table
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let expected = [
+            (&["serviceaccounts"][..], "NAME SECRETS AGE"),
+            (&["endpoints", "external"], "NAME ENDPOINTS AGE"),
+            (&["endpointslices"], "NAME ADDRESSTYPE PORTS ENDPOINTS AGE"),
+            (&["networkpolicies"], "NAME POD-SELECTOR AGE"),
+            (&["roles"], "NAME CREATED AT"),
+            (&["limitranges"], "NAME CREATED AT"),
+            (&["rolebindings"], "NAME ROLE AGE"),
+            (
+                &["clusterrolebinding", "app-reads-metrics", "-o", "wide"],
+                "NAME ROLE AGE USERS GROUPS SERVICEACCOUNTS",
+            ),
+            (&["ingressclasses"], "NAME CONTROLLER PARAMETERS AGE"),
+            (&["validatingwebhookconfigurations"], "NAME WEBHOOKS AGE"),
+        ];
+        for (args, columns) in expected {
+            assert_eq!(header(args), columns, "kubectl get {args:?}");
+        }
+        let row = |args: &[&str]| sim.rows(args).into_iter().next().unwrap_or_default();
+        assert_eq!(row(&["endpoints", "external"])[1], "10.0.0.5:5432");
+        assert_eq!(
+            row(&["endpointslice", "web-abc"])[1..4],
+            ["IPv4", "80", "10.0.0.1"]
+        );
+        assert_eq!(row(&["networkpolicy", "deny-all"])[1], "<none>");
+        assert_eq!(
+            row(&["rolebinding", "app-reads-pods"])[1],
+            "Role/pod-reader"
+        );
+        // No users: their empty cell leaves the groups and ServiceAccounts after the age.
+        let wide = row(&["clusterrolebinding", "app-reads-metrics", "-o", "wide"]);
+        assert_eq!(wide[1], "ClusterRole/system:aggregated-metrics-reader");
+        assert_eq!(wide[3..], ["devs", "e2e/app"], "{wide:?}");
+        assert_eq!(
+            row(&["ingressclass", "nginx"])[1..3],
+            ["k8s.io/ingress-nginx", "<none>"]
+        );
+        assert_eq!(row(&["validatingwebhookconfiguration", "checker"])[1], "1");
+    }
+
+    /// Client-side apply copies the whole object into an annotation, which may hold 256 KiB:
+    /// a bigger object (Argo CD's ApplicationSet CRD is 340 KB) is refused as a real API
+    /// server refuses it, and goes in with server-side apply.
+    #[test]
+    fn an_object_too_big_for_client_side_apply_needs_server_side_apply() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let big = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big, namespace: {NS}}}\n\
+             data: {{blob: {}}}\n",
+            "x".repeat(300 * 1024)
+        );
+        let file = sim.manifest("big.yaml", &big);
+        let refused = sim.kubectl(&["apply", "-f", path_str(&file)]);
+        assert!(!refused.ok, "{}", refused.stdout);
+        assert!(
+            refused.stderr.contains(
+                "The ConfigMap \"big\" is invalid: metadata.annotations: Too long: may not be \
+                 more than 262144 bytes"
+            ),
+            "{}",
+            refused.stderr
+        );
+        sim.ok(&["apply", "--server-side", "-f", path_str(&file)]);
+        assert_eq!(sim.field("configmap/big", ".data.blob").len(), 300 * 1024);
+    }
+
     #[test]
     fn every_kind_serves_its_typical_object_to_server_side_apply() {
         if !kubectl_present() {

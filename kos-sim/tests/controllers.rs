@@ -528,6 +528,31 @@ mod pods {
         assert_eq!(pulling["count"], 3, "two failed pulls and one that worked");
     }
 
+    /// A passing readiness probe first succeeds `initialDelaySeconds` after the container
+    /// starts: until then the pod runs, not ready (metrics-server waits 20 s, ingress-nginx's
+    /// controller 10 s).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_readiness_probe_keeps_the_pod_unready_for_its_initial_delay() {
+        // 20 simulated seconds are 2 s at speed 10.
+        let sim = sim(10.0);
+        let mut probed = deployment("app", 1, "nginx:1.25", &json!({}));
+        probed["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] =
+            json!({"httpGet": {"path": "/ready", "port": 80}, "initialDelaySeconds": 20});
+        sim.create("deployments.apps", probed);
+        sim.wait_for("running", |s| {
+            first_pod(s).filter(|p| container(p)["state"]["running"].is_object())
+        })
+        .await;
+        let running = std::time::Instant::now();
+        sim.wait_for("ready", |s| first_pod(s).filter(|p| ready(p)))
+            .await;
+        let waited = running.elapsed();
+        assert!(
+            waited >= Duration::from_millis(1_800),
+            "ready {waited:?} after it started, before its probe's 20 s (2 s here)"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn ready_failures_fall_back_then_stay_ready() {
         let sim = sim(100.0);

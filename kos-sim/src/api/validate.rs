@@ -148,6 +148,7 @@ pub fn object(target: &Target, object: &Value) -> Result<(), ApiError> {
             &format!("Invalid value: {name:?}: {problem}"),
         ));
     }
+    annotations(object, &invalid)?;
     if target.resource.group.is_empty()
         || target.resource.group == "apps"
         || target.resource.group == "batch"
@@ -167,6 +168,28 @@ pub fn object(target: &Target, object: &Value) -> Result<(), ApiError> {
         .and_then(|schema| structural::check(schema, object).invalid)
     {
         return Err(invalid(&field, &problem));
+    }
+    Ok(())
+}
+
+/// The most bytes an object's annotations may hold, keys and values together.
+const ANNOTATIONS_MAX: usize = 256 * 1024;
+
+/// Annotations over [`ANNOTATIONS_MAX`] are refused, as etcd's value limit makes the API
+/// server refuse them; kubectl's client-side apply copies a whole object into one, so a big
+/// CRD (Argo CD's ApplicationSet) can only be applied server-side.
+fn annotations(object: &Value, invalid: &impl Fn(&str, &str) -> ApiError) -> Result<(), ApiError> {
+    let size: usize = object["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
+        .sum();
+    if size > ANNOTATIONS_MAX {
+        return Err(invalid(
+            "metadata.annotations",
+            &format!("Too long: may not be more than {ANNOTATIONS_MAX} bytes"),
+        ));
     }
     Ok(())
 }
@@ -599,6 +622,19 @@ mod tests {
         assert!(
             message(named("batch", "cronjobs", &long))
                 .ends_with("must be no more than 52 characters")
+        );
+    }
+
+    #[test]
+    fn annotations_over_256_kib_are_refused() {
+        let configmaps = target("", "configmaps");
+        let with = |bytes: usize| json!({"metadata": {"name": "big", "annotations": {"a": "x".repeat(bytes - 1)}}});
+        assert!(object(&configmaps, &with(256 * 1024)).is_ok());
+        let error = object(&configmaps, &with(256 * 1024 + 1)).unwrap_err();
+        assert_eq!(field(&error), "metadata.annotations");
+        assert!(
+            message(Err(error)).ends_with("Too long: may not be more than 262144 bytes"),
+            "the API server's words"
         );
     }
 

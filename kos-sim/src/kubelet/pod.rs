@@ -761,7 +761,7 @@ impl PodTask<'_> {
         // probe fails until its container is killed, a readiness probe for as long as it runs.
         let probes: Vec<_> = health.readiness.iter().chain(&health.liveness).collect();
         let mut told = vec![0u32; probes.len()];
-        let mut ready_at = Some(self.behaviour.start_delay);
+        let mut ready_at = Some(self.behaviour.start_delay.max(health.ready_after));
         let mut flip_at: Option<Duration> = None;
         let mut lines: u64 = 0;
         let every = self.behaviour.log_every;

@@ -1,8 +1,9 @@
 //! What the kubelet's probers and the kernel do to a pod's running containers, from their
 //! spec (probes, memory limits) and what only the application knows (its annotations:
 //! `readiness: fail`, `liveness: fail`, `memory-usage`): which containers never become
-//! ready, when a failing liveness probe gets a container killed, when one using more
-//! memory than its limit is OOM-killed. The probe failure messages are the kubelet's.
+//! ready, how long passing readiness probes wait for their first success, when a failing
+//! liveness probe gets a container killed, when one using more memory than its limit is
+//! OOM-killed. The probe failure messages are the kubelet's.
 //!
 //! Pure: the pod task schedules the Events and the exits this describes.
 
@@ -62,6 +63,9 @@ pub struct Health {
     pub liveness: Vec<Failing>,
     /// Containers whose memory limit is below what they use.
     pub over_limit: Vec<usize>,
+    /// How long after the containers start the last of their passing readiness probes
+    /// first runs (`initialDelaySeconds`): until then the prober reports them not ready.
+    pub ready_after: Duration,
 }
 
 impl Health {
@@ -91,10 +95,16 @@ impl Health {
                 .map(|(i, _)| i)
                 .collect()
         });
+        let ready_after = containers
+            .iter()
+            .filter_map(|c| c["readinessProbe"]["initialDelaySeconds"].as_u64())
+            .max()
+            .map_or(Duration::ZERO, Duration::from_secs);
         Health {
             readiness: probes("readinessProbe", "Readiness", behaviour.readiness_fails),
             liveness: probes("livenessProbe", "Liveness", behaviour.liveness_fails),
             over_limit,
+            ready_after,
         }
     }
 
@@ -215,6 +225,21 @@ mod tests {
             Health::of(&unprobed, "ip", &behaviour(&both)),
             Health::default()
         );
+    }
+
+    #[test]
+    fn passing_readiness_probes_report_ready_after_their_initial_delay() {
+        let spec = json!({"containers": [
+            {"name": "web", "readinessProbe": {"httpGet": {"port": 8080},
+                                               "initialDelaySeconds": 20}},
+            {"name": "sidecar", "readinessProbe": {"tcpSocket": {"port": 9090},
+                                                   "initialDelaySeconds": 5}},
+            {"name": "late-liveness", "livenessProbe": {"tcpSocket": {"port": 1},
+                                                        "initialDelaySeconds": 60}},
+        ]});
+        let health = Health::of(&spec, "ip", &behaviour(&json!({})));
+        assert_eq!(health.ready_after, Duration::from_secs(20));
+        assert!(health.readiness.is_empty(), "they pass");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::computed::{
     apiservices, autoscalers, cronjobs, disruption_budgets, events, ingresses, jobs, nodes, pods,
     pvcs, pvs, quotas, services, storage_classes,
 };
+use super::wiring;
 use serde_json::Value;
 
 /// One column: its definition in the Table, and where its cell comes from.
@@ -89,7 +90,20 @@ pub(super) fn of(resource: &str) -> Option<&'static [Column]> {
         "persistentvolumes" => PV,
         "resourcequotas" => RESOURCEQUOTA,
         "ingresses.networking.k8s.io" => INGRESS,
-        "customresourcedefinitions.apiextensions.k8s.io" => CRD,
+        // Served with the API server's default Table: no printer of their own.
+        "customresourcedefinitions.apiextensions.k8s.io"
+        | "roles.rbac.authorization.k8s.io"
+        | "clusterroles.rbac.authorization.k8s.io"
+        | "limitranges" => CREATED,
+        "serviceaccounts" => SERVICEACCOUNT,
+        "endpoints" => ENDPOINTS,
+        "endpointslices.discovery.k8s.io" => ENDPOINTSLICE,
+        "networkpolicies.networking.k8s.io" => NETWORKPOLICY,
+        "ingressclasses.networking.k8s.io" => INGRESSCLASS,
+        "rolebindings.rbac.authorization.k8s.io"
+        | "clusterrolebindings.rbac.authorization.k8s.io" => BINDING,
+        "validatingwebhookconfigurations.admissionregistration.k8s.io"
+        | "mutatingwebhookconfigurations.admissionregistration.k8s.io" => WEBHOOKS,
         "replicationcontrollers" => REPLICATIONCONTROLLER,
         "storageclasses.storage.k8s.io" => STORAGECLASS,
         "priorityclasses.scheduling.k8s.io" => PRIORITYCLASS,
@@ -137,7 +151,7 @@ const fn selector(pointer: &'static str) -> Column {
     Column::string("Selector", "The label selector.", Selector(pointer)).wide()
 }
 
-/// Name and age, for a resource without columns of its own.
+/// Name and age, for a custom resource whose definition names no columns.
 pub(super) const DEFAULT: &[Column] = &[NAME, AGE];
 
 // ---- pods ----------------------------------------------------------------------------
@@ -703,12 +717,92 @@ const RESOURCEQUOTA: &[Column] = &[
     AGE,
 ];
 
-const CRD: &[Column] = &[
+/// The API server's default Table, for the built-in kinds without a printer of their own.
+const CREATED: &[Column] = &[
     NAME,
     Column::typed(
         "Created At",
         "date",
-        "When the definition was created.",
+        "When the object was created.",
         Text("/metadata/creationTimestamp"),
     ),
+];
+
+// ---- access and wiring ---------------------------------------------------------------
+
+const SERVICEACCOUNT: &[Column] = &[
+    NAME,
+    Column::string("Secrets", "Secrets the account lists.", Count("/secrets")),
+    AGE,
+];
+
+const ENDPOINTS: &[Column] = &[
+    NAME,
+    Column::string(
+        "Endpoints",
+        "Ready addresses with their ports.",
+        Computed(wiring::endpoints),
+    ),
+    AGE,
+];
+
+const ENDPOINTSLICE: &[Column] = &[
+    NAME,
+    Column::string("AddressType", "IPv4, IPv6 or FQDN.", Text("/addressType")),
+    Column::string("Ports", "The slice's ports.", Computed(wiring::slice_ports)),
+    Column::string(
+        "Endpoints",
+        "The endpoints' addresses.",
+        Computed(wiring::slice_endpoints),
+    ),
+    AGE,
+];
+
+const NETWORKPOLICY: &[Column] = &[
+    NAME,
+    Column::string(
+        "Pod-Selector",
+        "The pods the policy applies to.",
+        Selector("/spec/podSelector"),
+    ),
+    AGE,
+];
+
+const INGRESSCLASS: &[Column] = &[
+    NAME,
+    Column::string(
+        "Controller",
+        "The controller that serves the class.",
+        Text("/spec/controller"),
+    ),
+    Column::string(
+        "Parameters",
+        "The resource with the class's settings.",
+        Computed(wiring::class_parameters),
+    ),
+    AGE,
+];
+
+const BINDING: &[Column] = &[
+    NAME,
+    Column::string("Role", "The role granted.", Computed(wiring::role)),
+    AGE,
+    Column::string("Users", "Users bound.", Computed(wiring::users)).wide(),
+    Column::string("Groups", "Groups bound.", Computed(wiring::groups)).wide(),
+    Column::string(
+        "ServiceAccounts",
+        "ServiceAccounts bound, as namespace/name.",
+        Computed(wiring::service_accounts),
+    )
+    .wide(),
+];
+
+const WEBHOOKS: &[Column] = &[
+    NAME,
+    Column::integer(
+        "Webhooks",
+        "How many webhooks the configuration registers.",
+        Count("/webhooks"),
+    ),
+    AGE,
 ];

@@ -8,7 +8,8 @@
 //!
 //! The columns of each built-in resource are data (`columns`): a name, type, priority and
 //! description, and where its cell comes from (`cells`: a JSON pointer or a named
-//! computation, those that weigh several fields in `computed`). A custom resource's columns
+//! computation, those that weigh several fields in `computed`, those of the objects that
+//! connect others in `wiring`). A custom resource's columns
 //! come from its CRD (`custom`). One printer, here, turns either into the Table.
 
 mod cells;
@@ -17,6 +18,7 @@ mod computed;
 mod custom;
 #[cfg(test)]
 mod tests;
+mod wiring;
 
 pub use cells::human;
 

@@ -637,3 +637,137 @@ fn autoscaler_and_disruption_budget_columns() {
         &json!({"Service": "Local", "Available": "True"}),
     );
 }
+
+#[test]
+fn access_and_wiring_kinds_have_the_real_printers_columns() {
+    let meta = json!({"name": "x", "namespace": "ns",
+                      "creationTimestamp": "2026-11-26T09:56:58Z"});
+    let with = |fields: Value| {
+        let mut object = json!({"metadata": meta});
+        object
+            .as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        object
+    };
+    let names = |resource: &str, object: Value| column_names(&table(resource, object));
+
+    // Kinds without a printer of their own get the API server's default Table.
+    for resource in [
+        "roles.rbac.authorization.k8s.io",
+        "clusterroles.rbac.authorization.k8s.io",
+        "limitranges",
+        "customresourcedefinitions.apiextensions.k8s.io",
+    ] {
+        let row = cells(resource, with(json!({})));
+        assert_eq!(
+            row.keys().collect::<Vec<_>>(),
+            ["Created At", "Name"],
+            "{resource}"
+        );
+        assert_eq!(row["Created At"], "2026-11-26T09:56:58Z");
+    }
+
+    let account = cells("serviceaccounts", with(json!({})));
+    assert_cells(&account, &json!({"Name": "x", "Secrets": 0, "Age": "3m2s"}));
+
+    let ready = json!({"addresses": [{"ip": "10.244.1.2"}, {"ip": "10.244.2.2"}],
+                       "notReadyAddresses": [{"ip": "10.244.1.3"}],
+                       "ports": [{"name": "http", "port": 80}, {"name": "grpc", "port": 9090}]});
+    let endpoints = cells("endpoints", with(json!({"subsets": [ready]})));
+    assert_eq!(
+        endpoints["Endpoints"],
+        "10.244.1.2:80,10.244.2.2:80,10.244.1.2:9090 + 1 more..."
+    );
+    let waiting = json!({"notReadyAddresses": [{"ip": "10.244.1.3"}], "ports": [{"port": 80}]});
+    assert_eq!(
+        cells("endpoints", with(json!({"subsets": [waiting]})))["Endpoints"],
+        ""
+    );
+    assert_eq!(cells("endpoints", with(json!({})))["Endpoints"], "<none>");
+    let v6 = json!({"addresses": [{"ip": "fd00::5"}], "ports": [{"port": 443}]});
+    assert_eq!(
+        cells("endpoints", with(json!({"subsets": [v6]})))["Endpoints"],
+        "[fd00::5]:443"
+    );
+
+    let slices = "endpointslices.discovery.k8s.io";
+    let slice = with(json!({"addressType": "IPv4",
+        "ports": [{"name": "https", "port": 8443}, {"name": "metrics"}],
+        "endpoints": [{"addresses": ["10.244.1.2"], "conditions": {"ready": true}},
+                      {"addresses": ["10.244.2.2"], "conditions": {"ready": false}}]}));
+    assert_eq!(
+        names(slices, slice.clone()),
+        ["Name", "AddressType", "Ports", "Endpoints", "Age"]
+    );
+    assert_cells(
+        &cells(slices, slice),
+        &json!({"AddressType": "IPv4", "Ports": "8443,metrics",
+                                                "Endpoints": "10.244.1.2,10.244.2.2"}),
+    );
+    let empty = cells(
+        slices,
+        with(json!({"addressType": "IPv4", "ports": null, "endpoints": []})),
+    );
+    assert_cells(&empty, &json!({"Ports": "<unset>", "Endpoints": "<unset>"}));
+
+    let policies = "networkpolicies.networking.k8s.io";
+    let policy = with(json!({"spec": {"podSelector": {"matchLabels": {"app": "web"}}}}));
+    assert_eq!(cells(policies, policy)["Pod-Selector"], "app=web");
+    let everyone = with(json!({"spec": {"podSelector": {}}}));
+    assert_eq!(cells(policies, everyone)["Pod-Selector"], "<none>");
+
+    let binding = with(json!({"roleRef": {"kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "app", "namespace": "ns"},
+                     {"kind": "User", "name": "jane"}, {"kind": "Group", "name": "devs"},
+                     {"kind": "ServiceAccount", "name": "ci", "namespace": "build"}]}));
+    for resource in [
+        "rolebindings.rbac.authorization.k8s.io",
+        "clusterrolebindings.rbac.authorization.k8s.io",
+    ] {
+        let table = table(resource, binding.clone());
+        assert_eq!(
+            column_names(&table),
+            ["Name", "Role", "Age", "Users", "Groups", "ServiceAccounts"]
+        );
+        assert_eq!(table["columnDefinitions"][3]["priority"], 1);
+        assert_eq!(
+            table["rows"][0]["cells"],
+            json!([
+                "x",
+                "ClusterRole/view",
+                "3m2s",
+                "jane",
+                "devs",
+                "ns/app, build/ci"
+            ])
+        );
+    }
+
+    let classes = "ingressclasses.networking.k8s.io";
+    let class = with(json!({"spec": {"controller": "k8s.io/ingress-nginx"}}));
+    assert_cells(
+        &cells(classes, class),
+        &json!({"Controller": "k8s.io/ingress-nginx", "Parameters": "<none>"}),
+    );
+    let configured = with(
+        json!({"spec": {"controller": "example.com/lb", "parameters":
+        {"apiGroup": "k8s.example.com", "kind": "IngressParameters", "name": "external-lb"}}}),
+    );
+    assert_eq!(
+        cells(classes, configured)["Parameters"],
+        "IngressParameters.k8s.example.com/external-lb"
+    );
+
+    for resource in [
+        "validatingwebhookconfigurations.admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+    ] {
+        let hooks =
+            with(json!({"webhooks": [{"name": "a.example.com"}, {"name": "b.example.com"}]}));
+        assert_cells(
+            &cells(resource, hooks),
+            &json!({"Webhooks": 2, "Age": "3m2s"}),
+        );
+    }
+}
