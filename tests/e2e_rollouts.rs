@@ -37,7 +37,7 @@ fn tools(view: bool) -> bool {
     have("kubectl") && (!view || have("tmux"))
 }
 
-/// Installs the CRDs (Rollout and AnalysisRun) once per test process and waits until they
+/// Installs the CRDs (`Rollout` and `AnalysisRun`) once per test process and waits until they
 /// are served.
 fn install_crd() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -115,37 +115,12 @@ fn wait_for_field(ns: &str, path: &str, expected: &str) {
 /// `web-preview`, rolled out (Healthy), then given a new image: the controller brings up
 /// the preview `ReplicaSet` and pauses before promotion (`autoPromotionEnabled: false`).
 fn paused_blue_green(ns: &str) {
-    install_crd();
-    kubectl_apply(&format!(
-        "{}apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata: {{name: web, namespace: {ns}}}
-spec:
-  replicas: 2
-  selector: {{matchLabels: {{app: web}}}}
-  strategy:
-    blueGreen: {{activeService: web, previewService: web-preview, autoPromotionEnabled: false}}
-  template:
-    metadata: {{labels: {{app: web}}}}
-    spec: {{containers: [{{name: web, image: 'nginx:1.26'}}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {{name: web, namespace: {ns}}}
-spec:
-  selector: {{app: web}}
-  ports: [{{port: 80}}]
----
-apiVersion: v1
-kind: Service
-metadata: {{name: web-preview, namespace: {ns}}}
-spec:
-  selector: {{app: web}}
-  ports: [{{port: 80}}]
-",
-        namespace(ns)
-    ));
-    wait_for_field(ns, ".status.phase", "Healthy");
+    rollout_with_services(
+        ns,
+        "",
+        "{blueGreen: {activeService: web, previewService: web-preview, \
+         autoPromotionEnabled: false}}",
+    );
     new_image(ns);
     wait_for_field(ns, ".status.pauseConditions[0].reason", "BlueGreenPause");
 }
@@ -309,6 +284,21 @@ fn p_in_the_view_promotes_the_selected_rollout_once_confirmed() {
     tmux.keys(&["q"]);
 }
 
+/// A Service `name` in `ns` selecting the pods labelled `app: APP`, after a document
+/// separator.
+fn service(ns: &str, name: &str, app: &str) -> String {
+    format!(
+        "---
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  selector: {{app: {app}}}
+  ports: [{{port: 80}}]
+"
+    )
+}
+
 /// A Rollout `web` in `ns` with `annotations` and `strategy` (YAML flow maps), two replicas
 /// of `nginx:1.26`, and the Services `web` and `web-preview` its strategy may name.
 fn rollout_with_services(ns: &str, annotations: &str, strategy: &str) {
@@ -324,22 +314,10 @@ spec:
   template:
     metadata: {{labels: {{app: web}}}}
     spec: {{containers: [{{name: web, image: 'nginx:1.26'}}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {{name: web, namespace: {ns}}}
-spec:
-  selector: {{app: web}}
-  ports: [{{port: 80}}]
----
-apiVersion: v1
-kind: Service
-metadata: {{name: web-preview, namespace: {ns}}}
-spec:
-  selector: {{app: web}}
-  ports: [{{port: 80}}]
-",
-        namespace(ns)
+{}{}",
+        namespace(ns),
+        service(ns, "web", "web"),
+        service(ns, "web-preview", "web"),
     ));
     wait_for_field(ns, ".status.phase", "Healthy");
 }
@@ -482,22 +460,10 @@ spec:
       - name: web
         image: nginx:1.27
         readinessProbe: {{httpGet: {{path: /ready, port: 80}}, periodSeconds: 1}}
----
-apiVersion: v1
-kind: Service
-metadata: {{name: web, namespace: {ns}}}
-spec:
-  selector: {{app: web}}
-  ports: [{{port: 80}}]
----
-apiVersion: v1
-kind: Service
-metadata: {{name: elsewhere, namespace: {ns}}}
-spec:
-  selector: {{app: another-release}}
-  ports: [{{port: 80}}]
-",
-        namespace(ns)
+{}{}",
+        namespace(ns),
+        service(ns, "web", "web"),
+        service(ns, "elsewhere", "another-release"),
     ));
     let output = sim()
         .kos(&[

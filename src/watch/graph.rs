@@ -597,8 +597,9 @@ fn counts(parent: &Node, child: &Node, newest_job: Option<&str>, routes: &Routes
         parent.object.key.kind.as_str(),
         child.object.key.kind.as_str(),
     ) {
-        ("Deployment", "ReplicaSet") | ("StatefulSet", "Pod") => same_revision(),
-        ("Rollout", "AnalysisRun") => same_revision(),
+        ("Deployment", "ReplicaSet") | ("StatefulSet", "Pod") | ("Rollout", "AnalysisRun") => {
+            same_revision()
+        }
         ("Rollout", "ReplicaSet") => {
             same_revision() || (parent.stable.is_some() && parent.stable == child.revision)
         }

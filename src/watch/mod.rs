@@ -437,19 +437,17 @@ fn event_seen(event: watcher::Event<object::Event>) -> Option<Seen> {
     }
 }
 
-async fn run(
-    client: Client,
-    server: String,
-    specs: Vec<WatchSpec>,
-    roots: Vec<Root>,
-    sender: mpsc::Sender<Update>,
-) {
-    // Each watch reads, decodes and summarizes in a task of its own, so that a big list on
-    // one (tens of thousands of Events) does not leave the others' connections unread until
-    // the server cuts them off as too slow. Dropping the set (with this task) stops them.
-    let (items, mut merged) = mpsc::channel::<Item>(BUFFER);
+/// Starts each watch in a task of its own, so that a big list on one (tens of thousands
+/// of Events) does not leave the others' connections unread until the server cuts them off
+/// as too slow; returns the tasks and what they read, merged. A watch that `skippable`
+/// says kos can do without ends at its first 404.
+fn start_watches(
+    client: &Client,
+    specs: &[WatchSpec],
+    skippable: &[bool],
+) -> (JoinSet<()>, mpsc::Receiver<Item>) {
+    let (items, merged) = mpsc::channel::<Item>(BUFFER);
     let mut watches = JoinSet::new();
-    let skippable: Vec<bool> = specs.iter().map(|spec| optional(spec, &roots)).collect();
     for (index, spec) in specs.iter().enumerate() {
         let (client, spec) = (client.clone(), spec.clone());
         let items = items.clone();
@@ -471,7 +469,20 @@ async fn run(
             }
         });
     }
-    drop(items);
+    (watches, merged)
+}
+
+/// Feeds what the watch actor saw into the graph and sends the diffs.
+async fn run(
+    client: Client,
+    server: String,
+    specs: Vec<WatchSpec>,
+    roots: Vec<Root>,
+    sender: mpsc::Sender<Update>,
+) {
+    let skippable: Vec<bool> = specs.iter().map(|spec| optional(spec, &roots)).collect();
+    // Dropped with this task, the set stops the watches.
+    let (_watches, mut merged) = start_watches(&client, &specs, &skippable);
     let mut batch = Vec::with_capacity(BATCH);
     let mut graph = graph_of(&roots);
     // Nothing is sent until every object watch has listed once: a Deployment seen before

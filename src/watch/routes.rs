@@ -42,12 +42,12 @@ impl Routes {
             .links
             .services
             .iter()
-            .map(|(part, name)| {
+            .map(|&(part, ref name)| {
                 let key = ObjectKey::new("Service", node.object.key.namespace.as_deref(), name);
                 let naming = Naming {
                     rollout_uid: uid.clone(),
                     rollout: node.object.key.name.clone(),
-                    part: *part,
+                    part,
                 };
                 (key, naming)
             })

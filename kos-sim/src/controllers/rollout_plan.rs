@@ -955,11 +955,11 @@ mod tests {
         assert!(!d.state.abort && d.state.aborted_at.is_none());
     }
 
-    fn run(name: &str, status: &str) -> Option<Analysis> {
-        Some(Analysis {
+    fn run(name: &str, status: &str) -> Analysis {
+        Analysis {
             name: name.into(),
             status: status.into(),
-        })
+        }
     }
 
     #[test]
@@ -980,19 +980,19 @@ mod tests {
             "a run of step 1 is asked for"
         );
         assert_eq!(d.state.step, Some(1));
-        state.analysis = run("ro-v2-2-1", "Running");
+        state.analysis = Some(run("ro-v2-2-1", "Running"));
         let d = decide(&spec, &state, &sets, "v2", &now());
         assert_eq!((d.analyse, d.state.step), (None, Some(1)), "it waits");
-        state.analysis = run("ro-v2-2-1", "Successful");
+        state.analysis = Some(run("ro-v2-2-1", "Successful"));
         let d = decide(&spec, &state, &sets, "v2", &now());
         assert_eq!(d.state.step, Some(2));
         assert_eq!(d.state.stable, "v2", "every step done");
-        state.analysis = run("ro-v2-2-1", "Failed");
+        state.analysis = Some(run("ro-v2-2-1", "Failed"));
         let d = decide(&spec, &state, &sets, "v2", &now());
         assert!(d.state.abort);
         assert_eq!(d.scale, [("ro-v1".into(), 2), ("ro-v2".into(), 0)]);
         // A run of another step is not this step's.
-        state.analysis = run("ro-v2-2-0", "Successful");
+        state.analysis = Some(run("ro-v2-2-0", "Successful"));
         let d = decide(&spec, &state, &sets, "v2", &now());
         assert_eq!(d.analyse.as_deref(), Some("1"));
     }
@@ -1007,7 +1007,7 @@ mod tests {
         assert_eq!(d.analyse.as_deref(), Some(PRE_PROMOTION));
         assert_eq!(d.state.active, "v1", "not promoted before its analysis");
         state.current = "v2".into();
-        state.analysis = run("ro-v2-2-pre", "Successful");
+        state.analysis = Some(run("ro-v2-2-pre", "Successful"));
         let d = decide(&spec, &state, &sets, "v2", &now());
         assert_eq!(d.state.active, "v2");
         assert!(d.switch.contains(&("active".into(), "v2".into())));
@@ -1021,7 +1021,7 @@ mod tests {
             State::of(&Value::Object(written)).analysis,
             d.state.analysis
         );
-        state.analysis = run("ro-v2-2-pre", "Failed");
+        state.analysis = Some(run("ro-v2-2-pre", "Failed"));
         let d = decide(&spec, &state, &sets, "v2", &now());
         assert!(d.state.abort);
         assert_eq!(d.state.active, "v1");

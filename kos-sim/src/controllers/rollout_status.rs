@@ -152,10 +152,11 @@ fn conditions(
         .new
         .map_or("", |rs| rs["metadata"]["name"].as_str().unwrap_or_default());
     let progressing: (&str, &str, String) = if state.abort {
-        let mut message = format!("Rollout aborted update to revision {}", facts.revision);
-        if let Some(run) = state.analysis.as_ref().filter(|run| run.failed()) {
-            message.push_str(&format!(": AnalysisRun \"{}\" {}", run.name, run.status));
-        }
+        let aborted = format!("Rollout aborted update to revision {}", facts.revision);
+        let message = match state.analysis.as_ref().filter(|run| run.failed()) {
+            Some(run) => format!("{aborted}: AnalysisRun \"{}\" {}", run.name, run.status),
+            None => aborted,
+        };
         ("False", "RolloutAborted", message)
     } else if paused {
         ("Unknown", "RolloutPaused", "Rollout is paused".into())
