@@ -951,7 +951,7 @@ subsets: [{addresses: [{ip: 10.0.0.5}], ports: [{port: 5432}]}]
     }
 
     /// Client-side apply copies the whole object into an annotation, which may hold 256 KiB:
-    /// a bigger object (Argo CD's ApplicationSet CRD is 340 KB) is refused as a real API
+    /// a bigger object (Argo CD's `ApplicationSet` CRD is 340 KB) is refused as a real API
     /// server refuses it, and goes in with server-side apply.
     #[test]
     fn an_object_too_big_for_client_side_apply_needs_server_side_apply() {

@@ -177,7 +177,7 @@ const ANNOTATIONS_MAX: usize = 256 * 1024;
 
 /// Annotations over [`ANNOTATIONS_MAX`] are refused, as etcd's value limit makes the API
 /// server refuse them; kubectl's client-side apply copies a whole object into one, so a big
-/// CRD (Argo CD's ApplicationSet) can only be applied server-side.
+/// CRD (Argo CD's `ApplicationSet`) can only be applied server-side.
 fn annotations(object: &Value, invalid: &impl Fn(&str, &str) -> ApiError) -> Result<(), ApiError> {
     let size: usize = object["metadata"]["annotations"]
         .as_object()

@@ -2,6 +2,10 @@
 //! them: an Endpoints' and an EndpointSlice's addresses and ports, a binding's role and
 //! subjects, an IngressClass's parameters. Each is a function a column of `columns` names.
 
+// Kubernetes kinds (EndpointSlice, IngressClass, ServiceAccount) are words in these docs,
+// not code.
+#![allow(clippy::doc_markdown)]
+
 use super::cells::{items, text};
 use serde_json::{Value, json};
 
