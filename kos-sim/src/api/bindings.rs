@@ -33,7 +33,7 @@ pub fn create(api: &Api, call: &Call) -> Result<Response, ApiError> {
     let node = target_node(&binding)?;
     let mut refusal = None;
     let namespace = &call.target.namespace;
-    let bound = api.store.modify("pods", namespace, pod, |current| {
+    let written = api.store.modify("pods", namespace, pod, |current| {
         match why_not_bindable(current) {
             Some(reason) => {
                 refusal = Some(reason);
@@ -43,7 +43,7 @@ pub fn create(api: &Api, call: &Call) -> Result<Response, ApiError> {
             None => Ok(bound(current, node, &binding["metadata"]["annotations"])),
         }
     });
-    match (bound, refusal) {
+    match (written, refusal) {
         (Ok(_), _) => Ok(json(
             StatusCode::CREATED,
             &json!({"kind": "Status", "apiVersion": "v1", "metadata": {},

@@ -287,8 +287,8 @@ mod tests {
         };
         let other = User::authenticated("someone", Vec::new());
         for public in PUBLIC_PATHS {
-            assert!(allowed_by(&anonymous, &path("get", public)).is_some());
-            assert!(allowed_by(&other, &path("get", public)).is_some());
+            assert!(allowed_by(&anonymous, &path("get", *public)).is_some());
+            assert!(allowed_by(&other, &path("get", *public)).is_some());
         }
         assert!(allowed_by(&anonymous, &path("get", "/api")).is_none());
         assert!(allowed_by(&anonymous, &path("post", "/healthz")).is_none());
