@@ -672,6 +672,136 @@ mod credentials {
         assert!(written.stderr.contains(&refusal), "{}", written.stderr);
     }
 
+    /// `kubectl auth can-i` answers by the rules that refuse requests with 403, for each
+    /// user; `--list` shows the caller's rules and `whoami` who the caller is.
+    #[test]
+    fn auth_can_i_and_whoami_answer_for_each_user() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let viewer = |args: &[&str]| {
+            let mut all = vec!["--context", "kos-sim-viewer"];
+            all.extend_from_slice(args);
+            sim.kubectl(&all)
+        };
+        let admin_may = sim.kubectl(&["auth", "can-i", "create", "deployments"]);
+        assert!(admin_may.ok, "{}", admin_may.stderr);
+        assert_eq!(admin_may.stdout.trim(), "yes");
+        let viewer_may_not = viewer(&["auth", "can-i", "create", "deployments"]);
+        assert!(!viewer_may_not.ok, "can-i says no with exit 1");
+        assert_eq!(
+            viewer_may_not.stdout.trim(),
+            "no",
+            "{}",
+            viewer_may_not.stderr
+        );
+        let viewer_reads = viewer(&["auth", "can-i", "list", "pods", "-n", NS]);
+        assert!(viewer_reads.ok, "{}", viewer_reads.stderr);
+        assert_eq!(viewer_reads.stdout.trim(), "yes");
+        let rules = viewer(&["auth", "can-i", "--list"]);
+        assert!(rules.ok, "{}", rules.stderr);
+        assert!(
+            rules
+                .stdout
+                .lines()
+                .any(|l| l.starts_with("*.*") && l.ends_with("[get list watch]")),
+            "{}",
+            rules.stdout
+        );
+        assert!(
+            !rules.stdout.contains("[*]"),
+            "the viewer has no wildcard verbs:\n{}",
+            rules.stdout
+        );
+        let whoami = sim.ok(&["auth", "whoami"]);
+        assert!(
+            whoami.contains("kubernetes-admin")
+                && whoami.contains("[system:masters system:authenticated]"),
+            "{whoami}"
+        );
+        let viewer_whoami = viewer(&["auth", "whoami", "-o", "jsonpath={.status.userInfo}"]);
+        assert!(viewer_whoami.ok, "{}", viewer_whoami.stderr);
+        assert!(
+            viewer_whoami
+                .stdout
+                .contains("\"username\":\"kos-sim-viewer\""),
+            "{}",
+            viewer_whoami.stdout
+        );
+    }
+
+    /// `kubectl get componentstatuses`: a healthy control plane, with the real server's
+    /// deprecation warning.
+    #[test]
+    fn component_statuses_are_healthy_and_deprecated() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let listed = sim.kubectl(&["get", "cs"]);
+        assert!(listed.ok, "{}", listed.stderr);
+        assert!(
+            listed
+                .stderr
+                .contains("Warning: v1 ComponentStatus is deprecated in v1.19+"),
+            "{}",
+            listed.stderr
+        );
+        let rows: Vec<Vec<&str>> = listed
+            .stdout
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ["scheduler", "Healthy", "ok"],
+                ["controller-manager", "Healthy", "ok"],
+                ["etcd-0", "Healthy", "ok"]
+            ],
+            "{}",
+            listed.stdout
+        );
+    }
+
+    /// A Binding assigns a pod no scheduler placed to a node, once.
+    #[test]
+    fn a_binding_assigns_an_unscheduled_pod_once() {
+        if !kubectl_present() {
+            return;
+        }
+        let sim = Sim::start();
+        let pod = sim.manifest(
+            "parked.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: parked\n  annotations:\n    \
+             sim.kos.dev/unschedulable: \"true\"\nspec:\n  containers:\n  - name: app\n    \
+             image: nginx\n",
+        );
+        sim.ns(&["apply", "-f", path_str(&pod)]);
+        let binding = sim.manifest(
+            "binding.json",
+            r#"{"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "parked"},
+                "target": {"kind": "Node", "name": "sim-node-2"}}"#,
+        );
+        let path = format!("/api/v1/namespaces/{NS}/pods/parked/binding");
+        let raw = ["create", "--raw", path.as_str(), "-f", path_str(&binding)];
+        sim.ok(&raw);
+        assert_eq!(sim.field("pod/parked", ".spec.nodeName"), "sim-node-2");
+        let again = sim.kubectl(&raw);
+        assert!(!again.ok, "{}", again.stdout);
+        assert!(
+            again.stderr.contains("(Conflict)")
+                && again
+                    .stderr
+                    .contains("pod parked is already assigned to node")
+                && again.stderr.contains("sim-node-2"),
+            "{}",
+            again.stderr
+        );
+    }
+
     /// A self-signed serving certificate that is its own CA: kubectl (Go's TLS) accepts it.
     #[test]
     fn a_self_signed_serving_certificate_is_accepted() {

@@ -194,6 +194,17 @@ const NAMESPACE_VERBS: &[&str] = &[
     "create", "delete", "get", "list", "patch", "update", "watch",
 ];
 
+/// The verbs of a built-in kind, as its registry implements them: the reviews and
+/// `Binding` are only ever created (nothing is stored), the component statuses only read.
+fn verbs(group: &str, kind: &str) -> &'static [&'static str] {
+    match (group, kind) {
+        ("", "Namespace") => NAMESPACE_VERBS,
+        ("", "ComponentStatus") => &["get", "list"],
+        ("", "Binding") | ("authentication.k8s.io" | "authorization.k8s.io", _) => &["create"],
+        _ => VERBS,
+    }
+}
+
 impl ResourceType {
     /// `v1` or `apps/v1`.
     pub fn api_version(&self) -> String {
@@ -269,6 +280,7 @@ const EXTENSIONS: &[&str] = &["api-extensions"];
 
 /// Kinds without an entry have no short names or categories and no `status`.
 const FACTS: &[Facts] = &[
+    facts("", "ComponentStatus", &["cs"], &[], false),
     facts("", "ConfigMap", &["cm"], &[], false),
     facts("", "Endpoints", &["ep"], &[], false),
     facts("", "Event", &["ev"], &[], false),
@@ -449,11 +461,7 @@ where
         categories: facts.map(|f| strings(f.categories)).unwrap_or_default(),
         custom: false,
         names: name_rule(T::GROUP, T::KIND),
-        verbs: if (T::GROUP, T::KIND) == ("", "Namespace") {
-            NAMESPACE_VERBS
-        } else {
-            VERBS
-        },
+        verbs: verbs(T::GROUP, T::KIND),
         typed: Some(Typed {
             unknown_fields: unknown_fields::<T>,
             schema: schemars::SchemaGenerator::subschema_for::<T>,
@@ -463,16 +471,18 @@ where
 }
 
 /// Every built-in type a real API server of k8s-openapi's newest Kubernetes version serves
-/// by default: each generally available kind that is stored (the review kinds, `Binding`
-/// and the deprecated `ComponentStatus`, which are not stored, are left out), a group's
-/// preferred version first.
+/// by default: each generally available kind, a group's preferred version first. The
+/// review kinds, `Binding` and the deprecated `ComponentStatus` are answered by handlers of
+/// their own: nothing of them is stored.
 fn builtins() -> Vec<ResourceType> {
     use k8s_openapi::api::{
-        admissionregistration::v1 as admission, apps::v1 as apps, autoscaling, batch::v1 as batch,
-        certificates::v1 as certificates, coordination::v1 as coordination, core::v1 as core,
-        discovery::v1 as discovery, events::v1 as events, flowcontrol::v1 as flowcontrol,
-        networking::v1 as networking, node::v1 as node, policy::v1 as policy, rbac::v1 as rbac,
-        resource::v1 as resource, scheduling::v1 as scheduling, storage::v1 as storage,
+        admissionregistration::v1 as admission, apps::v1 as apps,
+        authentication::v1 as authentication, authorization::v1 as authorization, autoscaling,
+        batch::v1 as batch, certificates::v1 as certificates, coordination::v1 as coordination,
+        core::v1 as core, discovery::v1 as discovery, events::v1 as events,
+        flowcontrol::v1 as flowcontrol, networking::v1 as networking, node::v1 as node,
+        policy::v1 as policy, rbac::v1 as rbac, resource::v1 as resource,
+        scheduling::v1 as scheduling, storage::v1 as storage,
         storagemigration::v1 as storagemigration,
     };
     use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
@@ -496,6 +506,8 @@ fn builtins() -> Vec<ResourceType> {
         core::PodTemplate,
         core::LimitRange,
         core::ResourceQuota,
+        core::Binding,
+        core::ComponentStatus,
         apps::Deployment,
         apps::ReplicaSet,
         apps::StatefulSet,
@@ -515,6 +527,12 @@ fn builtins() -> Vec<ResourceType> {
         rbac::RoleBinding,
         rbac::ClusterRole,
         rbac::ClusterRoleBinding,
+        authentication::TokenReview,
+        authentication::SelfSubjectReview,
+        authorization::LocalSubjectAccessReview,
+        authorization::SelfSubjectAccessReview,
+        authorization::SelfSubjectRulesReview,
+        authorization::SubjectAccessReview,
         apiextensions::CustomResourceDefinition,
         apiregistration::APIService,
         admission::MutatingWebhookConfiguration,
@@ -708,8 +726,7 @@ mod tests {
     }
 
     /// What `kubectl api-resources` lists for a real cluster of k8s-openapi's newest
-    /// version (each registry's names, short names and scope), less the kinds the
-    /// simulator leaves out (see [`builtins`]).
+    /// version (each registry's names, short names and scope), aggregated APIs aside.
     const REAL: &str = include_str!("testdata/api-resources.txt");
 
     #[test]

@@ -518,7 +518,9 @@ impl Store {
         })
     }
 
-    fn modify(
+    /// Read-modify-write under the store's lock that may refuse: `change` gives the next
+    /// object, or the error to answer with (nothing is written then).
+    pub fn modify(
         &self,
         resource: &str,
         namespace: &str,

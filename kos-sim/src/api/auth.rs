@@ -1,18 +1,20 @@
 //! Who is asking and whether they may: authentication, authorization and the Host check, as
 //! an axum middleware in front of every route, and the resource check the dispatcher calls
-//! once it knows the verb and the resource.
+//! once it knows the verb and the resource. What each user may do is [`rbac`]'s.
 //!
 //! It answers as kube-apiserver does: a request whose credentials are bad, or that has none
 //! and is not for a public health or version endpoint, is 401 `Unauthorized` (the shape of a
 //! server whose `AuthenticationConfiguration` allows anonymous requests to those endpoints
 //! only); one the user may not make is 403 in RBAC's words. Users: the admin's client
 //! certificate (group `system:masters`, may do everything), the read-only viewer's bearer
-//! token (get, list and watch), and any other certificate the CA signed (discovery only).
+//! token (get, list and watch), and any other certificate the CA signed (discovery and
+//! questions about itself only).
 //! With `--insecure-http` every request is `system:unsecured` in `system:masters`, as on the
 //! API server's old insecure port.
 //!
 //! It must not read the store or know the served kinds beyond a request's target.
 
+use super::rbac::{self, Attributes};
 use super::{PathKind, Target, parse_path};
 use crate::errors::ApiError;
 use crate::faults::Faults;
@@ -27,8 +29,9 @@ use std::sync::Arc;
 
 /// The read-only user's name (and its kubeconfig context's).
 pub const VIEWER: &str = "kos-sim-viewer";
-const MASTERS: &str = "system:masters";
-const AUTHENTICATED: &str = "system:authenticated";
+pub const MASTERS: &str = "system:masters";
+pub const AUTHENTICATED: &str = "system:authenticated";
+pub const UNAUTHENTICATED: &str = "system:unauthenticated";
 const ANONYMOUS: &str = "system:anonymous";
 
 /// An authenticated user, as the authorizer sees it.
@@ -51,34 +54,13 @@ impl User {
     fn anonymous() -> User {
         User {
             name: ANONYMOUS.to_owned(),
-            groups: vec!["system:unauthenticated".to_owned()],
+            groups: vec![UNAUTHENTICATED.to_owned()],
         }
     }
 
     fn is_anonymous(&self) -> bool {
         self.name == ANONYMOUS
     }
-
-    fn access(&self) -> Access {
-        if self.groups.iter().any(|g| g == MASTERS) {
-            Access::Everything
-        } else if self.name == VIEWER {
-            Access::Read
-        } else {
-            Access::Discovery
-        }
-    }
-}
-
-/// What a user's bindings allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    /// `cluster-admin`, bound to `system:masters`.
-    Everything,
-    /// get, list and watch of every resource, and discovery.
-    Read,
-    /// Discovery, health and version only (`system:discovery`, `system:public-info-viewer`).
-    Discovery,
 }
 
 /// The user of the connection's verified client certificate, if it showed one: put on every
@@ -95,7 +77,17 @@ pub enum Authn {
     Secure { tokens: HashMap<String, User> },
 }
 
-/// The middleware's state.
+impl Authn {
+    /// The user a bearer token authenticates, if it is known (none over plain HTTP).
+    pub fn token_user(&self, token: &str) -> Option<&User> {
+        match self {
+            Authn::Insecure => None,
+            Authn::Secure { tokens } => tokens.get(token),
+        }
+    }
+}
+
+/// The middleware's state; put on every request too, for the `TokenReview` handler.
 #[derive(Debug)]
 pub struct Auth {
     /// The listening address: what the Host header must name.
@@ -124,6 +116,7 @@ pub async fn check(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
         return error.into_response();
     }
     request.extensions_mut().insert(Arc::new(user));
+    request.extensions_mut().insert(auth);
     next.run(request).await
 }
 
@@ -174,15 +167,12 @@ fn authenticate(
     cert: Option<ClientCert>,
     headers: &axum::http::HeaderMap,
 ) -> Result<User, ApiError> {
-    let tokens = match authn {
-        Authn::Insecure => {
-            return Ok(User {
-                name: "system:unsecured".to_owned(),
-                groups: vec![MASTERS.to_owned(), AUTHENTICATED.to_owned()],
-            });
-        }
-        Authn::Secure { tokens } => tokens,
-    };
+    if let Authn::Insecure = authn {
+        return Ok(User {
+            name: "system:unsecured".to_owned(),
+            groups: vec![MASTERS.to_owned(), AUTHENTICATED.to_owned()],
+        });
+    }
     if let Some(ClientCert(Some(user))) = cert {
         return Ok((*user).clone());
     }
@@ -195,37 +185,26 @@ fn authenticate(
         })
         .filter(|token| !token.is_empty());
     match bearer {
-        Some(token) => tokens.get(token).cloned().ok_or_else(unauthorized),
+        Some(token) => authn.token_user(token).cloned().ok_or_else(unauthorized),
         None => Ok(User::anonymous()),
     }
 }
 
-/// What `system:public-info-viewer` lets anyone get.
-const PUBLIC: [&str; 5] = ["/healthz", "/livez", "/readyz", "/version", "/version/"];
-
-/// What `system:discovery` lets every authenticated user get, besides [`PUBLIC`].
-fn discovery(path: &str) -> bool {
-    ["/api", "/apis", "/openapi"]
-        .iter()
-        .any(|root| path == *root || path.starts_with(&format!("{root}/")))
-}
-
 /// Non-resource paths: public ones for anyone, anonymous requests for nothing else (401),
-/// discovery for every user, the rest (`/metrics`) for the admin. Resource requests pass on
-/// to [`authorize`].
+/// the rest as the user's bindings allow (discovery for every user, `/metrics` for the
+/// admin). Resource requests pass on to [`authorize`].
 fn authorize_path(user: &User, method: &Method, path: &str) -> Result<(), ApiError> {
-    let public = PUBLIC.contains(&path);
-    if user.is_anonymous() && !public {
+    let verb = method.as_str().to_ascii_lowercase();
+    let get = Attributes::Path { verb: "get", path };
+    if user.is_anonymous() && rbac::allowed_by(user, &get).is_none() {
         return Err(unauthorized());
     }
-    let get = *method == Method::GET;
+    let asked = Attributes::Path { verb: &verb, path };
     if matches!(parse_path(path), Some(PathKind::Resource(_)))
-        || user.access() == Access::Everything
-        || (get && (public || (!user.is_anonymous() && discovery(path))))
+        || rbac::allowed_by(user, &asked).is_some()
     {
         return Ok(());
     }
-    let verb = method.as_str().to_ascii_lowercase();
     Err(ApiError::new(
         403,
         "Forbidden",
@@ -237,27 +216,48 @@ fn authorize_path(user: &User, method: &Method, path: &str) -> Result<(), ApiErr
     .with_details(json!({})))
 }
 
-/// Whether `user` may `verb` the target (`verb` as RBAC names it): by the user's bindings,
-/// then by `--faults forbid=`, which takes rights away from everyone.
+/// The binding that lets `user` make the request, if any: RBAC's decision, then
+/// `--faults forbid=`, which takes rights to resources away from everyone. The 403 of each
+/// request and the access reviews both ask it.
+pub fn decide(
+    user: &User,
+    attributes: &Attributes<'_>,
+    faults: &Faults,
+) -> Option<&'static rbac::Grant> {
+    let grant = rbac::allowed_by(user, attributes)?;
+    match *attributes {
+        Attributes::Resource {
+            verb,
+            group,
+            resource,
+            ..
+        } if faults.forbids(verb, &crate::resources::key(resource, group)) => None,
+        _ => Some(grant),
+    }
+}
+
+/// Whether `user` may `verb` the target (`verb` as RBAC names it), as [`decide`] says;
+/// 403 in RBAC's words when not.
 pub fn authorize(
     user: &User,
     verb: &str,
     target: &Target,
     faults: &Faults,
 ) -> Result<(), ApiError> {
-    let key = target.resource.key();
-    let allowed = match user.access() {
-        Access::Everything => true,
-        Access::Read => matches!(verb, "get" | "list" | "watch"),
-        Access::Discovery => false,
+    let resource = &target.resource;
+    let attributes = Attributes::Resource {
+        verb,
+        group: &resource.group,
+        resource: &resource.plural,
+        subresource: target.subresource.as_deref(),
     };
-    if allowed && !faults.forbids(verb, &key) {
+    if decide(user, &attributes, faults).is_some() {
         return Ok(());
     }
     Err(forbidden(&Refusal {
         user: &user.name,
         verb,
-        resource: &key,
+        resource: &resource.key(),
         subresource: target.subresource.as_deref(),
         namespace: &target.namespace,
         name: target.name.as_deref(),
@@ -379,16 +379,20 @@ mod tests {
             "kubernetes-admin",
             vec![MASTERS.into()],
         ));
-        let cert = authenticate(&authn, Some(ClientCert(Some(admin))), &bearer("bad")).unwrap();
-        assert_eq!(cert.access(), Access::Everything);
+        let cert = authenticate(
+            &authn,
+            Some(ClientCert(Some(admin.clone()))),
+            &bearer("bad"),
+        );
+        assert_eq!(cert.unwrap(), *admin);
         let insecure = authenticate(&Authn::Insecure, None, &bearer("bad")).unwrap();
-        assert_eq!(insecure.access(), Access::Everything);
+        assert!(insecure.groups.contains(&MASTERS.to_owned()));
     }
 
     #[test]
     fn anonymous_requests_reach_health_and_version_only() {
         let anonymous = User::anonymous();
-        for path in PUBLIC {
+        for path in ["/healthz", "/livez", "/readyz", "/version", "/version/"] {
             assert!(
                 authorize_path(&anonymous, &Method::GET, path).is_ok(),
                 "{path}"

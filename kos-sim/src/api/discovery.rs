@@ -136,6 +136,12 @@ fn subresources(resource: &ResourceType) -> Vec<(&'static str, String, String, V
         ));
     }
     if resource.key() == "pods" {
+        subs.push((
+            "binding",
+            "v1".to_owned(),
+            "Binding".to_owned(),
+            vec!["create"],
+        ));
         subs.push(("log", "v1".to_owned(), "Pod".to_owned(), vec!["get"]));
     }
     subs

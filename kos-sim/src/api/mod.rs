@@ -9,11 +9,15 @@
 //! JSON and strategic merge patches), [`apply`] (server-side apply and managedFields),
 //! [`validate`], [`defaults`], [`selector`] (label and field selectors), [`discovery`], [`openapi`],
 //! [`crds`] (`CustomResourceDefinitions`), [`namespaces`] and [`aggregated`] (groups an
-//! `APIService` serves); [`auth`] checks every request before it is routed.
+//! `APIService` serves); [`auth`] checks every request before it is routed, by [`rbac`]'s
+//! rules. The kinds nothing is stored of have handlers of their own: [`reviews`],
+//! [`bindings`] and [`components`] (`componentstatuses`).
 
 pub mod aggregated;
 pub mod apply;
 pub mod auth;
+pub mod bindings;
+pub mod components;
 pub mod crds;
 pub mod defaults;
 pub mod discovery;
@@ -24,6 +28,8 @@ pub mod objects;
 pub mod openapi;
 pub mod patch;
 pub mod protobuf;
+pub mod rbac;
+pub mod reviews;
 pub mod selector;
 pub mod structural;
 pub mod token;
@@ -229,6 +235,7 @@ pub struct Call {
 async fn dispatch(
     State(api): State<Arc<Api>>,
     Extension(user): Extension<Arc<auth::User>>,
+    Extension(auth): Extension<Arc<auth::Auth>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -261,7 +268,7 @@ async fn dispatch(
                 let verb = verb(&method, &call);
                 match auth::authorize(&user, verb, &call.target, &api.faults) {
                     Ok(()) => match api.faults.before_request().await {
-                        Ok(()) => serve(&api, &method, call).await,
+                        Ok(()) => serve(&api, &method, call, (&user, &auth.authn)).await,
                         Err(error) => Err(error),
                     },
                     Err(error) => Err(error),
@@ -296,10 +303,28 @@ fn check_body_type(method: &Method, headers: &HeaderMap) -> Result<(), ApiError>
     Ok(())
 }
 
-/// Picks the handler of a method on a target.
-async fn serve(api: &Arc<Api>, method: &Method, call: Call) -> Result<Response, ApiError> {
+/// Picks the handler of a method on a target; the caller and how callers are
+/// authenticated are for the reviews.
+async fn serve(
+    api: &Arc<Api>,
+    method: &Method,
+    call: Call,
+    (user, authn): (&auth::User, &auth::Authn),
+) -> Result<Response, ApiError> {
     check_body_type(method, &call.headers)?;
     let sub = call.target.subresource.clone();
+    let resource = &call.target.resource;
+    if sub.is_none() && !resource.verbs.contains(&verb(method, &call)) {
+        return Err(not_allowed(method));
+    }
+    match (resource.group.as_str(), resource.kind.as_str()) {
+        ("", "ComponentStatus") => return components::serve(api, &call),
+        ("", "Binding") => return bindings::create(api, &call),
+        ("authentication.k8s.io" | "authorization.k8s.io", _) => {
+            return reviews::create(api, &call, user, authn);
+        }
+        _ => {}
+    }
     match (call.target.name.is_some(), sub.as_deref()) {
         (false, _) => match *method {
             Method::GET if call.params.flag("watch") => watch::serve(api, &call),
@@ -319,6 +344,9 @@ async fn serve(api: &Arc<Api>, method: &Method, call: Call) -> Result<Response, 
             _ => Err(not_allowed(method)),
         },
         (true, Some("scale")) => objects::scale(api, method, &call),
+        (true, Some("binding")) if resource.key() == "pods" && *method == Method::POST => {
+            bindings::create(api, &call)
+        }
         (true, Some("token"))
             if call.target.resource.key() == "serviceaccounts" && *method == Method::POST =>
         {

@@ -7,8 +7,8 @@ use super::cells::Cell::{
     Age, Bool, Computed, Containers, Count, Int, Keys, Labels, Ratio, Selector, Text, TextOr, Timed,
 };
 use super::computed::{
-    apiservices, autoscalers, cronjobs, disruption_budgets, events, ingresses, jobs, nodes, pods,
-    pvcs, pvs, quotas, services, storage_classes,
+    apiservices, autoscalers, component_statuses, cronjobs, disruption_budgets, events, ingresses,
+    jobs, nodes, pods, pvcs, pvs, quotas, services, storage_classes,
 };
 use super::wiring;
 use serde_json::Value;
@@ -112,6 +112,7 @@ pub(super) fn of(resource: &str) -> Option<&'static [Column]> {
         "horizontalpodautoscalers.autoscaling" => HPA,
         "poddisruptionbudgets.policy" => PDB,
         "apiservices.apiregistration.k8s.io" => APISERVICE,
+        "componentstatuses" => COMPONENTSTATUS,
         _ => return None,
     })
 }
@@ -364,6 +365,25 @@ const APISERVICE: &[Column] = &[
         Computed(apiservices::available),
     ),
     AGE,
+];
+
+const COMPONENTSTATUS: &[Column] = &[
+    NAME,
+    Column::string(
+        "Status",
+        "Status of the component conditions",
+        Computed(component_statuses::status),
+    ),
+    Column::string(
+        "Message",
+        "Message of the component conditions",
+        Computed(component_statuses::message),
+    ),
+    Column::string(
+        "Error",
+        "Error of the component conditions",
+        Computed(component_statuses::error),
+    ),
 ];
 
 const PDB: &[Column] = &[

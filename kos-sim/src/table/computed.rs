@@ -713,6 +713,36 @@ pub(super) mod apiservices {
     }
 }
 
+pub(super) mod component_statuses {
+    use super::{Value, json, text};
+
+    fn healthy(component: &Value) -> Option<&Value> {
+        component["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "Healthy")
+    }
+
+    /// `Healthy`, `Unhealthy`, or `Unknown` without a `Healthy` condition.
+    pub(in crate::table) fn status(component: &Value) -> Value {
+        json!(match healthy(component) {
+            None => "Unknown",
+            Some(condition) if condition["status"] == "True" => "Healthy",
+            Some(_) => "Unhealthy",
+        })
+    }
+
+    /// The `Healthy` condition's message.
+    pub(in crate::table) fn message(component: &Value) -> Value {
+        json!(healthy(component).map_or("", |c| text(c, "/message")))
+    }
+
+    /// The `Healthy` condition's error.
+    pub(in crate::table) fn error(component: &Value) -> Value {
+        json!(healthy(component).map_or("", |c| text(c, "/error")))
+    }
+}
+
 pub(super) mod disruption_budgets {
     use super::{Value, json};
 

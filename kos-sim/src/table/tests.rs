@@ -770,4 +770,29 @@ fn access_and_wiring_kinds_have_the_real_printers_columns() {
             &json!({"Webhooks": 2, "Age": "3m2s"}),
         );
     }
+
+}
+
+#[test]
+fn component_statuses_show_their_healthy_condition() {
+    let component =
+        |conditions: Value| json!({"metadata": {"name": "etcd-0"}, "conditions": conditions});
+    let healthy = component(json!([{"type": "Healthy", "status": "True", "message": "ok"}]));
+    assert_eq!(
+        column_names(&table("componentstatuses", healthy.clone())),
+        ["Name", "Status", "Message", "Error"]
+    );
+    assert_cells(
+        &cells("componentstatuses", healthy),
+        &json!({"Name": "etcd-0", "Status": "Healthy", "Message": "ok", "Error": ""}),
+    );
+    let failing = component(json!([{"type": "Healthy", "status": "False", "error": "down"}]));
+    assert_cells(
+        &cells("componentstatuses", failing),
+        &json!({"Status": "Unhealthy", "Message": "", "Error": "down"}),
+    );
+    assert_cells(
+        &cells("componentstatuses", component(json!([]))),
+        &json!({"Status": "Unknown"}),
+    );
 }
