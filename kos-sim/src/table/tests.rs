@@ -770,7 +770,6 @@ fn access_and_wiring_kinds_have_the_real_printers_columns() {
             &json!({"Webhooks": 2, "Age": "3m2s"}),
         );
     }
-
 }
 
 #[test]
