@@ -638,18 +638,20 @@ fn autoscaler_and_disruption_budget_columns() {
     );
 }
 
+/// An object named `x` in namespace `ns`, three minutes old, with `fields`.
+fn named_x(fields: &Value) -> Value {
+    let mut object = json!({"metadata": {"name": "x", "namespace": "ns",
+                                         "creationTimestamp": "2026-11-26T09:56:58Z"}});
+    object
+        .as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    object
+}
+
 #[test]
 fn access_and_wiring_kinds_have_the_real_printers_columns() {
-    let meta = json!({"name": "x", "namespace": "ns",
-                      "creationTimestamp": "2026-11-26T09:56:58Z"});
-    let with = |fields: Value| {
-        let mut object = json!({"metadata": meta});
-        object
-            .as_object_mut()
-            .unwrap()
-            .extend(fields.as_object().unwrap().clone());
-        object
-    };
+    let with = |fields: Value| named_x(&fields);
     let names = |resource: &str, object: Value| column_names(&table(resource, object));
 
     // Kinds without a printer of their own get the API server's default Table.
@@ -716,7 +718,11 @@ fn access_and_wiring_kinds_have_the_real_printers_columns() {
     assert_eq!(cells(policies, policy)["Pod-Selector"], "app=web");
     let everyone = with(json!({"spec": {"podSelector": {}}}));
     assert_eq!(cells(policies, everyone)["Pod-Selector"], "<none>");
+}
 
+#[test]
+fn bindings_classes_and_webhooks_have_the_real_printers_columns() {
+    let with = |fields: Value| named_x(&fields);
     let binding = with(json!({"roleRef": {"kind": "ClusterRole", "name": "view"},
         "subjects": [{"kind": "ServiceAccount", "name": "app", "namespace": "ns"},
                      {"kind": "User", "name": "jane"}, {"kind": "Group", "name": "devs"},
