@@ -128,7 +128,10 @@ mod tests {
     use super::*;
 
     fn binding(name: &str, target: Value) -> Value {
-        json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name}, "target": target})
+        let mut binding =
+            json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name}});
+        binding["target"] = target;
+        binding
     }
 
     #[test]

@@ -128,7 +128,7 @@ fn subject(spec: &Value, kind: &str) -> Result<User, ApiError> {
     Ok(User { name, groups })
 }
 
-/// A LocalSubjectAccessReview asks about its own namespace only.
+/// A `LocalSubjectAccessReview` asks about its own namespace only.
 fn check_namespace(spec: &Value, namespace: &str) -> Result<(), ApiError> {
     let asked = spec["resourceAttributes"]["namespace"]
         .as_str()
