@@ -33,15 +33,25 @@ impl Filter {
     /// Applies a key typed while editing. Returns false for a key that is not about the
     /// filter; true otherwise, Enter (keep) included, after which the tree is rebuilt.
     pub(super) fn edit(&mut self, action: Action) -> bool {
-        match action {
-            Action::FilterChar(c) => self.text.push(c),
-            Action::FilterBackspace => {
-                self.text.pop();
-            }
-            Action::FilterKeep => self.editing = false,
-            Action::Back => self.clear(),
-            _ => return false,
-        }
-        true
+        edit_line(&mut self.text, &mut self.editing, action)
     }
+}
+
+/// Applies a key typed into a one-line prompt (the filter, a pane's search): characters and
+/// Backspace edit `text`, Enter keeps it and ends `editing`, Esc empties it and ends
+/// `editing`. False for a key that is not about the prompt.
+pub(super) fn edit_line(text: &mut String, editing: &mut bool, action: Action) -> bool {
+    match action {
+        Action::FilterChar(c) => text.push(c),
+        Action::FilterBackspace => {
+            text.pop();
+        }
+        Action::FilterKeep => *editing = false,
+        Action::Back => {
+            text.clear();
+            *editing = false;
+        }
+        _ => return false,
+    }
+    true
 }

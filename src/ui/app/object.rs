@@ -8,6 +8,7 @@
 
 use super::Action;
 use super::Search;
+use super::panes::scrolled;
 use crate::model::ObjectKey;
 use crate::ui::object_text::{self, DiffLine};
 use serde_json::Value;
@@ -142,23 +143,15 @@ impl ObjectView {
     /// Applies a key of the pane with `page` rows on screen; false for a key it does not
     /// take (leaving, help and quit are the app's).
     pub(super) fn act(&mut self, action: Action, page: usize) -> bool {
-        let last = self.lines.len().saturating_sub(page);
-        self.top = match action {
-            Action::Yaml => return self.set_mode(Mode::Yaml),
-            Action::Diff => return self.set_mode(Mode::Diff),
-            Action::StartFilter => return self.search.start(),
+        match action {
+            Action::Yaml => self.set_mode(Mode::Yaml),
+            Action::Diff => self.set_mode(Mode::Diff),
+            Action::StartFilter => self.search.start(),
             // `n` looks past the line on top, `N` before it.
-            Action::NextMatch => return self.jump(self.top + 1, true),
-            Action::PreviousMatch => return self.jump(self.top, false),
-            Action::Top => 0,
-            Action::Bottom => last,
-            Action::PageUp => self.top.saturating_sub(page),
-            Action::PageDown => (self.top + page).min(last),
-            Action::Up => self.top.saturating_sub(1),
-            Action::Down => (self.top + 1).min(last),
-            _ => return false,
-        };
-        true
+            Action::NextMatch => self.jump(self.top + 1, true),
+            Action::PreviousMatch => self.jump(self.top, false),
+            _ => scrolled(&mut self.top, action, page, self.lines.len()),
+        }
     }
 
     /// A key typed into the search; Enter jumps to the first match from the line on top.

@@ -43,18 +43,24 @@ impl EventsView {
     /// Applies a scroll key over `total` Events with `page` rows on screen; returns false for
     /// any other key.
     fn scroll(&mut self, action: Action, page: usize, total: usize) -> bool {
-        let last = total.saturating_sub(page);
-        self.top = match action {
-            Action::Top => 0,
-            Action::Bottom => last,
-            Action::PageUp => self.top.saturating_sub(page),
-            Action::PageDown => (self.top + page).min(last),
-            Action::Up => self.top.saturating_sub(1),
-            Action::Down => (self.top + 1).min(last),
-            _ => return false,
-        };
-        true
+        scrolled(&mut self.top, action, page, total)
     }
+}
+
+/// Moves `top`, the first of `total` lines shown in `page` rows, by a scroll key; false for
+/// any other key. Every pane that scrolls by its top line scrolls by this rule.
+pub(super) fn scrolled(top: &mut usize, action: Action, page: usize, total: usize) -> bool {
+    let last = total.saturating_sub(page);
+    *top = match action {
+        Action::Top => 0,
+        Action::Bottom => last,
+        Action::PageUp => top.saturating_sub(page),
+        Action::PageDown => (*top + page).min(last),
+        Action::Up => top.saturating_sub(1),
+        Action::Down => (*top + 1).min(last),
+        _ => return false,
+    };
+    true
 }
 
 /// Which panes are up.

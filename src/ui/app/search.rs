@@ -5,6 +5,7 @@
 //! is their only caller, through the pane that holds it.
 
 use super::Action;
+use super::filter::edit_line;
 
 /// What the user searches for in a pane; matching ignores case.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,16 +29,7 @@ impl Search {
     /// Applies a key typed while editing: false for one that is not about the search. Esc
     /// drops it, Enter keeps it.
     pub(super) fn edit(&mut self, action: Action) -> bool {
-        match action {
-            Action::FilterChar(c) => self.text.push(c),
-            Action::FilterBackspace => {
-                self.text.pop();
-            }
-            Action::FilterKeep => self.editing = false,
-            Action::Back => *self = Search::default(),
-            _ => return false,
-        }
-        true
+        edit_line(&mut self.text, &mut self.editing, action)
     }
 
     /// The line of the next match in `lines`: the first at or after `from` going forward, the
