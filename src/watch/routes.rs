@@ -125,16 +125,16 @@ impl Routes {
             return true;
         }
         // The hash a Rollout adds to a selector is on its pods, not in its template.
-        let mut selector = service
+        let selector: Vec<_> = service
             .links
             .pods
             .iter()
             .filter(|(label, _)| *label != POD_TEMPLATE_HASH)
-            .peekable();
-        if selector.peek().is_none() {
+            .collect();
+        // A Service without a selector picks no pods (its endpoints are written by hand).
+        if selector.is_empty() {
             return false;
         }
-        let selector: Vec<_> = selector.collect();
         self.templates.values().any(|labels| {
             selector
                 .iter()
