@@ -1,5 +1,6 @@
-//! Issue 6, part 2, in process: the full-screen view over a world of 5 000 pods (one
-//! Deployment, a new and an old `ReplicaSet`), drawn into a 200×60 `TestBackend`. Times
+//! Issues 6 and 19, in process: the full-screen view over a world of N pods (one Deployment,
+//! a new `ReplicaSet` with four fifths of them and an old one), drawn into a 200×60
+//! `TestBackend`. Times
 //! building and rendering single frames, and the delay from a diff entering the real event
 //! loop to the flush of the frame that shows it.
 
@@ -27,13 +28,11 @@ use tokio::sync::mpsc;
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 60;
-const NEW_PODS: usize = 4_000;
-const OLD_PODS: usize = 1_000;
 /// Frames timed per kind of frame.
 const FRAMES: usize = 400;
 /// Diffs sent through the event loop, one at a time.
 const EVENTS: usize = 300;
-/// Pods whose rows are on the first screen (the tree opens top-down).
+/// Pods whose rows are on the first screen once they fail (the tree opens top-down).
 const ON_SCREEN: usize = 40;
 
 /// Per-frame and event-to-screen times, sorted.
@@ -46,8 +45,8 @@ pub struct ViewTimes {
     pub event_to_screen: Vec<Duration>,
 }
 
-pub async fn run() -> Result<ViewTimes, Failure> {
-    let (world, pods) = world();
+pub async fn run(pods: usize) -> Result<ViewTimes, Failure> {
+    let (world, pods) = world(pods);
     let rows = world.objects.len();
     let mut app = settled_app(world.clone());
     let change_frames = time_frames(&mut app, &pods, true)?;
@@ -97,21 +96,23 @@ fn pod(name: &str, owner: &ObjectKey, counted: bool, status: Status, note: &str)
     pod
 }
 
-/// The world of a finished rollout and its pods' (name, owner, counted), top row first.
-fn world() -> (World, Vec<(String, ObjectKey, bool)>) {
+/// The world of a finished rollout of `pods` pods and their (name, owner, counted), top row
+/// first.
+fn world(pods: usize) -> (World, Vec<(String, ObjectKey, bool)>) {
+    let new_pods = pods * 4 / 5;
     let deployment = key("Deployment", "web");
     let mut world = World::new(vec![deployment.clone()]);
     let mut root = object(deployment.clone(), None, true);
-    root.message = format!("{NEW_PODS}/{NEW_PODS} replicas available");
+    root.message = format!("{new_pods}/{new_pods} replicas available");
     root.counts = Some(Counts {
-        desired: NEW_PODS as u32,
-        ready: NEW_PODS as u32,
+        desired: new_pods as u32,
+        ready: new_pods as u32,
     });
     world.apply(Diff::Upsert(Box::new(root)));
-    let mut pods = Vec::new();
+    let mut names = Vec::with_capacity(pods);
     for (hash, count, counted) in [
-        ("7c5ddbdf54", NEW_PODS, true),
-        ("5f8d6c9b7", OLD_PODS, false),
+        ("7c5ddbdf54", new_pods, true),
+        ("5f8d6c9b7", pods - new_pods, false),
     ] {
         let set = key("ReplicaSet", &format!("web-{hash}"));
         world.apply(Diff::Upsert(Box::new(object(
@@ -128,10 +129,10 @@ fn world() -> (World, Vec<(String, ObjectKey, bool)>) {
                 Status::Success,
                 "",
             ))));
-            pods.push((name, set.clone(), counted));
+            names.push((name, set.clone(), counted));
         }
     }
-    (world, pods)
+    (world, names)
 }
 
 /// An app whose verdict is in (success, no stabilization): nothing ticks any more.
@@ -151,8 +152,10 @@ fn settled_app(world: World) -> App {
     app
 }
 
-/// The `n`th single-pod change: a pod flips between ready and not, with a new message each
-/// time so that no diff is a no-op.
+/// The `n`th single-pod change, with a new message each time so that no diff is a no-op.
+/// A pod off screen flips between ready and starting inside its workload's fold; one on
+/// screen fails on every odd change (a folded workload lists its failed pods) and starts
+/// again on the even ones.
 fn change(pods: &[(String, ObjectKey, bool)], n: usize, on_screen: bool) -> Diff {
     let index = if on_screen {
         n % ON_SCREEN
@@ -160,10 +163,10 @@ fn change(pods: &[(String, ObjectKey, bool)], n: usize, on_screen: bool) -> Diff
         (n * 7919) % pods.len()
     };
     let (name, owner, counted) = &pods[index];
-    let status = if n.is_multiple_of(2) {
-        Status::InProgress
-    } else {
-        Status::Success
+    let status = match (n.is_multiple_of(2), on_screen) {
+        (true, _) => Status::InProgress,
+        (false, true) => Status::Failed,
+        (false, false) => Status::Success,
     };
     Diff::Upsert(Box::new(pod(
         name,
@@ -251,8 +254,9 @@ async fn event_to_screen(
         return Err(format!("{} frames for {EVENTS} diffs", outcome.redraws).into());
     }
     let last = format!(" #{}", EVENTS - 1);
-    if !terminal.backend().inner.to_string().contains(&last) {
-        return Err(format!("the last diff ({last}) is not on screen").into());
+    let screen = terminal.backend().inner.to_string();
+    if !screen.contains(&last) {
+        return Err(format!("the last diff ({last}) is not on screen:\n{screen}").into());
     }
     times.sort_unstable();
     Ok(times)

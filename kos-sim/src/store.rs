@@ -220,6 +220,32 @@ struct Inner {
     history: VecDeque<Arc<Event>>,
 }
 
+/// How many suffixes a generated name draws before it gives up, as the API server does
+/// since Kubernetes 1.32: five characters of 27 are some 14 million names, and among
+/// thousands of pods of one `ReplicaSet` two draws alike are likely.
+const NAME_DRAWS: usize = 8;
+
+impl Inner {
+    fn taken(&self, resource: &str, key: &(String, String)) -> bool {
+        self.objects
+            .get(resource)
+            .is_some_and(|objects| objects.contains_key(key))
+    }
+
+    /// `prefix` and a random suffix no `resource` in `namespace` has; after [`NAME_DRAWS`]
+    /// taken draws the last one, which the create then refuses as a real server does.
+    fn unused_name(&self, resource: &str, namespace: &str, prefix: &str) -> String {
+        let mut key = (namespace.to_owned(), String::new());
+        for _ in 0..NAME_DRAWS {
+            key.1 = format!("{prefix}{}", random_suffix(5));
+            if !self.taken(resource, &key) {
+                break;
+            }
+        }
+        key.1
+    }
+}
+
 /// The object store. Share it behind an `Arc`.
 pub struct Store {
     inner: Mutex<Inner>,
@@ -326,6 +352,11 @@ pub fn new_uid() -> String {
 }
 
 impl Store {
+    /// A name of `prefix` and a random suffix that no `resource` in `namespace` has yet.
+    pub fn generate_name(&self, resource: &str, namespace: &str, prefix: &str) -> String {
+        self.lock().unused_name(resource, namespace, prefix)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -393,22 +424,18 @@ impl Store {
     pub fn create(&self, resource: &str, mut object: Value) -> Result<Object, StoreError> {
         let namespace = str_at(&object, "/metadata/namespace").to_owned();
         let mut name = str_at(&object, "/metadata/name").to_owned();
-        if name.is_empty() {
-            let prefix = str_at(&object, "/metadata/generateName");
-            if prefix.is_empty() {
-                return Err(StoreError::Invalid(
-                    "metadata.name: Required value: name or generateName is required".into(),
-                ));
-            }
-            name = format!("{prefix}{}", random_suffix(5));
+        let prefix = str_at(&object, "/metadata/generateName");
+        if name.is_empty() && prefix.is_empty() {
+            return Err(StoreError::Invalid(
+                "metadata.name: Required value: name or generateName is required".into(),
+            ));
         }
         let mut inner = self.lock();
+        if name.is_empty() {
+            name = inner.unused_name(resource, &namespace, prefix);
+        }
         let key = (namespace.clone(), name.clone());
-        if inner
-            .objects
-            .get(resource)
-            .is_some_and(|objects| objects.contains_key(&key))
-        {
+        if inner.taken(resource, &key) {
             return Err(StoreError::AlreadyExists {
                 resource: resource.to_owned(),
                 name,
@@ -770,6 +797,25 @@ mod tests {
         );
         assert_eq!(store.list("pods", Some("ns")).0.len(), 2);
         assert_eq!(store.list("pods", Some("other")).0.len(), 0);
+    }
+
+    #[test]
+    fn generated_names_draw_again_when_taken() {
+        // 20 000 names of 14 million: some 14 draws alike are expected, and any would be
+        // refused as already existing if the store did not draw again.
+        let store = Store::default();
+        for _ in 0..20_000 {
+            let name = store.generate_name("pods", "ns", "web-");
+            store.create("pods", pod(&name)).unwrap();
+            store
+                .create(
+                    "configmaps",
+                    json!({"metadata": {"generateName": "web-", "namespace": "ns"}}),
+                )
+                .unwrap();
+        }
+        assert_eq!(store.list("pods", Some("ns")).0.len(), 20_000);
+        assert_eq!(store.list("configmaps", Some("ns")).0.len(), 20_000);
     }
 
     #[test]
