@@ -16,7 +16,7 @@
 //! speed (default 1), `KOS_SCALE_LARGE` the larger rollout (default 20 000 pods),
 //! `KOS_SCALE_PARTS` the parts to run (`frames,view,busy,large,headless,apply`: all);
 //! `KOS_SCALE_BIN` runs another kos build in the processes (the in-process view's figures
-//! always come from this tree). It exits non-zero when a target is missed.
+//! always come from this tree), `KOS_SCALE_SIM` another build's simulated cluster. It exits non-zero when a target is missed.
 
 mod apply;
 #[path = "../common/mod.rs"]
@@ -45,9 +45,10 @@ pub fn kos() -> PathBuf {
         .map_or_else(|| env!("CARGO_BIN_EXE_kos").into(), PathBuf::from)
 }
 
-/// `kos sim serve ARGS` of the kos under test, connected.
+/// `kos sim serve ARGS` of the kos under test, or of `KOS_SCALE_SIM` (another kos build, so
+/// that two builds of kos are measured against the same simulated cluster), connected.
 pub async fn sim_serve(args: &[&str]) -> Result<Server, Failure> {
-    let kos = kos();
+    let kos = std::env::var_os("KOS_SCALE_SIM").map_or_else(kos, PathBuf::from);
     Server::start(
         &[kos.as_os_str(), OsStr::new("sim"), OsStr::new("serve")],
         args,
@@ -56,11 +57,12 @@ pub async fn sim_serve(args: &[&str]) -> Result<Server, Failure> {
 }
 
 /// The headless watch at 5 000 pods as it was before issue 19 (main at `b94b50f`, medians of
-/// 3 on this machine): it must keep these figures or better them.
+/// 3 on this machine, beside other work; its peak RSS ranged from 77 to 167 MB): it must keep
+/// these figures or better them.
 const HEADLESS_TODAY: Today = Today {
-    after_kubectl_s: 0.5,
-    rss_mb: 100.0,
-    cpu_s: 0.0,
+    after_kubectl_s: 0.25,
+    rss_mb: 151.0,
+    cpu_s: 0.76,
 };
 const US_PER_CHANGE_TARGET: f64 = 8.0;
 const FRAME_TARGET: Duration = Duration::from_millis(8);
