@@ -178,7 +178,7 @@ async fn screen_parts(settings: &Settings) -> Result<Vec<Row>, Failure> {
             idle: false,
         };
         let screens = screens(runs, speed, pods, busy).await?;
-        rows.extend(screen_rows(pods, ", 2 busy loops", &screens));
+        rows.extend(screen_rows(pods, " busy", &screens));
     }
     if settings.wants("large") {
         let screens = screens(runs, speed, large, Load::default()).await?;
