@@ -157,8 +157,8 @@ impl Shaped for AnyKind {
 }
 
 /// A core/v1 Pod: of its spec and status, what `status::of`, `status::conditions`,
-/// `status::containers` and the summary read — the restart policy and each container's
-/// name and image; the phase, conditions and containers' states (not the addresses, the
+/// `status::containers` and the summary read — the restart policy, each container's name
+/// and image (and a template's labels, should it have one); the phase, conditions and containers' states (not the addresses, the
 /// QoS class, the containers' ids and image digests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodKind;
@@ -174,6 +174,15 @@ impl Shaped for PodKind {
                         ("containers", Shape::Items(&CONTAINER)),
                         ("initContainers", Shape::Items(&CONTAINER)),
                         ("restartPolicy", Shape::Whole),
+                        // The summary reads any kind's pod template labels as its links;
+                        // a pod has none, but one written by hand may.
+                        (
+                            "template",
+                            Shape::Fields {
+                                named: &[("metadata", Shape::Whole)],
+                                rest: &Shape::Dropped,
+                            },
+                        ),
                     ],
                     rest: &Shape::Dropped,
                 },
