@@ -158,8 +158,9 @@ impl Shaped for AnyKind {
 
 /// A core/v1 Pod: of its spec and status, what `status::of`, `status::conditions`,
 /// `status::containers` and the summary read — the restart policy, each container's name
-/// and image (and a template's labels, should it have one); the phase, conditions and containers' states (not the addresses, the
-/// QoS class, the containers' ids and image digests).
+/// and image (and a template's labels, should it have one); the phase, conditions and
+/// containers' states (not the addresses, the quality-of-service class, the containers'
+/// ids and image digests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodKind;
 
