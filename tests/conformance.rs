@@ -10,6 +10,34 @@
 //! skipped with a printed reason, and fails under `KOS_REQUIRE_E2E=1` (CI). `never_panics`
 //! feeds the engine arbitrary Kubernetes-shaped JSON.
 
+/// Decoding an object as a watch does, by what its kind's summary reads
+/// (`kos::watch::object::Reads`), against decoding the whole of it.
+mod shapes {
+    use kos::watch::object::{AnyKind, Object, PodKind, Reads, Shaped, TemplatedKind};
+    use kube::core::{ApiResource, GroupVersionKind};
+    use serde_json::Value;
+
+    fn decode<S: Shaped>(text: &str, resource: &ApiResource) -> Value {
+        serde_json::from_str::<Object<S>>(text)
+            .expect("decodes")
+            .into_value(resource)
+    }
+
+    /// `object` decoded whole and decoded by its kind's shape, in that order.
+    pub fn whole_and_shaped(object: &Value) -> (Value, Value) {
+        let text = |field: &str| object.get(field).and_then(Value::as_str).unwrap_or("");
+        let (group, version) = text("apiVersion").rsplit_once('/').unwrap_or(("", "v1"));
+        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, text("kind")));
+        let json = object.to_string();
+        let shaped = match Reads::of(&resource) {
+            Reads::Any => decode::<AnyKind>(&json, &resource),
+            Reads::Pod => decode::<PodKind>(&json, &resource),
+            Reads::Templated => decode::<TemplatedKind>(&json, &resource),
+        };
+        (decode::<AnyKind>(&json, &resource), shaped)
+    }
+}
+
 mod corpus {
     use kos::status;
     use serde_json::Value;
@@ -188,6 +216,39 @@ mod corpus {
             "{} rows differ:\n{}",
             wrong.len(),
             wrong.join("\n")
+        );
+    }
+
+    /// A watch decodes only what each kind's summary reads: every object of the corpus
+    /// is judged and summarized the same as when decoded whole.
+    #[test]
+    fn every_object_decoded_by_its_shape_summarizes_as_decoded_whole() {
+        let Some(corpus) = corpus_dir() else { return };
+        let now = chrono::Utc::now();
+        let mut shaped_kinds = 0;
+        for part in &PARTS {
+            let dir = corpus.join(part.folder);
+            for row in rows(&dir, part) {
+                let mut object = load(&dir, &row.file[part.prefix.len()..]);
+                if !object.is_object() {
+                    continue;
+                }
+                if object.pointer("/metadata/uid").is_none() {
+                    object["metadata"]["uid"] = "u1".into();
+                }
+                let (whole, shaped) = super::shapes::whole_and_shaped(&object);
+                shaped_kinds += usize::from(whole != shaped);
+                assert_eq!(
+                    kos::watch::summary::node(&shaped, now),
+                    kos::watch::summary::node(&whole, now),
+                    "{}",
+                    row.file
+                );
+            }
+        }
+        assert!(
+            shaped_kinds > 20,
+            "only {shaped_kinds} objects lost a field"
         );
     }
 
@@ -595,6 +656,39 @@ mod never_panics {
         object_from(KINDS)
     }
 
+    /// A container of a pod spec: a name and image that the statuses may name, and more.
+    fn container() -> impl Strategy<Value = Value> {
+        (value(), value(), tree()).prop_map(|(name, image, env)| {
+            json!({"name": name, "image": image, "env": env, "imagePullPolicy": "Always"})
+        })
+    }
+
+    /// `objects` with a uid and a pod spec's fields in their spec, and in a pod template.
+    fn with_pod_specs(objects: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
+        (
+            objects,
+            prop::collection::vec(container(), 0..3),
+            prop::collection::vec(container(), 0..2),
+            tree(),
+            shaped(KEYS),
+        )
+            .prop_map(|(mut object, containers, init, volumes, labels)| {
+                object["metadata"]["uid"] = "u1".into();
+                let pod_spec = json!({"containers": containers, "initContainers": init,
+                    "volumes": volumes, "nodeName": "node-1"});
+                if let Some(spec) = object["spec"].as_object_mut() {
+                    for (key, value) in pod_spec.as_object().into_iter().flatten() {
+                        spec.insert(key.clone(), value.clone());
+                    }
+                    spec.insert(
+                        "template".into(),
+                        json!({"metadata": {"labels": labels}, "spec": pod_spec}),
+                    );
+                }
+                object
+            })
+    }
+
     fn object_from(kinds: &'static [(&'static str, &'static str)]) -> impl Strategy<Value = Value> {
         (
             prop::sample::select(kinds),
@@ -635,6 +729,26 @@ mod never_panics {
             prop_assert!(!assessment.message.is_empty());
             prop_assert!(!assessment.message.contains('\n'), "{}", assessment.message);
             status::containers(&object);
+        }
+
+        #[test]
+        fn pods_and_workloads_decoded_by_their_shape_summarize_as_decoded_whole(
+            object in with_pod_specs(object_of_kinds(&[
+                ("v1", "Pod"),
+                ("apps/v1", "Deployment"),
+                ("apps/v1", "ReplicaSet"),
+                ("apps/v1", "StatefulSet"),
+                ("apps/v1", "DaemonSet"),
+                ("v1", "ReplicationController"),
+                ("batch/v1", "Job"),
+            ]))
+        ) {
+            let now = chrono::Utc::now();
+            let (whole, shaped) = super::shapes::whole_and_shaped(&object);
+            prop_assert_eq!(
+                kos::watch::summary::node(&shaped, now),
+                kos::watch::summary::node(&whole, now)
+            );
         }
 
         #[test]

@@ -395,8 +395,25 @@ fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static,
             .map(move |item| (index, item.map(event_seen)))
             .boxed();
     }
-    let resource = spec.resource.clone();
-    watcher(api::<object::Object>(client, spec), config)
+    match object::Reads::of(&spec.resource) {
+        object::Reads::Any => objects::<object::AnyKind>(client, index, spec, config),
+        object::Reads::Pod => objects::<object::PodKind>(client, index, spec, config),
+        object::Reads::Templated => objects::<object::TemplatedKind>(client, index, spec, config),
+    }
+}
+
+/// An object watch, its objects decoded as far as `S` says their summaries read.
+fn objects<S>(
+    client: &Client,
+    index: usize,
+    spec: &WatchSpec,
+    config: watcher::Config,
+) -> BoxStream<'static, Item>
+where
+    S: object::Shaped + Clone + std::fmt::Debug + Send + Sync + 'static,
+{
+    let (resource, feed) = (spec.resource.clone(), spec.feed);
+    watcher(api::<object::Object<S>>(client, spec), config)
         .backoff(WatchBackoff::default())
         .map(move |item| (index, item.map(|event| object_seen(event, &resource, feed))))
         .boxed()
@@ -404,8 +421,8 @@ fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static,
 
 /// An object watch's event, summarized: the status rules run here, as it is decoded (a
 /// release's record by what it says of the release).
-fn object_seen(
-    event: watcher::Event<object::Object>,
+fn object_seen<S>(
+    event: watcher::Event<object::Object<S>>,
     resource: &ApiResource,
     feed: Feed,
 ) -> Option<Seen> {
