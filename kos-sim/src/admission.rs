@@ -66,11 +66,7 @@ pub fn pod(store: &Store, pod: &mut Value, dry_run: bool) -> Result<(), Refused>
     limits::apply_defaults(pod, &ranges);
     // Validating plugins see the pod with its generated name.
     if str_at(pod, "/metadata/name").is_empty() {
-        let generated = format!(
-            "{}{}",
-            str_at(pod, "/metadata/generateName"),
-            crate::store::random_suffix(5)
-        );
+        let generated = store.generate_name("pods", &ns, str_at(pod, "/metadata/generateName"));
         put(pod, &["metadata", "name"], json!(generated));
     }
     let forbidden = |reason: String| Refused::Forbidden {
