@@ -16,7 +16,9 @@
 use rand::Rng;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 /// A stored object.
@@ -209,7 +211,35 @@ impl Item {
     }
 }
 
-type Objects = BTreeMap<(String, String), Stored>;
+/// Namespace and name: the order of lists.
+pub type Key = (String, String);
+
+type Objects = BTreeMap<Key, Stored>;
+
+/// Paged lists kept for their continuations at most; the oldest goes first.
+const PAGED: usize = 4;
+/// How long a paged list's continuations read it as it was at its first page. A real API
+/// server's last until etcd compacts (five minutes); pages follow each other within
+/// seconds, and a kept list pins a version of every object it lists.
+const PAGED_KEPT: Duration = Duration::from_secs(60);
+
+/// A list a client reads page by page: its objects as of its first page, in key order.
+struct Paged {
+    resource: String,
+    namespace: Option<String>,
+    revision: u64,
+    taken: Instant,
+    objects: Arc<[(Key, Item)]>,
+}
+
+impl Paged {
+    fn is(&self, resource: &str, namespace: Option<&str>, revision: u64) -> bool {
+        self.resource == resource
+            && self.namespace.as_deref() == namespace
+            && self.revision == revision
+            && self.taken.elapsed() < PAGED_KEPT
+    }
+}
 
 /// The events a watch missed, and the subscription that carries it on.
 pub type Resumed = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
@@ -250,6 +280,7 @@ impl Inner {
 pub struct Store {
     inner: Mutex<Inner>,
     events: broadcast::Sender<Arc<Event>>,
+    paged: Mutex<VecDeque<Paged>>,
     /// Held while a pod is charged to its namespace's quotas and stored, and while a quota
     /// is recounted, so that a recount never misses a pod admission has charged but not
     /// yet stored (the real plugin gets the same from its compare-and-swap on the quota).
@@ -265,6 +296,7 @@ impl Default for Store {
                 history: VecDeque::new(),
             }),
             events: broadcast::channel(BROADCAST).0,
+            paged: Mutex::default(),
             quota_usage: Mutex::new(()),
         }
     }
@@ -325,7 +357,7 @@ fn spec_entries(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&
         .filter(|(key, _)| !matches!(key.as_str(), "metadata" | "status"))
 }
 
-pub fn random_suffix(length: usize) -> String {
+fn random_suffix(length: usize) -> String {
     // The alphabet Kubernetes uses for generated names: no vowels, no look-alikes.
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
@@ -398,6 +430,93 @@ impl Store {
         (items.into_iter().map(Item).collect(), inner.revision)
     }
 
+    /// Like [`Store::items`], each with its key.
+    pub fn keyed_items(&self, resource: &str, namespace: Option<&str>) -> (Vec<(Key, Item)>, u64) {
+        let inner = self.lock();
+        let Some(objects) = inner.objects.get(resource) else {
+            return (Vec::new(), inner.revision);
+        };
+        let keyed = |(key, object): (&Key, &Stored)| (key.clone(), Item(object.clone()));
+        let items = match namespace {
+            None => objects.iter().map(keyed).collect(),
+            Some(ns) => Self::in_namespace(objects, ns, Bound::Unbounded)
+                .map(keyed)
+                .collect(),
+        };
+        (items, inner.revision)
+    }
+
+    /// The objects of `namespace` from `start` on, in key order.
+    fn in_namespace<'a>(
+        objects: &'a Objects,
+        ns: &'a str,
+        start: Bound<Key>,
+    ) -> impl Iterator<Item = (&'a Key, &'a Stored)> {
+        let start = match start {
+            Bound::Unbounded => Bound::Included((ns.to_owned(), String::new())),
+            bound => bound,
+        };
+        objects
+            .range((start, Bound::Unbounded))
+            .take_while(move |((object_ns, _), _)| object_ns == ns)
+    }
+
+    /// Keeps a list a client reads page by page (`objects`, as [`Store::keyed_items`] gave
+    /// them at `revision`) for its continuations.
+    pub fn keep_paged(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+        revision: u64,
+        objects: Arc<[(Key, Item)]>,
+    ) {
+        let mut paged = self.paged.lock().unwrap_or_else(PoisonError::into_inner);
+        paged.retain(|p| p.taken.elapsed() < PAGED_KEPT);
+        if paged.len() == PAGED {
+            paged.pop_front();
+        }
+        paged.push_back(Paged {
+            resource: resource.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            revision,
+            taken: Instant::now(),
+            objects,
+        });
+    }
+
+    /// The rest of a paged list first read at `revision`: its objects after `after`. From
+    /// the list as it was while it is kept ([`Store::keep_paged`]); else from the objects
+    /// as they are now while every change since `revision` is still kept; 410 Gone after.
+    pub fn continued(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+        revision: u64,
+        after: &Key,
+    ) -> Result<Vec<(Key, Item)>, StoreError> {
+        {
+            let paged = self.paged.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(kept) = paged.iter().find(|p| p.is(resource, namespace, revision)) {
+                let start = kept.objects.partition_point(|(key, _)| key <= after);
+                return Ok(kept.objects[start..].to_vec());
+            }
+        }
+        let inner = self.lock();
+        Self::check_kept(&inner, revision)?;
+        let Some(objects) = inner.objects.get(resource) else {
+            return Ok(Vec::new());
+        };
+        let keyed = |(key, object): (&Key, &Stored)| (key.clone(), Item(object.clone()));
+        let start = Bound::Excluded(after.clone());
+        Ok(match namespace {
+            None => objects
+                .range((start, Bound::Unbounded))
+                .map(keyed)
+                .collect(),
+            Some(ns) => Self::in_namespace(objects, ns, start).map(keyed).collect(),
+        })
+    }
+
     /// The stored versions; decoding them is left to after the lock is released, so that a
     /// large list does not hold up every writer.
     fn select(inner: &Inner, resource: &str, namespace: Option<&str>) -> Vec<Stored> {
@@ -406,9 +525,7 @@ impl Store {
         };
         match namespace {
             None => objects.values().cloned().collect(),
-            Some(ns) => objects
-                .range((ns.to_owned(), String::new())..)
-                .take_while(|((object_ns, _), _)| object_ns == ns)
+            Some(ns) => Self::in_namespace(objects, ns, Bound::Unbounded)
                 .map(|(_, object)| object.clone())
                 .collect(),
         }
@@ -953,6 +1070,52 @@ mod tests {
             &json!({"spec": 1, "data": {}})
         ));
         assert!(!same_spec(&json!([1]), &json!([2])));
+    }
+
+    fn names(items: &[(Key, Item)]) -> Vec<String> {
+        items.iter().map(|((_, name), _)| name.clone()).collect()
+    }
+
+    #[test]
+    fn a_paged_list_continues_as_of_its_first_page_after_the_history_moved_on() {
+        let store = Store::default();
+        for name in ["a", "b", "c", "d"] {
+            store.create("pods", pod(name)).unwrap();
+        }
+        store
+            .create(
+                "pods",
+                json!({"metadata": {"name": "x", "namespace": "other"}}),
+            )
+            .unwrap();
+        let (listed, revision) = store.keyed_items("pods", Some("ns"));
+        assert_eq!(names(&listed), ["a", "b", "c", "d"]);
+        let after_b = ("ns".to_owned(), "b".to_owned());
+        let unkept = store
+            .continued("pods", Some("ns"), revision, &after_b)
+            .unwrap();
+        assert_eq!(names(&unkept), ["c", "d"], "while the history covers it");
+        store.keep_paged("pods", Some("ns"), revision, listed.into());
+        store.remove("pods", "ns", "c").unwrap();
+        for i in 0..HISTORY {
+            store
+                .mutate("pods", "ns", "d", |p| p["spec"]["x"] = json!(i))
+                .unwrap();
+        }
+        let rest = store
+            .continued("pods", Some("ns"), revision, &after_b)
+            .unwrap();
+        assert_eq!(names(&rest), ["c", "d"]);
+        assert_eq!(rest[1].1.object()["spec"]["x"], 1, "as it was");
+        let everywhere = store.continued("pods", None, revision, &after_b);
+        assert!(
+            matches!(everywhere, Err(StoreError::Gone { .. })),
+            "another list, past the history"
+        );
+        let (all, now) = store.keyed_items("pods", None);
+        assert_eq!(names(&all), ["a", "b", "d", "x"]);
+        let rest = store.continued("pods", None, now, &after_b).unwrap();
+        assert_eq!(names(&rest), ["d", "x"]);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::{
 use crate::controllers::objects::{selector_text, str_at};
 use crate::errors::ApiError;
 use crate::resources::FieldPath;
-use crate::store::{Item, Object, StoreError, now};
+use crate::store::{Item, Key, Object, StoreError, now};
 use crate::table;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -133,43 +133,21 @@ fn listed(
 
 pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     let target = &call.target;
-    let (selectors, objects, mut revision) = listed(api, call)?;
+    let selectors = super::selector::Selectors::parse(
+        call.params.get("labelSelector"),
+        call.params.get("fieldSelector"),
+    )?;
+    let resource = target.resource.key();
+    let namespace = target.in_namespace.then_some(target.namespace.as_str());
+    let current = api.store.revision();
     if let Some(requested) = call
         .params
         .get("resourceVersion")
         .and_then(|v| v.parse().ok())
-        && requested > revision
+        && requested > current
     {
-        return Err(ApiError::too_large_resource_version(requested, revision));
+        return Err(ApiError::too_large_resource_version(requested, current));
     }
-    let mut after = None;
-    if let Some(token) = call.params.get("continue") {
-        let (first, ns, name) = decode_continue(token)
-            .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
-        // A continuation reads the list as of its first page; past the history it is gone.
-        api.store.still_kept(first).map_err(|_| {
-            ApiError::new(
-                410,
-                "Expired",
-                "The provided continue parameter is too old to display a consistent list \
-                 result. You can start a new list without the continue parameter.",
-            )
-        })?;
-        revision = first;
-        after = Some((ns, name));
-    }
-    // Each object is decoded for its checks and let go at once: a list of thousands of
-    // objects is written from their stored text, never held decoded all together.
-    let everything = after.is_none() && selectors.is_empty();
-    let mut items: Vec<Item> = objects
-        .into_iter()
-        .filter(|item| {
-            everything || {
-                let object = item.object();
-                after.as_ref().is_none_or(|a| key_of(&object) > *a) && selectors.matches(&object)
-            }
-        })
-        .collect();
     // `resourceVersion=0` asks for any version, which a real API server answers from its
     // watch cache in one piece, ignoring `limit` — informers list this way, and a paged
     // list of thousands of fast-changing pods would outlive its continue token.
@@ -179,17 +157,54 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
         .get("limit")
         .and_then(|l| l.parse::<usize>().ok())
         .filter(|l| *l > 0 && !from_cache);
+    // A continuation reads the list as of its first page, skipping what that page had by
+    // key (nothing is decoded for it).
+    let (objects, revision, first_page): (Arc<[(Key, Item)]>, u64, bool) =
+        match call.params.get("continue") {
+            Some(token) => {
+                let (first, ns, name) = decode_continue(token)
+                    .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
+                let rest = api
+                    .store
+                    .continued(&resource, namespace, first, &(ns, name))
+                    .map_err(|_| {
+                        ApiError::new(
+                            410,
+                            "Expired",
+                            "The provided continue parameter is too old to display a \
+                             consistent list result. You can start a new list without the \
+                             continue parameter.",
+                        )
+                    })?;
+                (rest.into(), first, false)
+            }
+            None => {
+                let (objects, revision) = api.store.keyed_items(&resource, namespace);
+                (objects.into(), revision, true)
+            }
+        };
+    // Each object is decoded for its checks and let go at once: a list of thousands of
+    // objects is written from their stored text, never held decoded all together.
+    let mut selected: Vec<&(Key, Item)> = objects
+        .iter()
+        .filter(|(_, item)| selectors.is_empty() || selectors.matches(&item.object()))
+        .collect();
     let mut metadata = json!({"resourceVersion": revision.to_string()});
-    if let Some(limit) = limit.filter(|l| items.len() > *l) {
-        let remaining = items.len() - limit;
-        items.truncate(limit);
-        let (ns, name) = items
+    if let Some(limit) = limit.filter(|l| selected.len() > *l) {
+        let remaining = selected.len() - limit;
+        selected.truncate(limit);
+        let (ns, name) = selected
             .last()
-            .map(|item| key_of(&item.object()))
+            .map(|(key, _)| key.clone())
             .unwrap_or_default();
         metadata["continue"] = json!(encode_continue(revision, &ns, &name));
         metadata["remainingItemCount"] = json!(remaining);
+        if first_page {
+            api.store
+                .keep_paged(&resource, namespace, revision, objects.clone());
+        }
     }
+    let items: Vec<Item> = selected.into_iter().map(|(_, item)| item.clone()).collect();
     if wants_table(&call.headers) {
         let objects: Vec<Object> = items.iter().map(Item::object).collect();
         let mut table = table(api, target, &objects, call.params.get("includeObject"));

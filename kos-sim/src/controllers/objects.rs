@@ -3,18 +3,43 @@
 
 use serde_json::{Value, json};
 
+/// The value at a JSON pointer, as [`Value::pointer`] finds it. The controllers and the
+/// kubelet read a few fields of every pod on every reconcile; `Value::pointer` allocates
+/// two strings per step (for its `~` escapes), which was a tenth of the simulator's CPU at
+/// thousands of pods. Pointers without escapes are walked in place.
+pub fn at<'a>(object: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.contains('~') || !(pointer.is_empty() || pointer.starts_with('/')) {
+        return object.pointer(pointer);
+    }
+    pointer
+        .split('/')
+        .skip(1)
+        .try_fold(object, |value, token| match value {
+            Value::Object(map) => map.get(token),
+            Value::Array(items) => array_index(token).and_then(|i| items.get(i)),
+            _ => None,
+        })
+}
+
+/// An array index as a JSON pointer writes it: digits, no leading zero, no sign.
+fn array_index(token: &str) -> Option<usize> {
+    let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (token.len() > 1 && token.starts_with('0')) {
+        return None;
+    }
+    token.parse().ok()
+}
+
 /// A string field at a JSON pointer, or `""`.
 pub fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
+    at(object, pointer)
         .and_then(Value::as_str)
         .unwrap_or_default()
 }
 
 /// An integer field at a JSON pointer, or `default`.
 pub fn int_at(object: &Value, pointer: &str, default: i64) -> i64 {
-    object
-        .pointer(pointer)
+    at(object, pointer)
         .and_then(Value::as_i64)
         .unwrap_or(default)
 }
@@ -37,15 +62,12 @@ pub fn generation(object: &Value) -> i64 {
 
 /// Whether the object is being deleted.
 pub fn terminating(object: &Value) -> bool {
-    object
-        .pointer("/metadata/deletionTimestamp")
-        .is_some_and(|t| !t.is_null())
+    at(object, "/metadata/deletionTimestamp").is_some_and(|t| !t.is_null())
 }
 
 /// The uid of the object's controlling owner, if any.
 pub fn controller_uid(object: &Value) -> Option<&str> {
-    object
-        .pointer("/metadata/ownerReferences")?
+    at(object, "/metadata/ownerReferences")?
         .as_array()?
         .iter()
         .find(|r| r["controller"].as_bool() == Some(true))
@@ -54,8 +76,7 @@ pub fn controller_uid(object: &Value) -> Option<&str> {
 
 /// The uids of every owner of the object.
 pub fn owner_uids(object: &Value) -> impl Iterator<Item = &str> {
-    object
-        .pointer("/metadata/ownerReferences")
+    at(object, "/metadata/ownerReferences")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -188,8 +209,7 @@ pub fn condition_true(object: &Value, type_: &str) -> bool {
 
 /// The condition of `type_` in `.status.conditions`.
 pub fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {
-    object
-        .pointer("/status/conditions")?
+    at(object, "/status/conditions")?
         .as_array()?
         .iter()
         .find(|c| c["type"] == type_)
@@ -281,8 +301,7 @@ pub fn set_progress_condition(
 
 /// The object's `.status.conditions` as an owned list.
 pub fn conditions_of(object: &Value) -> Vec<Value> {
-    object
-        .pointer("/status/conditions")
+    at(object, "/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default()
@@ -334,6 +353,32 @@ pub fn template_hash(template: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_finds_what_a_json_pointer_finds() {
+        let object = serde_json::json!({"metadata": {"name": "a", "labels": {"a/b": "1", "m~n": "2", "": "3"}},
+            "spec": {"containers": [{"name": "x"}, {"name": "y"}], "00": 1, "1": 2}});
+        for pointer in [
+            "",
+            "/",
+            "/metadata/name",
+            "/metadata/labels/a~1b",
+            "/metadata/labels/m~0n",
+            "/metadata/labels/",
+            "/spec/containers/1/name",
+            "/spec/containers/01/name",
+            "/spec/containers/+1",
+            "/spec/containers/-",
+            "/spec/containers/2",
+            "/spec/00",
+            "/spec/1",
+            "/metadata/name/x",
+            "metadata",
+            "/nothing/here",
+        ] {
+            assert_eq!(at(&object, pointer), object.pointer(pointer), "{pointer}");
+        }
+    }
 
     #[test]
     fn fnv_matches_the_reference_vectors() {
