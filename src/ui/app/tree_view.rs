@@ -87,7 +87,7 @@ impl TreeView {
     /// rows in place.
     pub(super) fn sync(&mut self, world: &World, filter: &str) {
         let pending = std::mem::take(&mut self.pending);
-        if !self.stale && !pending.is_empty() && !self.insert_pending(pending, world) {
+        if !self.stale && !pending.is_empty() && !self.insert_pending(&pending, world) {
             self.stale = true;
         }
         if self.stale {
@@ -151,9 +151,9 @@ impl TreeView {
 
     /// Adds the rows of `pending` (pod, holder) as they are in `world` now; false when the
     /// tree must be rebuilt instead (one failed or went away meanwhile).
-    fn insert_pending(&mut self, pending: HashMap<ObjectKey, NodeId>, world: &World) -> bool {
+    fn insert_pending(&mut self, pending: &HashMap<ObjectKey, NodeId>, world: &World) -> bool {
         let mut by_holder: BTreeMap<NodeId, Vec<&TrackedObject>> = BTreeMap::new();
-        for (key, holder) in &pending {
+        for (key, holder) in pending {
             let Some(object) = world.object(key) else {
                 return false;
             };
