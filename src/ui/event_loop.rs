@@ -22,11 +22,16 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::{Event, MouseButton, MouseEventKind};
 use std::io;
+use std::time::Duration;
 use tokio::time::Instant;
 
-/// Diffs applied in one go before a redraw, so that a burst costs one frame while keys
-/// stay responsive.
+/// Diffs applied in one go, so that keys stay responsive during a burst.
 const DIFF_BATCH: usize = 512;
+
+/// The least time between two frames: during a burst the diffs that come meanwhile are
+/// applied and drawn together, at most this long after the first of them (the view stays
+/// as live as 30 frames a second are). A frame after a quiet spell is drawn at once.
+const FRAME: Duration = Duration::from_millis(33);
 
 /// What the watch actor tells the view.
 #[derive(Debug)]
@@ -142,20 +147,25 @@ where
         },
         started.elapsed(),
     );
+    // Something changed since the last frame; when that frame was drawn.
     let mut changed = true;
+    let mut drawn: Option<Instant> = None;
     loop {
-        if changed {
+        let due = changed.then(|| next_frame(drawn));
+        if due.is_some_and(|due| due <= Instant::now()) || (changed && app.exit_code().is_some()) {
+            drawn = Some(Instant::now());
             terminal
                 .draw(|frame| render(app, frame))
                 .map_err(|e| LoopError::Draw(e.to_string()))?;
             redraws += 1;
+            changed = false;
         }
         if let Some(code) = app.exit_code() {
             return Ok(Outcome { code, redraws });
         }
         logs.follow(app.log_request(), sources.logs);
         if let Some(message) = saves.follow(app) {
-            changed = app.update(message, started.elapsed());
+            changed |= app.update(message, started.elapsed());
             continue;
         }
         object.follow(app.object_request(), sources.objects);
@@ -181,9 +191,17 @@ where
             answer = object.next() => Some(answer),
             Some(code) = signals.next() => Some(Message::Signal(code)),
             () = sleep_until(wake) => Some(Message::Tick),
+            // The frame of what changed meanwhile is due.
+            () = sleep_until(changed.then(|| next_frame(drawn))) => None,
         };
-        changed = message.is_some_and(|m| app.update(m, started.elapsed()));
+        changed |= message.is_some_and(|m| app.update(m, started.elapsed()));
     }
+}
+
+/// When the next frame may be drawn, the last one drawn at `drawn`: a frame interval
+/// later, or now when none was.
+fn next_frame(drawn: Option<Instant>) -> Instant {
+    drawn.map_or_else(Instant::now, |at| at + FRAME)
 }
 
 /// `first` and the diffs the watch actor already sent after it, up to [`DIFF_BATCH`]; or
@@ -543,6 +561,65 @@ mod tests {
         let screen = terminal.backend().to_string();
         assert!(
             screen.contains("≡ 100 ready · 0 starting · 0 failed"),
+            "{screen}"
+        );
+    }
+
+    #[tokio::test]
+    async fn diffs_coming_one_by_one_are_drawn_a_frame_at_a_time_up_to_the_last() {
+        let mut app = settled_app();
+        let service = fixtures::key("Service", "web");
+        let pods = 60;
+        let diffs = (0..pods).map(move |i| {
+            let mut pod = fixtures::pod(&format!("web-{i:03}"), &service, Status::Success);
+            pod.counted = false;
+            Ok::<_, String>(Diff::Upsert(Box::new(pod)))
+        });
+        // One diff every 2 ms: without pacing, a frame each.
+        let diffs = stream::iter(diffs)
+            .then(|diff| async move {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                diff
+            })
+            .chain(stream::pending());
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        let inputs = Inputs {
+            keys: script(vec![
+                Step::Wait(pods * 2 + 300),
+                Step::Key(KeyCode::Char('q')),
+            ]),
+            diffs: Box::pin(diffs),
+            signals: stream::pending(),
+            started: Instant::now(),
+        };
+        let (logs, objects, operator) = (
+            FakeLogs::default(),
+            FakeObjects::default(),
+            FakeOperator::default(),
+        );
+        let sources = Sources {
+            logs: &logs,
+            objects: &objects,
+            operator: &operator,
+        };
+        let started = Instant::now();
+        let outcome = run(&mut terminal, &mut app, inputs, &sources)
+            .await
+            .unwrap();
+        let intervals = started.elapsed().as_millis() / FRAME.as_millis();
+        assert_eq!(app.world.objects.len(), 61);
+        // The first frame, at most one per frame interval after it, and the one after q:
+        // some 14 on an idle machine, where a frame per diff would be 62.
+        let most = u64::try_from(intervals).unwrap() + 2;
+        assert!(
+            (3..=most).contains(&outcome.redraws),
+            "{} frames for {pods} diffs over {intervals} frame intervals",
+            outcome.redraws
+        );
+        // Every diff is on screen.
+        let screen = terminal.backend().to_string();
+        assert!(
+            screen.contains("≡ 60 ready · 0 starting · 0 failed"),
             "{screen}"
         );
     }

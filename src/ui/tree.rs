@@ -1,10 +1,12 @@
-//! The tree of tracked objects as the view shows it: built from a [`World`] once per change.
+//! The tree of tracked objects as the view shows it: built from a [`World`], then kept up
+//! to date in place where a change moves no row (a row redrawn) or adds pods to a folded
+//! workload (rows inserted where a rebuild would put them); any other change rebuilds it.
 //!
 //! Owns the shape (roots in input order, children under their owner, filtering, the pods of
 //! a big workload folded as [`fold`](super::fold) words them), what a row says (the
 //! namespace when the objects span several) and the stable identifiers that keep the
-//! selection and the open nodes across rebuilds. It must not hold any state of its own
-//! between rebuilds, nor know about keys or the terminal.
+//! selection and the open nodes across rebuilds. It must hold nothing a rebuild would not
+//! give (a property test holds the two equal), nor know about keys or the terminal.
 
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
@@ -14,6 +16,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use std::collections::{HashMap, HashSet};
 use tui_tree_widget::TreeItem;
+
+/// Where [`TreeModel`]'s index has a node that is not shown.
+const NOT_SHOWN: usize = usize::MAX;
 
 /// A node's identifier, the same for an object across rebuilds (see [`Ids`]). A number
 /// rather than the key itself: the tree widget clones and hashes paths of them every frame.
@@ -50,6 +55,11 @@ impl Ids {
         (first, first + 1)
     }
 
+    /// The id of the row holding the pods of `owner`, once it was ever folded.
+    pub fn holder_of(&self, owner: &ObjectKey) -> Option<NodeId> {
+        self.folds.get(owner).map(|first| first + 1)
+    }
+
     fn fresh(&mut self, count: NodeId) -> NodeId {
         let id = self.next;
         self.next += count;
@@ -76,6 +86,9 @@ pub struct Node {
     pub key: ObjectKey,
     pub status: Status,
     pub role: Role,
+    /// Where its item is among its parent's children (or among the top items): finds the
+    /// item of a row in a holder of 5 000 pods without a scan.
+    pub slot: usize,
 }
 
 /// A folded workload's pods as the tree shows them: the path of its summary row and their
@@ -92,7 +105,9 @@ pub struct TreeModel {
     pub items: Vec<TreeItem<'static, NodeId>>,
     /// Every shown node in depth-first display order.
     pub nodes: Vec<Node>,
-    index: HashMap<NodeId, usize>,
+    /// The position of each shown node in `nodes`, by id ([`Ids`] hands them out densely
+    /// from zero); [`NOT_SHOWN`] for the others.
+    index: Vec<usize>,
     /// The objects span several namespaces: rows name theirs.
     several_namespaces: bool,
     /// The folded workloads, by the id of the row holding their pods.
@@ -145,21 +160,145 @@ impl TreeModel {
                 items.push(item);
             }
         }
-        let index = builder
-            .nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, node)| node.path.last().map(|&id| (id, i)))
-            .collect();
-        TreeModel {
+        let mut nodes = builder.nodes;
+        number_slots(&mut nodes);
+        let mut model = TreeModel {
             items,
-            nodes: builder.nodes,
-            index,
+            nodes,
+            index: Vec::new(),
             several_namespaces,
             folds: builder.folds,
             folded: builder.folded,
             revisions: builder.revisions,
+        };
+        model.reindex(0);
+        model
+    }
+
+    /// Points the index at the nodes from position `from` on, after they moved.
+    fn reindex(&mut self, from: usize) {
+        for (i, node) in self.nodes.iter().enumerate().skip(from) {
+            let Some(slot) = node.path.last().and_then(|&id| usize::try_from(id).ok()) else {
+                continue;
+            };
+            if slot >= self.index.len() {
+                self.index.resize(slot + 1, NOT_SHOWN);
+            }
+            self.index[slot] = i;
         }
+    }
+
+    /// Whether `holder` is the row holding a folded workload's pods.
+    pub fn is_holder(&self, holder: NodeId) -> bool {
+        self.folds.contains_key(&holder)
+    }
+
+    /// Adds the new pods `pods` (none failed, none shown yet) to the folded workload whose
+    /// pods `holder` holds, where a rebuild would list them, without a rebuild: a pod
+    /// created during a rollout of 5 000. The summary row counts them, and the Deployment's
+    /// row its old pods. Returns the new rows' paths, or `None` when the tree must be
+    /// rebuilt instead.
+    pub fn insert_pods(
+        &mut self,
+        holder: NodeId,
+        pods: &[&TrackedObject],
+        world: &World,
+        ids: &mut Ids,
+    ) -> Option<Vec<Vec<NodeId>>> {
+        let mut pods = pods.to_vec();
+        pods.sort_by(|a, b| display_order(a, b));
+        let at = self.position(holder)?;
+        let holder_path = self.nodes[at].path.clone();
+        let held = self.item_mut(&holder_path)?.children().len();
+        let first = at + 1;
+        let rows = self.nodes.get(first..first + held)?;
+        // The held rows are leaves (pods own nothing shown), so they follow the holder.
+        if rows
+            .iter()
+            .any(|node| node.path.len() != holder_path.len() + 1)
+        {
+            return None;
+        }
+        let mut new_rows = Vec::with_capacity(pods.len());
+        for pod in &pods {
+            if pod.status == Status::Failed || self.position(ids.of(&pod.key)).is_some() {
+                return None;
+            }
+            let before = rows.partition_point(|node| {
+                world
+                    .object(&node.key)
+                    .is_some_and(|shown| display_order(shown, pod).is_lt())
+            });
+            new_rows.push((before, *pod));
+        }
+        let mut merged_nodes = Vec::with_capacity(held + pods.len());
+        let mut merged_items = Vec::with_capacity(held + pods.len());
+        let mut old_items = take_children(self.item_mut(&holder_path)?).into_iter();
+        let tail = self.nodes.split_off(first + held);
+        let mut old_nodes = self.nodes.split_off(first).into_iter();
+        let mut paths = Vec::with_capacity(pods.len());
+        let mut taken = 0;
+        for (before, pod) in new_rows {
+            while taken < before {
+                merged_nodes.extend(old_nodes.next());
+                merged_items.extend(old_items.next());
+                taken += 1;
+            }
+            let id = ids.of(&pod.key);
+            let path = [holder_path.as_slice(), &[id]].concat();
+            merged_items.push(TreeItem::new_leaf(id, self.line(id, &path, pod)));
+            merged_nodes.push(Node {
+                path: path.clone(),
+                key: pod.key.clone(),
+                status: pod.status,
+                role: Role::Object,
+                slot: 0,
+            });
+            paths.push(path);
+        }
+        merged_nodes.extend(old_nodes);
+        merged_items.extend(old_items);
+        for (slot, node) in merged_nodes.iter_mut().enumerate() {
+            node.slot = slot;
+        }
+        let count = merged_items.len();
+        self.nodes.extend(merged_nodes);
+        self.nodes.extend(tail);
+        self.reindex(first);
+        // The widget offers no way to insert a child: the holder's item is made anew (a
+        // failure here leaves the tree to a rebuild, as `None` says).
+        let holder_item = TreeItem::new(holder, fold::holder_row(count), merged_items).ok()?;
+        *self.item_mut(&holder_path)? = holder_item;
+        if let Some(fold) = self.folds.get_mut(&holder) {
+            for pod in &pods {
+                fold.tally.add(pod.status);
+            }
+        }
+        self.show_tally(holder);
+        self.count_old_pods(&holder_path, pods.len(), world)?;
+        Some(paths)
+    }
+
+    /// `added` pods more under the holder at `holder_path`: when its workload is an old
+    /// `ReplicaSet` of a Deployment, the Deployment's row counts them among its old pods.
+    fn count_old_pods(
+        &mut self,
+        holder_path: &[NodeId],
+        added: usize,
+        world: &World,
+    ) -> Option<()> {
+        let [.., deployment, set, _] = holder_path else {
+            return Some(());
+        };
+        let set = world.object(&self.node(*set)?.key)?;
+        let Some(tops) = self.revisions.get_mut(deployment) else {
+            return Some(());
+        };
+        if set.counted || set.key.kind != "ReplicaSet" {
+            return Some(());
+        }
+        tops.old_pods += added as u64;
+        self.redraw(*deployment, world)
     }
 
     /// Redraws the row of `object` (node `id`) in place, keeping the shape: what a change
@@ -222,11 +361,16 @@ impl TreeModel {
             return (!set.counted).then_some(());
         }
         tops.new_ready = set.counts.map_or(0, |c| u64::from(c.ready));
-        let key = &self.node(deployment)?.key;
-        let object = world.object(key)?.clone();
-        let path = self.node(deployment)?.path.clone();
-        let line = self.line(deployment, &path, &object);
-        relabel(self.item_mut(&path)?, deployment, line)
+        self.redraw(deployment, world)
+    }
+
+    /// Draws the row of node `id` anew from what `world` holds of it.
+    fn redraw(&mut self, id: NodeId, world: &World) -> Option<()> {
+        let node = self.node(id)?;
+        let object = world.object(&node.key)?.clone();
+        let path = node.path.clone();
+        let line = self.line(id, &path, &object);
+        relabel(self.item_mut(&path)?, id, line)
     }
 
     /// A pod of the folded workload whose holder row is `holder` went from `was` to `now`:
@@ -236,6 +380,14 @@ impl TreeModel {
             return;
         };
         fold.tally.moved(was, now);
+        self.show_tally(holder);
+    }
+
+    /// The summary row of the folded workload whose holder row is `holder` says its tally.
+    fn show_tally(&mut self, holder: NodeId) {
+        let Some(fold) = self.folds.get(&holder) else {
+            return;
+        };
         let (summary, line, busy) = (fold.summary.clone(), fold.tally.row(), busy(&fold.tally));
         if let Some(&id) = summary.last()
             && let Some(item) = self.item_mut(&summary)
@@ -252,26 +404,28 @@ impl TreeModel {
 
     /// The item at `path`.
     fn item_mut(&mut self, path: &[NodeId]) -> Option<&mut TreeItem<'static, NodeId>> {
-        let (first, rest) = path.split_first()?;
-        let mut item = self
-            .items
-            .iter_mut()
-            .find(|item| item.identifier() == first)?;
-        for id in rest {
-            let index = item.children().iter().position(|c| c.identifier() == id)?;
-            item = item.child_mut(index)?;
+        let slots: Vec<usize> = path
+            .iter()
+            .map(|id| self.node(*id).map(|node| node.slot))
+            .collect::<Option<_>>()?;
+        let (first, rest) = slots.split_first()?;
+        let mut item = self.items.get_mut(*first)?;
+        for &slot in rest {
+            item = item.child_mut(slot)?;
         }
-        Some(item)
+        // The slots are kept with the items; a mismatch would be a bug, never a wrong row.
+        (path.last() == Some(item.identifier())).then_some(item)
     }
 
     /// The shown node whose path ends in `id`.
     pub fn node(&self, id: NodeId) -> Option<&Node> {
-        self.index.get(&id).and_then(|&i| self.nodes.get(i))
+        self.position(id).and_then(|i| self.nodes.get(i))
     }
 
     /// Position of the node `id` in display order.
     pub fn position(&self, id: NodeId) -> Option<usize> {
-        self.index.get(&id).copied()
+        let slot = usize::try_from(id).ok()?;
+        self.index.get(slot).copied().filter(|&i| i != NOT_SHOWN)
     }
 }
 
@@ -301,13 +455,7 @@ impl<'w> ChildIndex<'w> {
             }
         }
         for list in by_owner.values_mut() {
-            // Current revision before old ones, then by kind and name: the newest ReplicaSet
-            // leads, pods follow in name order.
-            list.sort_by(|a, b| {
-                b.counted
-                    .cmp(&a.counted)
-                    .then_with(|| (&a.key.kind, &a.key.name).cmp(&(&b.key.kind, &b.key.name)))
-            });
+            list.sort_by(|a, b| display_order(a, b));
         }
         let mut missing_members: HashMap<&ObjectKey, Vec<&ObjectKey>> = HashMap::new();
         for root in &world.roots {
@@ -322,6 +470,26 @@ impl<'w> ChildIndex<'w> {
             orphans,
             missing_members,
         }
+    }
+}
+
+/// The order of an owner's children: current revision before old ones, then by kind and
+/// name (the newest `ReplicaSet` leads, pods follow in name order).
+fn display_order(a: &TrackedObject, b: &TrackedObject) -> std::cmp::Ordering {
+    b.counted
+        .cmp(&a.counted)
+        .then_with(|| (&a.key.kind, &a.key.name).cmp(&(&b.key.kind, &b.key.name)))
+}
+
+/// Numbers each node's place among its siblings, as the items nest: the nodes are the
+/// items in depth-first order.
+fn number_slots(nodes: &mut [Node]) {
+    let mut next: HashMap<Option<NodeId>, usize> = HashMap::new();
+    for node in nodes {
+        let parent = node.path.len().checked_sub(2).map(|i| node.path[i]);
+        let slot = next.entry(parent).or_default();
+        node.slot = *slot;
+        *slot += 1;
     }
 }
 
@@ -397,6 +565,7 @@ impl<'a> Builder<'a> {
             key: key.clone(),
             status,
             role,
+            slot: 0,
         });
     }
 
@@ -496,6 +665,15 @@ fn row_with_revisions(
 /// offers no way to change a row's text alone. `None` only if the children clash, which
 /// a built tree rules out.
 fn relabel(item: &mut TreeItem<'static, NodeId>, id: NodeId, line: Line<'static>) -> Option<()> {
+    let children = take_children(item);
+    *item = TreeItem::new(id, line, children).ok()?;
+    Some(())
+}
+
+/// The children of `item`, taken out of it: it must be made anew right after (the widget
+/// lets a child be changed, never taken or inserted).
+fn take_children(item: &mut TreeItem<'static, NodeId>) -> Vec<TreeItem<'static, NodeId>> {
+    let id = *item.identifier();
     let mut children = Vec::with_capacity(item.children().len());
     for index in 0..item.children().len() {
         if let Some(child) = item.child_mut(index) {
@@ -505,8 +683,7 @@ fn relabel(item: &mut TreeItem<'static, NodeId>, id: NodeId, line: Line<'static>
             ));
         }
     }
-    *item = TreeItem::new(id, line, children).ok()?;
-    Some(())
+    children
 }
 
 /// What a row says of an object that is not in the cluster.

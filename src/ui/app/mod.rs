@@ -359,6 +359,7 @@ impl App {
                 Diff::Upsert(new) if self.row_stays(new) => Some(new.key.clone()),
                 _ => None,
             };
+            let new_row = matches!(&diff, Diff::Upsert(new) if self.is_new_row(new));
             let about_log_pod = matches!((&diff, &self.logs),
                 (Diff::Upsert(o), Some(logs)) if logs.is_of(&o.key));
             let key = (!events).then(|| diff.key().clone());
@@ -372,7 +373,9 @@ impl App {
                 log_pod_changed |= about_log_pod;
                 object_changed |= about_object;
                 // No row shows Events.
-                let patched = events || row.is_some_and(|key| self.patch_row(&key));
+                let patched = events
+                    || row.is_some_and(|key| self.patch_row(&key))
+                    || (new_row && key.as_ref().is_some_and(|key| self.add_row(key)));
                 if !patched {
                     self.tree.mark_stale();
                 }
@@ -398,6 +401,20 @@ impl App {
                 .world
                 .object(&new.key)
                 .is_some_and(|old| tree_view::keeps_its_row(old, new))
+    }
+
+    /// Whether `new` is an object the world does not show yet; never with a filter on, as
+    /// the filter could hide it.
+    fn is_new_row(&self, new: &TrackedObject) -> bool {
+        !self.filter.is_on() && self.world.object(&new.key).is_none()
+    }
+
+    /// Adds the row of the new object `key` from the world; false when the tree must be
+    /// rebuilt instead.
+    fn add_row(&mut self, key: &ObjectKey) -> bool {
+        self.world
+            .object(key)
+            .is_some_and(|object| self.tree.add_row(object))
     }
 
     /// Redraws the row of `key` from the world; false when the tree must be rebuilt instead.

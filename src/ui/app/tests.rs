@@ -116,6 +116,76 @@ proptest::proptest! {
     }
 }
 
+/// A pod of [`fixtures::big_app`]'s new (or old) `ReplicaSet`, numbered `n` (new or not
+/// yet there, as the number falls), in `status`.
+fn big_app_pod(n: usize, old: bool, status: usize) -> TrackedObject {
+    let (set, prefix) = if old {
+        ("web-1", "web-1")
+    } else {
+        ("web-2", "web-2")
+    };
+    let mut pod = fixtures::pod(
+        &format!("{prefix}-{n:03}"),
+        &key("ReplicaSet", set),
+        Status::Success,
+    );
+    pod.counted = !old;
+    pod.status = [
+        Status::Success,
+        Status::InProgress,
+        Status::Failed,
+        Status::Terminating,
+    ][status];
+    pod.message = format!("{n} in batch");
+    pod
+}
+
+#[test]
+fn a_new_pod_of_a_folded_workload_joins_its_rows_without_a_rebuild() {
+    let mut app = fixtures::big_app();
+    let mut add = |pod: TrackedObject| {
+        app.world.apply(Diff::Upsert(Box::new(pod.clone())));
+        app.tree.add_row(&pod)
+    };
+    assert!(add(big_app_pod(100, false, 1)));
+    assert!(add(big_app_pod(120, true, 0)));
+    // A failed pod is listed apart, which a rebuild decides.
+    assert!(!app.tree.add_row(&big_app_pod(101, false, 2)));
+    app.sync();
+    let added = shape(&app);
+    let text = &added.1;
+    assert!(text.contains("\"web-2-100\""), "{text}");
+    // The summary row counts it (each count is a span of its own).
+    assert!(text.contains("\"15 starting\""), "{text}");
+    assert!(text.contains("new 45/100 · old 51"), "{text}");
+    app.tree.mark_stale();
+    app.sync();
+    assert_eq!(shape(&app), added);
+}
+
+proptest::proptest! {
+    #[test]
+    fn pods_added_in_place_are_what_a_rebuild_draws(
+        batches in proptest::collection::vec(
+            proptest::collection::vec((0..150usize, proptest::bool::ANY, 0..4usize), 1..12),
+            1..8,
+        )
+    ) {
+        let mut app = fixtures::big_app();
+        for batch in batches {
+            let diffs = batch
+                .into_iter()
+                .map(|(n, old, status)| Diff::Upsert(Box::new(big_app_pod(n, old, status))))
+                .collect();
+            app.update(Message::Diffs(diffs), app.now);
+            let added = shape(&app);
+            app.tree.mark_stale();
+            app.sync();
+            proptest::prop_assert_eq!(shape(&app), added);
+        }
+    }
+}
+
 fn selected_name(app: &App) -> String {
     app.selected_key()
         .map(|k| k.name.clone())

@@ -11,7 +11,7 @@ use super::Action;
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
 use crate::ui::tree::{Ids, NodeId, Role, TreeModel};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use tui_tree_widget::TreeState;
 
 #[derive(Debug)]
@@ -25,6 +25,9 @@ pub struct TreeView {
     known: HashSet<Vec<NodeId>>,
     /// The status each node had at the last rebuild, to spot new failures.
     last_status: HashMap<NodeId, Status>,
+    /// New pods of folded workloads, with their holder's id, added at the next sync: a
+    /// burst of them costs one pass over the holder's rows rather than a rebuild each.
+    pending: HashMap<ObjectKey, NodeId>,
 }
 
 impl Default for TreeView {
@@ -37,6 +40,7 @@ impl Default for TreeView {
             stale: true,
             known: HashSet::new(),
             last_status: HashMap::new(),
+            pending: HashMap::new(),
         }
     }
 }
@@ -79,8 +83,13 @@ impl TreeView {
         self.stale = true;
     }
 
-    /// Rebuilds from `world` with `filter` if a change asked for it.
+    /// Rebuilds from `world` with `filter` if a change asked for it, or adds the new pods'
+    /// rows in place.
     pub(super) fn sync(&mut self, world: &World, filter: &str) {
+        let pending = std::mem::take(&mut self.pending);
+        if !self.stale && !pending.is_empty() && !self.insert_pending(&pending, world) {
+            self.stale = true;
+        }
         if self.stale {
             self.stale = false;
             self.rebuild(world, filter);
@@ -105,6 +114,10 @@ impl TreeView {
         if self.stale {
             return false;
         }
+        // Not shown yet: it is added as the world has it at the next sync.
+        if self.pending.contains_key(&object.key) {
+            return true;
+        }
         let id = self.ids.of(&object.key);
         let Some(path) = self.model.patch_row(id, object, world) else {
             return false;
@@ -113,6 +126,53 @@ impl TreeView {
         // A new failure is never hidden, as in a rebuild.
         if object.status == Status::Failed && was != Some(Status::Failed) {
             open_ancestors(&mut self.state, &path);
+        }
+        true
+    }
+
+    /// Takes the new object `object` in: a pod of a folded workload joins the rows its
+    /// holder lists at the next sync. Returns false when it cannot, and the tree must be
+    /// rebuilt. Only without a filter, which could hide the pod.
+    pub(super) fn add_row(&mut self, object: &TrackedObject) -> bool {
+        if self.stale || object.key.kind != "Pod" || object.status == Status::Failed {
+            return false;
+        }
+        let holder = object
+            .owner
+            .as_ref()
+            .and_then(|owner| self.ids.holder_of(owner))
+            .filter(|holder| self.model.is_holder(*holder));
+        let Some(holder) = holder else {
+            return false;
+        };
+        self.pending.insert(object.key.clone(), holder);
+        true
+    }
+
+    /// Adds the rows of `pending` (pod, holder) as they are in `world` now; false when the
+    /// tree must be rebuilt instead (one failed or went away meanwhile).
+    fn insert_pending(&mut self, pending: &HashMap<ObjectKey, NodeId>, world: &World) -> bool {
+        let mut by_holder: BTreeMap<NodeId, Vec<&TrackedObject>> = BTreeMap::new();
+        for (key, holder) in pending {
+            let Some(object) = world.object(key) else {
+                return false;
+            };
+            by_holder.entry(*holder).or_default().push(object);
+        }
+        for (holder, pods) in by_holder {
+            let Some(paths) = self.model.insert_pods(holder, &pods, world, &mut self.ids) else {
+                return false;
+            };
+            for path in paths {
+                let id = path.last().copied().unwrap_or_default();
+                if let Some(node) = self.model.node(id) {
+                    self.last_status.insert(id, node.status);
+                }
+                // As a rebuild does: a path seen for the first time opens.
+                if self.known.insert(path.clone()) {
+                    self.state.open(path);
+                }
+            }
         }
         true
     }
