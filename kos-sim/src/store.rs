@@ -221,7 +221,7 @@ const PAGED: usize = 4;
 /// How long a paged list's continuations read it as it was at its first page. A real API
 /// server's last until etcd compacts (five minutes); pages follow each other within
 /// seconds, and a kept list pins a version of every object it lists.
-const PAGED_KEPT: Duration = Duration::from_secs(60);
+const PAGED_KEPT: Duration = Duration::from_mins(1);
 
 /// A list a client reads page by page: its objects as of its first page, in key order.
 struct Paged {

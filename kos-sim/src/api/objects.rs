@@ -160,28 +160,25 @@ pub fn list(api: &Arc<Api>, call: &Call) -> Result<Response, ApiError> {
     // A continuation reads the list as of its first page, skipping what that page had by
     // key (nothing is decoded for it).
     let (objects, revision, first_page): (Arc<[(Key, Item)]>, u64, bool) =
-        match call.params.get("continue") {
-            Some(token) => {
-                let (first, ns, name) = decode_continue(token)
-                    .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
-                let rest = api
-                    .store
-                    .continued(&resource, namespace, first, &(ns, name))
-                    .map_err(|_| {
-                        ApiError::new(
-                            410,
-                            "Expired",
-                            "The provided continue parameter is too old to display a \
-                             consistent list result. You can start a new list without the \
-                             continue parameter.",
-                        )
-                    })?;
-                (rest.into(), first, false)
-            }
-            None => {
-                let (objects, revision) = api.store.keyed_items(&resource, namespace);
-                (objects.into(), revision, true)
-            }
+        if let Some(token) = call.params.get("continue") {
+            let (first, ns, name) = decode_continue(token)
+                .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
+            let rest = api
+                .store
+                .continued(&resource, namespace, first, &(ns, name))
+                .map_err(|_| {
+                    ApiError::new(
+                        410,
+                        "Expired",
+                        "The provided continue parameter is too old to display a \
+                         consistent list result. You can start a new list without the \
+                         continue parameter.",
+                    )
+                })?;
+            (rest.into(), first, false)
+        } else {
+            let (objects, revision) = api.store.keyed_items(&resource, namespace);
+            (objects.into(), revision, true)
         };
     // Each object is decoded for its checks and let go at once: a list of thousands of
     // objects is written from their stored text, never held decoded all together.
