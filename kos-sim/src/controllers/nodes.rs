@@ -37,9 +37,10 @@ fn node(index: usize, name: &str) -> Value {
         json!({"type": type_, "status": status, "reason": reason, "message": message,
                "lastHeartbeatTime": now, "lastTransitionTime": now})
     };
-    // The kubelets run with a `--max-pods` large enough for the scale benchmarks' 5 000
-    // pods on the two worker nodes, surge included (a kubelet's default is 110).
-    let capacity = json!({"cpu": "4", "memory": "16374584Ki", "pods": "5000",
+    // The kubelets run with a `--max-pods` large enough for the scale benchmarks' 20 000
+    // pods on the two worker nodes, a rolling update's 25 % surge included (a kubelet's
+    // default is 110; a real cluster would have some 200 nodes for as many pods).
+    let capacity = json!({"cpu": "4", "memory": "16374584Ki", "pods": "12500",
                           "ephemeral-storage": "102626232Ki", "hugepages-2Mi": "0"});
     let mut labels = json!({
         "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
