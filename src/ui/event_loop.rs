@@ -431,6 +431,24 @@ mod tests {
         }
     }
 
+    /// Sources with nothing to tell, for tests that press no key reading them.
+    #[derive(Default)]
+    struct Fakes {
+        logs: FakeLogs,
+        objects: FakeObjects,
+        operator: FakeOperator,
+    }
+
+    impl Fakes {
+        fn sources(&self) -> Sources<'_> {
+            Sources {
+                logs: &self.logs,
+                objects: &self.objects,
+                operator: &self.operator,
+            }
+        }
+    }
+
     /// Objects by key, recording every read.
     #[derive(Default)]
     struct FakeObjects {
@@ -592,18 +610,9 @@ mod tests {
             signals: stream::pending(),
             started: Instant::now(),
         };
-        let (logs, objects, operator) = (
-            FakeLogs::default(),
-            FakeObjects::default(),
-            FakeOperator::default(),
-        );
-        let sources = Sources {
-            logs: &logs,
-            objects: &objects,
-            operator: &operator,
-        };
+        let fakes = Fakes::default();
         let started = Instant::now();
-        let outcome = run(&mut terminal, &mut app, inputs, &sources)
+        let outcome = run(&mut terminal, &mut app, inputs, &fakes.sources())
             .await
             .unwrap();
         let intervals = started.elapsed().as_millis() / FRAME.as_millis();
@@ -833,17 +842,8 @@ mod tests {
             signals: stream::iter([ExitCode::Terminated]),
             started: Instant::now(),
         };
-        let (logs, objects, operator) = (
-            FakeLogs::default(),
-            FakeObjects::default(),
-            FakeOperator::default(),
-        );
-        let sources = Sources {
-            logs: &logs,
-            objects: &objects,
-            operator: &operator,
-        };
-        let outcome = run(&mut terminal, &mut app, inputs, &sources)
+        let fakes = Fakes::default();
+        let outcome = run(&mut terminal, &mut app, inputs, &fakes.sources())
             .await
             .unwrap();
         assert_eq!(outcome.code, ExitCode::Terminated);
@@ -859,17 +859,8 @@ mod tests {
             signals: stream::pending(),
             started: Instant::now(),
         };
-        let (logs, objects, operator) = (
-            FakeLogs::default(),
-            FakeObjects::default(),
-            FakeOperator::default(),
-        );
-        let sources = Sources {
-            logs: &logs,
-            objects: &objects,
-            operator: &operator,
-        };
-        let error = run(&mut terminal, &mut app, inputs, &sources)
+        let fakes = Fakes::default();
+        let error = run(&mut terminal, &mut app, inputs, &fakes.sources())
             .await
             .unwrap_err();
         assert!(matches!(&error, LoopError::Watch(reason) if reason == "pods is forbidden"));
