@@ -57,13 +57,17 @@ pub async fn sim_serve(args: &[&str]) -> Result<Server, Failure> {
 }
 
 /// The headless watch at 5 000 pods as it was before issue 19 (main at `b94b50f`, medians of
-/// 3 on this machine, beside other work; its peak RSS ranged from 77 to 167 MB): it must keep
-/// these figures or better them.
+/// 3 on a quiet machine against this tree's simulated cluster): it must keep these figures or
+/// better them, within [`NOISE`].
 const HEADLESS_TODAY: Today = Today {
-    after_kubectl_s: 0.25,
-    rss_mb: 151.0,
-    cpu_s: 0.76,
+    after_kubectl_s: 0.02,
+    rss_mb: 81.4,
+    cpu_s: 0.98,
 };
+/// What run-to-run noise a kept figure is allowed on this machine: a tenth more, and for the
+/// verdict 50 ms more (the bench samples every 10 ms; the verdict lands anywhere in a tick of
+/// the simulated cluster).
+const NOISE: (f64, f64) = (1.1, 0.05);
 const US_PER_CHANGE_TARGET: f64 = 8.0;
 const FRAME_TARGET: Duration = Duration::from_millis(8);
 const LATENCY_TARGET: Duration = Duration::from_millis(50);
@@ -432,7 +436,11 @@ fn rollout_rows(pods: usize, runs: &[Rollout], today: Option<Today>) -> Vec<Row>
     let kubectl_mb = median(runs.iter().map(|r| r.kubectl_peak_rss_kb)) as f64 / 1024.0;
     let cpu = median(runs.iter().map(|r| r.kos_cpu.as_secs_f64()));
     let (delay_target, rss_target, cpu_target) = match today {
-        Some(today) => (today.after_kubectl_s, today.rss_mb, Some(today.cpu_s)),
+        Some(today) => (
+            today.after_kubectl_s + NOISE.1,
+            today.rss_mb * NOISE.0,
+            Some(today.cpu_s * NOISE.0),
+        ),
         None => (0.5, rss_target_mb(pods), None),
     };
     let title = |what: &str| format!("headless {pods}: {what}");
