@@ -220,7 +220,8 @@ mod corpus {
     }
 
     /// A watch decodes only what each kind's summary reads: every object of the corpus
-    /// is judged and summarized the same as when decoded whole.
+    /// is judged and summarized the same as when decoded whole; and judged in one pass
+    /// (`status::judge_at`, what the watch calls) as by each reader alone.
     #[test]
     fn every_object_decoded_by_its_shape_summarizes_as_decoded_whole() {
         let Some(corpus) = corpus_dir() else { return };
@@ -238,6 +239,16 @@ mod corpus {
                 }
                 let (whole, shaped) = super::shapes::whole_and_shaped(&object);
                 shaped_kinds += usize::from(whole != shaped);
+                assert_eq!(
+                    status::judge_at(&whole, now),
+                    status::Judged {
+                        assessment: status::of_at(&whole, now),
+                        conditions: status::conditions(&whole),
+                        containers: status::containers(&whole),
+                    },
+                    "{}: judged in one pass as each part alone",
+                    row.file
+                );
                 assert_eq!(
                     kos::watch::summary::node(&shaped, now),
                     kos::watch::summary::node(&whole, now),
@@ -592,17 +603,39 @@ mod never_panics {
         prop_oneof![6 => shaped_status, 1 => tree()]
     }
 
+    /// `.metadata`: a generation, sometimes a deletion, labels and owner references as the
+    /// summary reads them (or of the wrong type), finalizers and an age.
     fn metadata() -> impl Strategy<Value = Value> {
-        (value(), prop::option::weighted(0.1, value()), value()).prop_map(
-            |(generation, deletion, hpa_conditions)| {
-                let mut metadata = json!({"name": "x", "generation": generation,
-                    "annotations": {"autoscaling.alpha.kubernetes.io/conditions": hpa_conditions}});
-                if let Some(stamp) = deletion {
-                    metadata["deletionTimestamp"] = stamp;
-                }
-                metadata
-            },
+        let labels = prop_oneof![
+            3 => shaped(&["controller-revision-hash", "rollouts-pod-template-hash", "app"]),
+            1 => value(),
+        ];
+        let owners = prop_oneof![
+            3 => prop::collection::vec(shaped(&["uid", "controller", "kind", "name"]), 0..3)
+                .prop_map(Value::Array),
+            1 => tree(),
+        ];
+        let created = prop_oneof![
+            Just(Value::from("2026-01-01T00:00:00Z")),
+            Just(Value::from(chrono::Utc::now().to_rfc3339())),
+            value(),
+        ];
+        (
+            (value(), prop::option::weighted(0.1, value()), value()),
+            (labels, owners, created, value()),
         )
+            .prop_map(
+                |((generation, deletion, hpa_conditions), (labels, owners, created, finalizers))| {
+                    let mut metadata = json!({"name": "x", "uid": "u1", "generation": generation,
+                        "annotations": {"autoscaling.alpha.kubernetes.io/conditions": hpa_conditions},
+                        "labels": labels, "ownerReferences": owners,
+                        "creationTimestamp": created, "finalizers": finalizers});
+                    if let Some(stamp) = deletion {
+                        metadata["deletionTimestamp"] = stamp;
+                    }
+                    metadata
+                },
+            )
     }
 
     /// Count fields of the workloads' `.status`.
@@ -757,6 +790,19 @@ mod never_panics {
             prop_assert!(!assessment.message.is_empty());
             status::conditions(&value);
             status::containers(&value);
+        }
+
+        #[test]
+        fn judged_in_one_pass_as_each_part_alone(object in object()) {
+            let now = chrono::Utc::now();
+            prop_assert_eq!(
+                status::judge_at(&object, now),
+                status::Judged {
+                    assessment: status::of_at(&object, now),
+                    conditions: status::conditions(&object),
+                    containers: status::containers(&object),
+                }
+            );
         }
     }
 }

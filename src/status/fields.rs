@@ -102,6 +102,25 @@ pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether [`one_line`] would leave `text` as it is: no whitespace but single spaces between
+/// words. Most messages are, and checking is cheaper than rebuilding them.
+pub(crate) fn is_one_line(text: &str) -> bool {
+    let mut after_space = true;
+    for c in text.chars() {
+        if c == ' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if c.is_whitespace() {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || text.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +174,20 @@ mod tests {
     #[test]
     fn messages_become_one_line() {
         assert_eq!(one_line("a\n  b\tc "), "a b c");
+        for text in [
+            "",
+            "a",
+            "a b",
+            " a",
+            "a ",
+            "a  b",
+            "a\nb",
+            "a\u{a0}b",
+            "Ready",
+            "x: y (z) — 2",
+        ] {
+            assert_eq!(is_one_line(text), one_line(text) == text, "{text:?}");
+        }
         assert_eq!(plural(1, "replica"), "1 replica");
         assert_eq!(plural(0, "replica"), "0 replicas");
     }

@@ -140,9 +140,8 @@ impl Assessment {
 /// `Reconciling`/`Stalled` conditions, then the kind's own rule, and for kinds without one
 /// the rules table and the conventions of custom resources.
 pub fn of(object: &Value) -> Assessment {
-    let mut assessment = assess(object);
-    assessment.message = fields::one_line(&assessment.message);
-    assessment
+    let read = Read::of(object);
+    judged(object, &read)
 }
 
 /// [`of`] at the time `now`: a failure that objects commonly show for a while after they
@@ -150,23 +149,75 @@ pub fn of(object: &Value) -> Assessment {
 /// `in_progress` while the object is young, with [`Assessment::later`] saying when it
 /// becomes a failure.
 pub fn of_at(object: &Value, now: chrono::DateTime<chrono::Utc>) -> Assessment {
-    let assessment = of(object);
-    young::forgive(object, assessment, now)
+    let read = Read::of(object);
+    young::forgive(object, judged(object, &read), &read.containers, now)
 }
 
-fn assess(object: &Value) -> Assessment {
+/// An object judged at `now` ([`of_at`]), with the rows the details pane shows of it
+/// ([`conditions`], [`containers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judged {
+    pub assessment: Assessment,
+    pub conditions: Vec<Condition>,
+    pub containers: Vec<ContainerRow>,
+}
+
+/// [`of_at`], [`conditions`] and [`containers`] of `object` in one: its conditions and
+/// containers are read once, for the verdict and the rows alike (the watch judges every
+/// change of every pod).
+pub fn judge_at(object: &Value, now: chrono::DateTime<chrono::Utc>) -> Judged {
+    let read = Read::of(object);
+    let assessment = young::forgive(object, judged(object, &read), &read.containers, now);
+    Judged {
+        assessment,
+        containers: read
+            .containers
+            .iter()
+            .map(summary::Container::row)
+            .collect(),
+        conditions: summary::conditions_or_hpa(object, read.conditions),
+    }
+}
+
+/// What the rules of several kinds read of an object, read once.
+struct Read<'a> {
+    /// `.status.conditions` ([`conditions::read`]).
+    conditions: Vec<Condition>,
+    /// A pod's containers ([`summary::read`]); empty for what has none.
+    containers: Vec<summary::Container<'a>>,
+}
+
+impl<'a> Read<'a> {
+    fn of(object: &'a Value) -> Self {
+        Read {
+            conditions: conditions::read(object),
+            containers: summary::read(object),
+        }
+    }
+}
+
+/// The assessment of `object`, its message on one line.
+fn judged(object: &Value, read: &Read) -> Assessment {
+    let mut assessment = assess(object, read);
+    if !fields::is_one_line(&assessment.message) {
+        assessment.message = fields::one_line(&assessment.message);
+    }
+    assessment
+}
+
+fn assess(object: &Value, read: &Read) -> Assessment {
     if !object.is_object() {
         return Assessment::new(Status::Unknown, "Not a Kubernetes object");
     }
     if let Some(deleting) = terminating(object) {
         return deleting;
     }
-    let standard = conditions::read(object);
-    if let Some(decided) = conditions::preamble(object, &standard) {
+    let standard = &read.conditions;
+    if let Some(decided) = conditions::preamble(object, standard) {
         return decided;
     }
     match Rule::of(object) {
-        Rule::Pod => pod::assess(object),
+        Rule::Pod => pod::assess(object, standard, &read.containers),
         Rule::Deployment => workload::deployment(object),
         Rule::ReplicaSet => workload::replica_set(object),
         Rule::StatefulSet => workload::stateful_set(object),
@@ -185,8 +236,8 @@ fn assess(object: &Value) -> Assessment {
         Rule::Namespace => misc::namespace(object),
         Rule::Data => misc::data(object),
         Rule::Workflow => misc::workflow(object),
-        Rule::Rollout => rollout::assess(object, &standard, table()),
-        Rule::Standard => custom::assess(object, &standard, table()),
+        Rule::Rollout => rollout::assess(object, standard, table()),
+        Rule::Standard => custom::assess(object, standard, table()),
     }
 }
 

@@ -9,21 +9,26 @@
 use super::conditions::{self, find};
 use super::fields::{count, plural, text, text_or_empty};
 use super::summary::Condition;
-use super::summary::{self, Container, State};
+use super::summary::{Container, State};
 use super::{Assessment, Counts, Status};
 use serde_json::Value;
 
-pub(crate) fn assess(object: &Value) -> Assessment {
-    let containers = summary::read(object);
+/// The pod's verdict, from its `conditions` ([`conditions::read`]) and `containers`
+/// ([`summary::read`]), which its caller has read once for every use.
+pub(crate) fn assess(
+    object: &Value,
+    conditions: &[Condition],
+    containers: &[Container],
+) -> Assessment {
     let mut assessment = match text(object, "/status/phase") {
         Some("Succeeded") => Assessment::new(Status::Success, "Completed"),
-        Some("Failed") => Assessment::new(Status::Failed, failed_message(object, &containers)),
-        phase => match container_failure(&containers) {
+        Some("Failed") => Assessment::new(Status::Failed, failed_message(object, containers)),
+        phase => match container_failure(containers) {
             Some(message) => Assessment::new(Status::Failed, message),
-            None => by_phase(object, phase, &containers),
+            None => by_phase(object, phase, conditions, containers),
         },
     };
-    assessment.counts = ready_containers(&containers);
+    assessment.counts = ready_containers(containers);
     assessment
 }
 
@@ -58,12 +63,11 @@ fn container_failure(containers: &[Container]) -> Option<String> {
 
 /// Whether every failure the pod shows is a container waiting for a Secret or `ConfigMap`
 /// (or a key of one) that does not exist: the start-up state that another component
-/// creating it ends (`young`).
-pub(crate) fn only_missing_configuration(object: &Value) -> bool {
+/// creating it ends (`young`). `containers` are the pod's ([`summary::read`]).
+pub(crate) fn only_missing_configuration(object: &Value, containers: &[Container]) -> bool {
     if text(object, "/status/phase") == Some("Failed") {
         return false;
     }
-    let containers = summary::read(object);
     let mut failing = containers
         .iter()
         .filter(|c| failure_of(c).is_some())
@@ -131,13 +135,17 @@ fn failed_message(object: &Value, containers: &[Container]) -> String {
     container_failure(containers).unwrap_or_else(|| "Failed".to_owned())
 }
 
-fn by_phase(object: &Value, phase: Option<&str>, containers: &[Container]) -> Assessment {
-    let conditions = conditions::read(object);
+fn by_phase(
+    object: &Value,
+    phase: Option<&str>,
+    conditions: &[Condition],
+    containers: &[Container],
+) -> Assessment {
     match phase {
         None | Some("" | "Pending") => {
-            Assessment::new(Status::InProgress, pending_message(&conditions, containers))
+            Assessment::new(Status::InProgress, pending_message(conditions, containers))
         }
-        Some("Running") => running(object, &conditions, containers),
+        Some("Running") => running(object, conditions, containers),
         Some(other) => Assessment::new(Status::Unknown, format!("Phase {other}")),
     }
 }

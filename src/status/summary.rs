@@ -42,7 +42,12 @@ pub struct ContainerRow {
 /// The object's conditions: `.status.conditions`, or for an `autoscaling/v1`
 /// `HorizontalPodAutoscaler` the ones kept in its annotation.
 pub fn conditions(object: &Value) -> Vec<Condition> {
-    let own = super::conditions::read(object);
+    conditions_or_hpa(object, super::conditions::read(object))
+}
+
+/// `own`, the object's `.status.conditions`, or when it has none and is a
+/// `HorizontalPodAutoscaler` those of its annotation.
+pub(crate) fn conditions_or_hpa(object: &Value, own: Vec<Condition>) -> Vec<Condition> {
     if own.is_empty() && text(object, "/kind") == Some("HorizontalPodAutoscaler") {
         return super::conditions::hpa_annotation(object);
     }
@@ -114,7 +119,7 @@ pub(crate) struct Container<'a> {
 }
 
 impl Container<'_> {
-    fn row(&self) -> ContainerRow {
+    pub(crate) fn row(&self) -> ContainerRow {
         let (state, reason, message, exit_code) = match &self.state {
             State::Running => ("running", "", "", None),
             State::Waiting { reason, message } => ("waiting", *reason, *message, None),

@@ -11,6 +11,7 @@
 //! Pure: the time is an argument.
 
 use super::fields::text;
+use super::summary::Container;
 use super::{Assessment, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,12 +35,20 @@ pub struct Later {
 
 /// `assessment` of `object` at `now`: a start-up failure of a young object becomes
 /// `in_progress`, with the failure kept in [`Assessment::later`].
-pub(crate) fn forgive(object: &Value, assessment: Assessment, now: DateTime<Utc>) -> Assessment {
+/// `containers` are the pod's, as its rules read them.
+pub(crate) fn forgive(
+    object: &Value,
+    assessment: Assessment,
+    containers: &[Container],
+    now: DateTime<Utc>,
+) -> Assessment {
     if assessment.status != Status::Failed {
         return assessment;
     }
     let (grace, what) = match text(object, "/kind") {
-        Some("Pod") if super::pod::only_missing_configuration(object) => (POD_GRACE, "pod"),
+        Some("Pod") if super::pod::only_missing_configuration(object, containers) => {
+            (POD_GRACE, "pod")
+        }
         Some("HorizontalPodAutoscaler") if super::misc::only_missing_metrics(object) => {
             (AUTOSCALER_GRACE, "autoscaler")
         }

@@ -91,25 +91,34 @@ fn links(object: &Value, kind: &str) -> Links {
 /// ([`status::of_at`]).
 pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)> {
     let text = |pointer: &str| status::at(object, pointer).and_then(Value::as_str);
-    let uid = text("/metadata/uid")?.to_owned();
+    // Read below `metadata` once: most of what a node keeps is there.
+    let metadata = object.get("metadata");
+    let meta = |field: &str| metadata.and_then(|m| m.get(field));
+    let meta_text = |field: &str| meta(field).and_then(Value::as_str);
+    let tag = |map: &str, key: &str| meta(map).and_then(|m| m.get(key)).and_then(Value::as_str);
+    let uid = meta_text("uid")?.to_owned();
     let kind = text("/kind").unwrap_or_default();
-    let namespace = text("/metadata/namespace").filter(|ns| !ns.is_empty());
-    let assessment = status::of_at(object, now);
+    let namespace = meta_text("namespace").filter(|ns| !ns.is_empty());
+    let status::Judged {
+        assessment,
+        conditions,
+        containers,
+    } = status::judge_at(object, now);
     let revision = match kind {
-        "Deployment" => text("/metadata/annotations/deployment.kubernetes.io~1revision"),
-        "ReplicaSet" => text("/metadata/annotations/deployment.kubernetes.io~1revision")
-            .or_else(|| text("/metadata/labels/rollouts-pod-template-hash")),
+        "Deployment" => tag("annotations", "deployment.kubernetes.io/revision"),
+        "ReplicaSet" => tag("annotations", "deployment.kubernetes.io/revision")
+            .or_else(|| tag("labels", POD_TEMPLATE_HASH)),
         // An AnalysisRun a Rollout started is of the revision it analyses.
-        "AnalysisRun" => text("/metadata/labels/rollouts-pod-template-hash"),
+        "AnalysisRun" => tag("labels", POD_TEMPLATE_HASH),
         "Rollout" => text("/status/currentPodHash"),
         "StatefulSet" => text("/status/updateRevision"),
-        "Pod" => text("/metadata/labels/controller-revision-hash"),
+        "Pod" => tag("labels", "controller-revision-hash"),
         _ => None,
     };
-    let terminating = status::at(object, "/metadata/deletionTimestamp").is_some();
+    let terminating = meta("deletionTimestamp").is_some();
     let node = Node {
         object: TrackedObject {
-            key: ObjectKey::new(kind, namespace, text("/metadata/name").unwrap_or_default()),
+            key: ObjectKey::new(kind, namespace, meta_text("name").unwrap_or_default()),
             api_version: text("/apiVersion").unwrap_or_default().to_owned(),
             uid,
             status: if terminating && assessment.status != Status::Failed {
@@ -122,13 +131,13 @@ pub fn node(object: &Value, now: DateTime<Utc>) -> Option<(Node, Option<Later>)>
             owner: None,
             applied: false,
             counted: true,
-            conditions: status::conditions(object),
-            containers: status::containers(object),
-            created: text("/metadata/creationTimestamp")
+            conditions,
+            containers,
+            created: meta_text("creationTimestamp")
                 .unwrap_or_default()
                 .to_owned(),
         },
-        owner_uid: owner_uid(object),
+        owner_uid: owner_uid(meta("ownerReferences")),
         revision: revision.map(str::to_owned),
         stable: (kind == "Rollout")
             .then(|| text("/status/stableRS"))
@@ -194,8 +203,9 @@ impl Node {
     }
 }
 
-fn owner_uid(object: &Value) -> Option<String> {
-    let owners = status::at(object, "/metadata/ownerReferences")?.as_array()?;
+/// The owner's uid of the `metadata.ownerReferences` given.
+fn owner_uid(references: Option<&Value>) -> Option<String> {
+    let owners = references?.as_array()?;
     let controller = owners
         .iter()
         .find(|o| o.get("controller").and_then(Value::as_bool) == Some(true));
