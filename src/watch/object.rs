@@ -133,8 +133,55 @@ const CONTAINER_STATUS: Shape = Shape::Fields {
         ("image", Shape::Whole),
         ("ready", Shape::Whole),
         ("restartCount", Shape::Whole),
-        ("state", Shape::Whole),
-        ("lastState", Shape::Whole),
+        ("state", CONTAINER_STATE),
+        ("lastState", CONTAINER_STATE),
+    ],
+    rest: &Shape::Dropped,
+};
+
+/// A container's state: whether it runs (not since when), why it waits, how it ended.
+const CONTAINER_STATE: Shape = Shape::Fields {
+    named: &[
+        (
+            "running",
+            Shape::Fields {
+                named: &[],
+                rest: &Shape::Dropped,
+            },
+        ),
+        ("waiting", Shape::Whole),
+        ("terminated", Shape::Whole),
+    ],
+    rest: &Shape::Dropped,
+};
+
+/// A pod's metadata, as far as its summary and the watch read it: its identity, version,
+/// age, deletion, generation, the one label that names its revision and its owners' uids.
+/// Its other labels and its annotations are many and never read of a pod.
+const POD_METADATA: Shape = Shape::Fields {
+    named: &[
+        ("name", Shape::Whole),
+        ("namespace", Shape::Whole),
+        ("uid", Shape::Whole),
+        ("resourceVersion", Shape::Whole),
+        ("generation", Shape::Whole),
+        ("creationTimestamp", Shape::Whole),
+        ("deletionTimestamp", Shape::Whole),
+        ("finalizers", Shape::Whole),
+        (
+            "labels",
+            Shape::Fields {
+                named: &[("controller-revision-hash", Shape::Whole)],
+                rest: &Shape::Dropped,
+            },
+        ),
+        (
+            "ownerReferences",
+            Shape::Items(&Shape::Fields {
+                named: &[("uid", Shape::Whole), ("controller", Shape::Whole)],
+                rest: &Shape::Dropped,
+            }),
+        ),
     ],
     rest: &Shape::Dropped,
 };
@@ -167,7 +214,7 @@ pub struct PodKind;
 impl Shaped for PodKind {
     const SHAPE: &'static Shape = &Shape::Fields {
         named: &[
-            ("metadata", METADATA),
+            ("metadata", POD_METADATA),
             (
                 "spec",
                 Shape::Fields {
@@ -641,16 +688,23 @@ mod tests {
                     "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}],
                 "containerStatuses": [{"name": "app", "image": "docker.io/nginx:1.27",
                     "ready": true, "restartCount": 1,
-                    "state": {"running": {"startedAt": "2026-01-01T00:00:05Z"}},
+                    "state": {"running": {}},
                     "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]})
+        );
+        assert_eq!(
+            shaped["metadata"],
+            json!({"name": "web-7c4b-x2", "namespace": "shop", "uid": "p1",
+                "resourceVersion": "901", "creationTimestamp": "2026-01-01T00:00:00Z",
+                "labels": {}, "ownerReferences": [{"uid": "rs1", "controller": true}]})
         );
         let mut whole = decoded::<AnyKind>(&pod);
         assert!(whole.to_string().contains("hunter2"));
-        whole["spec"] = shaped["spec"].clone();
-        whole["status"] = shaped["status"].clone();
+        for part in ["metadata", "spec", "status"] {
+            whole[part] = shaped[part].clone();
+        }
         assert_eq!(
             shaped, whole,
-            "all but the spec and status is read as it is"
+            "all but the metadata, spec and status is read as it is"
         );
         let now = chrono::Utc::now();
         let (a, b) = (
