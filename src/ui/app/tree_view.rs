@@ -28,6 +28,10 @@ pub struct TreeView {
     /// New pods of folded workloads, with their holder's id, added at the next sync: a
     /// burst of them costs one pass over the holder's rows rather than a rebuild each.
     pending: HashMap<ObjectKey, NodeId>,
+    /// Rows of removed pods of folded workloads, taken out at the next sync (or before a
+    /// row moves): a rolling update's deletions cost one pass over each holder's rows per
+    /// batch rather than a rebuild each.
+    removed: HashSet<NodeId>,
 }
 
 impl Default for TreeView {
@@ -41,6 +45,7 @@ impl Default for TreeView {
             known: HashSet::new(),
             last_status: HashMap::new(),
             pending: HashMap::new(),
+            removed: HashSet::new(),
         }
     }
 }
@@ -83,17 +88,19 @@ impl TreeView {
         self.stale = true;
     }
 
-    /// Rebuilds from `world` with `filter` if a change asked for it, or adds the new pods'
-    /// rows in place.
-    pub(super) fn sync(&mut self, world: &World, filter: &str) {
+    /// Rebuilds from `world` with `filter` if a change asked for it, or takes the removed
+    /// pods' rows out and adds the new pods' rows in place. Returns whether it rebuilt.
+    pub(super) fn sync(&mut self, world: &World, filter: &str) -> bool {
+        self.remove_pending(world);
         let pending = std::mem::take(&mut self.pending);
         if !self.stale && !pending.is_empty() && !self.insert_pending(&pending, world) {
             self.stale = true;
         }
-        if self.stale {
-            self.stale = false;
+        let rebuild = std::mem::take(&mut self.stale);
+        if rebuild {
             self.rebuild(world, filter);
         }
+        rebuild
     }
 
     /// Rebuilds after the filter changed to `filter`, opening the way to every match.
@@ -119,15 +126,65 @@ impl TreeView {
             return true;
         }
         let id = self.ids.of(&object.key);
-        let Some(path) = self.model.patch_row(id, object, world) else {
+        let moves = self.model.moves(id, object);
+        if moves {
+            // Its new place is found among rows that are all in the world.
+            self.remove_pending(world);
+        }
+        let path = if moves && !self.stale {
+            self.model.move_pod(id, object, world)
+        } else {
+            self.model.patch_row(id, object, world)
+        };
+        let Some(path) = path else {
             return false;
         };
         let was = self.last_status.insert(id, object.status);
-        // A new failure is never hidden, as in a rebuild.
+        // As a rebuild does: a path seen for the first time opens, and a new failure is
+        // never hidden.
+        if moves && self.known.insert(path.clone()) {
+            self.state.open(path.clone());
+        }
         if object.status == Status::Failed && was != Some(Status::Failed) {
             open_ancestors(&mut self.state, &path);
         }
+        if moves {
+            self.fix_selection();
+        }
         true
+    }
+
+    /// Takes the removed object `key` out: a pod of a folded workload leaves its rows at the
+    /// next sync. Returns false when it cannot, and the tree must be rebuilt.
+    pub(super) fn remove_row(&mut self, key: &ObjectKey) -> bool {
+        if self.stale || key.kind != "Pod" {
+            return false;
+        }
+        // Never shown: nothing to take out.
+        if self.pending.remove(key).is_some() {
+            return true;
+        }
+        let id = self.ids.of(key);
+        if self.model.node(id).is_none() {
+            return false;
+        }
+        self.removed.insert(id);
+        true
+    }
+
+    /// Takes the rows of the pods removed since the last sync out; marks the tree stale when
+    /// they must go by a rebuild instead.
+    fn remove_pending(&mut self, world: &World) {
+        let removed = std::mem::take(&mut self.removed);
+        if self.stale || removed.is_empty() {
+            return;
+        }
+        if self.model.remove_pods(&removed, world).is_none() {
+            self.stale = true;
+            return;
+        }
+        // As a rebuild does: a selected row that went selects its nearest shown ancestor.
+        self.fix_selection();
     }
 
     /// Takes the new object `object` in: a pod of a folded workload joins the rows its
