@@ -367,7 +367,10 @@ impl TreeModel {
         let workload_line = self.line(*workload_path.last()?, &workload_path, workload);
         let holder_at = self.position(holder)?;
         let holder_slot = self.nodes[holder_at].slot;
-        let held = self.item_mut(&self.nodes[holder_at].path.clone())?.children().len();
+        let held = self
+            .item_mut(&self.nodes[holder_at].path.clone())?
+            .children()
+            .len();
         if object.key.kind != "Pod" || !self.is_leaf(position) {
             return None;
         }
@@ -464,8 +467,8 @@ impl TreeModel {
             let position = self.position(id)?;
             let node = &self.nodes[position];
             let parent_id = parent(&node.path)?;
-            let folded = self.folds.contains_key(&parent_id)
-                || self.folded.contains_key(&parent_id);
+            let folded =
+                self.folds.contains_key(&parent_id) || self.folded.contains_key(&parent_id);
             if node.key.kind != "Pod" || node.role != Role::Object || !folded {
                 return None;
             }
@@ -503,11 +506,11 @@ impl TreeModel {
         for &id in gone {
             self.index[usize::try_from(id).ok()?] = NOT_SHOWN;
         }
-        let kept = self.nodes.split_off(first).into_iter().filter(|node| {
-            node.path
-                .last()
-                .is_none_or(|id| !gone.contains(id))
-        });
+        let kept = self
+            .nodes
+            .split_off(first)
+            .into_iter()
+            .filter(|node| node.path.last().is_none_or(|id| !gone.contains(id)));
         self.nodes.extend(kept);
         self.reindex(first);
         for parent_id in by_parent.keys() {

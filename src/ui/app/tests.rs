@@ -190,7 +190,10 @@ fn a_pod_that_fails_or_starts_again_moves_without_a_rebuild() {
     let held = path_of(&app, &big_app_pod(10, false, 0));
     assert_eq!(held.len(), 4, "Deployment, ReplicaSet, holder, pod");
     // Listed once failed (and selected there); held again, the selection goes to its holder.
-    for (status, depth, failed, selected) in [(2, 3, "\"2 failed\"", None), (1, 4, "\"1 failed\"", Some(3))] {
+    for (status, depth, failed, selected) in [
+        (2, 3, "\"2 failed\"", None),
+        (1, 4, "\"1 failed\"", Some(3)),
+    ] {
         let pod = big_app_pod(10, false, status);
         app.world.apply(Diff::Upsert(Box::new(pod.clone())));
         assert!(app.tree.patch_row(&pod, &app.world), "moved in place");
@@ -223,7 +226,11 @@ fn removed_pods_of_a_folded_workload_leave_without_a_rebuild() {
     assert!(!app.tree.sync(&app.world, ""), "no rebuild");
     let (in_place, rebuilt) = in_place_and_rebuilt(&mut app);
     assert!(in_place.1.contains("· old 45"), "{}", in_place.1);
-    assert!(in_place.1.contains("\"45 pods (→ lists them)\""), "{}", in_place.1);
+    assert!(
+        in_place.1.contains("\"45 pods (→ lists them)\""),
+        "{}",
+        in_place.1
+    );
     assert!(!in_place.1.contains("web-2-059"), "{}", in_place.1);
     assert_eq!(in_place, rebuilt);
     // Down to 40 pods the old revision no longer folds: that takes a rebuild.
