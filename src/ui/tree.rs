@@ -15,7 +15,8 @@ use crate::ui::fold::{self, Revisions, Tally};
 use crate::ui::render::status_look;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 use tui_tree_widget::TreeItem;
 
 /// Where [`TreeModel`]'s index has a node that is not shown.
@@ -29,8 +30,8 @@ pub type NodeId = u64;
 /// the row holding its pods), for the life of the view.
 #[derive(Debug, Default)]
 pub struct Ids {
-    by_key: HashMap<ObjectKey, NodeId>,
-    folds: HashMap<ObjectKey, NodeId>,
+    by_key: FxHashMap<ObjectKey, NodeId>,
+    folds: FxHashMap<ObjectKey, NodeId>,
     next: NodeId,
 }
 
@@ -112,13 +113,13 @@ pub struct TreeModel {
     /// The objects span several namespaces: rows name theirs.
     several_namespaces: bool,
     /// The folded workloads, by the id of the row holding their pods.
-    folds: HashMap<NodeId, Fold>,
+    folds: FxHashMap<NodeId, Fold>,
     /// The ids of the folded workloads, each with its holder row's: a pod listed right
     /// under one is a failed one.
-    folded: HashMap<NodeId, NodeId>,
+    folded: FxHashMap<NodeId, NodeId>,
     /// What each Deployment's row says of its revisions, by the Deployment's id: a change
     /// of one of its `ReplicaSets` redraws that row without a rebuild.
-    revisions: HashMap<NodeId, Tops>,
+    revisions: FxHashMap<NodeId, Tops>,
 }
 
 /// What a Deployment's `ReplicaSets` add to its row: the counted one's ready replicas and
@@ -147,10 +148,10 @@ impl TreeModel {
             filter: &filter,
             several_namespaces,
             nodes: Vec::new(),
-            seen: HashSet::new(),
-            folds: HashMap::new(),
-            folded: HashMap::new(),
-            revisions: HashMap::new(),
+            seen: FxHashSet::default(),
+            folds: FxHashMap::default(),
+            folded: FxHashMap::default(),
+            revisions: FxHashMap::default(),
         };
         let mut items = Vec::new();
         let tops = world
@@ -461,7 +462,7 @@ impl TreeModel {
     /// the Deployments' old pods counted without them. One pass over each workload's rows
     /// however many go: a rolling update removes thousands. Returns `None` when the tree must
     /// be rebuilt instead (a row of another kind, a workload left with too few pods to fold).
-    pub fn remove_pods(&mut self, gone: &HashSet<NodeId>, world: &World) -> Option<()> {
+    pub fn remove_pods(&mut self, gone: &FxHashSet<NodeId>, world: &World) -> Option<()> {
         let mut by_parent: BTreeMap<NodeId, Vec<Status>> = BTreeMap::new();
         for &id in gone {
             let position = self.position(id)?;
@@ -655,18 +656,18 @@ fn parent(path: &[NodeId]) -> Option<NodeId> {
 /// The tracked children of every object, sorted for display, computed once per rebuild so
 /// that building stays linear in the number of objects.
 struct ChildIndex<'w> {
-    by_owner: HashMap<&'w ObjectKey, Vec<&'w TrackedObject>>,
+    by_owner: FxHashMap<&'w ObjectKey, Vec<&'w TrackedObject>>,
     /// Objects neither applied nor under a tracked owner: shown as extra roots at the end.
     orphans: Vec<ObjectKey>,
     /// Roots shown under another root (a Helm release's objects) that are not in the
     /// cluster, by that root, in input order.
-    missing_members: HashMap<&'w ObjectKey, Vec<&'w ObjectKey>>,
+    missing_members: FxHashMap<&'w ObjectKey, Vec<&'w ObjectKey>>,
 }
 
 impl<'w> ChildIndex<'w> {
     fn new(world: &'w World) -> Self {
-        let roots: HashSet<&ObjectKey> = world.roots.iter().collect();
-        let mut by_owner: HashMap<&ObjectKey, Vec<&TrackedObject>> = HashMap::new();
+        let roots: FxHashSet<&ObjectKey> = world.roots.iter().collect();
+        let mut by_owner: FxHashMap<&ObjectKey, Vec<&TrackedObject>> = FxHashMap::default();
         let mut orphans = Vec::new();
         for object in world.objects.values() {
             match &object.owner {
@@ -680,7 +681,7 @@ impl<'w> ChildIndex<'w> {
         for list in by_owner.values_mut() {
             list.sort_by(|a, b| display_order(a, b));
         }
-        let mut missing_members: HashMap<&ObjectKey, Vec<&ObjectKey>> = HashMap::new();
+        let mut missing_members: FxHashMap<&ObjectKey, Vec<&ObjectKey>> = FxHashMap::default();
         for root in &world.roots {
             if let Some(parent) = world.parents.get(root)
                 && !world.objects.contains_key(root)
@@ -707,7 +708,7 @@ fn display_order(a: &TrackedObject, b: &TrackedObject) -> std::cmp::Ordering {
 /// Numbers each node's place among its siblings, as the items nest: the nodes are the
 /// items in depth-first order.
 fn number_slots(nodes: &mut [Node]) {
-    let mut next: HashMap<Option<NodeId>, usize> = HashMap::new();
+    let mut next: FxHashMap<Option<NodeId>, usize> = FxHashMap::default();
     for node in nodes {
         let parent = node.path.len().checked_sub(2).map(|i| node.path[i]);
         let slot = next.entry(parent).or_default();
@@ -724,10 +725,10 @@ struct Builder<'a> {
     several_namespaces: bool,
     nodes: Vec<Node>,
     /// Guards against an owner cycle in bad data.
-    seen: HashSet<&'a ObjectKey>,
-    folds: HashMap<NodeId, Fold>,
-    folded: HashMap<NodeId, NodeId>,
-    revisions: HashMap<NodeId, Tops>,
+    seen: FxHashSet<&'a ObjectKey>,
+    folds: FxHashMap<NodeId, Fold>,
+    folded: FxHashMap<NodeId, NodeId>,
+    revisions: FxHashMap<NodeId, Tops>,
 }
 
 impl<'a> Builder<'a> {

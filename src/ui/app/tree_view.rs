@@ -11,7 +11,8 @@ use super::Action;
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
 use crate::ui::tree::{Ids, NodeId, Role, TreeModel};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 use tui_tree_widget::TreeState;
 
 #[derive(Debug)]
@@ -22,16 +23,16 @@ pub struct TreeView {
     /// The world changed in a way a patched row cannot show: rebuild at the next sync.
     stale: bool,
     /// Paths that were ever shown: a path seen for the first time opens.
-    known: HashSet<Vec<NodeId>>,
+    known: FxHashSet<Vec<NodeId>>,
     /// The status each node had at the last rebuild, to spot new failures.
-    last_status: HashMap<NodeId, Status>,
+    last_status: FxHashMap<NodeId, Status>,
     /// New pods of folded workloads, with their holder's id, added at the next sync: a
     /// burst of them costs one pass over the holder's rows rather than a rebuild each.
-    pending: HashMap<ObjectKey, NodeId>,
+    pending: FxHashMap<ObjectKey, NodeId>,
     /// Rows of removed pods of folded workloads, taken out at the next sync (or before a
     /// row moves): a rolling update's deletions cost one pass over each holder's rows per
     /// batch rather than a rebuild each.
-    removed: HashSet<NodeId>,
+    removed: FxHashSet<NodeId>,
 }
 
 impl Default for TreeView {
@@ -42,10 +43,10 @@ impl Default for TreeView {
             state: TreeState::default(),
             ids: Ids::default(),
             stale: true,
-            known: HashSet::new(),
-            last_status: HashMap::new(),
-            pending: HashMap::new(),
-            removed: HashSet::new(),
+            known: FxHashSet::default(),
+            last_status: FxHashMap::default(),
+            pending: FxHashMap::default(),
+            removed: FxHashSet::default(),
         }
     }
 }
@@ -208,7 +209,7 @@ impl TreeView {
 
     /// Adds the rows of `pending` (pod, holder) as they are in `world` now; false when the
     /// tree must be rebuilt instead (one failed or went away meanwhile).
-    fn insert_pending(&mut self, pending: &HashMap<ObjectKey, NodeId>, world: &World) -> bool {
+    fn insert_pending(&mut self, pending: &FxHashMap<ObjectKey, NodeId>, world: &World) -> bool {
         let mut by_holder: BTreeMap<NodeId, Vec<&TrackedObject>> = BTreeMap::new();
         for (key, holder) in pending {
             let Some(object) = world.object(key) else {
