@@ -41,11 +41,21 @@ impl Tally {
         *self.slot(status) += 1;
     }
 
-    /// A pod that was `was` is now `now`.
-    pub fn moved(&mut self, was: Status, now: Status) {
+    /// A pod that was `was` went away.
+    pub fn remove(&mut self, was: Status) {
         let slot = self.slot(was);
         *slot = slot.saturating_sub(1);
+    }
+
+    /// A pod that was `was` is now `now`.
+    pub fn moved(&mut self, was: Status, now: Status) {
+        self.remove(was);
         self.add(now);
+    }
+
+    /// How many pods it counts.
+    pub fn total(&self) -> u64 {
+        self.ready + self.starting + self.failed + self.terminating + self.other
     }
 
     /// `≡ 2 195 ready · 805 starting · 0 failed`, and terminating or other pods when there
@@ -143,10 +153,15 @@ mod tests {
             text(&tally.row()),
             "≡ 2 195 ready · 805 starting · 0 failed · 1 terminating · 1 other"
         );
+        assert_eq!(tally.total(), 3_002);
+        tally.remove(Status::Terminating);
+        assert_eq!((tally.terminating, tally.total()), (0, 3_001));
         // Never below zero, whatever comes.
         let mut empty = Tally::default();
         empty.moved(Status::Failed, Status::Success);
         assert_eq!((empty.failed, empty.ready), (0, 1));
+        empty.remove(Status::Terminating);
+        assert_eq!(empty.total(), 1);
     }
 
     #[test]

@@ -12,7 +12,8 @@
 use crate::gauge::{self, Series};
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Transitions kept per object: the last ones; older ones are only said to have been.
@@ -32,8 +33,8 @@ pub struct Transitions {
 
 #[derive(Debug, Default)]
 pub struct History {
-    transitions: HashMap<ObjectKey, Transitions>,
-    ready: HashMap<ObjectKey, Series>,
+    transitions: FxHashMap<ObjectKey, Transitions>,
+    ready: FxHashMap<ObjectKey, Series>,
     overall: Series,
 }
 

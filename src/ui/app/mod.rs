@@ -346,8 +346,9 @@ impl App {
         self.tracker.update_world(&self.world, self.now);
     }
 
-    /// Applies a batch of diffs to the world. A row that keeps its place is redrawn alone;
-    /// any other change has the tree rebuilt at the next sync. Returns whether the world
+    /// Applies a batch of diffs to the world. A row that keeps its place is redrawn alone,
+    /// and a folded workload's pods come, go and move between its holder and the failed
+    /// ones listed in place; any other change has the tree rebuilt at the next sync. Returns whether the world
     /// changed.
     fn apply_diffs(&mut self, diffs: Vec<Diff>) -> bool {
         let mut changed = false;
@@ -360,6 +361,7 @@ impl App {
                 _ => None,
             };
             let new_row = matches!(&diff, Diff::Upsert(new) if self.is_new_row(new));
+            let removed = matches!(&diff, Diff::Remove(_)) && !self.filter.is_on();
             let about_log_pod = matches!((&diff, &self.logs),
                 (Diff::Upsert(o), Some(logs)) if logs.is_of(&o.key));
             let key = (!events).then(|| diff.key().clone());
@@ -375,7 +377,8 @@ impl App {
                 // No row shows Events.
                 let patched = events
                     || row.is_some_and(|key| self.patch_row(&key))
-                    || (new_row && key.as_ref().is_some_and(|key| self.add_row(key)));
+                    || (new_row && key.as_ref().is_some_and(|key| self.add_row(key)))
+                    || (removed && key.as_ref().is_some_and(|key| self.tree.remove_row(key)));
                 if !patched {
                     self.tree.mark_stale();
                 }

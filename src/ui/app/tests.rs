@@ -17,15 +17,32 @@ pub(super) fn type_keys(app: &mut App, codes: &[KeyCode]) {
     }
 }
 
-/// The tree as drawn and opened, to compare an in-place row update with a rebuild.
-fn shape(app: &App) -> (Vec<crate::ui::tree::Node>, String, Vec<Vec<NodeId>>) {
+/// The tree as drawn, opened and selected, to compare an in-place row update with a
+/// rebuild.
+type Shape = (
+    Vec<crate::ui::tree::Node>,
+    String,
+    Vec<Vec<NodeId>>,
+    Vec<NodeId>,
+);
+
+fn shape(app: &App) -> Shape {
     let mut opened: Vec<_> = app.tree.state.opened().iter().cloned().collect();
     opened.sort();
     (
         app.tree.model.nodes.clone(),
         format!("{:?}", app.tree.model.items),
         opened,
+        app.tree.state.selected().to_vec(),
     )
+}
+
+/// The tree of `app` as it is, and as a rebuild makes it from the same world.
+fn in_place_and_rebuilt(app: &mut App) -> (Shape, Shape) {
+    let in_place = shape(app);
+    app.tree.mark_stale();
+    app.sync();
+    (in_place, shape(app))
 }
 
 #[test]
@@ -163,25 +180,104 @@ fn a_new_pod_of_a_folded_workload_joins_its_rows_without_a_rebuild() {
     assert_eq!(shape(&app), added);
 }
 
+#[test]
+fn a_pod_that_fails_or_starts_again_moves_without_a_rebuild() {
+    let mut app = fixtures::big_app();
+    let path_of = |app: &App, pod: &TrackedObject| {
+        let node = app.tree.model.nodes.iter().find(|n| n.key == pod.key);
+        node.map(|n| n.path.clone()).unwrap_or_default()
+    };
+    let held = path_of(&app, &big_app_pod(10, false, 0));
+    assert_eq!(held.len(), 4, "Deployment, ReplicaSet, holder, pod");
+    // Listed once failed (and selected there); held again, the selection goes to its holder.
+    for (status, depth, failed, selected) in [
+        (2, 3, "\"2 failed\"", None),
+        (1, 4, "\"1 failed\"", Some(3)),
+    ] {
+        let pod = big_app_pod(10, false, status);
+        app.world.apply(Diff::Upsert(Box::new(pod.clone())));
+        assert!(app.tree.patch_row(&pod, &app.world), "moved in place");
+        assert!(!app.tree.sync(&app.world, ""), "no rebuild");
+        let path = path_of(&app, &pod);
+        assert_eq!(path.len(), depth);
+        if let Some(depth) = selected {
+            assert_eq!(app.tree.state.selected(), &path[..depth]);
+        }
+        let (in_place, rebuilt) = in_place_and_rebuilt(&mut app);
+        assert!(in_place.1.contains(failed), "{}", in_place.1);
+        assert_eq!(in_place, rebuilt);
+        app.tree.state.select(path);
+    }
+}
+
+#[test]
+fn removed_pods_of_a_folded_workload_leave_without_a_rebuild() {
+    let mut app = fixtures::big_app();
+    assert!(shape(&app).1.contains("· old 50"));
+    let remove = |app: &mut App, pod: TrackedObject| {
+        app.world.apply(Diff::Remove(pod.key.clone()));
+        app.tree.remove_row(&pod.key)
+    };
+    // Five old pods and the failed new one listed apart.
+    for n in 0..5 {
+        assert!(remove(&mut app, big_app_pod(n, true, 0)));
+    }
+    assert!(remove(&mut app, big_app_pod(59, false, 2)));
+    assert!(!app.tree.sync(&app.world, ""), "no rebuild");
+    let (in_place, rebuilt) = in_place_and_rebuilt(&mut app);
+    assert!(in_place.1.contains("· old 45"), "{}", in_place.1);
+    assert!(
+        in_place.1.contains("\"45 pods (→ lists them)\""),
+        "{}",
+        in_place.1
+    );
+    assert!(!in_place.1.contains("web-2-059"), "{}", in_place.1);
+    assert_eq!(in_place, rebuilt);
+    // Down to 40 pods the old revision no longer folds: that takes a rebuild.
+    for n in 5..10 {
+        assert!(remove(&mut app, big_app_pod(n, true, 0)));
+    }
+    assert!(app.tree.sync(&app.world, ""), "rebuilt");
+    assert!(!shape(&app).1.contains("\"40 pods (→ lists them)\""));
+}
+
+/// What a batch does to one pod of [`big_app_pod`]: its number, revision, status, and
+/// whether it goes away.
+type PodChange = (usize, bool, usize, bool);
+
 proptest::proptest! {
     #[test]
-    fn pods_added_in_place_are_what_a_rebuild_draws(
+    fn pods_added_moved_and_removed_in_place_are_what_a_rebuild_draws(
         batches in proptest::collection::vec(
-            proptest::collection::vec((0..150usize, proptest::bool::ANY, 0..4usize), 1..12),
+            (
+                proptest::collection::vec(
+                    (0..150usize, proptest::bool::ANY, 0..4usize, proptest::bool::weighted(0.3)),
+                    1..12,
+                ),
+                0..200usize,
+            ),
             1..8,
         )
     ) {
         let mut app = fixtures::big_app();
-        for batch in batches {
+        for (batch, selected) in batches {
+            // Whatever row is selected stays selected, or its nearest shown ancestor.
+            let visible = app.visible();
+            app.tree.state.select(visible[selected % visible.len()].clone());
             let diffs = batch
                 .into_iter()
-                .map(|(n, old, status)| Diff::Upsert(Box::new(big_app_pod(n, old, status))))
+                .map(|(n, old, status, gone): PodChange| {
+                    let pod = big_app_pod(n, old, status);
+                    if gone {
+                        Diff::Remove(pod.key)
+                    } else {
+                        Diff::Upsert(Box::new(pod))
+                    }
+                })
                 .collect();
             app.update(Message::Diffs(diffs), app.now);
-            let added = shape(&app);
-            app.tree.mark_stale();
-            app.sync();
-            proptest::prop_assert_eq!(shape(&app), added);
+            let (in_place, rebuilt) = in_place_and_rebuilt(&mut app);
+            proptest::prop_assert_eq!(in_place, rebuilt);
         }
     }
 }

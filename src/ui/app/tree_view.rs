@@ -11,7 +11,8 @@ use super::Action;
 use crate::model::{ObjectKey, TrackedObject, World};
 use crate::status::Status;
 use crate::ui::tree::{Ids, NodeId, Role, TreeModel};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 use tui_tree_widget::TreeState;
 
 #[derive(Debug)]
@@ -22,12 +23,16 @@ pub struct TreeView {
     /// The world changed in a way a patched row cannot show: rebuild at the next sync.
     stale: bool,
     /// Paths that were ever shown: a path seen for the first time opens.
-    known: HashSet<Vec<NodeId>>,
+    known: FxHashSet<Vec<NodeId>>,
     /// The status each node had at the last rebuild, to spot new failures.
-    last_status: HashMap<NodeId, Status>,
+    last_status: FxHashMap<NodeId, Status>,
     /// New pods of folded workloads, with their holder's id, added at the next sync: a
     /// burst of them costs one pass over the holder's rows rather than a rebuild each.
-    pending: HashMap<ObjectKey, NodeId>,
+    pending: FxHashMap<ObjectKey, NodeId>,
+    /// Rows of removed pods of folded workloads, taken out at the next sync (or before a
+    /// row moves): a rolling update's deletions cost one pass over each holder's rows per
+    /// batch rather than a rebuild each.
+    removed: FxHashSet<NodeId>,
 }
 
 impl Default for TreeView {
@@ -38,9 +43,10 @@ impl Default for TreeView {
             state: TreeState::default(),
             ids: Ids::default(),
             stale: true,
-            known: HashSet::new(),
-            last_status: HashMap::new(),
-            pending: HashMap::new(),
+            known: FxHashSet::default(),
+            last_status: FxHashMap::default(),
+            pending: FxHashMap::default(),
+            removed: FxHashSet::default(),
         }
     }
 }
@@ -83,17 +89,19 @@ impl TreeView {
         self.stale = true;
     }
 
-    /// Rebuilds from `world` with `filter` if a change asked for it, or adds the new pods'
-    /// rows in place.
-    pub(super) fn sync(&mut self, world: &World, filter: &str) {
+    /// Rebuilds from `world` with `filter` if a change asked for it, or takes the removed
+    /// pods' rows out and adds the new pods' rows in place. Returns whether it rebuilt.
+    pub(super) fn sync(&mut self, world: &World, filter: &str) -> bool {
+        self.remove_pending(world);
         let pending = std::mem::take(&mut self.pending);
         if !self.stale && !pending.is_empty() && !self.insert_pending(&pending, world) {
             self.stale = true;
         }
-        if self.stale {
-            self.stale = false;
+        let rebuild = std::mem::take(&mut self.stale);
+        if rebuild {
             self.rebuild(world, filter);
         }
+        rebuild
     }
 
     /// Rebuilds after the filter changed to `filter`, opening the way to every match.
@@ -119,15 +127,65 @@ impl TreeView {
             return true;
         }
         let id = self.ids.of(&object.key);
-        let Some(path) = self.model.patch_row(id, object, world) else {
+        let moves = self.model.moves(id, object);
+        if moves {
+            // Its new place is found among rows that are all in the world.
+            self.remove_pending(world);
+        }
+        let path = if moves && !self.stale {
+            self.model.move_pod(id, object, world)
+        } else {
+            self.model.patch_row(id, object, world)
+        };
+        let Some(path) = path else {
             return false;
         };
         let was = self.last_status.insert(id, object.status);
-        // A new failure is never hidden, as in a rebuild.
+        // As a rebuild does: a path seen for the first time opens, and a new failure is
+        // never hidden.
+        if moves && self.known.insert(path.clone()) {
+            self.state.open(path.clone());
+        }
         if object.status == Status::Failed && was != Some(Status::Failed) {
             open_ancestors(&mut self.state, &path);
         }
+        if moves {
+            self.fix_selection();
+        }
         true
+    }
+
+    /// Takes the removed object `key` out: a pod of a folded workload leaves its rows at the
+    /// next sync. Returns false when it cannot, and the tree must be rebuilt.
+    pub(super) fn remove_row(&mut self, key: &ObjectKey) -> bool {
+        if self.stale || key.kind != "Pod" {
+            return false;
+        }
+        // Never shown: nothing to take out.
+        if self.pending.remove(key).is_some() {
+            return true;
+        }
+        let id = self.ids.of(key);
+        if self.model.node(id).is_none() {
+            return false;
+        }
+        self.removed.insert(id);
+        true
+    }
+
+    /// Takes the rows of the pods removed since the last sync out; marks the tree stale when
+    /// they must go by a rebuild instead.
+    fn remove_pending(&mut self, world: &World) {
+        let removed = std::mem::take(&mut self.removed);
+        if self.stale || removed.is_empty() {
+            return;
+        }
+        if self.model.remove_pods(&removed, world).is_none() {
+            self.stale = true;
+            return;
+        }
+        // As a rebuild does: a selected row that went selects its nearest shown ancestor.
+        self.fix_selection();
     }
 
     /// Takes the new object `object` in: a pod of a folded workload joins the rows its
@@ -151,7 +209,7 @@ impl TreeView {
 
     /// Adds the rows of `pending` (pod, holder) as they are in `world` now; false when the
     /// tree must be rebuilt instead (one failed or went away meanwhile).
-    fn insert_pending(&mut self, pending: &HashMap<ObjectKey, NodeId>, world: &World) -> bool {
+    fn insert_pending(&mut self, pending: &FxHashMap<ObjectKey, NodeId>, world: &World) -> bool {
         let mut by_holder: BTreeMap<NodeId, Vec<&TrackedObject>> = BTreeMap::new();
         for (key, holder) in pending {
             let Some(object) = world.object(key) else {
