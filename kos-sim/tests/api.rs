@@ -599,8 +599,8 @@ mod watching {
         api.create(&PostParams::default(), &configmap("a", &json!({})))
             .await
             .unwrap();
-        // More changes than the history keeps (32 768).
-        for i in 0..40_000 {
+        // More changes than the history keeps (100 × 1024).
+        for i in 0..105_000 {
             sim.store
                 .mutate("configmaps", "default", "a", |o| o["data"]["k"] = json!(i))
                 .unwrap();
