@@ -342,7 +342,12 @@ fn held(metric: String, value: (f64, String), other: String, target: (Option<f64
         metric,
         median: shown,
         p99: other,
-        target: target.map_or_else(|| "-".to_owned(), |t| format!("<= {t} {unit}")),
+        // Rounded: a target derived by arithmetic (today's figure with its noise) would
+        // print as 89.54000000000002.
+        target: target.map_or_else(
+            || "-".to_owned(),
+            |t| format!("<= {} {unit}", (t * 100.0).round() / 100.0),
+        ),
         met: target.is_none_or(|t| value <= t),
     }
 }
