@@ -149,8 +149,7 @@ pub fn of(object: &Value) -> Assessment {
 /// `in_progress` while the object is young, with [`Assessment::later`] saying when it
 /// becomes a failure.
 pub fn of_at(object: &Value, now: chrono::DateTime<chrono::Utc>) -> Assessment {
-    let read = Read::of(object);
-    young::forgive(object, judged(object, &read), &read.containers, now)
+    forgiven(object, &Read::of(object), now)
 }
 
 /// An object judged at `now` ([`of_at`]), with the rows the details pane shows of it
@@ -167,9 +166,8 @@ pub struct Judged {
 /// change of every pod).
 pub fn judge_at(object: &Value, now: chrono::DateTime<chrono::Utc>) -> Judged {
     let read = Read::of(object);
-    let assessment = young::forgive(object, judged(object, &read), &read.containers, now);
     Judged {
-        assessment,
+        assessment: forgiven(object, &read, now),
         containers: read
             .containers
             .iter()
@@ -194,6 +192,11 @@ impl<'a> Read<'a> {
             containers: summary::read(object),
         }
     }
+}
+
+/// The assessment of `object` at `now`, a young object's start-up failure forgiven.
+fn forgiven(object: &Value, read: &Read, now: chrono::DateTime<chrono::Utc>) -> Assessment {
+    young::forgive(object, judged(object, read), &read.containers, now)
 }
 
 /// The assessment of `object`, its message on one line.
