@@ -223,8 +223,13 @@ impl Graph {
         }
     }
 
-    /// An object was deleted from the cluster. One that succeeded, as a root or under a root
-    /// leaving after it succeeded, stays as removed; others are forgotten.
+    /// An object was deleted from the cluster. One that succeeded, as a root, under a root
+    /// leaving after it succeeded, or as a pod that ran to completion under a root, stays as
+    /// removed; others are forgotten.
+    ///
+    /// A completed pod is kept whatever its root does: the garbage collector deletes it after
+    /// its Job, but the pods' watch may tell that before the Jobs' watch tells the Job is
+    /// gone. Should the Job go later, the pod goes with it (`forget`).
     pub fn delete(&mut self, uid: &str) {
         let Some((_, node)) = self.nodes.get(uid) else {
             return;
@@ -234,7 +239,10 @@ impl Graph {
         }
         let key = node.object.key.clone();
         let keep = self.succeeded.contains_key(uid)
-            && (self.roots.contains(&key) || self.place(node).is_some_and(|p| p.root_leaving));
+            && (self.roots.contains(&key)
+                || self
+                    .place(node)
+                    .is_some_and(|p| p.root_leaving || node.finished));
         if keep {
             self.removed.insert(key, uid.to_owned());
             self.mark_subtree(uid);
@@ -1006,6 +1014,61 @@ mod tests {
                 .message
                 .ends_with("removed after it succeeded")
         );
+    }
+
+    #[test]
+    fn a_completed_pod_deleted_before_its_job_is_seen_deleted_keeps_its_success() {
+        // The garbage collector deletes the pod after the Job, but the watches are apart.
+        let mut graph = completed_job();
+        graph.delete("migrate-a");
+        let sent = upserted(&graph.diffs());
+        assert_eq!(sent["migrate-a"].status, Status::Success, "{sent:?}");
+        assert_eq!(
+            sent["migrate-a"].message,
+            "Completed; removed after it succeeded"
+        );
+        graph.delete("migrate");
+        let sent = upserted(&graph.diffs());
+        assert_eq!(
+            sent["migrate"].message,
+            "Job 1/1 completed; removed after it succeeded"
+        );
+    }
+
+    #[test]
+    fn a_job_that_goes_while_its_root_stays_takes_its_removed_pods_along() {
+        // A CronJob's old Job, deleted by its history limit: its pod may be seen deleted
+        // first, and both leave the tree whichever comes first.
+        for pod_first in [true, false] {
+            let mut graph = Graph::new(vec![key("CronJob", "nightly")]);
+            let cron = node("CronJob", "nightly", None, None);
+            graph.upsert(0, with_status(cron, Status::Success, "Scheduled"));
+            let job = node("Job", "migrate", Some("nightly"), None);
+            graph.upsert(1, with_status(job, Status::Success, "Job 1/1 completed"));
+            let mut pod = node("Pod", "migrate-a", Some("migrate"), None);
+            pod.finished = true;
+            graph.upsert(2, with_status(pod, Status::Success, "Completed"));
+            graph.diffs();
+            let order = if pod_first {
+                ["migrate-a", "migrate"]
+            } else {
+                ["migrate", "migrate-a"]
+            };
+            for uid in order {
+                graph.delete(uid);
+            }
+            let mut diffs = graph.diffs();
+            diffs.sort_by_key(|d| format!("{d:?}"));
+            assert_eq!(
+                diffs,
+                [
+                    Diff::Remove(key("Job", "migrate")),
+                    Diff::Remove(key("Pod", "migrate-a"))
+                ],
+                "pod first: {pod_first}"
+            );
+            assert_eq!(graph.nodes.len(), 1, "only the CronJob is left");
+        }
     }
 
     #[test]
