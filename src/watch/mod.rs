@@ -396,33 +396,70 @@ fn stream(client: &Client, index: usize, spec: &WatchSpec) -> BoxStream<'static,
             .boxed();
     }
     match object::Reads::of(&spec.resource) {
-        object::Reads::Any => objects::<object::AnyKind>(client, index, spec, config),
-        object::Reads::Pod => objects::<object::PodKind>(client, index, spec, config),
-        object::Reads::Templated => objects::<object::TemplatedKind>(client, index, spec, config),
+        object::Reads::Any => {
+            objects::<object::Object<object::AnyKind>>(client, index, spec, config)
+        }
+        object::Reads::Pod => objects::<summary::SummarizedPod>(client, index, spec, config),
+        object::Reads::Templated => {
+            objects::<object::Object<object::TemplatedKind>>(client, index, spec, config)
+        }
     }
 }
 
-/// An object watch, its objects decoded as far as `S` says their summaries read.
-fn objects<S>(
+/// What an object watch decodes its objects into.
+trait Watched:
+    kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
+    + Clone
+    + std::fmt::Debug
+    + serde::de::DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    /// The object, added or changed, as the graph takes it.
+    fn seen(self, resource: &ApiResource, feed: Feed) -> Option<Seen>;
+}
+
+/// Summarized here, as the watcher hands it out (a release's record by what it says of the
+/// release).
+impl<S> Watched for object::Object<S>
+where
+    S: object::Shaped + Clone + std::fmt::Debug + Send + Sync + 'static,
+{
+    fn seen(self, resource: &ApiResource, feed: Feed) -> Option<Seen> {
+        let object = self.into_value(resource);
+        if feed == Feed::Release {
+            return summary::release_node(&object).map(|node| Seen::Upsert(Box::new(node), None));
+        }
+        summary::node(&object, chrono::Utc::now())
+            .map(|(node, later)| Seen::Upsert(Box::new(node), later))
+    }
+}
+
+/// Summarized as it was decoded (no pod is a release's record).
+impl Watched for summary::SummarizedPod {
+    fn seen(self, _: &ApiResource, _: Feed) -> Option<Seen> {
+        self.summary.map(|(node, later)| Seen::Upsert(node, later))
+    }
+}
+
+/// An object watch, its objects decoded as `K`.
+fn objects<K: Watched>(
     client: &Client,
     index: usize,
     spec: &WatchSpec,
     config: watcher::Config,
-) -> BoxStream<'static, Item>
-where
-    S: object::Shaped + Clone + std::fmt::Debug + Send + Sync + 'static,
-{
+) -> BoxStream<'static, Item> {
     let (resource, feed) = (spec.resource.clone(), spec.feed);
-    watcher(api::<object::Object<S>>(client, spec), config)
+    watcher(api::<K>(client, spec), config)
         .backoff(WatchBackoff::default())
         .map(move |item| (index, item.map(|event| object_seen(event, &resource, feed))))
         .boxed()
 }
 
-/// An object watch's event, summarized: the status rules run here, as it is decoded (a
-/// release's record by what it says of the release).
-fn object_seen<S>(
-    event: watcher::Event<object::Object<S>>,
+/// An object watch's event, summarized.
+fn object_seen<K: Watched>(
+    event: watcher::Event<K>,
     resource: &ApiResource,
     feed: Feed,
 ) -> Option<Seen> {
@@ -430,15 +467,9 @@ fn object_seen<S>(
         watcher::Event::Init => Some(Seen::Relist),
         watcher::Event::InitDone => Some(Seen::Listed),
         watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
-            let object = object.into_value(resource);
-            if feed == Feed::Release {
-                return summary::release_node(&object)
-                    .map(|node| Seen::Upsert(Box::new(node), None));
-            }
-            summary::node(&object, chrono::Utc::now())
-                .map(|(node, later)| Seen::Upsert(Box::new(node), later))
+            object.seen(resource, feed)
         }
-        watcher::Event::Delete(object) => object.uid().map(|uid| Seen::Delete(uid.to_owned())),
+        watcher::Event::Delete(object) => object.meta().uid.clone().map(Seen::Delete),
     }
 }
 

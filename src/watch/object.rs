@@ -15,7 +15,7 @@
 
 use crate::model::{EventRow, ObjectKey};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::core::{ApiResource, DynamicResourceScope, Resource};
+use kube::core::ApiResource;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, de};
 use serde_json::{Map, Value};
@@ -36,21 +36,19 @@ impl<S> Object<S> {
     /// The object as the status rules read it. `kind` and `apiVersion` come from `resource`
     /// when the object does not carry them: a real API server leaves them out of list items.
     pub fn into_value(self, resource: &ApiResource) -> Value {
-        let mut body = self.body;
-        for (field, value) in [
-            ("kind", &resource.kind),
-            ("apiVersion", &resource.api_version),
-        ] {
-            if !body.get(field).is_some_and(Value::is_string) {
-                body.insert(field.to_owned(), Value::String(value.clone()));
-            }
-        }
-        Value::Object(body)
+        self.into_parts(&resource.kind, &resource.api_version).1
     }
 
-    /// The object's uid, if it has one.
-    pub fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
+    /// The metadata the watcher reads, and the object as the status rules read it, its
+    /// `kind` and `apiVersion` given when it does not carry them.
+    pub fn into_parts(self, kind: &str, api_version: &str) -> (ObjectMeta, Value) {
+        let mut body = self.body;
+        for (field, value) in [("kind", kind), ("apiVersion", api_version)] {
+            if !body.get(field).is_some_and(Value::is_string) {
+                body.insert(field.to_owned(), Value::String(value.to_owned()));
+            }
+        }
+        (self.metadata, Value::Object(body))
     }
 }
 
@@ -544,29 +542,29 @@ impl<'de> Deserialize<'de> for Event {
 /// `Resource` as kube-rs's `DynamicObject` implements it: the kind is chosen at run time.
 macro_rules! dynamic_resource {
     ([$($generics:tt)*] $type:ty) => {
-        impl<$($generics)*> Resource for $type {
-            type DynamicType = ApiResource;
-            type Scope = DynamicResourceScope;
+        impl<$($generics)*> ::kube::core::Resource for $type {
+            type DynamicType = ::kube::core::ApiResource;
+            type Scope = ::kube::core::DynamicResourceScope;
 
-            fn kind(resource: &ApiResource) -> Cow<'_, str> {
+            fn kind(resource: &::kube::core::ApiResource) -> ::std::borrow::Cow<'_, str> {
                 resource.kind.as_str().into()
             }
-            fn group(resource: &ApiResource) -> Cow<'_, str> {
+            fn group(resource: &::kube::core::ApiResource) -> ::std::borrow::Cow<'_, str> {
                 resource.group.as_str().into()
             }
-            fn version(resource: &ApiResource) -> Cow<'_, str> {
+            fn version(resource: &::kube::core::ApiResource) -> ::std::borrow::Cow<'_, str> {
                 resource.version.as_str().into()
             }
-            fn api_version(resource: &ApiResource) -> Cow<'_, str> {
+            fn api_version(resource: &::kube::core::ApiResource) -> ::std::borrow::Cow<'_, str> {
                 resource.api_version.as_str().into()
             }
-            fn plural(resource: &ApiResource) -> Cow<'_, str> {
+            fn plural(resource: &::kube::core::ApiResource) -> ::std::borrow::Cow<'_, str> {
                 resource.plural.as_str().into()
             }
-            fn meta(&self) -> &ObjectMeta {
+            fn meta(&self) -> &::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                 &self.metadata
             }
-            fn meta_mut(&mut self) -> &mut ObjectMeta {
+            fn meta_mut(&mut self) -> &mut ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                 &mut self.metadata
             }
         }
@@ -575,11 +573,13 @@ macro_rules! dynamic_resource {
 
 dynamic_resource!([S] Object<S>);
 dynamic_resource!([] Event);
+pub(super) use dynamic_resource;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{Event as CoreEvent, Pod};
+    use kube::core::Resource;
     use serde_json::json;
 
     fn pods() -> ApiResource {
@@ -597,7 +597,7 @@ mod tests {
             "status": {"phase": "Running"},
         });
         let object: Object = serde_json::from_value(pod.clone()).unwrap();
-        assert_eq!(object.uid(), Some("u1"));
+        assert_eq!(object.meta().uid.as_deref(), Some("u1"));
         assert_eq!(object.meta().resource_version.as_deref(), Some("42"));
         assert_eq!(object.meta().name.as_deref(), Some("web-1"));
         let mut expected = pod;
@@ -620,7 +620,7 @@ mod tests {
     #[test]
     fn odd_metadata_reads_as_it_is_and_non_objects_are_refused() {
         let object: Object = serde_json::from_str(r#"{"metadata": null, "kind": "Pod"}"#).unwrap();
-        assert_eq!(object.uid(), None);
+        assert_eq!(object.meta().uid.as_deref(), None);
         assert!(serde_json::from_str::<Object>(r#"{"metadata": 4}"#).is_err());
         assert!(serde_json::from_str::<Object>("[1, 2]").is_err());
         assert!(serde_json::from_str::<Object>(r#""pod""#).is_err());
