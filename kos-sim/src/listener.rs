@@ -22,6 +22,12 @@ use tower::ServiceExt;
 /// How long a failed `accept` (out of file descriptors, say) waits before the next one.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// How long a stop or restart lets the connections finish the requests they serve before it
+/// cuts them. Watches end with the stop, but a followed log ends only with its container,
+/// and a request read as the server stopped may have begun a watch of its own: waited for,
+/// either would hold the port closed for as long as it runs.
+const DRAIN: Duration = Duration::from_millis(500);
+
 /// What every connection is served with.
 #[derive(Clone)]
 pub struct Connections {
@@ -34,9 +40,11 @@ pub struct Connections {
 
 impl Connections {
     /// Serves `listener` until `stop` resolves; then closes the port, asks every connection
-    /// to end after the request it is serving, and waits until they have.
+    /// to end after the request it is serving, waits until they have, and cuts those still
+    /// busy after [`DRAIN`].
     pub async fn serve(&self, listener: TcpListener, stop: impl Future<Output = ()>) {
         let graceful = GracefulShutdown::new();
+        let mut open = tokio::task::JoinSet::new();
         let mut stop = std::pin::pin!(stop);
         loop {
             let stream = tokio::select! {
@@ -48,6 +56,7 @@ impl Connections {
                         continue;
                     }
                 },
+                Some(_) = open.join_next(), if !open.is_empty() => continue,
                 () = &mut stop => break,
             };
             // Watch events are small writes: with Nagle's algorithm on, one waits for the
@@ -59,10 +68,16 @@ impl Connections {
             // is waited for too.
             let watcher = graceful.watcher();
             let connections = self.clone();
-            tokio::spawn(async move { connections.connection(stream, watcher).await });
+            open.spawn(async move { connections.connection(stream, watcher).await });
         }
         drop(listener);
-        graceful.shutdown().await;
+        if tokio::time::timeout(DRAIN, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::debug!("connections still busy after the drain are cut");
+        }
+        open.shutdown().await;
     }
 
     async fn connection(self, stream: TcpStream, watcher: Watcher) {

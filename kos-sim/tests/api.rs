@@ -7,10 +7,11 @@
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kos_sim::{self as sim, Sim, SimConfig};
 use kube::api::{
-    Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+    Api, DeleteParams, ListParams, LogParams, Patch, PatchParams, PostParams, WatchEvent,
+    WatchParams,
 };
 use kube::{Client, Config};
 use serde_json::{Value, json};
@@ -1001,6 +1002,66 @@ mod faults {
             matches!(events.as_slice(), [WatchEvent::Error(e)] if e.code == 410),
             "{events:?}"
         );
+        sim.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_restart_cuts_a_request_that_would_outlive_it() {
+        // A followed log ends only with its container. A real API server's restart drops it
+        // with every other connection; were it waited for, the port would stay closed for
+        // as long as someone follows a log.
+        let config = SimConfig {
+            faults: Arc::new("restart-every=2s".parse::<Faults>().unwrap()),
+            speed: 20.0,
+            ..SimConfig::default()
+        };
+        let sim = sim::start(config).await.unwrap();
+        let pods: Api<Pod> = Api::namespaced(client_of(&sim, None).await, "default");
+        let pod = serde_json::from_value(json!({
+            "metadata": {"name": "tail"},
+            "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}
+        }))
+        .unwrap();
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        let follow = LogParams {
+            follow: true,
+            ..LogParams::default()
+        };
+        // Tries again through the restarts until it is answered.
+        let mut created = false;
+        let mut log = loop {
+            assert!(tokio::time::Instant::now() < deadline, "no followed log");
+            if !created {
+                created = pods.create(&PostParams::default(), &pod).await.is_ok();
+            } else if let Ok(log) = pods.log_stream("tail", &follow).await {
+                break log;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let mut line = Vec::new();
+        // Read until the next restart cuts it (an error or the end, as the client sees it).
+        while let Ok(Ok(read)) = tokio::time::timeout_at(
+            deadline,
+            futures::AsyncBufReadExt::read_until(&mut log, b'\n', &mut line),
+        )
+        .await
+        {
+            if read == 0 {
+                break;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a restart left the followed log open"
+        );
+        // And the server answers again.
+        while pods.get("tail").await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server never came back"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         sim.shutdown().await;
     }
 
