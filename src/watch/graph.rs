@@ -47,7 +47,9 @@ pub struct Graph {
     /// Objects whose Events changed since the last [`Graph::diffs`].
     dirty_events: HashSet<ObjectKey>,
     sent: HashMap<ObjectKey, TrackedObject>,
-    sent_events: HashMap<ObjectKey, Vec<EventRow>>,
+    /// The objects whose Events were sent (the rows themselves are not kept twice: an
+    /// object's Events are marked dirty only when a row changes).
+    events_sent: HashSet<ObjectKey>,
     /// The objects whose last status, being deleted aside, was success: the message they
     /// had then, by uid (once deleted, an object says what it was, not how it went).
     succeeded: HashMap<String, String>,
@@ -332,6 +334,12 @@ impl Graph {
     /// An Event about `about` (with the Event's own uid) was added or changed.
     pub fn record_event(&mut self, about: ObjectKey, uid: String, row: EventRow) {
         let rows = self.events.entry(about.clone()).or_default();
+        if rows
+            .iter()
+            .any(|(existing, kept)| *existing == uid && *kept == row)
+        {
+            return;
+        }
         rows.retain(|(existing, _)| *existing != uid);
         rows.push((uid, row));
         if rows.len() > EVENTS_PER_OBJECT {
@@ -380,12 +388,9 @@ impl Graph {
                 .get(&key)
                 .map(|rows| rows.iter().map(|(_, row)| row.clone()).collect())
                 .unwrap_or_default();
-            if self
-                .sent_events
-                .get(&key)
-                .map_or(!events.is_empty(), |e| *e != events)
-            {
-                self.sent_events.insert(key.clone(), events.clone());
+            // Newly tracked with no Events yet: nothing to say.
+            if !events.is_empty() || self.events_sent.contains(&key) {
+                self.events_sent.insert(key.clone());
                 diffs.push(Diff::Events(key, events));
             }
         }
@@ -460,7 +465,7 @@ impl Graph {
         }
         if self.sent.get(key).is_some_and(|sent| sent.uid == uid) {
             self.sent.remove(key);
-            self.sent_events.remove(key);
+            self.events_sent.remove(key);
             diffs.push(Diff::Remove(key.clone()));
         }
     }
@@ -1289,6 +1294,44 @@ mod tests {
             apply(graph.diffs(), &mut front);
             proptest::prop_assert_eq!(front, full_walk(&graph));
         }
+    }
+
+    #[test]
+    fn events_go_once_tracked_and_again_only_when_they_change() {
+        let mut graph = Graph::new(vec![key("ReplicaSet", "web")]);
+        graph.upsert(0, node("ReplicaSet", "web", None, None));
+        let pulled = EventRow {
+            reason: "Pulled".into(),
+            ..EventRow::default()
+        };
+        // Before its pod is tracked, and for a tracked object with none: nothing to send.
+        graph.record_event(key("Pod", "web-a"), "e1".into(), pulled.clone());
+        let events = |diffs: &[Diff]| -> Vec<Diff> {
+            diffs
+                .iter()
+                .filter(|d| matches!(d, Diff::Events(..)))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(events(&graph.diffs()), []);
+        graph.upsert(1, node("Pod", "web-a", Some("web"), None));
+        let sent = vec![pulled.clone()];
+        assert_eq!(
+            events(&graph.diffs()),
+            [Diff::Events(key("Pod", "web-a"), sent.clone())]
+        );
+        // The same Event again (a relist lists it again): nothing new.
+        graph.record_event(key("Pod", "web-a"), "e1".into(), pulled.clone());
+        assert_eq!(graph.diffs(), []);
+        // Untracked and tracked again: its Events go again.
+        graph.delete("web-a");
+        graph.diffs();
+        graph.upsert(1, node("Pod", "web-a", Some("web"), None));
+        graph.record_event(key("Pod", "web-a"), "e1".into(), pulled);
+        assert_eq!(
+            events(&graph.diffs()),
+            [Diff::Events(key("Pod", "web-a"), sent)]
+        );
     }
 
     #[test]
