@@ -153,17 +153,17 @@ fn settled_app(world: World) -> App {
 }
 
 /// The `n`th single-pod change, with a new message each time so that no diff is a no-op.
-/// A pod off screen flips between ready and starting inside its workload's fold; one on
-/// screen fails on every odd change (a folded workload lists its failed pods) and starts
-/// again on the even ones.
+/// A pod off screen flips between ready and starting inside its workload's fold. The pods on
+/// screen are changed in turn, each failing (a folded workload lists its failed pods) and
+/// starting again on alternate turns: every change on screen moves a row.
 fn change(pods: &[(String, ObjectKey, bool)], n: usize, on_screen: bool) -> Diff {
-    let index = if on_screen {
-        n % ON_SCREEN
+    let (index, turn) = if on_screen {
+        (n % ON_SCREEN, n / ON_SCREEN)
     } else {
-        (n * 7919) % pods.len()
+        ((n * 7919) % pods.len(), n)
     };
     let (name, owner, counted) = &pods[index];
-    let status = match (n.is_multiple_of(2), on_screen) {
+    let status = match (turn.is_multiple_of(2), on_screen) {
         (true, _) => Status::InProgress,
         (false, true) => Status::Failed,
         (false, false) => Status::Success,
