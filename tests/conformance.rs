@@ -13,7 +13,9 @@
 /// Decoding an object as a watch does, by what its kind's summary reads
 /// (`kos::watch::object::Reads`), against decoding the whole of it.
 mod shapes {
+    use kos::status::Later;
     use kos::watch::object::{AnyKind, Object, PodKind, Reads, Shaped, TemplatedKind};
+    use kos::watch::summary::{Node, SummarizedPod};
     use kube::core::{ApiResource, GroupVersionKind};
     use serde_json::Value;
 
@@ -35,6 +37,12 @@ mod shapes {
             Reads::Templated => decode::<TemplatedKind>(&json, &resource),
         };
         (decode::<AnyKind>(&json, &resource), shaped)
+    }
+
+    /// The pod `object`'s summary as a pod watch makes it, judged as it is decoded.
+    pub fn summarized_as_a_pod(object: &Value) -> Option<(Node, Option<Later>)> {
+        let pod: SummarizedPod = serde_json::from_value(object.clone()).expect("decodes");
+        pod.summary.map(|(node, later)| (*node, later))
     }
 }
 
@@ -226,7 +234,7 @@ mod corpus {
     fn every_object_decoded_by_its_shape_summarizes_as_decoded_whole() {
         let Some(corpus) = corpus_dir() else { return };
         let now = chrono::Utc::now();
-        let mut shaped_kinds = 0;
+        let (mut shaped_kinds, mut summarized_pods) = (0, 0);
         for part in &PARTS {
             let dir = corpus.join(part.folder);
             for row in rows(&dir, part) {
@@ -255,8 +263,22 @@ mod corpus {
                     "{}",
                     row.file
                 );
+                // A pod watch judges as it decodes, at its own instant.
+                if object["kind"] == "Pod" {
+                    summarized_pods += 1;
+                    assert_eq!(
+                        super::shapes::summarized_as_a_pod(&object),
+                        kos::watch::summary::node(&whole, chrono::Utc::now()),
+                        "{}: summarized as decoded",
+                        row.file
+                    );
+                }
             }
         }
+        assert!(
+            summarized_pods > 10,
+            "only {summarized_pods} pods summarized as decoded"
+        );
         assert!(
             shaped_kinds > 20,
             "only {shaped_kinds} objects lost a field"
