@@ -46,10 +46,9 @@ pub struct Graph {
     deleted: Vec<(String, ObjectKey)>,
     /// Objects whose Events changed since the last [`Graph::diffs`].
     dirty_events: HashSet<ObjectKey>,
+    /// What was last sent of each object. Of its Events nothing is kept: they are marked
+    /// dirty only when a row changes, and an object's rows, once it has any, never run out.
     sent: HashMap<ObjectKey, TrackedObject>,
-    /// The objects whose Events were sent (the rows themselves are not kept twice: an
-    /// object's Events are marked dirty only when a row changes).
-    events_sent: HashSet<ObjectKey>,
     /// The objects whose last status, being deleted aside, was success: the message they
     /// had then, by uid (once deleted, an object says what it was, not how it went).
     succeeded: HashMap<String, String>,
@@ -389,8 +388,7 @@ impl Graph {
                 .map(|rows| rows.iter().map(|(_, row)| row.clone()).collect())
                 .unwrap_or_default();
             // Newly tracked with no Events yet: nothing to say.
-            if !events.is_empty() || self.events_sent.contains(&key) {
-                self.events_sent.insert(key.clone());
+            if !events.is_empty() {
                 diffs.push(Diff::Events(key, events));
             }
         }
@@ -465,7 +463,6 @@ impl Graph {
         }
         if self.sent.get(key).is_some_and(|sent| sent.uid == uid) {
             self.sent.remove(key);
-            self.events_sent.remove(key);
             diffs.push(Diff::Remove(key.clone()));
         }
     }
